@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "tracer",
+    products: [
+        .executable(name: "tracer", targets: ["tracer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // libbpf from Debian's libbpf-dev, through pkg-config; nothing else lives here.
+        .systemLibrary(
+            name: "CLibBPF",
+            pkgConfig: "libbpf",
+            providers: [.apt(["libbpf-dev", "libelf-dev", "zlib1g-dev"])]
+        ),
+        // The event ABI shared with the BPF programs: the headers in bpf/include, checked by abi_check.c.
+        .target(
+            name: "TracerABI",
+            path: "bpf",
+            exclude: ["lib"],
+            sources: ["abi/abi_check.c"],
+            publicHeadersPath: "include"
+        ),
+        // Compiles bpf/*.bpf.c with clang -target bpf and embeds the objects as Swift sources.
+        .plugin(name: "BPFCompiler", capability: .buildTool()),
+        .target(name: "BPFPrograms", plugins: ["BPFCompiler"]),
+        // Typed wrapper over libbpf: the only module with unsafe pointers and raw descriptors.
+        .target(name: "BPF", dependencies: ["CLibBPF"]),
+        // Decoding, attribution, pipelines and renderers.
+        .target(name: "TracerCore", dependencies: ["BPF", "BPFPrograms", "TracerABI"]),
+        .executableTarget(
+            name: "tracer",
+            dependencies: [
+                "TracerCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TracerCoreTests", dependencies: ["TracerCore", "TracerABI"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TracerCore", "BPF", "BPFPrograms", "TracerABI"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["tracer"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,75 @@
+import CLibBPF
+import Glibc
+
+/// Why a BPF operation failed, with the object, program or map it concerns.
+public enum BPFError: Error, CustomStringConvertible, Equatable {
+    /// libbpf could not parse the embedded object.
+    case open(object: String, errno: Int32, log: String)
+    /// The kernel refused a program; `log` carries libbpf's messages including the verifier log.
+    case load(object: String, program: String?, errno: Int32, log: String)
+    case attach(program: String, target: String, errno: Int32)
+    /// The tracepoint this program needs does not exist on the running kernel.
+    case tracepointMissing(program: String, tracepoint: String)
+    case noSuchProgram(String)
+    case noSuchMap(String)
+    case noSuchVariable(String)
+    case map(name: String, operation: String, errno: Int32)
+    case ringBuffer(errno: Int32)
+
+    public var errno: Int32? {
+        switch self {
+        case .open(_, let e, _), .load(_, _, let e, _), .attach(_, _, let e), .map(_, _, let e), .ringBuffer(let e):
+            return e
+        default:
+            return nil
+        }
+    }
+
+    /// True when the error comes from missing privileges rather than from the kernel's features.
+    public var isPermissionDenied: Bool {
+        errno == EPERM || errno == EACCES
+    }
+
+    public var description: String {
+        switch self {
+        case .open(let object, let e, _):
+            return "cannot open BPF object \(object): \(errnoText(e))"
+        case .load(let object, let program, let e, _):
+            let what = program.map { "program \($0) of \(object)" } ?? "BPF object \(object)"
+            return "kernel refused \(what): \(errnoText(e))"
+        case .attach(let program, let target, let e):
+            return "cannot attach \(program) to \(target): \(errnoText(e))"
+        case .tracepointMissing(let program, let tracepoint):
+            return "tracepoint \(tracepoint) needed by \(program) does not exist on this kernel"
+        case .noSuchProgram(let name):
+            return "no BPF program named \(name)"
+        case .noSuchMap(let name):
+            return "no BPF map named \(name)"
+        case .noSuchVariable(let name):
+            return "no read-only BPF variable named \(name)"
+        case .map(let name, let operation, let e):
+            return "BPF map \(name): \(operation) failed: \(errnoText(e))"
+        case .ringBuffer(let e):
+            return "ring buffer: \(errnoText(e))"
+        }
+    }
+
+    /// The verifier and libbpf messages behind a load failure, empty otherwise.
+    public var log: String {
+        switch self {
+        case .open(_, _, let log), .load(_, _, _, let log): return log
+        default: return ""
+        }
+    }
+}
+
+func errnoText(_ e: Int32) -> String {
+    let name = errnoNames[e].map { "\($0), " } ?? ""
+    return "\(name)\(String(cString: strerror(e)))"
+}
+
+private let errnoNames: [Int32: String] = [
+    EPERM: "EPERM", ENOENT: "ENOENT", ESRCH: "ESRCH", EINTR: "EINTR", E2BIG: "E2BIG", EBADF: "EBADF",
+    EAGAIN: "EAGAIN", ENOMEM: "ENOMEM", EACCES: "EACCES", EFAULT: "EFAULT", EBUSY: "EBUSY", EEXIST: "EEXIST",
+    EINVAL: "EINVAL", ENOSPC: "ENOSPC", ENOSYS: "ENOSYS", EOPNOTSUPP: "EOPNOTSUPP", 524: "ENOTSUPP (not supported by this kernel)",
+]

@@ -1,0 +1,171 @@
+import BPF
+import BPFPrograms
+import Foundation
+import Glibc
+
+/// `tracer check`: can tracing work on this host, and if not, exactly why and what to do.
+public struct TracingCheck: Sendable {
+    public enum Status: String, Sendable {
+        case ok, warning, problem
+        /// A feature the tracer does not need, reported for the record.
+        case unavailable
+        case info
+    }
+
+    public struct Item: Sendable {
+        public var name: String
+        public var status: Status
+        public var detail: String
+        public var fix: String?
+    }
+
+    public var items: [Item] = []
+
+    /// True when nothing the tracer needs is missing.
+    public var tracingWorks: Bool { !items.contains { $0.status == .problem } }
+    public var missingPrivileges: Bool { items.contains { $0.name == "privileges" && $0.status == .problem } }
+
+    /// Every tracepoint a tracer command attaches to.
+    public static let tracepoints = [
+        "sched/sched_process_exec", "sched/sched_process_exit",
+        "syscalls/sys_enter_execve", "syscalls/sys_exit_execve",
+        "syscalls/sys_enter_execveat", "syscalls/sys_exit_execveat",
+        "net/netif_receive_skb", "net/net_dev_queue", "net/net_dev_start_xmit",
+        "skb/kfree_skb",
+    ]
+
+    /// Runs every check. Loads and attaches one tiny program per attach type (needs root to pass).
+    public static func run(procRoot: String = "/proc", sysRoot: String = "/sys") -> TracingCheck {
+        var check = TracingCheck()
+        check.kernel()
+        check.btf(sysRoot: sysRoot)
+        let privileged = check.privileges(procRoot: procRoot)
+        check.lockdown(sysRoot: sysRoot)
+        let mountedTraceFS = TraceFS.mountIfNeeded()
+        check.fileSystems(mountedTraceFS: mountedTraceFS)
+        check.attachTypes(privileged: privileged)
+        check.requiredTracepoints()
+        check.cgroups()
+        return check
+    }
+
+    private mutating func add(_ name: String, _ status: Status, _ detail: String, fix: String? = nil) {
+        items.append(Item(name: name, status: status, detail: detail, fix: fix))
+    }
+
+    private mutating func kernel() {
+        var u = utsname()
+        uname(&u)
+        let release = withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let machine = withUnsafeBytes(of: &u.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let parts = release.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        let recent = parts.count >= 2 && (parts[0], parts[1]) >= (5, 8)
+        add("kernel", recent ? .ok : .problem, "\(release) \(machine)",
+            fix: recent ? nil : "tracer needs Linux 5.8 or later (ring buffer, BTF, boot-time clock)")
+    }
+
+    private mutating func btf(sysRoot: String) {
+        let path = "\(sysRoot)/kernel/btf/vmlinux"
+        if access(path, R_OK) == 0 {
+            add("btf", .ok, path)
+        } else {
+            add("btf", .problem, "\(path) is missing: the kernel has no BTF, so CO-RE programs cannot load",
+                fix: "boot a kernel built with CONFIG_DEBUG_INFO_BTF=y")
+        }
+    }
+
+    private mutating func privileges(procRoot: String) -> Bool {
+        guard let status = try? ProcStatus.readSelf(procRoot: procRoot) else {
+            add("privileges", .problem, "cannot read \(procRoot)/self/status")
+            return false
+        }
+        let held = Capability.allCases.filter { status.has(capability: $0) }
+        let enough = status.has(capability: .sysAdmin) || (status.has(capability: .bpf) && status.has(capability: .perfmon))
+        let missing = Capability.allCases.filter { !status.has(capability: $0) }.map(\.name)
+        add("privileges", enough ? .ok : .problem,
+            held.isEmpty ? "none of CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN" : held.map(\.name).joined(separator: " ")
+                + (missing.isEmpty ? "" : " (missing \(missing.joined(separator: " ")))"),
+            fix: enough ? nil : "run as root, or grant CAP_BPF and CAP_PERFMON: sudo setcap cap_bpf,cap_perfmon+ep $(command -v tracer)")
+        return enough
+    }
+
+    private mutating func lockdown(sysRoot: String) {
+        guard let text = try? String(contentsOfFile: "\(sysRoot)/kernel/security/lockdown", encoding: .utf8) else {
+            add("lockdown", .info, "not reported (no lockdown LSM)")
+            return
+        }
+        let mode = text.split(separator: " ").first { $0.hasPrefix("[") }.map { String($0.dropFirst().dropLast()) } ?? text
+        let detail = mode == "none" ? "none" : "\(mode): kprobes and fentry may be refused; tracepoints still work"
+        add("lockdown", mode == "confidentiality" ? .warning : .info, detail,
+            fix: mode == "confidentiality" ? "confidentiality lockdown blocks reading kernel memory; boot with lockdown=integrity or none" : nil)
+    }
+
+    private mutating func fileSystems(mountedTraceFS: Bool) {
+        if let path = TraceFS.path {
+            add("tracefs", .ok, path + (mountedTraceFS ? " (mounted by tracer)" : ""))
+        } else {
+            add("tracefs", .problem, "tracefs is not mounted and could not be mounted",
+                fix: "mount -t tracefs nodev /sys/kernel/tracing")
+        }
+        let bpffs = (try? MountTable.read())?.mounts(ofType: "bpf").first?.mountPoint
+        add("bpffs", .info, bpffs.map { "mounted at \($0)" } ?? "not mounted (not needed: tracer pins nothing)")
+    }
+
+    /// One object per program, so that one refusal does not hide the others.
+    private mutating func attachTypes(privileged: Bool) {
+        let probes: [(String, String, needed: Bool)] = [
+            ("tracepoint", "check_tracepoint", true),
+            ("raw_tracepoint", "check_raw_tracepoint", false),
+            ("tp_btf", "check_btf_tracepoint", false),
+            ("ring buffer", "check_ring_buffer", true),
+            ("kprobe", "check_kprobe", false),
+            ("fentry", "check_fentry", false),
+        ]
+        for (name, program, needed) in probes {
+            do {
+                let object = try BPFObject(name: "check", bytes: EmbeddedBPF.check.bytes)
+                defer { object.close() }
+                for other in object.programNames where other != program {
+                    try object.setAutoload(program: other, false)
+                }
+                try object.load()
+                try object.attach(program: program)
+                add(name, .ok, name == "ring buffer" ? "BPF_MAP_TYPE_RINGBUF loads" : "loads and attaches")
+            } catch let error as BPFError {
+                let detail = "\(error)"
+                if needed {
+                    add(name, .problem, detail, fix: privileged ? "tracer needs \(name) support: Linux 5.8+ with BPF enabled"
+                        : "run as root (see privileges)")
+                } else {
+                    add(name, .unavailable, detail + " (not needed: tracer uses tracepoints only)")
+                }
+            } catch {
+                add(name, needed ? .problem : .unavailable, "\(error)")
+            }
+        }
+    }
+
+    private mutating func requiredTracepoints() {
+        for tracepoint in TracingCheck.tracepoints {
+            let parts = tracepoint.split(separator: "/").map(String.init)
+            if TraceFS.path == nil {
+                add("tracepoint \(tracepoint)", .problem, "cannot tell: tracefs is not mounted")
+            } else if TraceFS.hasTracepoint(category: parts[0], name: parts[1]) {
+                add("tracepoint \(tracepoint)", .ok, "present")
+            } else {
+                add("tracepoint \(tracepoint)", .problem, "missing on this kernel",
+                    fix: "the commands using \(tracepoint) cannot work on this kernel")
+            }
+        }
+    }
+
+    private mutating func cgroups() {
+        guard let mounts = try? MountTable.read() else {
+            add("cgroups", .warning, "cannot read /proc/self/mountinfo")
+            return
+        }
+        let layout = CgroupLayout(mounts: mounts)
+        add("cgroups", layout.kind == .none ? .warning : .ok, layout.summary,
+            fix: layout.kind == .none ? "mount cgroup2 (mount -t cgroup2 none /sys/fs/cgroup) for container attribution" : nil)
+    }
+}

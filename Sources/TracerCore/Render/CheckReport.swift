@@ -1,0 +1,34 @@
+/// Renders `tracer check` as a table or as one JSON object.
+public enum CheckReport {
+    public static func table(_ check: TracingCheck) -> [String] {
+        var lines = [check.tracingWorks ? "tracer check: tracing works here" : "tracer check: tracing cannot work here yet"]
+        for item in check.items {
+            let mark: String
+            switch item.status {
+            case .ok: mark = "ok"
+            case .warning: mark = "warn"
+            case .problem: mark = "FAIL"
+            case .unavailable: mark = "n/a"
+            case .info: mark = "info"
+            }
+            lines.append("  " + Formatting.left(mark, 5) + Formatting.left(item.name, 38) + " " + item.detail)
+            if let fix = item.fix { lines.append("       fix: " + fix) }
+        }
+        return lines
+    }
+
+    public static func json(_ check: TracingCheck) -> String {
+        var json = JSONLine()
+        json.add("type", "check")
+        json.add("ok", check.tracingWorks)
+        json.add("items", objects: check.items.map { item in
+            var line = JSONLine()
+            line.add("name", item.name)
+            line.add("status", item.status.rawValue)
+            line.add("detail", item.detail)
+            line.add("fix", optional: item.fix)
+            return line
+        })
+        return json.finished
+    }
+}

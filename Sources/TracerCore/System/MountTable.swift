@@ -1,0 +1,93 @@
+import Foundation
+
+/// /proc/self/mountinfo: the one reader of that file.
+public struct MountTable: Sendable {
+    public struct Mount: Sendable, Equatable {
+        public var mountPoint: String
+        public var fileSystem: String
+        public var source: String
+        public var superOptions: String
+    }
+
+    public var mounts: [Mount]
+
+    public static func read(path: String = "/proc/self/mountinfo") throws -> MountTable {
+        try parse(String(contentsOfFile: path, encoding: .utf8))
+    }
+
+    /// Lines look like `36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue`.
+    public static func parse(_ text: String) -> MountTable {
+        var mounts: [Mount] = []
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+            guard let dash = fields.firstIndex(of: "-"), fields.count > dash + 3, fields.count > 4 else { continue }
+            mounts.append(Mount(mountPoint: unescape(fields[4]), fileSystem: fields[dash + 1],
+                                source: fields[dash + 2], superOptions: fields[dash + 3]))
+        }
+        return MountTable(mounts: mounts)
+    }
+
+    public func mounts(ofType type: String) -> [Mount] { mounts.filter { $0.fileSystem == type } }
+
+    /// mountinfo escapes space, tab, newline and backslash as octal.
+    static func unescape(_ field: String) -> String {
+        guard field.contains("\\") else { return field }
+        var out: [UInt8] = []
+        let bytes = Array(field.utf8)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == 92, i + 3 < bytes.count,
+               let v = UInt8(String(decoding: bytes[(i + 1)...(i + 3)], as: UTF8.self), radix: 8) {
+                out.append(v)
+                i += 4
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// How cgroups are laid out on this host.
+public struct CgroupLayout: Sendable, Equatable {
+    public enum Kind: String, Sendable { case v1, v2, hybrid, none }
+    public var kind: Kind
+    /// Where the v2 (unified) hierarchy is mounted, if it is.
+    public var unifiedMount: String?
+    /// v1 controllers (and named hierarchies) and where each is mounted.
+    public var v1Mounts: [String: String]
+
+    public init(mounts: MountTable) {
+        unifiedMount = mounts.mounts(ofType: "cgroup2").first?.mountPoint
+        var v1: [String: String] = [:]
+        for m in mounts.mounts(ofType: "cgroup") {
+            // Super options hold the controllers (or name=...) among a few generic flags.
+            let generic: Set<Substring> = ["rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "clone_children", "nsdelegate"]
+            for option in m.superOptions.split(separator: ",") where !generic.contains(option) {
+                v1[String(option)] = m.mountPoint
+            }
+        }
+        v1Mounts = v1
+        switch (unifiedMount != nil, !v1.isEmpty) {
+        case (true, true): kind = .hybrid
+        case (true, false): kind = .v2
+        case (false, true): kind = .v1
+        case (false, false): kind = .none
+        }
+    }
+
+    public var summary: String {
+        switch kind {
+        case .v2: return "v2 at \(unifiedMount ?? "?")"
+        case .v1: return "v1 (\(v1Mounts.count) hierarchies), no v2"
+        case .hybrid: return "hybrid: v1 controllers under \(commonParent()), v2 at \(unifiedMount ?? "?")"
+        case .none: return "no cgroup file system mounted"
+        }
+    }
+
+    private func commonParent() -> String {
+        let parents = Set(v1Mounts.values.map { ($0 as NSString).deletingLastPathComponent })
+        return parents.count == 1 ? parents.first! + "/<controller>" : "\(v1Mounts.count) mounts"
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import BPF
+import Foundation
+import TracerCore
+
+/// The distinct exit codes, documented in the README and in `tracer --help`.
+enum TracerExit {
+    static let failure = ExitCode(1)
+    static let usage = ExitCode(64)       // EX_USAGE, as ArgumentParser uses for validation errors
+    static let unavailable = ExitCode(69) // EX_UNAVAILABLE: the kernel lacks a feature
+    static let noPermission = ExitCode(77) // EX_NOPERM
+}
+
+/// Prints one line naming the problem and returns the exit code it deserves.
+func fail(_ error: Error, command: String) -> ExitCode {
+    if let bpf = error as? BPFError {
+        if bpf.isPermissionDenied {
+            printError("tracer \(command): permission denied loading BPF programs: needs CAP_BPF and CAP_PERFMON (or root); run `tracer check`")
+            return TracerExit.noPermission
+        }
+        if case .tracepointMissing = bpf {
+            printError("tracer \(command): \(bpf); run `tracer check`")
+            return TracerExit.unavailable
+        }
+        printError("tracer \(command): \(bpf)" + (bpf.log.isEmpty ? "" : " (details with --verbose)"))
+        return TracerExit.unavailable
+    }
+    printError("tracer \(command): \(error)")
+    return TracerExit.failure
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}

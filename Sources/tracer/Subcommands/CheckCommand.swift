@@ -1,0 +1,31 @@
+import ArgumentParser
+import BPF
+import TracerCore
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Say whether tracing works on this host, and if not, exactly why.",
+        discussion: """
+        Reports kernel, BTF, privileges, lockdown, which attach types really work (it loads and
+        attaches a tiny program of each kind), every tracepoint tracer uses, ring buffer support,
+        cgroup layout, tracefs and bpffs. Exits 0 when tracing works, 1 otherwise.
+
+        Examples:
+          tracer check
+          tracer check --output json
+        """
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        LibbpfLog.install(verbose: common.verbose)
+        let check = TracingCheck.run()
+        switch common.output {
+        case .table: CheckReport.table(check).forEach { print($0) }
+        case .json: print(CheckReport.json(check))
+        }
+        if !check.tracingWorks { throw TracerExit.failure }
+    }
+}

@@ -1,0 +1,503 @@
+#!/usr/bin/env bash
+# tools/lab/containers.sh - run REAL containers (podman, docker, containerd/ctr, runc)
+# for tracer integration tests. Each container lives behind its own lab network
+# namespace; the root network namespace is never touched.
+#
+# Usage:
+#   containers.sh install                      apt-get install what is needed (idempotent)
+#   containers.sh up   RUNTIME NAME            start daemon (if any) + container; prints key=value
+#   containers.sh info RUNTIME NAME            print the key=value lines of a running lab again
+#   containers.sh exec RUNTIME NAME -- CMD...  run CMD inside the container via the runtime's exec
+#   containers.sh down RUNTIME NAME            remove everything 'up' created (idempotent)
+#   containers.sh list                         list lab state dirs
+# RUNTIME: podman | docker | containerd | runc.  NAME: [a-z0-9][a-z0-9_.-]{0,30}
+#
+# State for one lab: $TRACERLAB_ROOT/<runtime>-<name>/ (default /tmp/tracerlab).
+# Lab network namespace: /run/netns/tracerlab-<runtime>-<name>.
+# See tools/lab/FINDINGS.md for what each runtime leaves where.
+set -euo pipefail
+
+LAB_ROOT=${TRACERLAB_ROOT:-/tmp/tracerlab}
+DOCKER_BIN=${TRACERLAB_DOCKER:-/usr/bin/docker}   # Debian's 20.10 client (a newer /usr/local/bin/docker may exist)
+CTR_NS=${TRACERLAB_CTR_NAMESPACE:-default}        # containerd namespace -> cgroup /<ns>/<id>
+IMAGE_REF=localhost/tracerlab-busybox:latest
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+
+log() { echo "containers.sh: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+[[ $(id -u) -eq 0 ]] || die "must run as root"
+
+# ---------------------------------------------------------------- helpers
+now_ms() { date +%s%3N; }
+
+# start time (clock ticks since boot) of a pid, empty if gone
+pid_start() { [[ -r /proc/$1/stat ]] && awk '{sub(/^.*\) /, ""); print $20}' "/proc/$1/stat" 2>/dev/null || true; }
+boot_ticks_now() { awk -v hz="$(getconf CLK_TCK)" '{printf "%d\n", $1*hz}' /proc/uptime; }
+
+# kill_checked SIG PID: signal PID only if it started after this lab was created
+# (guards against PID reuse after a crash).
+kill_checked() {
+  local sig=$1 pid=$2 st created
+  [[ $pid =~ ^[0-9]+$ ]] && (( pid > 1 )) || return 0
+  st=$(pid_start "$pid"); [[ -n $st ]] || return 0
+  created=$(cat "$STATE/created_ticks" 2>/dev/null || echo 0)
+  if (( st + 1 < created )); then
+    log "not killing pid $pid: older than the lab (pid reused?)"; return 0
+  fi
+  kill "-$sig" "$pid" 2>/dev/null || true
+}
+
+# wait_gone PID SECONDS
+wait_gone() {
+  local pid=$1 t=$(( $2 * 10 ))
+  while [[ -d /proc/$pid ]] && (( t-- > 0 )); do
+    # reap zombies that are not ours is impossible; a zombie counts as gone
+    [[ $(awk '{sub(/^.*\) /, ""); print $1}' "/proc/$pid/stat" 2>/dev/null) == Z ]] && return 0
+    sleep 0.1
+  done
+  [[ ! -d /proc/$pid ]]
+}
+
+# stop_pid PID [SECONDS]: TERM, wait, KILL
+stop_pid() {
+  local pid=$1 secs=${2:-15}
+  [[ -n $pid && -d /proc/$pid ]] || return 0
+  kill_checked TERM "$pid"
+  wait_gone "$pid" "$secs" && return 0
+  log "pid $pid did not exit after TERM; sending KILL"
+  kill_checked KILL "$pid"
+  wait_gone "$pid" 5 || log "pid $pid still present"
+}
+
+wait_for() { # wait_for SECONDS CMD...
+  local t=$(( $1 * 10 )); shift
+  until "$@" >/dev/null 2>&1; do (( t-- > 0 )) || return 1; sleep 0.1; done
+}
+
+# run a (daemon) command inside the lab netns, in the background, in its own
+# process group, stdio to a log file. Prints the pid (nsenter execs, so it is the daemon's).
+start_daemon() { # start_daemon LOGFILE CMD...
+  local logf=$1; shift
+  set -m
+  nsenter --net="$NETNS_PATH" -- "$@" </dev/null >>"$logf" 2>&1 &
+  local pid=$!
+  set +m
+  echo "$pid"
+}
+
+in_lab() { nsenter --net="$NETNS_PATH" -- "$@"; }
+
+# host-side veth: peer ifindex of the container's eth0, looked up in the lab netns
+host_veth_of() { # host_veth_of PID
+  local idx
+  idx=$(nsenter -t "$1" -n ip -o link show eth0 2>/dev/null | sed -n 's/^[0-9]*: eth0@if\([0-9]*\):.*/\1/p')
+  [[ -n $idx ]] || return 0
+  ip -n "$NETNS" -o link show 2>/dev/null | awk -F': ' -v i="$idx" '$1==i {sub(/@.*/, "", $2); print $2}'
+}
+
+# busybox root filesystem + a docker-archive image made from it (deterministic ids)
+build_rootfs() { # build_rootfs DIR
+  local d=$1 bb
+  bb=/bin/busybox   # busybox-static
+  [[ -x $bb ]] || die "$bb not found (run: $0 install)"
+  mkdir -p "$d"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,run,var}
+  cp "$bb" "$d/bin/busybox"
+  local p
+  for p in $("$d/bin/busybox" --list-full); do
+    [[ -e $d/$p || $p == bin/busybox ]] || ln -s /bin/busybox "$d/$p"
+  done
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$d/etc/passwd"
+  echo 'root:x:0:' >"$d/etc/group"
+  : >"$d/etc/hosts"; : >"$d/etc/resolv.conf"; echo tracerlab >"$d/etc/hostname"
+  chmod 1777 "$d/tmp"
+}
+
+build_image_archive() { # build_image_archive ROOTFS OUT.tar   -> docker-archive (docker load / podman load / ctr import)
+  local rootfs=$1 out=$2 w diff cfg cfgsha
+  w=$(mktemp -d "$STATE/img.XXXXXX")
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$rootfs" -cf "$w/layer.tar" .
+  diff=$(sha256sum "$w/layer.tar" | cut -d' ' -f1)
+  mkdir "$w/$diff"; mv "$w/layer.tar" "$w/$diff/layer.tar"
+  cfg='{"architecture":"amd64","os":"linux","created":"1970-01-01T00:00:00Z","config":{"Env":["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"],"Labels":{"org.tracerlab":"busybox"}},"rootfs":{"type":"layers","diff_ids":["sha256:'$diff'"]},"history":[{"created":"1970-01-01T00:00:00Z","created_by":"tracerlab busybox-static"}]}'
+  cfgsha=$(printf '%s' "$cfg" | sha256sum | cut -d' ' -f1)
+  printf '%s' "$cfg" >"$w/$cfgsha.json"
+  printf '[{"Config":"%s.json","RepoTags":["%s"],"Layers":["%s/layer.tar"]}]' "$cfgsha" "$IMAGE_REF" "$diff" >"$w/manifest.json"
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$w" -cf "$out" manifest.json "$cfgsha.json" "$diff"
+  rm -rf "$w"
+  echo "sha256:$cfgsha" >"$STATE/image_id"
+}
+
+emit() { echo "$1=$2" >>"$STATE/info.tmp"; }
+
+finish_info() { # common keys
+  local pid=$1
+  emit init_pid "$pid"
+  emit init_start_ticks "$(pid_start "$pid")"
+  emit netns "$NETNS_PATH"
+  [[ -n ${CONTAINER_NETNS:-} ]] || CONTAINER_NETNS=/proc/$pid/ns/net
+  emit container_netns "$CONTAINER_NETNS"
+  emit container_netns_inode "$(stat -L -c %i "/proc/$pid/ns/net")"
+  emit mnt_ns_inode "$(stat -L -c %i "/proc/$pid/ns/mnt")"
+  emit host_veth "$(host_veth_of "$pid")"
+  emit container_ip "$(nsenter -t "$pid" -n ip -o -4 addr show eth0 2>/dev/null | awk '{print $4}' | head -1)"
+  emit cgroup "$(awk -F: '$1=="0"{print $3}' "/proc/$pid/cgroup")"
+  emit cgroup_v1 "$(awk -F: '$2=="memory"{print $3}' "/proc/$pid/cgroup")"
+  emit cgroup_id "$(stat -c %i "/sys/fs/cgroup/unified$(awk -F: '$1=="0"{print $3}' "/proc/$pid/cgroup")" 2>/dev/null || true)"
+  emit state_dir "$STATE"
+  echo "$pid" >"$STATE/init.pid"
+  cp "/proc/$pid/cgroup" "$STATE/init.cgroup"
+  mv "$STATE/info.tmp" "$STATE/info"
+  cat "$STATE/info"
+}
+
+# wire a veth: host end (in lab netns) HOSTIF=tlveth0 10.88.0.1/24, container end eth0 10.88.0.2/24.
+# target: "netns NAME" (named) or "pid PID"
+wire_veth() {
+  local kind=$1 target=$2
+  ip -n "$NETNS" link add tlveth0 type veth peer name tlpeer0
+  if [[ $kind == pid ]]; then
+    ip -n "$NETNS" link set tlpeer0 netns "$target"
+    nsenter -t "$target" -n sh -c 'ip link set tlpeer0 name eth0 && ip addr add 10.88.0.2/24 dev eth0 && ip link set eth0 up && ip link set lo up && ip route add default via 10.88.0.1'
+  else
+    ip -n "$NETNS" link set tlpeer0 netns "$target"
+    ip -n "$target" link set tlpeer0 name eth0
+    ip -n "$target" addr add 10.88.0.2/24 dev eth0
+    ip -n "$target" link set eth0 up
+    ip -n "$target" link set lo up
+    ip -n "$target" route add default via 10.88.0.1
+  fi
+  ip -n "$NETNS" addr add 10.88.0.1/24 dev tlveth0
+  ip -n "$NETNS" link set tlveth0 up
+}
+
+setup_common() { # creates state dir + lab netns
+  if [[ -e $STATE ]]; then
+    log "$STATE exists: tearing the old lab down first"
+    cmd_down >/dev/null
+  fi
+  mkdir -p "$STATE"
+  boot_ticks_now >"$STATE/created_ticks"
+  echo "$RUNTIME" >"$STATE/runtime"
+  : >"$STATE/info.tmp"
+  emit runtime "$RUNTIME"
+  emit name "$NAME"
+  ip netns add "$NETNS"
+  ip -n "$NETNS" link set lo up
+  build_rootfs "$STATE/rootfs"
+}
+
+# ---------------------------------------------------------------- podman
+podman_env() {
+  export CONTAINERS_CONF=$STATE/containers.conf CONTAINERS_STORAGE_CONF=$STATE/storage.conf
+  export CONTAINERS_REGISTRIES_CONF=$STATE/registries.conf
+}
+pm() { podman_env; in_lab podman "$@"; }
+
+up_podman() {
+  mkdir -p "$STATE/podman"/{storage,runroot,tmp,netconf,volumes}
+  cat >"$STATE/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$STATE/podman/tmp/events.log"
+tmp_dir = "$STATE/podman/tmp"
+volume_path = "$STATE/podman/volumes"
+[network]
+network_backend = "netavark"
+network_config_dir = "$STATE/podman/netconf"
+EOF
+  cat >"$STATE/storage.conf" <<EOF
+[storage]
+driver = "overlay"
+graphroot = "$STATE/podman/storage"
+runroot = "$STATE/podman/runroot"
+EOF
+  : >"$STATE/registries.conf"
+  build_image_archive "$STATE/rootfs" "$STATE/image.tar"
+  pm load -q -i "$STATE/image.tar" >&2
+  pm run -d --name "$NAME" --network bridge --conmon-pidfile "$STATE/conmon.pid" \
+     "$IMAGE_REF" sleep 3600 >"$STATE/cid"
+  local cid pid
+  cid=$(cat "$STATE/cid")
+  pid=$(pm inspect -f '{{.State.Pid}}' "$NAME")
+  CONTAINER_NETNS=$(pm inspect -f '{{.NetworkSettings.SandboxKey}}' "$NAME")
+  echo "$CONTAINER_NETNS" >"$STATE/podman_netns"
+  emit id "$cid"
+  emit image "$IMAGE_REF"
+  emit image_id "$(cat "$STATE/image_id")"
+  emit podman_graphroot "$STATE/podman/storage"
+  emit podman_runroot "$STATE/podman/runroot"
+  emit podman_tmpdir "$STATE/podman/tmp"
+  emit podman_containers_json "$STATE/podman/storage/overlay-containers/containers.json"
+  emit podman_bundle_config "$STATE/podman/storage/overlay-containers/$cid/userdata/config.json"
+  emit podman_db "$STATE/podman/storage/libpod/bolt_state.db"
+  emit conmon_pid "$(cat "$STATE/conmon.pid" 2>/dev/null)"
+  emit podman_env "CONTAINERS_CONF=$STATE/containers.conf CONTAINERS_STORAGE_CONF=$STATE/storage.conf"
+  finish_info "$pid"
+}
+exec_podman() { pm exec "$NAME" "$@"; }
+down_podman() {
+  if [[ -f $STATE/containers.conf ]] && command -v podman >/dev/null && [[ -e $NETNS_PATH ]]; then
+    podman_env
+    timeout 30 nsenter --net="$NETNS_PATH" -- podman rm -f -t 2 "$NAME" >/dev/null 2>&1 || true
+    # drop the image too and unmount the storage driver's mounts
+    timeout 30 nsenter --net="$NETNS_PATH" -- podman rmi -af >/dev/null 2>&1 || true
+    timeout 30 nsenter --net="$NETNS_PATH" -- podman system prune -f >/dev/null 2>&1 || true
+  fi
+  stop_pid "$(cat "$STATE/conmon.pid" 2>/dev/null)" 5
+  # podman's container netns is a bind mount in /run/netns/netns-<uuid>
+  local ns; ns=$(cat "$STATE/podman_netns" 2>/dev/null || true)
+  if [[ $ns == /run/netns/netns-* && -e $ns ]]; then umount "$ns" 2>/dev/null || true; rm -f "$ns"; fi
+}
+
+# ---------------------------------------------------------------- docker
+dk() { "$DOCKER_BIN" -H "unix://$STATE/docker.sock" "$@"; }
+up_docker() {
+  [[ -x $DOCKER_BIN ]] || die "$DOCKER_BIN missing (run: $0 install)"
+  mkdir -p "$STATE/docker"/{data,exec}
+  echo '{}' >"$STATE/docker/daemon.json"
+  local dpid
+  dpid=$(start_daemon "$STATE/dockerd.log" dockerd \
+    --config-file "$STATE/docker/daemon.json" \
+    --data-root "$STATE/docker/data" --exec-root "$STATE/docker/exec" \
+    -H "unix://$STATE/docker.sock" --pidfile "$STATE/docker/dockerd.pid" \
+    --bip 172.17.0.1/16 --storage-driver overlay2 --exec-opt native.cgroupdriver=cgroupfs \
+    --userland-proxy=false --log-level warn)
+  echo "$dpid" >"$STATE/daemon.pid"
+  wait_for 60 dk version || { tail -20 "$STATE/dockerd.log" >&2; die "dockerd did not come up"; }
+  build_image_archive "$STATE/rootfs" "$STATE/image.tar"
+  dk load -q -i "$STATE/image.tar" >&2
+  dk run -d --name "$NAME" "$IMAGE_REF" sleep 3600 >"$STATE/cid"
+  local cid pid
+  cid=$(cat "$STATE/cid")
+  pid=$(dk inspect -f '{{.State.Pid}}' "$NAME")
+  CONTAINER_NETNS=$(dk inspect -f '{{.NetworkSettings.SandboxKey}}' "$NAME")
+  emit id "$cid"
+  emit image "$IMAGE_REF"
+  emit image_id "$(dk inspect -f '{{.Image}}' "$NAME")"
+  emit daemon_pid "$dpid"
+  emit docker_host "unix://$STATE/docker.sock"
+  emit docker_root "$STATE/docker/data"
+  emit docker_exec_root "$STATE/docker/exec"
+  emit docker_config_v2 "$STATE/docker/data/containers/$cid/config.v2.json"
+  emit containerd_state "$STATE/docker/exec/containerd/daemon"
+  emit containerd_task_dir "$STATE/docker/exec/containerd/daemon/io.containerd.runtime.v2.task/moby/$cid"
+  emit runc_root "$STATE/docker/exec/runtime-runc/moby"
+  finish_info "$pid"
+}
+exec_docker() { dk exec "$NAME" "$@"; }
+down_docker() {
+  if [[ -S $STATE/docker.sock ]] && timeout 5 "$DOCKER_BIN" -H "unix://$STATE/docker.sock" version >/dev/null 2>&1; then
+    timeout 30 "$DOCKER_BIN" -H "unix://$STATE/docker.sock" rm -f "$NAME" >/dev/null 2>&1 || true
+  fi
+  local cpid
+  cpid=$(cat "$STATE/docker/exec/containerd/containerd.pid" 2>/dev/null || true)
+  stop_pid "$(cat "$STATE/daemon.pid" 2>/dev/null)" 20
+  stop_pid "$cpid" 10   # dockerd's managed containerd (only left if dockerd died hard)
+}
+
+# ---------------------------------------------------------------- containerd
+c_ctr() { ctr -a "$STATE/containerd/containerd.sock" -n "$CTR_NS" "$@"; }
+up_containerd() {
+  local r=$STATE/containerd
+  mkdir -p "$r"/{root,state,opt,runc}
+  cat >"$r/config.toml" <<EOF
+version = 2
+root = "$r/root"
+state = "$r/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]
+[grpc]
+  address = "$r/containerd.sock"
+[ttrpc]
+  address = "$r/containerd.sock.ttrpc"
+[debug]
+  address = ""
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$r/opt"
+EOF
+  local dpid
+  dpid=$(start_daemon "$STATE/containerd.log" containerd --config "$r/config.toml" --log-level warn)
+  echo "$dpid" >"$STATE/daemon.pid"
+  wait_for 30 c_ctr version || { tail -20 "$STATE/containerd.log" >&2; die "containerd did not come up"; }
+  build_image_archive "$STATE/rootfs" "$STATE/image.tar"
+  c_ctr image import "$STATE/image.tar" >&2
+  c_ctr run -d --null-io --runc-root "$r/runc" --label "org.tracerlab.name=$NAME" \
+     "$IMAGE_REF" "$NAME" sleep 3600 >&2
+  local pid
+  pid=$(c_ctr task ls | awk -v n="$NAME" '$1==n {print $2}')
+  [[ -n $pid ]] || die "ctr task not found"
+  wire_veth pid "$pid"
+  emit id "$NAME"
+  emit image "$IMAGE_REF"
+  emit image_id "$(cat "$STATE/image_id")"
+  emit daemon_pid "$dpid"
+  emit containerd_address "$r/containerd.sock"
+  emit containerd_namespace "$CTR_NS"
+  emit containerd_root "$r/root"
+  emit containerd_state "$r/state"
+  emit containerd_meta_db "$r/root/io.containerd.metadata.v1.bolt/meta.db"
+  emit containerd_task_dir "$r/state/io.containerd.runtime.v2.task/$CTR_NS/$NAME"
+  emit runc_root "$r/runc/$CTR_NS"
+  finish_info "$pid"
+}
+exec_containerd() { c_ctr task exec --exec-id "tl$$-$RANDOM" "$NAME" "$@"; }
+down_containerd() {
+  local r=$STATE/containerd
+  if [[ -S $r/containerd.sock ]] && timeout 5 ctr -a "$r/containerd.sock" version >/dev/null 2>&1; then
+    timeout 15 ctr -a "$r/containerd.sock" -n "$CTR_NS" task kill -s KILL "$NAME" >/dev/null 2>&1 || true
+    local i; for i in $(seq 50); do
+      timeout 5 ctr -a "$r/containerd.sock" -n "$CTR_NS" task ls 2>/dev/null | awk '{print $1,$3}' | grep -q "^$NAME RUNNING" || break
+      sleep 0.1
+    done
+    timeout 15 ctr -a "$r/containerd.sock" -n "$CTR_NS" task rm -f "$NAME" >/dev/null 2>&1 || true
+    timeout 15 ctr -a "$r/containerd.sock" -n "$CTR_NS" container rm "$NAME" >/dev/null 2>&1 || true
+  fi
+  stop_pid "$(cat "$STATE/daemon.pid" 2>/dev/null)" 10
+}
+
+# ---------------------------------------------------------------- runc
+rc() { runc --root "$STATE/runc-root" "$@"; }
+up_runc() {
+  local b=$STATE/bundle cns=$NETNS-ctr
+  mkdir -p "$b" "$STATE/runc-root"
+  mv "$STATE/rootfs" "$b/rootfs"
+  (cd "$b" && runc spec)
+  ip netns add "$cns"
+  echo "$cns" >"$STATE/ctr_netns"
+  wire_veth netns "$cns"
+  local tmp; tmp=$(mktemp "$b/config.XXXX")
+  jq --arg cg "/tracerlab/$NAME" --arg ns "/run/netns/$cns" --arg name "$NAME" '
+      .process.terminal = false | .process.args = ["sleep", "3600"]
+    | .hostname = $name | .root.readonly = false
+    | .linux.cgroupsPath = $cg
+    | .linux.namespaces = [.linux.namespaces[] | if .type == "network" then .path = $ns else . end]
+    | .annotations = {"org.tracerlab.name": $name, "org.opencontainers.image.ref.name": "busybox-static-rootfs"}' \
+    "$b/config.json" >"$tmp" && mv "$tmp" "$b/config.json"
+  rc run -d --pid-file "$STATE/runc-init.pid" -b "$b" "$NAME" </dev/null >>"$STATE/runc.log" 2>&1 \
+    || { cat "$STATE/runc.log" >&2; die "runc run failed"; }
+  local pid; pid=$(cat "$STATE/runc-init.pid")
+  CONTAINER_NETNS=/run/netns/$cns
+  emit id "$NAME"
+  emit image "busybox-static-rootfs"
+  emit runc_root "$STATE/runc-root"
+  emit runc_state "$STATE/runc-root/$NAME/state.json"
+  emit bundle "$b"
+  finish_info "$pid"
+}
+exec_runc() { rc exec "$NAME" "$@"; }
+down_runc() {
+  if [[ -d $STATE/runc-root/$NAME ]]; then
+    rc kill "$NAME" KILL >/dev/null 2>&1 || true
+    local i; for i in $(seq 50); do
+      rc state "$NAME" 2>/dev/null | grep -q '"status": "running"' || break; sleep 0.1
+    done
+    rc delete -f "$NAME" >/dev/null 2>&1 || true
+  fi
+  local cns; cns=$(cat "$STATE/ctr_netns" 2>/dev/null || true)
+  [[ -n $cns ]] && ip netns del "$cns" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------- generic teardown
+unmount_under() { # lazily unmount every mount point under DIR, deepest first
+  local dir=$1 m
+  awk -v d="$dir/" '{ m=$5; gsub(/\\040/, " ", m); if (index(m, d) == 1) print m }' /proc/self/mountinfo \
+    | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+}
+
+rmdir_cgroup() { # remove a cgroup leaf (and given empty parents) in all hierarchies
+  local rel=$1 h
+  [[ -n $rel && $rel != / ]] || return 0
+  for h in /sys/fs/cgroup/*/; do
+    [[ -d $h${rel#/} ]] && rmdir "$h${rel#/}" 2>/dev/null || true
+  done
+}
+
+cmd_down() {
+  [[ -d $STATE ]] || { ip netns del "$NETNS" 2>/dev/null || true; log "$RUNTIME/$NAME: nothing to do"; return 0; }
+  local t0; t0=$(now_ms)
+  "down_$RUNTIME" || true
+  # last resort: the container's pid 1 (if the runtime could not remove it)
+  stop_pid "$(cat "$STATE/init.pid" 2>/dev/null)" 3
+  # cgroups the container used (runc/shim normally remove the leaf themselves)
+  if [[ -f $STATE/init.cgroup ]]; then
+    local p; for p in $(cut -d: -f3 "$STATE/init.cgroup" | sort -u); do rmdir_cgroup "$p"; done
+  fi
+  case $RUNTIME in
+    runc) rmdir_cgroup /tracerlab ;;
+    containerd) rmdir_cgroup "/$CTR_NS" ;;
+    docker) rmdir_cgroup /docker ;;
+    podman) rmdir_cgroup /libpod_parent/conmon; rmdir_cgroup /libpod_parent ;;
+  esac
+  ip netns del "$NETNS" 2>/dev/null || true
+  unmount_under "$STATE"
+  if awk -v d="$STATE/" 'index($5, d)==1 {f=1} END {exit !f}' /proc/self/mountinfo; then
+    log "mounts remain under $STATE; not deleting it"
+  else
+    rm -rf --one-file-system "$STATE"
+  fi
+  rmdir "$LAB_ROOT" 2>/dev/null || true
+  # directories containerd/ctr create outside its configured root/state (only removed when empty)
+  rmdir /run/containerd/s /run/containerd/fifo /run/containerd 2>/dev/null || true
+  log "$RUNTIME/$NAME down in $(( $(now_ms) - t0 )) ms"
+}
+
+# ---------------------------------------------------------------- install
+cmd_install() {
+  local pkgs=(podman runc conmon netavark busybox-static docker.io containerd iproute2 jq util-linux iptables)
+  local missing=() p
+  for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  ((${#missing[@]})) || { log "all packages present"; return 0; }
+  log "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  local opts=(-y -q -o Dpkg::Use-Pty=0 --no-install-recommends)
+  if ! apt-get install "${opts[@]}" "${missing[@]}" >/tmp/tracerlab-apt.log 2>&1; then
+    log "apt-get install failed; running apt-get update and retrying"
+    apt-get update -q >>/tmp/tracerlab-apt.log 2>&1
+    apt-get install "${opts[@]}" "${missing[@]}" >>/tmp/tracerlab-apt.log 2>&1 || { tail -20 /tmp/tracerlab-apt.log >&2; die "apt-get install failed"; }
+  fi
+  rm -f /tmp/tracerlab-apt.log
+}
+
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+# ---------------------------------------------------------------- main
+cmd=${1:-}; shift || true
+case $cmd in
+  install) cmd_install; exit 0 ;;
+  list) ls -1 "$LAB_ROOT" 2>/dev/null || true; exit 0 ;;
+  up|down|exec|info) ;;
+  *) usage ;;
+esac
+RUNTIME=${1:-}; NAME=${2:-}
+[[ $RUNTIME =~ ^(podman|docker|containerd|runc)$ ]] || die "unknown runtime '$RUNTIME'"
+[[ $NAME =~ ^[a-z0-9][a-z0-9_.-]{0,30}$ ]] || die "bad name '$NAME'"
+shift 2
+STATE=$LAB_ROOT/$RUNTIME-$NAME
+NETNS=tracerlab-$RUNTIME-$NAME
+NETNS_PATH=/run/netns/$NETNS
+
+case $cmd in
+  up)
+    t0=$(now_ms)
+    trap 'rc=$?; if ((rc)); then log "up failed (rc=$rc); cleaning up"; [[ ${TRACERLAB_KEEP_ON_FAIL:-0} == 1 ]] || (set +e; cmd_down >/dev/null); fi' EXIT
+    setup_common
+    "up_$RUNTIME"
+    echo "up_ms=$(( $(now_ms) - t0 ))"
+    echo "up_ms=$(( $(now_ms) - t0 ))" >>"$STATE/info"
+    trap - EXIT
+    ;;
+  info) [[ -f $STATE/info ]] || die "$RUNTIME/$NAME is not up"; cat "$STATE/info" ;;
+  exec)
+    [[ ${1:-} == -- ]] && shift
+    (($#)) || die "exec needs a command"
+    [[ -f $STATE/info ]] || die "$RUNTIME/$NAME is not up"
+    "exec_$RUNTIME" "$@"
+    ;;
+  down) cmd_down ;;
+esac
