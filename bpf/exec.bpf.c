@@ -347,7 +347,10 @@ int handle_exit(void *ctx)
 		e->system_ns = cpu - e->user_ns;
 	}
 	e->max_rss_kb = BPF_CORE_READ(sig, maxrss) * 4; /* pages of 4 KiB on x86_64 and arm64 defaults */
+	/* A fatal signal's status is in the group's exit code before it reaches the task. */
 	e->exit_status = BPF_CORE_READ(task, exit_code);
+	if (e->exit_status == 0)
+		e->exit_status = BPF_CORE_READ(sig, group_exit_code);
 	e->pad = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, 0);

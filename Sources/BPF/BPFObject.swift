@@ -237,3 +237,16 @@ public final class BPFLink {
 
 /// BTF_KIND_DATASEC from linux/btf.h; the name is imported twice (uapi and libbpf) and so ambiguous in Swift.
 private let btfKindDatasec: UInt32 = 15
+
+/// Kernel-wide views used to prove that closing leaves nothing behind.
+public enum BPFKernelObjects {
+    /// True while a program with this id is loaded anywhere in the kernel.
+    public static func programExists(id: UInt32) -> Bool {
+        let fd = bpf_prog_get_fd_by_id(id)
+        if fd >= 0 {
+            Glibc.close(fd)
+            return true
+        }
+        return errno != ENOENT
+    }
+}

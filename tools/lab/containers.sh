@@ -147,6 +147,17 @@ finish_info() { # common keys
   emit state_dir "$STATE"
   echo "$pid" >"$STATE/init.pid"
   cp "/proc/$pid/cgroup" "$STATE/init.cgroup"
+  # the container's parent: containerd-shim-runc-v2 (docker, containerd) or conmon (podman); runc -d: 1
+  local ppid; ppid=$(awk '{sub(/^.*\) /, ""); print $2}' "/proc/$pid/stat")
+  if (( ppid > 1 )); then
+    echo "$ppid" >"$STATE/shim.pid"
+    emit parent_pid "$ppid"
+    emit parent_comm "$(cat "/proc/$ppid/comm")"
+  fi
+  if [[ -n ${SHIM_TASK_DIR:-} && -f $SHIM_TASK_DIR/address ]]; then
+    sed 's|^unix://||' "$SHIM_TASK_DIR/address" >"$STATE/shim.address"
+    emit shim_socket "$(cat "$STATE/shim.address")"
+  fi
   mv "$STATE/info.tmp" "$STATE/info"
   cat "$STATE/info"
 }
@@ -193,6 +204,9 @@ podman_env() {
   export CONTAINERS_REGISTRIES_CONF=$STATE/registries.conf
 }
 pm() { podman_env; in_lab podman "$@"; }
+PODMAN_GLOBALS=(/dev/shm/libpod_lock /var/lib/containers/cache/blob-info-cache-v1.boltdb
+  /var/lib/containers/cache /var/lib/containers /run/containers/networks/ipam.db
+  /run/containers/networks /run/containers /run/runc)
 
 up_podman() {
   mkdir -p "$STATE/podman"/{storage,runroot,tmp,netconf,volumes}
@@ -217,6 +231,12 @@ graphroot = "$STATE/podman/storage"
 runroot = "$STATE/podman/runroot"
 EOF
   : >"$STATE/registries.conf"
+  # podman 4.3 writes these outside graphroot/runroot/tmp_dir; remember the ones that did
+  # not exist yet so the last podman lab's 'down' can remove them again.
+  local g
+  for g in "${PODMAN_GLOBALS[@]}"; do
+    [[ -e $g ]] || grep -qxF "$g" "$LAB_ROOT/.podman-globals" 2>/dev/null || echo "$g" >>"$LAB_ROOT/.podman-globals"
+  done
   build_image_archive "$STATE/rootfs" "$STATE/image.tar"
   pm load -q -i "$STATE/image.tar" >&2
   pm run -d --name "$NAME" --network bridge --conmon-pidfile "$STATE/conmon.pid" \
@@ -236,14 +256,16 @@ EOF
   emit podman_bundle_config "$STATE/podman/storage/overlay-containers/$cid/userdata/config.json"
   emit podman_db "$STATE/podman/storage/libpod/bolt_state.db"
   emit conmon_pid "$(cat "$STATE/conmon.pid" 2>/dev/null)"
-  emit podman_env "CONTAINERS_CONF=$STATE/containers.conf CONTAINERS_STORAGE_CONF=$STATE/storage.conf"
+  emit podman_containers_conf "$STATE/containers.conf"   # export as CONTAINERS_CONF
+  emit podman_storage_conf "$STATE/storage.conf"         # export as CONTAINERS_STORAGE_CONF
+  emit podman_runc_root /run/runc                         # podman does not pass --root to runc
   finish_info "$pid"
 }
 exec_podman() { pm exec "$NAME" "$@"; }
 down_podman() {
   if [[ -f $STATE/containers.conf ]] && command -v podman >/dev/null && [[ -e $NETNS_PATH ]]; then
     podman_env
-    timeout 30 nsenter --net="$NETNS_PATH" -- podman rm -f -t 2 "$NAME" >/dev/null 2>&1 || true
+    timeout 30 nsenter --net="$NETNS_PATH" -- podman rm -f -t 0 "$NAME" >/dev/null 2>&1 || true
     # drop the image too and unmount the storage driver's mounts
     timeout 30 nsenter --net="$NETNS_PATH" -- podman rmi -af >/dev/null 2>&1 || true
     timeout 30 nsenter --net="$NETNS_PATH" -- podman system prune -f >/dev/null 2>&1 || true
@@ -252,6 +274,18 @@ down_podman() {
   # podman's container netns is a bind mount in /run/netns/netns-<uuid>
   local ns; ns=$(cat "$STATE/podman_netns" 2>/dev/null || true)
   if [[ $ns == /run/netns/netns-* && -e $ns ]]; then umount "$ns" 2>/dev/null || true; rm -f "$ns"; fi
+  # last podman lab gone: remove the global files podman created for us (dirs only when empty)
+  local other; other=$(find "$LAB_ROOT" -maxdepth 1 -name 'podman-*' ! -path "$STATE" 2>/dev/null | head -1)
+  if [[ -z $other && -f $LAB_ROOT/.podman-globals ]]; then
+    local g
+    while read -r g; do
+      case $g in
+        /dev/shm/libpod_lock|*.db|*.boltdb) rm -f "$g" ;;
+      esac
+    done <"$LAB_ROOT/.podman-globals"
+    while read -r g; do [[ -d $g ]] && rmdir "$g" 2>/dev/null || true; done <"$LAB_ROOT/.podman-globals"
+    rm -f "$LAB_ROOT/.podman-globals"
+  fi
 }
 
 # ---------------------------------------------------------------- docker
@@ -259,7 +293,8 @@ dk() { "$DOCKER_BIN" -H "unix://$STATE/docker.sock" "$@"; }
 up_docker() {
   [[ -x $DOCKER_BIN ]] || die "$DOCKER_BIN missing (run: $0 install)"
   mkdir -p "$STATE/docker"/{data,exec}
-  echo '{}' >"$STATE/docker/daemon.json"
+  # keep dockerd 20.10's libtrust key out of /etc/docker/key.json
+  echo "{\"deprecated-key-path\": \"$STATE/docker/key.json\"}" >"$STATE/docker/daemon.json"
   local dpid
   dpid=$(start_daemon "$STATE/dockerd.log" dockerd \
     --config-file "$STATE/docker/daemon.json" \
@@ -287,6 +322,7 @@ up_docker() {
   emit containerd_state "$STATE/docker/exec/containerd/daemon"
   emit containerd_task_dir "$STATE/docker/exec/containerd/daemon/io.containerd.runtime.v2.task/moby/$cid"
   emit runc_root "$STATE/docker/exec/runtime-runc/moby"
+  SHIM_TASK_DIR=$STATE/docker/exec/containerd/daemon/io.containerd.runtime.v2.task/moby/$cid
   finish_info "$pid"
 }
 exec_docker() { dk exec "$NAME" "$@"; }
@@ -298,6 +334,8 @@ down_docker() {
   cpid=$(cat "$STATE/docker/exec/containerd/containerd.pid" 2>/dev/null || true)
   stop_pid "$(cat "$STATE/daemon.pid" 2>/dev/null)" 20
   stop_pid "$cpid" 10   # dockerd's managed containerd (only left if dockerd died hard)
+  # created by dockerd / its managed containerd outside data-root/exec-root; removed only when empty
+  rmdir /opt/containerd/lib /opt/containerd/bin /opt/containerd /run/docker/plugins /run/docker 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------- containerd
@@ -342,6 +380,7 @@ EOF
   emit containerd_meta_db "$r/root/io.containerd.metadata.v1.bolt/meta.db"
   emit containerd_task_dir "$r/state/io.containerd.runtime.v2.task/$CTR_NS/$NAME"
   emit runc_root "$r/runc/$CTR_NS"
+  SHIM_TASK_DIR=$r/state/io.containerd.runtime.v2.task/$CTR_NS/$NAME
   finish_info "$pid"
 }
 exec_containerd() { c_ctr task exec --exec-id "tl$$-$RANDOM" "$NAME" "$@"; }
@@ -422,6 +461,10 @@ cmd_down() {
   "down_$RUNTIME" || true
   # last resort: the container's pid 1 (if the runtime could not remove it)
   stop_pid "$(cat "$STATE/init.pid" 2>/dev/null)" 3
+  # ... and its shim/conmon (left behind when the daemon died before deleting the task)
+  stop_pid "$(cat "$STATE/shim.pid" 2>/dev/null)" 1   # the shim ignores SIGTERM
+  local sock; sock=$(cat "$STATE/shim.address" 2>/dev/null || true)
+  [[ $sock == /run/containerd/s/* && -S $sock ]] && rm -f "$sock"
   # cgroups the container used (runc/shim normally remove the leaf themselves)
   if [[ -f $STATE/init.cgroup ]]; then
     local p; for p in $(cut -d: -f3 "$STATE/init.cgroup" | sort -u); do rmdir_cgroup "$p"; done
