@@ -77,12 +77,13 @@ wait_for() { # wait_for SECONDS CMD...
 
 # run a (daemon) command inside the lab netns, in the background, in its own
 # process group, stdio to a log file. Prints the pid (nsenter execs, so it is the daemon's).
-start_daemon() { # start_daemon LOGFILE CMD...
+start_daemon() { # start_daemon LOGFILE CMD...  (pid also goes to $STATE/daemon.pid at once)
   local logf=$1; shift
   set -m
   nsenter --net="$NETNS_PATH" -- "$@" </dev/null >>"$logf" 2>&1 &
   local pid=$!
   set +m
+  echo "$pid" >"$STATE/daemon.pid"
   echo "$pid"
 }
 
@@ -202,6 +203,7 @@ setup_common() { # creates state dir + lab netns
 podman_env() {
   export CONTAINERS_CONF=$STATE/containers.conf CONTAINERS_STORAGE_CONF=$STATE/storage.conf
   export CONTAINERS_REGISTRIES_CONF=$STATE/registries.conf
+  export TMPDIR=$STATE/podman/tmp   # image copies (podman load) use $TMPDIR, default /var/tmp
 }
 pm() { podman_env; in_lab podman "$@"; }
 PODMAN_GLOBALS=(/dev/shm/libpod_lock /var/lib/containers/cache/blob-info-cache-v1.boltdb
@@ -302,7 +304,6 @@ up_docker() {
     -H "unix://$STATE/docker.sock" --pidfile "$STATE/docker/dockerd.pid" \
     --bip 172.17.0.1/16 --storage-driver overlay2 --exec-opt native.cgroupdriver=cgroupfs \
     --userland-proxy=false --log-level warn)
-  echo "$dpid" >"$STATE/daemon.pid"
   wait_for 60 dk version || { tail -20 "$STATE/dockerd.log" >&2; die "dockerd did not come up"; }
   build_image_archive "$STATE/rootfs" "$STATE/image.tar"
   dk load -q -i "$STATE/image.tar" >&2
@@ -359,7 +360,6 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.a
 EOF
   local dpid
   dpid=$(start_daemon "$STATE/containerd.log" containerd --config "$r/config.toml" --log-level warn)
-  echo "$dpid" >"$STATE/daemon.pid"
   wait_for 30 c_ctr version || { tail -20 "$STATE/containerd.log" >&2; die "containerd did not come up"; }
   build_image_archive "$STATE/rootfs" "$STATE/image.tar"
   c_ctr image import "$STATE/image.tar" >&2
@@ -447,6 +447,45 @@ unmount_under() { # lazily unmount every mount point under DIR, deepest first
     | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
 }
 
+# Last resort after a crash: kill whatever is still ours although its runtime is gone.
+#  - processes whose command line names this lab's state dir (dockerd, containerd, shims, conmon,
+#    podman cleanup): only this lab passes that path to anything;
+#  - processes in the cgroups listed by runc state.json files that belong to this lab.
+fallback_kill() {
+  local pids=() p cmd f cg
+  for p in /proc/[0-9]*; do
+    p=${p#/proc/}
+    [[ $p == "$$" || $p == "$PPID" ]] && continue
+    cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline") || continue
+    [[ $cmd == *"$STATE/"* ]] && pids+=("$p")
+  done
+  for f in $(runc_state_files); do
+    pids+=("$(jq -r '.init_process_pid // empty' "$f" 2>/dev/null)")
+    cg=$(jq -r '.cgroup_paths[""] // .cgroup_paths.memory // empty' "$f" 2>/dev/null)
+    [[ -n $cg && -f $cg/cgroup.procs ]] && pids+=($(cat "$cg/cgroup.procs"))
+  done
+  for p in "${pids[@]}"; do [[ -n $p ]] && kill_checked KILL "$p"; done
+  for p in "${pids[@]}"; do [[ -n $p ]] && wait_gone "$p" 2 || true; done
+  for f in $(runc_state_files); do
+    for cg in $(jq -r '.cgroup_paths[]?' "$f" 2>/dev/null); do [[ -d $cg ]] && rmdir "$cg" 2>/dev/null || true; done
+  done
+}
+shim_sockets() {
+  local id
+  case $RUNTIME in
+    containerd) printf '%s' "$STATE/containerd/containerd.sock/$CTR_NS/$NAME" | sha256sum | sed 's|^\([0-9a-f]*\).*|/run/containerd/s/\1|' ;;
+    docker)
+      for id in $(ls "$STATE/docker/data/containers" 2>/dev/null); do
+        printf '%s' "$STATE/docker/exec/containerd/containerd.sock/moby/$id" | sha256sum | sed 's|^\([0-9a-f]*\).*|/run/containerd/s/\1|'
+      done ;;
+  esac
+}
+runc_state_files() {
+  find "$STATE" -xdev -name state.json -path '*runc*' 2>/dev/null || true
+  [[ $RUNTIME == podman && -s $STATE/cid && -f /run/runc/$(cat "$STATE/cid")/state.json ]] && echo "/run/runc/$(cat "$STATE/cid")/state.json"
+  return 0
+}
+
 rmdir_cgroup() { # remove a cgroup leaf (and given empty parents) in all hierarchies
   local rel=$1 h
   [[ -n $rel && $rel != / ]] || return 0
@@ -460,11 +499,20 @@ cmd_down() {
   local t0; t0=$(now_ms)
   "down_$RUNTIME" || true
   # last resort: the container's pid 1 (if the runtime could not remove it)
-  stop_pid "$(cat "$STATE/init.pid" 2>/dev/null)" 3
+  stop_pid "$(cat "$STATE/init.pid" 2>/dev/null)" 1
   # ... and its shim/conmon (left behind when the daemon died before deleting the task)
   stop_pid "$(cat "$STATE/shim.pid" 2>/dev/null)" 1   # the shim ignores SIGTERM
-  local sock; sock=$(cat "$STATE/shim.address" 2>/dev/null || true)
-  [[ $sock == /run/containerd/s/* && -S $sock ]] && rm -f "$sock"
+  fallback_kill
+  # shim sockets: containerd 1.6 puts them at /run/containerd/s/sha256(<grpc address>/<ns>/<id>)
+  # whatever root/state say; a shim that was killed leaves its socket behind.
+  local sock id
+  for sock in $(cat "$STATE/shim.address" 2>/dev/null) $(shim_sockets); do
+    [[ $sock == /run/containerd/s/* && -S $sock ]] && rm -f "$sock"
+  done
+  # podman's runc state lives in /run/runc/<id>; drop it if podman could not
+  if [[ $RUNTIME == podman && -s $STATE/cid && -d /run/runc/$(cat "$STATE/cid") ]]; then
+    runc --root /run/runc delete -f "$(cat "$STATE/cid")" >/dev/null 2>&1 || rm -rf "/run/runc/$(cat "$STATE/cid")"
+  fi
   # cgroups the container used (runc/shim normally remove the leaf themselves)
   if [[ -f $STATE/init.cgroup ]]; then
     local p; for p in $(cut -d: -f3 "$STATE/init.cgroup" | sort -u); do rmdir_cgroup "$p"; done

@@ -1,0 +1,47 @@
+import Foundation
+import Glibc
+import Testing
+
+/// The built binary: help, usage errors and their exit codes. No privileges needed.
+struct CLITests {
+    @Test func helpListsEverySubcommandWithExamples() throws {
+        let result = try TracerBinary.run(["--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("check"))
+        #expect(result.stdout.contains("exec"))
+        let exec = try TracerBinary.run(["exec", "--help"])
+        #expect(exec.status == 0)
+        #expect(exec.stdout.contains("Examples:"))
+        #expect(exec.stdout.contains("--max-lifetime"))
+        let check = try TracerBinary.run(["check", "--help"])
+        #expect(check.stdout.contains("Examples:"))
+    }
+
+    @Test func versionPrints() throws {
+        let result = try TracerBinary.run(["--version"])
+        #expect(result.status == 0)
+        #expect(result.stdout.first?.isNumber == true)
+    }
+
+    @Test(arguments: [
+        (["frobnicate"], "frobnicate"),
+        (["exec", "--bogus"], "--bogus"),
+        (["exec", "--args", "(unclosed"], "--args"),
+        (["exec", "--max-lifetime", "soon"], "--max-lifetime"),
+        (["exec", "--duration", "-5s"], "--duration"),
+        (["exec", "--pid", "abc"], "--pid"),
+        (["exec", "--pid", "0"], "--pid"),
+        (["exec", "--args-size", "99999"], "--args-size"),
+        (["exec", "--ring-buffer-size", "5000"], "--ring-buffer-size"),
+        (["exec", "--count", "0"], "--count"),
+        (["exec", "--comm", "a-command-name-too-long"], "--comm"),
+        (["check", "--output", "yaml"], "--output"),
+    ])
+    func badInputIsAUsageErrorNamingTheFlag(arguments: [String], flag: String) throws {
+        let result = try TracerBinary.run(arguments)
+        #expect(result.status == 64, "exit \(result.status) for \(arguments)")
+        let first = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(first.contains(flag), "first line: \(first)")
+        #expect(result.stdout.isEmpty)
+    }
+}
