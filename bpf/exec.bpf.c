@@ -131,13 +131,20 @@ static __always_inline void fill_header(struct tracer_exec_event *e, struct task
 	read_process_keys(task, &e->keys);
 }
 
+/* Waking the reader for every event costs more than the event; it polls every few ms anyway. */
+static __always_inline __u64 wakeup_flag(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= exec_config.wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+										    : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline int submit(struct exec_scratch *s)
 {
 	__u64 size = sizeof(s->event) + s->event.filename_len + s->event.args_len;
 
 	if (size > sizeof(*s))
 		return 0;
-	if (bpf_ringbuf_output(&events, s, size, 0))
+	if (bpf_ringbuf_output(&events, s, size, wakeup_flag()))
 		count_lost();
 	return 0;
 }
@@ -353,7 +360,7 @@ int handle_exit(void *ctx)
 		e->exit_status = BPF_CORE_READ(sig, group_exit_code);
 	e->pad = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flag());
 	bpf_map_delete_elem(&traced_processes, &pid);
 	return 0;
 }

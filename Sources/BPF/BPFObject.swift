@@ -1,5 +1,5 @@
 import CLibBPF
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// A BPF object opened from bytes in memory: set tunables and map sizes, load, attach.
@@ -196,12 +196,11 @@ public final class BPFObject {
         return prog
     }
 
-    /// libbpf names the refused program in its log as "prog 'NAME': ...".
+    /// libbpf names the refused program in its log as "prog 'NAME': ... failed to load".
     private func failingProgram(in log: String) -> String? {
-        for line in log.split(separator: "\n") where line.contains("prog '") && line.contains("failed to load") {
-            if let start = line.range(of: "prog '"), let end = line[start.upperBound...].firstIndex(of: "'") {
-                return String(line[start.upperBound..<end])
-            }
+        for line in log.split(separator: "\n") where line.contains("failed to load") {
+            let quoted = line.split(separator: "'", omittingEmptySubsequences: false)
+            if line.hasPrefix("libbpf: prog '"), quoted.count >= 3 { return String(quoted[1]) }
         }
         return nil
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The BPF objects compiled from `bpf/` at build time; each program file adds a static member.
 public enum EmbeddedBPF {}

@@ -1,4 +1,3 @@
-import Foundation
 import TracerCore
 
 /// Runs `tracer exec`: kernel events -> reorder -> pipeline -> renderer, until stopped.
@@ -36,7 +35,7 @@ final class ExecSession {
         func emit(_ events: [ProcessEvent]) {
             for output in pipeline.process(events) {
                 if let limit, shown >= limit { return }
-                sink.line(format == .table ? table.line(output) : json.line(output))
+                if format == .table { sink.line(table.line(output)) } else { sink.line(bytes: json.lineBytes(output)) }
                 shown += 1
             }
         }
@@ -49,7 +48,7 @@ final class ExecSession {
         }
 
         while !stop() && !sink.closed {
-            reorder.insert(try probe.poll(timeoutMilliseconds: 50))
+            reorder.insert(try probe.poll(timeoutMilliseconds: 10))
             let now = BootClock.now
             emit(reorder.release(now: now))
             if now - lastLostCheck >= 200_000_000 {
@@ -86,7 +85,7 @@ final class ExecSession {
             sink.flush()
             let text = "tracer exec: \(pipeline.execCount) execs, \(pipeline.failedExecCount) failed, "
                 + "\(pipeline.exitCount) exits, \(shown) shown, \(lost) lost in \(Formatting.duration(elapsed))"
-            FileHandle.standardError.write(Data((text + "\n").utf8))
+            printError(text)
         }
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import BPF
-import Foundation
+import Glibc
 import TracerCore
 
 /// The distinct exit codes, documented in the README and in `tracer --help`.
@@ -30,5 +30,6 @@ func fail(_ error: Error, command: String) -> ExitCode {
 }
 
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    let line = message + "\n"
+    _ = line.withCString { write(2, $0, strlen($0)) }
 }

@@ -1,6 +1,6 @@
 import BPF
 import BPFPrograms
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// `tracer check`: can tracing work on this host, and if not, exactly why and what to do.

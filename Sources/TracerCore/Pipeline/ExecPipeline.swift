@@ -1,5 +1,3 @@
-import Foundation
-
 /// A process seen from exec to exit: what it ran, and what it cost.
 public struct ProcessRecord: Sendable, Equatable {
     public var exec: ExecEvent
@@ -16,9 +14,9 @@ public enum ExecOutput: Sendable, Equatable {
 public struct ExecFilter {
     public var comm: String?
     public var argsPattern: String? {
-        didSet { argsRegex = argsPattern.flatMap { try? NSRegularExpression(pattern: $0) } }
+        didSet { argsRegex = argsPattern.flatMap { try? Regex($0) } }
     }
-    private var argsRegex: NSRegularExpression?
+    private var argsRegex: Regex<AnyRegexOutput>?
     public var failedOnly = false
     /// Keep only processes that lived less than this (exits only).
     public var maxLifetime: UInt64?
@@ -27,7 +25,7 @@ public struct ExecFilter {
 
     /// Throws the regex engine's complaint for a pattern that does not compile.
     public static func validate(argsPattern: String) throws {
-        _ = try NSRegularExpression(pattern: argsPattern)
+        _ = try Regex(argsPattern)
     }
 
     func accepts(_ exec: ExecEvent) -> Bool {
@@ -35,14 +33,13 @@ public struct ExecFilter {
         if let comm, Array(comm.utf8) != exec.comm { return false }
         if let argsRegex {
             let text = exec.args.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
-            let range = NSRange(text.startIndex..., in: text)
-            if argsRegex.firstMatch(in: text, range: range) == nil { return false }
+            if (try? argsRegex.firstMatch(in: text)) == nil { return false }
         }
         return true
     }
 }
 
-/// NSRegularExpression is immutable and documented thread-safe.
+/// A compiled Regex is an immutable value; it is only read while matching.
 extension ExecFilter: @unchecked Sendable {}
 
 /// Joins execs to exits by (pid, start time) and applies the user-space filters.

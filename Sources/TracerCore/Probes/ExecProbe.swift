@@ -14,7 +14,7 @@ public struct ExecProbeOptions: Sendable, Equatable {
     public var reportExits = false
     public var reportFailedExecs = true
     /// Ring buffer bytes: a power of two, at least one page.
-    public var ringBufferSize: Int = 8 << 20
+    public var ringBufferSize: Int = 4 << 20
 
     public static let maxArgsSize = Int(TRACER_ARGS_MAX)
 
@@ -44,6 +44,7 @@ public final class ExecProbe {
         config.filter_cgroup = options.cgroupIDs == nil ? 0 : 1
         config.report_exits = options.reportExits ? 1 : 0
         config.report_failed = options.reportFailedExecs ? 1 : 0
+        config.wakeup_bytes = UInt32(options.ringBufferSize / 4)
         try object.setReadOnly("exec_config", to: config)
         try object.setMaxEntries(map: "events", UInt32(options.ringBufferSize))
         try object.setMaxEntries(map: "scratch", UInt32(max(1, possibleCPUCount())))
@@ -71,8 +72,10 @@ public final class ExecProbe {
     }
 
     /// Waits up to `timeoutMilliseconds` and returns the events that arrived, in arrival order.
+    /// The kernel wakes us only for a large backlog, so whatever is queued is taken after the wait.
     public func poll(timeoutMilliseconds: Int32) throws -> [ProcessEvent] {
         try ring?.poll(timeoutMilliseconds: timeoutMilliseconds)
+        try ring?.drain()
         defer { pending.removeAll(keepingCapacity: true) }
         return pending
     }

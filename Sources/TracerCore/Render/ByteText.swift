@@ -20,26 +20,10 @@ public enum ByteText {
                 i += 1
                 continue
             }
-            let length: Int
-            var value: UInt32
-            switch lead {
-            case 0xC2...0xDF: length = 2; value = UInt32(lead & 0x1F)
-            case 0xE0...0xEF: length = 3; value = UInt32(lead & 0x0F)
-            case 0xF0...0xF4: length = 4; value = UInt32(lead & 0x07)
-            default: length = 0; value = 0
-            }
-            var valid = length > 0 && i + length <= b.count
-            if valid {
-                for k in 1..<length {
-                    let c = b[i + k]
-                    if c & 0xC0 != 0x80 { valid = false; break }
-                    value = value << 6 | UInt32(c & 0x3F)
-                }
-            }
-            // Reject overlong forms, surrogates and values past U+10FFFF.
-            if valid, let scalar = Unicode.Scalar(value),
-               !(length == 3 && value < 0x800), !(length == 4 && (value < 0x10000 || value > 0x10FFFF)) {
-                result.append(.scalar(scalar))
+            if let length = validSequenceLength(b, at: i) {
+                var value = UInt32(lead) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+                for k in 1..<length { value = value << 6 | UInt32(b[i + k] & 0x3F) }
+                result.append(.scalar(Unicode.Scalar(value)!))
                 i += length
             } else {
                 result.append(.invalid(lead))
@@ -77,29 +61,73 @@ public enum ByteText {
     /// A JSON string literal (with quotes), valid for any input bytes.
     /// Invalid UTF-8 bytes appear as the four characters `\xHH`.
     public static func jsonString(_ bytes: some Collection<UInt8>) -> String {
-        var out = "\""
-        for piece in pieces(bytes) {
-            switch piece {
-            case .invalid(let byte):
-                out += "\\" + hex(byte)
-            case .scalar(let s):
-                switch s {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\t": out += "\\t"
-                case "\r": out += "\\r"
-                default:
-                    if s.value < 0x20 || s.value == 0x7F || (0x80...0x9F).contains(s.value) {
-                        let digits = String(s.value, radix: 16)
-                        out += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
-                    } else {
-                        out.unicodeScalars.append(s)
-                    }
-                }
+        var out: [UInt8] = []
+        appendJSON(Array(bytes), to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the JSON string literal of `bytes` to `out`. Plain ASCII, the common case, is
+    /// copied as is; only what needs escaping takes the slow path.
+    public static func appendJSON(_ bytes: [UInt8], to out: inout [UInt8]) {
+        out.append(34)
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let b = bytes[i]
+            if b >= 0x20 && b < 0x7F && b != 34 && b != 92 {
+                out.append(b)
+                i += 1
+                continue
             }
+            if b >= 0x80, let length = validSequenceLength(bytes, at: i) {
+                // C1 controls (U+0080...U+009F) are two bytes starting 0xC2 0x80...0x9F.
+                if length == 2 && b == 0xC2 && bytes[i + 1] <= 0x9F {
+                    appendUnicodeEscape(UInt32(bytes[i + 1]), to: &out)
+                } else {
+                    out.append(contentsOf: bytes[i..<i + length])
+                }
+                i += length
+                continue
+            }
+            switch b {
+            case 34: out.append(contentsOf: [92, 34])
+            case 92: out.append(contentsOf: [92, 92])
+            case 10: out.append(contentsOf: [92, 110])
+            case 9: out.append(contentsOf: [92, 116])
+            case 13: out.append(contentsOf: [92, 114])
+            case 0..<0x20, 0x7F: appendUnicodeEscape(UInt32(b), to: &out)
+            default: out.append(contentsOf: Array(("\\" + hex(b)).utf8)) // invalid UTF-8 byte
+            }
+            i += 1
         }
-        return out + "\""
+        out.append(34)
+    }
+
+    /// The length of the valid UTF-8 sequence starting at `i`, or nil.
+    static func validSequenceLength(_ b: [UInt8], at i: Int) -> Int? {
+        let lead = b[i]
+        let length: Int
+        var value: UInt32
+        switch lead {
+        case 0xC2...0xDF: length = 2; value = UInt32(lead & 0x1F)
+        case 0xE0...0xEF: length = 3; value = UInt32(lead & 0x0F)
+        case 0xF0...0xF4: length = 4; value = UInt32(lead & 0x07)
+        default: return nil
+        }
+        guard i + length <= b.count else { return nil }
+        for k in 1..<length {
+            let c = b[i + k]
+            guard c & 0xC0 == 0x80 else { return nil }
+            value = value << 6 | UInt32(c & 0x3F)
+        }
+        if length == 3 && (value < 0x800 || (0xD800...0xDFFF).contains(value)) { return nil }
+        if length == 4 && (value < 0x10000 || value > 0x10FFFF) { return nil }
+        return length
+    }
+
+    private static func appendUnicodeEscape(_ value: UInt32, to out: inout [UInt8]) {
+        let digits = Array("0123456789abcdef".utf8)
+        out.append(contentsOf: [92, 117, 48, 48, digits[Int(value >> 4 & 0xF)], digits[Int(value & 0xF)]])
     }
 
     public static func jsonString(_ text: String) -> String { jsonString(Array(text.utf8)) }

@@ -1,18 +1,27 @@
 /// `tracer exec --output json`: one object per line. Field names are documented in the README.
 public struct ExecJSON {
     public let clock: BootClock
+    private let seconds = Formatting.SecondsCache()
 
     public init(clock: BootClock) {
         self.clock = clock
     }
 
+    private func time(_ boot: UInt64) -> [UInt8] {
+        Formatting.rfc3339Bytes(clock.wallClock(boot), cache: seconds)
+    }
+
     public func line(_ output: ExecOutput) -> String {
+        String(decoding: lineBytes(output), as: UTF8.self)
+    }
+
+    public func lineBytes(_ output: ExecOutput) -> [UInt8] {
         switch output {
         case .exec(let e):
             var json = JSONLine()
             json.add("type", "exec")
             fill(&json, e, time: e.timestamp)
-            return json.finished
+            return json.finishedBytes
         case .exit(let r):
             var json = JSONLine()
             json.add("type", "exit")
@@ -25,7 +34,7 @@ public struct ExecJSON {
             json.add("signal", optional: r.exit.signal)
             json.add("core_dumped", r.exit.coreDumped)
             json.add("max_rss_kb", r.exit.maxRSSKilobytes)
-            return json.finished
+            return json.finishedBytes
         }
     }
 
@@ -38,7 +47,7 @@ public struct ExecJSON {
     }
 
     private func fill(_ json: inout JSONLine, _ e: ExecEvent, time: UInt64) {
-        json.add("time", Formatting.rfc3339(clock.wallClock(time)))
+        json.add("time", plainBytes: self.time(time))
         json.add("timestamp_ns", time)
         json.add("pid", e.pid)
         json.add("tid", e.tid)
@@ -51,7 +60,7 @@ public struct ExecJSON {
         json.add("args_truncated", e.argsTruncated)
         json.add("ret", e.ret)
         if e.failed { json.add("error", Formatting.errnoName(-e.ret)) }
-        json.add("start_time", Formatting.rfc3339(clock.wallClock(e.startTime)))
+        json.add("start_time", plainBytes: Formatting.rfc3339Bytes(clock.wallClock(e.startTime), cache: nil))
         var cgroup = JSONLine()
         cgroup.add("id", e.keys.cgroupID)
         cgroup.add("name", e.keys.cgroupName)

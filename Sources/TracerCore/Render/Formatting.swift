@@ -23,13 +23,45 @@ public enum Formatting {
 
     /// RFC 3339 UTC with nanoseconds, for JSON.
     public static func rfc3339(_ epochNanoseconds: Int64) -> String {
-        var seconds = time_t(epochNanoseconds / 1_000_000_000)
+        String(decoding: rfc3339Bytes(epochNanoseconds, cache: nil), as: UTF8.self)
+    }
+
+    /// The date and time up to the seconds, remembered between calls: consecutive events share it.
+    public final class SecondsCache {
+        var second: Int64 = .min
+        var prefix: [UInt8] = []
+        public init() {}
+    }
+
+    /// RFC 3339 bytes; with a cache, only the fraction is formatted for events in the same second.
+    public static func rfc3339Bytes(_ epochNanoseconds: Int64, cache: SecondsCache?) -> [UInt8] {
+        let second = epochNanoseconds / 1_000_000_000
+        var nanos = epochNanoseconds % 1_000_000_000
+        var out: [UInt8]
+        if let cache, cache.second == second {
+            out = cache.prefix
+        } else {
+            out = Array(rfc3339Seconds(second).utf8)
+            cache?.second = second
+            cache?.prefix = out
+        }
+        var fraction = [UInt8](repeating: 48, count: 9)
+        for i in stride(from: 8, through: 0, by: -1) {
+            fraction[i] = 48 + UInt8(nanos % 10)
+            nanos /= 10
+        }
+        out.append(46)
+        out.append(contentsOf: fraction)
+        out.append(90)
+        return out
+    }
+
+    private static func rfc3339Seconds(_ second: Int64) -> String {
+        var seconds = time_t(second)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        let nanos = epochNanoseconds % 1_000_000_000
         return "\(parts.tm_year + 1900)-" + pad(parts.tm_mon + 1, 2) + "-" + pad(parts.tm_mday, 2) + "T"
-            + pad(parts.tm_hour, 2) + ":" + pad(parts.tm_min, 2) + ":" + pad(parts.tm_sec, 2) + "."
-            + pad(Int32(nanos / 1000), 6) + String(nanos % 1000 / 100) + String(nanos % 100 / 10) + String(nanos % 10) + "Z"
+            + pad(parts.tm_hour, 2) + ":" + pad(parts.tm_min, 2) + ":" + pad(parts.tm_sec, 2)
     }
 
     static func pad(_ value: Int32, _ width: Int) -> String {

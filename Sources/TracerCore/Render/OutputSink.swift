@@ -13,8 +13,12 @@ public final class OutputSink {
     }
 
     public func line(_ text: String) {
+        line(bytes: Array(text.utf8))
+    }
+
+    public func line(bytes: [UInt8]) {
         guard !closed else { return }
-        buffer.append(contentsOf: text.utf8)
+        buffer.append(contentsOf: bytes)
         buffer.append(10)
         if buffer.count >= 1 << 16 { flush() }
     }

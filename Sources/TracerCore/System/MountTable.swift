@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// /proc/self/mountinfo: the one reader of that file.
 public struct MountTable: Sendable {
@@ -87,7 +87,7 @@ public struct CgroupLayout: Sendable, Equatable {
     }
 
     private func commonParent() -> String {
-        let parents = Set(v1Mounts.values.map { ($0 as NSString).deletingLastPathComponent })
+        let parents = Set(v1Mounts.values.map { path in path.split(separator: "/").dropLast().reduce("") { $0 + "/" + $1 } })
         return parents.count == 1 ? parents.first! + "/<controller>" : "\(v1Mounts.count) mounts"
     }
 }

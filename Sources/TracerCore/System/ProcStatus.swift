@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// /proc/PID/status: the one reader of that file. Parsing is a pure function over its text.
 public struct ProcStatus: Sendable, Equatable {
@@ -27,7 +27,7 @@ public struct ProcStatus: Sendable, Equatable {
         for line in text.split(separator: "\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }
             let key = line[..<colon]
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: colon)...].trimmed
             switch key {
             case "Name": status.name = value
             case "Tgid": status.tgid = Int32(value) ?? 0

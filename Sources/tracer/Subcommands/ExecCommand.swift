@@ -53,7 +53,7 @@ struct ExecCommand: ParsableCommand {
     var argsSize: Int = 4096
 
     @Option(help: "Ring buffer size in bytes: a power of two, at least 4096.")
-    var ringBufferSize: Int = 8 << 20
+    var ringBufferSize: Int = 4 << 20
 
     @Option(help: "Stop after this long (e.g. 10s, 1m).")
     var duration: DurationArgument?

@@ -11,7 +11,7 @@ struct ProcessEventDecoderTests {
         #expect(MemoryLayout<tracer_exec_event>.offset(of: \tracer_exec_event.keys) == 72)
         #expect(MemoryLayout<tracer_exit_event>.size == 88)
         #expect(MemoryLayout<tracer_exit_event>.offset(of: \tracer_exit_event.comm) == 72)
-        #expect(MemoryLayout<tracer_exec_config>.size == 20)
+        #expect(MemoryLayout<tracer_exec_config>.size == 24)
     }
 
     func record(args: [[UInt8]], filename: String, flags: UInt32 = 0, kind: tracer_event_kind = TRACER_EVENT_EXEC) -> [UInt8] {
