@@ -1,0 +1,123 @@
+import FoundationEssentials
+
+/// The containers/storage layout podman and CRI-O share: `<graphRoot>/overlay-containers/containers.json`
+/// plus each container's `userdata/config.json` (OCI spec) and `userdata/pidfile`. The one reader of
+/// those files; `PodmanMetadata` and `CRIOMetadata` only interpret what it returns.
+struct ContainerStorage: Sendable {
+    let graphRoot: String
+    /// conmon writes the pidfile under the run root (`/run/containers/storage`); checked after graphRoot.
+    let runRoot: String?
+
+    /// One container as the storage layer knows it. Any part may be missing; `warnings` says why.
+    struct StoredContainer {
+        var id: String
+        var names: [String] = []
+        var imageID: String?
+        /// containers.json `metadata`, a JSON object serialized into a string.
+        var metadata: [String: String] = [:]
+        var annotations: [String: String] = [:]
+        var initPID: Int32?
+        var warnings: [String] = []
+
+        /// CRI-O's RuntimeContainerMetadata has pod-name/pod-id; its names are kubelet's k8s_ form.
+        var belongsToCRIO: Bool {
+            metadata["pod-name"] != nil || metadata["pod-id"] != nil
+                || names.contains { $0.hasPrefix("k8s_") }
+                || annotations["io.kubernetes.cri-o.Name"]?.hasPrefix("k8s_") == true
+        }
+
+        /// Whether anything at all says who owns it; when not, either reader may claim it.
+        var ownerKnown: Bool { !metadata.isEmpty || !names.isEmpty || !annotations.isEmpty }
+    }
+
+    var containersDirectory: URL {
+        URL(fileURLWithPath: graphRoot).appendingPathComponent("overlay-containers")
+    }
+
+    /// All containers in containers.json, or every container directory when that index is corrupt.
+    func all() -> [StoredContainer] {
+        let index = readIndex()
+        switch index {
+        case .success(let records):
+            return records.keys.sorted().compactMap { container(id: $0, index: index) }
+        case .failure:
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: containersDirectory.path)) ?? []
+            return names.filter { PathComponent.isPlain($0) && !$0.hasPrefix("containers.") }
+                .sorted().compactMap { container(id: $0, index: index) }
+        }
+    }
+
+    /// Nil when neither containers.json nor a container directory knows `id`.
+    func container(id: String) -> StoredContainer? {
+        container(id: id, index: readIndex())
+    }
+
+    func container(id: String, index: Result<[String: JSONObject], IndexError>) -> StoredContainer? {
+        guard PathComponent.isPlain(id) else { return nil }
+        let userdata = containersDirectory.appendingPathComponent(id).appendingPathComponent("userdata")
+        var stored = StoredContainer(id: id)
+        var listed = false
+        switch index {
+        case .success(let records):
+            if let record = records[id] {
+                listed = true
+                stored.names = record.strings("names")
+                stored.imageID = record.string("image")
+                stored.metadata = Self.metadata(record, warnings: &stored.warnings)
+            }
+        case .failure(let why):
+            stored.warnings.append(why.reason)
+        }
+        let directoryExists = FileManager.default.fileExists(atPath: containersDirectory.appendingPathComponent(id).path)
+        guard listed || directoryExists else { return nil }
+
+        switch MetadataFile.read(userdata.appendingPathComponent("config.json")) {
+        case .object(let json): stored.annotations = OCISpec(json).annotations
+        case .corrupt(let why): stored.warnings.append(why)
+        case .missing: break  // a created-but-never-started container has no bundle yet
+        }
+        stored.initPID = MetadataFile.readPID(userdata.appendingPathComponent("pidfile"))
+        if stored.initPID == nil, let runRoot {
+            let runUserdata = URL(fileURLWithPath: runRoot).appendingPathComponent("overlay-containers")
+                .appendingPathComponent(id).appendingPathComponent("userdata")
+            stored.initPID = MetadataFile.readPID(runUserdata.appendingPathComponent("pidfile"))
+        }
+        return stored
+    }
+
+    struct IndexError: Error { var reason: String }
+
+    /// containers.json keyed by id.
+    func readIndex() -> Result<[String: JSONObject], IndexError> {
+        let url = containersDirectory.appendingPathComponent("containers.json")
+        guard FileManager.default.fileExists(atPath: url.path) else { return .success([:]) }
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            return .failure(IndexError(reason: "\(url.path): unreadable"))
+        }
+        guard let array = JSONValue.parse(data)?.arrayValue else {
+            return .failure(IndexError(reason: "\(url.path): not a JSON array"))
+        }
+        var records: [String: JSONObject] = [:]
+        for object in array.compactMap(\.objectValue) {
+            let record = JSONObject(object)
+            if let id = record.string("id") { records[id] = record }
+        }
+        return .success(records)
+    }
+
+    /// Podman >= 4 and CRI-O write `metadata` as a string holding JSON; accept an object too.
+    static func metadata(_ record: JSONObject, warnings: inout [String]) -> [String: String] {
+        if let nested = record.object("metadata") { return nested.stringMap() }
+        guard let text = record.string("metadata") else { return [:] }
+        guard let parsed = JSONObject(jsonText: text) else {
+            warnings.append("containers.json: metadata of \(record.string("id") ?? "?") is not JSON")
+            return [:]
+        }
+        return parsed.stringMap()
+    }
+}
+
+extension JSONObject {
+    /// The whole object as a string map (variadic `stringMap` needs at least one key).
+    func stringMap() -> [String: String] { fields.compactMapValues(\.stringValue) }
+}
