@@ -3,6 +3,7 @@ import TracerCore
 /// Runs `tracer exec`: kernel events -> reorder -> pipeline -> renderer, until stopped.
 final class ExecSession {
     let probe: ExecProbe
+    let attributor: ExecAttributor
     let pipeline: ExecPipeline
     let format: OutputFormat
     let limit: Int?
@@ -10,8 +11,9 @@ final class ExecSession {
     let clock = BootClock()
     let sink = OutputSink()
 
-    init(probe: ExecProbe, pipeline: ExecPipeline, format: OutputFormat, limit: Int?, deadline: UInt64?) {
+    init(probe: ExecProbe, attributor: ExecAttributor, pipeline: ExecPipeline, format: OutputFormat, limit: Int?, deadline: UInt64?) {
         self.probe = probe
+        self.attributor = attributor
         self.pipeline = pipeline
         self.format = format
         self.limit = limit
@@ -33,7 +35,13 @@ final class ExecSession {
         }
 
         func emit(_ events: [ProcessEvent]) {
-            for output in pipeline.process(events) {
+            let now = BootClock.now
+            let enriched = events.map { event -> ProcessEvent in
+                guard case .exec(var exec) = event else { return event }
+                exec.attribution = attributor.attribute(exec.keys, now: now)
+                return .exec(exec)
+            }
+            for output in pipeline.process(enriched) {
                 if let limit, shown >= limit { return }
                 if format == .table { sink.line(table.line(output)) } else { sink.line(bytes: json.lineBytes(output)) }
                 shown += 1

@@ -9,11 +9,11 @@ struct Tracer: ParsableCommand {
         Tracepoints only: works on locked-down kernels without kprobes or fentry.
         Start with `tracer check` to see whether tracing works on this host.
 
-        Exit codes: 0 success, 1 runtime failure, 64 usage error, 69 the kernel lacks a needed
-        feature, 77 missing privileges.
+        Exit codes: 0 success, 1 runtime failure, 3 no such process, 4 unknown container,
+        64 usage error, 69 the kernel lacks a needed feature, 77 missing privileges.
         """,
         version: TracerVersion.string,
-        subcommands: [CheckCommand.self, ExecCommand.self]
+        subcommands: [CheckCommand.self, ExecCommand.self, PidCommand.self, ContainersCommand.self]
     )
 }
 

@@ -20,6 +20,8 @@ public struct ExecEvent: Sendable, Equatable {
     public var filenameTruncated: Bool
     public var viaExecveat: Bool
     public var keys: ProcessKeys
+    /// The container, set by enrichment (`ExecAttributor`); nil until then.
+    public var attribution: Attribution?
 
     public var failed: Bool { ret < 0 }
 

@@ -18,6 +18,10 @@ public struct ExecFilter {
     }
     private var argsRegex: Regex<AnyRegexOutput>?
     public var failedOnly = false
+    /// Only these container ids, when not nil.
+    public var containerIDs: Set<String>?
+    /// Only processes in no container.
+    public var hostOnly = false
     /// Keep only processes that lived less than this (exits only).
     public var maxLifetime: UInt64?
 
@@ -30,6 +34,10 @@ public struct ExecFilter {
 
     func accepts(_ exec: ExecEvent) -> Bool {
         if failedOnly && !exec.failed { return false }
+        if let containerIDs {
+            guard case .container(let identity)? = exec.attribution, containerIDs.contains(identity.id) else { return false }
+        }
+        if hostOnly, case .container? = exec.attribution { return false }
         if let comm, Array(comm.utf8) != exec.comm { return false }
         if let argsRegex {
             let text = exec.args.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")

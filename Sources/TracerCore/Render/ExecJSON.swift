@@ -79,5 +79,6 @@ public struct ExecJSON {
         namespaces.add("pid", e.keys.pidNamespace)
         json.add("namespaces", object: namespaces)
         json.add("pid_in_namespace", e.keys.pidInNamespace)
+        ContainerJSON.add(e.attribution ?? .host, to: &json)
     }
 }

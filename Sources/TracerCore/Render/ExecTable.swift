@@ -14,9 +14,9 @@ public struct ExecTable {
     public var header: String {
         switch mode {
         case .execs:
-            return "TIME         PID     PPID    PCOMM            COMM             RET ARGS"
+            return "TIME         PID     PPID    CONTAINER        PCOMM            COMM             RET ARGS"
         case .exits:
-            return "TIME         PID     PPID    PCOMM            COMM             DURATION CPU      EXIT     ARGS"
+            return "TIME         PID     PPID    CONTAINER        PCOMM            COMM             DURATION CPU      EXIT     ARGS"
         }
     }
 
@@ -44,6 +44,7 @@ public struct ExecTable {
         Formatting.left(Formatting.clock(clock.wallClock(time)), 12) + " "
             + Formatting.left(String(e.pid), 7) + " "
             + Formatting.left(String(e.ppid), 7) + " "
+            + Formatting.left(e.attribution.map(ContainerJSON.column) ?? "-", 16) + " "
             + Formatting.left(ByteText.escaped(e.parentComm), 16) + " "
             + Formatting.left(ByteText.escaped(e.comm), 16) + " "
     }

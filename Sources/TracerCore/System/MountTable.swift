@@ -3,6 +3,8 @@ import FoundationEssentials
 /// /proc/self/mountinfo: the one reader of that file.
 public struct MountTable: Sendable {
     public struct Mount: Sendable, Equatable {
+        /// The mounted file's path inside its file system; `net:[4026532281]` for a namespace bind mount.
+        public var root: String
         public var mountPoint: String
         public var fileSystem: String
         public var source: String
@@ -21,13 +23,23 @@ public struct MountTable: Sendable {
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
             guard let dash = fields.firstIndex(of: "-"), fields.count > dash + 3, fields.count > 4 else { continue }
-            mounts.append(Mount(mountPoint: unescape(fields[4]), fileSystem: fields[dash + 1],
+            mounts.append(Mount(root: unescape(fields[3]), mountPoint: unescape(fields[4]), fileSystem: fields[dash + 1],
                                 source: fields[dash + 2], superOptions: fields[dash + 3]))
         }
         return MountTable(mounts: mounts)
     }
 
     public func mounts(ofType type: String) -> [Mount] { mounts.filter { $0.fileSystem == type } }
+
+    /// Network namespaces pinned by bind mounts (ip netns, docker, CNI, podman), as paths by inode.
+    public var networkNamespaceNames: [UInt64: [String]] {
+        var names: [UInt64: [String]] = [:]
+        for m in mounts(ofType: "nsfs") where m.root.hasPrefix("net:[") {
+            guard let inode = UInt64(m.root.dropFirst(5).dropLast()) else { continue }
+            if !(names[inode] ?? []).contains(m.mountPoint) { names[inode, default: []].append(m.mountPoint) }
+        }
+        return names
+    }
 
     /// mountinfo escapes space, tab, newline and backslash as octal.
     static func unescape(_ field: String) -> String {

@@ -20,10 +20,13 @@ struct ExecCommand: ParsableCommand {
           tracer exec --ppid 1234 --comm curl      children of 1234 named curl
           tracer exec --args 'wget|curl' -o json   JSON lines for execs whose arguments match
           tracer exec --duration 10s --count 100   stop after 10 s or 100 lines
+          tracer exec --container web              only processes of the container named web
+          tracer exec --host                       only processes outside containers
         """
     )
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var runtimes: RuntimeOptions
 
     @Flag(help: "Print one joined record per process when it exits, with DURATION, CPU and EXIT.")
     var exits = false
@@ -48,6 +51,12 @@ struct ExecCommand: ParsableCommand {
 
     @Flag(help: "Only failed execs.")
     var failed = false
+
+    @Option(help: ArgumentHelp("Only this container (name, or id prefix); repeatable. Applied in the kernel by cgroup where it can.", valueName: "name|id"))
+    var container: [String] = []
+
+    @Flag(help: "Only processes on the host, in no container.")
+    var host = false
 
     @Option(help: "argv bytes captured per exec (at most 32768).")
     var argsSize: Int = 4096
@@ -76,6 +85,7 @@ struct ExecCommand: ParsableCommand {
                 throw ValidationError("--args: invalid regular expression '\(argsPattern)'")
             }
         }
+        if host && !container.isEmpty { throw ValidationError("--host and --container exclude each other") }
         if let comm, comm.utf8.count > 15 {
             throw ValidationError("--comm: '\(comm)' is longer than the kernel's 15-byte command name")
         }
@@ -94,7 +104,14 @@ struct ExecCommand: ParsableCommand {
         options.reportExits = mode == .exits
         options.ringBufferSize = ringBufferSize
 
+        let resolver = runtimes.resolver
         var filter = ExecFilter()
+        filter.hostOnly = host
+        if !container.isEmpty {
+            let selection = try ContainerSelection.select(container, resolver: resolver)
+            filter.containerIDs = selection.ids
+            options.cgroupIDs = selection.cgroupIDs
+        }
         filter.comm = comm
         filter.argsPattern = argsPattern
         filter.failedOnly = failed
@@ -108,7 +125,8 @@ struct ExecCommand: ParsableCommand {
         }
         defer { probe.close() }
 
-        let session = ExecSession(probe: probe, pipeline: ExecPipeline(mode: mode, filter: filter),
+        let session = ExecSession(probe: probe, attributor: ExecAttributor(resolver: resolver),
+                                  pipeline: ExecPipeline(mode: mode, filter: filter),
                                   format: common.output, limit: count,
                                   deadline: duration.map { BootClock.now + $0.nanoseconds })
         do {

@@ -1,0 +1,15 @@
+import FoundationEssentials
+
+/// /proc/PID/cmdline: the one reader of that file. Arguments are NUL-separated bytes.
+public enum ProcCmdline {
+    public static func read(pid: Int32, procRoot: String = "/proc") -> [[UInt8]] {
+        guard let data = FileManager.default.contents(atPath: "\(procRoot)/\(pid)/cmdline") else { return [] }
+        return parse(Array(data))
+    }
+
+    public static func parse(_ bytes: [UInt8]) -> [[UInt8]] {
+        var args = bytes.split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
+        if args.last?.isEmpty == true { args.removeLast() }
+        return args
+    }
+}

@@ -1,0 +1,71 @@
+import FoundationEssentials
+import Glibc
+
+/// Everything `tracer pid` says about one process: who it is, where it runs, which container.
+public struct ProcessReport: Sendable {
+    public var pid: Int32
+    public var comm: String
+    public var commandLine: [[UInt8]]
+    public var ppid: Int32
+    /// Nanoseconds after boot.
+    public var startTime: UInt64
+    /// The tgid in each pid namespace, from the host's down to the innermost.
+    public var namespacePIDs: [Int32]
+    public var isKernelThread: Bool
+    public var cgroup: ProcCgroup
+    public var namespaces: ProcNamespaces
+    /// Kinds whose namespace is pid 1's.
+    public var sharedWithHost: Set<String>
+    public var attribution: Attribution
+    /// The container's pid 1 on the host.
+    public var initPID: Int32?
+    public var netnsNames: [String]
+
+    public var pidInContainer: Int32? {
+        guard case .container = attribution else { return nil }
+        return namespacePIDs.last
+    }
+
+    public var container: ContainerIdentity? {
+        if case .container(let identity) = attribution { return identity }
+        return nil
+    }
+
+    /// Reads /proc for `pid` and resolves its container. Throws `noSuchProcess` when it is gone.
+    public static func read(pid: Int32, resolver: ContainerResolver, mounts: MountTable?, procRoot: String = "/proc") throws -> ProcessReport {
+        guard FileSystem.exists("\(procRoot)/\(pid)") else { throw ProcessLookupError.noSuchProcess(pid) }
+        let stat: ProcStat
+        let status: ProcStatus
+        let cgroup: ProcCgroup
+        do {
+            stat = try ProcStat.read(pid: pid, procRoot: procRoot)
+            status = try ProcStatus.read(pid: pid, procRoot: procRoot)
+            cgroup = try ProcCgroup.read(pid: pid, procRoot: procRoot)
+        } catch {
+            // Gone between the check and the reads.
+            throw FileSystem.exists("\(procRoot)/\(pid)") ? ProcessLookupError.unreadable(pid: pid, file: "stat") : .noSuchProcess(pid)
+        }
+        let namespaces = ProcNamespaces.read(pid: pid, procRoot: procRoot)
+        // pid 1's namespaces are the host's; where they cannot be read, ours stand in.
+        var host = ProcNamespaces.read(pid: 1, procRoot: procRoot)
+        if host.inodes.isEmpty { host = ProcNamespaces.read(pid: getpid(), procRoot: procRoot) }
+        let shared = Set(namespaces.inodes.filter { host[$0.key] == $0.value }.map(\.key))
+        let attribution = status.isKernelThread ? .host : resolver.resolve(cgroupPath: cgroup.attributionPath)
+
+        var initPID: Int32?
+        if case .container(let identity) = attribution {
+            initPID = identity.initPID
+            if initPID == nil || !FileSystem.exists("\(procRoot)/\(initPID!)") {
+                // The process of this cgroup that is pid 1 in its namespace.
+                initPID = ProcessTable.scan(procRoot: procRoot).entries
+                    .first { $0.cgroup.attributionPath == cgroup.attributionPath && $0.pidInNamespace == 1 }?.pid
+            }
+        }
+        let names = namespaces["net"].flatMap { mounts?.networkNamespaceNames[$0] } ?? []
+        return ProcessReport(
+            pid: pid, comm: stat.comm, commandLine: ProcCmdline.read(pid: pid, procRoot: procRoot), ppid: stat.ppid,
+            startTime: stat.startTimeNanoseconds, namespacePIDs: status.namespacePIDs.isEmpty ? [pid] : status.namespacePIDs,
+            isKernelThread: status.isKernelThread, cgroup: cgroup, namespaces: namespaces, sharedWithHost: shared,
+            attribution: attribution, initPID: initPID, netnsNames: names)
+    }
+}

@@ -1,0 +1,35 @@
+import TracerCore
+
+/// Turns `--container` arguments into container ids (for the user-space check) and cgroup v2 ids
+/// (for the kernel filter), or fails with the closest names.
+struct ContainerSelection {
+    var ids: Set<String>
+    /// Nil when some container has no v2 cgroup of its own: then only user space can filter.
+    var cgroupIDs: Set<UInt64>?
+
+    static func select(_ queries: [String], resolver: ContainerResolver) throws -> ContainerSelection {
+        let inventory = ContainerInventory.scan(resolver: resolver)
+        var chosen: [ContainerInventory.Container] = []
+        for query in queries {
+            let matches = inventory.matching(query)
+            if matches.isEmpty {
+                let closest = inventory.closestNames(to: query)
+                printError("tracer exec: no running container named or with id prefix '\(query)'"
+                    + (closest.isEmpty ? " (no containers found)" : "; closest: \(closest.joined(separator: ", "))"))
+                throw TracerExit.unknownContainer
+            }
+            chosen += matches
+        }
+        let unified = (try? MountTable.read())?.mounts(ofType: "cgroup2").first?.mountPoint
+        var cgroupIDs: Set<UInt64>? = []
+        for container in chosen {
+            guard let unified, let pid = container.initPID, let cgroup = try? ProcCgroup.read(pid: pid),
+                  let path = cgroup.unified, path != "/", let id = CgroupDirectory.id(of: unified + path) else {
+                cgroupIDs = nil
+                break
+            }
+            cgroupIDs?.insert(id)
+        }
+        return ContainerSelection(ids: Set(chosen.map(\.identity.id)), cgroupIDs: cgroupIDs)
+    }
+}

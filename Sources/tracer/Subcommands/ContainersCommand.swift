@@ -1,0 +1,52 @@
+import ArgumentParser
+import TracerCore
+
+struct ContainersCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "containers",
+        abstract: "Every running container on the host: runtime, id, name, image, pod, init PID, processes, netns.",
+        discussion: """
+        Found from the processes' cgroups and named from the runtimes' files on disk
+        (docker config.v2.json, podman/CRI-O storage, containerd task config.json, runc state.json).
+
+        Examples:
+          tracer containers
+          tracer containers --output json
+          tracer containers --docker-root /srv/docker --runc-root /run/my-runc
+        """
+    )
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var runtimes: RuntimeOptions
+
+    func run() throws {
+        let inventory = ContainerInventory.scan(resolver: runtimes.resolver)
+        switch common.output {
+        case .table:
+            if inventory.containers.isEmpty {
+                printError("tracer containers: no running containers found")
+                return
+            }
+            print("RUNTIME     ID            NAME                 IMAGE                          INIT    PROCS NETNS")
+            for c in inventory.containers {
+                let id = c.identity
+                print(Formatting.left(id.runtime.rawValue, 11) + " " + Formatting.left(id.shortID, 13) + " "
+                    + Formatting.left(ByteText.escaped(Array((id.name ?? "-").utf8)), 20) + " "
+                    + Formatting.left(ByteText.escaped(Array((id.image ?? "-").utf8)), 30) + " "
+                    + Formatting.left(c.initPID.map(String.init) ?? "-", 7) + " "
+                    + Formatting.left(String(c.pids.count), 5) + " " + (c.netnsInode.map(String.init) ?? "-"))
+            }
+        case .json:
+            for c in inventory.containers {
+                var json = JSONLine()
+                json.add("type", "container")
+                json.add("container", object: ContainerJSON.object(c.identity))
+                json.add("init_pid", optional: c.initPID)
+                json.add("processes", c.pids.count)
+                json.add("cgroup", c.cgroupPath)
+                json.add("netns", optional: c.netnsInode)
+                print(json.finished)
+            }
+        }
+    }
+}

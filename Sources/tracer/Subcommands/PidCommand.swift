@@ -1,0 +1,103 @@
+import ArgumentParser
+import TracerCore
+
+struct PidCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pid",
+        abstract: "Which container owns this PID: runtime, id, name, image, pod, PID inside, namespaces.",
+        discussion: """
+        Reads /proc and the runtimes' files on disk; no daemon or runtime socket is needed.
+        With --container, lists a container's processes with their host and container PIDs.
+
+        Examples:
+          tracer pid 4242
+          tracer pid 4242 4243 --output json
+          tracer pid --container web
+          tracer pid --container 3f2a --docker-root /srv/docker
+        """
+    )
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var runtimes: RuntimeOptions
+
+    @Argument(help: "Process ids on the host.")
+    var pids: [String] = []
+
+    @Option(help: ArgumentHelp("List this container's processes (name, or id prefix).", valueName: "name|id"))
+    var container: String?
+
+    func validate() throws {
+        if pids.isEmpty && container == nil { throw ValidationError("give at least one PID, or --container NAME") }
+        let limit = PIDLimit.read()
+        for text in pids {
+            guard let value = Int64(text) else { throw ValidationError("PID '\(text)' is not a number") }
+            guard value > 0 else { throw ValidationError("PID \(value) must be positive") }
+            guard value <= Int64(limit) else { throw ValidationError("PID \(value) is above pid_max (\(limit))") }
+        }
+    }
+
+    func run() throws {
+        let resolver = runtimes.resolver
+        let clock = BootClock()
+        if let container {
+            try listContainer(container, resolver: resolver)
+            return
+        }
+        let mounts = try? MountTable.read()
+        var missing: [Int32] = []
+        for (i, pid) in pids.compactMap({ Int32($0) }).enumerated() {
+            do {
+                let report = try ProcessReport.read(pid: pid, resolver: resolver, mounts: mounts)
+                switch common.output {
+                case .table:
+                    if i > 0 { print("") }
+                    ProcessReportRender.table(report, clock: clock).forEach { print($0) }
+                case .json:
+                    print(ProcessReportRender.json(report, clock: clock).finished)
+                }
+            } catch ProcessLookupError.noSuchProcess(let pid) {
+                printError("tracer pid: no such process: \(pid)")
+                missing.append(pid)
+            }
+        }
+        if !missing.isEmpty { throw TracerExit.noSuchProcess }
+    }
+
+    private func listContainer(_ query: String, resolver: ContainerResolver) throws {
+        let inventory = ContainerInventory.scan(resolver: resolver)
+        let matches = inventory.matching(query)
+        guard matches.count == 1, let match = matches.first else {
+            if matches.isEmpty {
+                let closest = inventory.closestNames(to: query)
+                printError("tracer pid: no running container named or with id prefix '\(query)'"
+                    + (closest.isEmpty ? " (no containers found)" : "; closest: \(closest.joined(separator: ", "))"))
+            } else {
+                printError("tracer pid: '\(query)' matches \(matches.count) containers: "
+                    + matches.map { $0.identity.name ?? $0.identity.shortID }.joined(separator: ", "))
+            }
+            throw TracerExit.unknownContainer
+        }
+        let rows: [(Int32, Int32, String)] = match.pids.map { pid in
+            let status = try? ProcStatus.read(pid: pid)
+            return (pid, status?.namespacePIDs.last ?? 0, ExecTable.arguments(ProcCmdline.read(pid: pid), truncated: false))
+        }
+        switch common.output {
+        case .table:
+            print("CONTAINER \(match.identity.name ?? "-") (\(match.identity.runtime.rawValue) \(match.identity.id))")
+            print("PID     CPID    COMMAND")
+            for (pid, cpid, command) in rows {
+                print(Formatting.left(String(pid), 7) + " " + Formatting.left(String(cpid), 7) + " " + command)
+            }
+        case .json:
+            for (pid, cpid, _) in rows {
+                var json = JSONLine()
+                json.add("type", "container_process")
+                json.add("pid", pid)
+                json.add("pid_in_container", cpid)
+                json.add("cmdline", strings: ProcCmdline.read(pid: pid))
+                json.add("container", object: ContainerJSON.object(match.identity))
+                print(json.finished)
+            }
+        }
+    }
+}
