@@ -43,6 +43,8 @@ public struct ContainerdMetadata: Sendable {
         case .object(let json):
             var identity = Self.identity(OCISpec(json), runtime: runtime, id: id)
             identity.initPID = initPID
+            // ctr has no names apart from ids: the id is what the user typed and sees.
+            if identity.name == nil && runtime == .containerd && identity.pod == nil { identity.name = id }
             return identity
         case .missing:
             return ContainerIdentity(runtime: runtime, id: id, initPID: initPID,

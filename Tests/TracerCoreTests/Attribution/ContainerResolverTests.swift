@@ -77,9 +77,9 @@ import Testing
 
     @Test func ctrShapeIsConfirmedAgainstContainerd() {
         #expect(resolver.resolve(cgroupPath: "/default/redis")
-            == .container(ContainerIdentity(runtime: .containerd, id: "redis", initPID: 7777)))
+            == .container(ContainerIdentity(runtime: .containerd, id: "redis", name: "redis", initPID: 7777)))
         #expect(resolver.resolve(leaf: "redis", parent: "default")
-            == .container(ContainerIdentity(runtime: .containerd, id: "redis", initPID: 7777)))
+            == .container(ContainerIdentity(runtime: .containerd, id: "redis", name: "redis", initPID: 7777)))
         guard case .notAContainer(let reason) = resolver.resolve(cgroupPath: "/process_api/worker") else {
             Issue.record("an unconfirmed two-level path was called a container")
             return

@@ -21,7 +21,7 @@ import Testing
 
     @Test func ctrContainerHasIDAndPID() throws {
         let identity = try #require(containerd.identity(namespace: "default", id: "redis"))
-        #expect(identity == ContainerIdentity(runtime: .containerd, id: "redis", initPID: 7777))
+        #expect(identity == ContainerIdentity(runtime: .containerd, id: "redis", name: "redis", initPID: 7777))
         #expect(identity.shortID == "redis")
     }
 
