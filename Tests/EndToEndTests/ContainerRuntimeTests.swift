@@ -33,11 +33,18 @@ struct ContainerRuntimeTests {
         #expect(report["init_pid"] as? Int == Int(lab.initPID))
         let netns = try #require(report["netns"] as? [String: Any])
         #expect(String(netns["inode"] as? Int ?? 0) == lab.facts["container_netns_inode"])
+        // The container's veth is mapped to its host side, which lives in the lab namespace, not the root one.
+        let interfaces = try #require(netns["interfaces"] as? [[String: Any]])
+        let peers = interfaces.compactMap { ($0["peer"] as? [String: Any])?["name"] as? String }
+        #expect(peers.contains(lab.facts["host_veth"] ?? "?"), "peers \(peers), lab says \(lab.facts["host_veth"] ?? "?")")
+        #expect(interfaces.contains { ($0["ipv4"] as? [String])?.contains(lab.facts["container_ip"] ?? "?") == true })
 
         // tracer containers lists it.
         let list = try TracerBinary.run(["containers", "--output", "json"] + lab.tracerFlags)
         let listed = json(list.stdout).compactMap { $0["container"] as? [String: Any] }
         #expect(listed.contains { $0["id"] as? String == lab.id && $0["name"] as? String == name })
+        let entry = json(list.stdout).first { ($0["container"] as? [String: Any])?["id"] as? String == lab.id }
+        #expect((entry?["host_veths"] as? [String])?.contains(lab.facts["host_veth"] ?? "?") == true)
 
         // A short-lived process run inside with the runtime's exec is attributed to the container.
         let marker = "marker-\(runtime)-\(getpid())"

@@ -20,6 +20,8 @@ public struct ProcessReport: Sendable {
     /// The container's pid 1 on the host.
     public var initPID: Int32?
     public var netnsNames: [String]
+    /// The interfaces of its network namespace, each veth with its peer wherever that lives.
+    public var links: [LinkReport]
 
     public var pidInContainer: Int32? {
         guard case .container = attribution else { return nil }
@@ -32,7 +34,8 @@ public struct ProcessReport: Sendable {
     }
 
     /// Reads /proc for `pid` and resolves its container. Throws `noSuchProcess` when it is gone.
-    public static func read(pid: Int32, resolver: ContainerResolver, mounts: MountTable?, procRoot: String = "/proc") throws -> ProcessReport {
+    public static func read(pid: Int32, resolver: ContainerResolver, mounts: MountTable?, netns: NetnsDirectory?,
+                            procRoot: String = "/proc") throws -> ProcessReport {
         guard FileSystem.exists("\(procRoot)/\(pid)") else { throw ProcessLookupError.noSuchProcess(pid) }
         let stat: ProcStat
         let status: ProcStatus
@@ -62,10 +65,25 @@ public struct ProcessReport: Sendable {
             }
         }
         let names = namespaces["net"].flatMap { mounts?.networkNamespaceNames[$0] } ?? []
+        var links: [LinkReport] = []
+        if let netns, let inode = namespaces["net"], let ns = netns.namespace(inode: inode) {
+            links = ns.interfaces.map { LinkReport(interface: $0, peer: netns.peer(of: $0, in: inode)) }
+        }
         return ProcessReport(
             pid: pid, comm: stat.comm, commandLine: ProcCmdline.read(pid: pid, procRoot: procRoot), ppid: stat.ppid,
             startTime: stat.startTimeNanoseconds, namespacePIDs: status.namespacePIDs.isEmpty ? [pid] : status.namespacePIDs,
             isKernelThread: status.isKernelThread, cgroup: cgroup, namespaces: namespaces, sharedWithHost: shared,
-            attribution: attribution, initPID: initPID, netnsNames: names)
+            attribution: attribution, initPID: initPID, netnsNames: names, links: links)
+    }
+}
+
+/// One interface of a namespace, with its veth peer.
+public struct LinkReport: Sendable {
+    public var interface: NetworkInterface
+    public var peer: NetnsDirectory.Peer?
+
+    public init(interface: NetworkInterface, peer: NetnsDirectory.Peer?) {
+        self.interface = interface
+        self.peer = peer
     }
 }

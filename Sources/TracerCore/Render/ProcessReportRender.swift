@@ -29,6 +29,9 @@ public enum ProcessReportRender {
         }
         row("namespaces", ns.joined(separator: " "))
         row("netns", (r.namespaces["net"].map(String.init) ?? "?") + (r.netnsNames.isEmpty ? "" : "  " + r.netnsNames.joined(separator: " ")))
+        for link in r.links {
+            row("  " + link.interface.name, LinkRender.summary(link))
+        }
         return lines
     }
 
@@ -71,6 +74,7 @@ public enum ProcessReportRender {
         var netns = JSONLine()
         netns.add("inode", optional: r.namespaces["net"])
         netns.add("names", strings: r.netnsNames)
+        netns.add("interfaces", objects: r.links.map(LinkRender.json))
         json.add("netns", object: netns)
         return json
     }

@@ -21,20 +21,30 @@ struct ContainersCommand: ParsableCommand {
 
     func run() throws {
         let inventory = ContainerInventory.scan(resolver: runtimes.resolver)
+        let netns = NetnsDirectory.scan()
+        /// The container's veths' host-side ends, and its IPv4 addresses.
+        func network(_ c: ContainerInventory.Container) -> (veths: [String], ipv4: [String]) {
+            guard let inode = c.netnsInode, let ns = netns.namespace(inode: inode), !ns.isHost else { return ([], []) }
+            let veths = ns.interfaces.compactMap { netns.peer(of: $0, in: inode)?.name }
+            let ipv4 = ns.interfaces.filter { $0.name != "lo" }.flatMap(\.ipv4)
+            return (veths, ipv4)
+        }
         switch common.output {
         case .table:
             if inventory.containers.isEmpty {
                 printError("tracer containers: no running containers found")
                 return
             }
-            print("RUNTIME     ID            NAME                 IMAGE                          INIT    PROCS NETNS")
+            print("RUNTIME     ID            NAME                 IMAGE                          INIT    PROCS NETNS       HOST-VETH    IPV4")
             for c in inventory.containers {
                 let id = c.identity
                 print(Formatting.left(id.runtime.rawValue, 11) + " " + Formatting.left(id.shortID, 13) + " "
                     + Formatting.left(ByteText.escaped(Array((id.name ?? "-").utf8)), 20) + " "
                     + Formatting.left(ByteText.escaped(Array((id.image ?? "-").utf8)), 30) + " "
                     + Formatting.left(c.initPID.map(String.init) ?? "-", 7) + " "
-                    + Formatting.left(String(c.pids.count), 5) + " " + (c.netnsInode.map(String.init) ?? "-"))
+                    + Formatting.left(String(c.pids.count), 5) + " " + Formatting.left(c.netnsInode.map(String.init) ?? "-", 11) + " "
+                    + Formatting.left(network(c).veths.joined(separator: ",").ifEmpty("-"), 12) + " "
+                    + network(c).ipv4.joined(separator: ",").ifEmpty("-"))
             }
         case .json:
             for c in inventory.containers {
@@ -45,8 +55,14 @@ struct ContainersCommand: ParsableCommand {
                 json.add("processes", c.pids.count)
                 json.add("cgroup", c.cgroupPath)
                 json.add("netns", optional: c.netnsInode)
+                json.add("host_veths", strings: network(c).veths)
+                json.add("ipv4", strings: network(c).ipv4)
                 print(json.finished)
             }
         }
     }
+}
+
+extension String {
+    func ifEmpty(_ replacement: String) -> String { isEmpty ? replacement : self }
 }

@@ -44,10 +44,11 @@ struct PidCommand: ParsableCommand {
             return
         }
         let mounts = try? MountTable.read()
+        let netns = NetnsDirectory.scan()
         var missing: [Int32] = []
         for (i, pid) in pids.compactMap({ Int32($0) }).enumerated() {
             do {
-                let report = try ProcessReport.read(pid: pid, resolver: resolver, mounts: mounts)
+                let report = try ProcessReport.read(pid: pid, resolver: resolver, mounts: mounts, netns: netns)
                 switch common.output {
                 case .table:
                     if i > 0 { print("") }

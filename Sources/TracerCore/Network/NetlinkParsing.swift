@@ -1,0 +1,308 @@
+import Glibc
+
+// Pure parsing over byte buffers. Nothing here does I/O, so unit tests can feed
+// hand-built netlink messages. All readers are bounds-checked: malformed input is
+// either skipped or reported as NetlinkError.receive(EBADMSG), never trapped on.
+
+/// One netlink message: header fields plus the payload after the 16-byte nlmsghdr.
+struct NetlinkMessage: Sendable, Equatable {
+    var type: UInt16
+    var flags: UInt16
+    var seq: UInt32
+    var pid: UInt32
+    var payload: [UInt8]
+}
+
+/// One route attribute (rtattr / nlattr) with the NLA_F_* bits masked off its type.
+struct NetlinkAttribute: Sendable, Equatable {
+    var type: UInt16
+    var value: [UInt8]
+}
+
+/// An address from RTM_NEWADDR, before it is attached to its interface.
+struct InterfaceAddress: Sendable, Equatable {
+    var index: Int32
+    var family: UInt8
+    /// "a.b.c.d/len" or "x::y/len".
+    var text: String
+}
+
+/// What one received datagram contributed to a dump.
+struct DumpChunk: Sendable, Equatable {
+    /// Data messages whose sequence number matched (NOOP/DONE/ERROR/foreign messages removed).
+    var messages: [NetlinkMessage] = []
+    /// NLMSG_DONE was seen.
+    var done = false
+    /// A message carried NLM_F_DUMP_INTR: the dump was inconsistent and should be retried.
+    var interrupted = false
+}
+
+// MARK: - Host-order integer reads
+
+extension Array where Element == UInt8 {
+    /// Reads a host-order integer at `offset`, or nil when out of bounds.
+    func read<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T? {
+        guard offset >= 0, offset <= count - MemoryLayout<T>.size else { return nil }
+        return withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) }
+    }
+}
+
+// MARK: - Framing
+
+/// Splits a datagram into netlink messages (NLMSG_OK / NLMSG_NEXT).
+/// Throws NetlinkError.receive(EBADMSG) if a header is truncated or its length is impossible.
+func parseMessages(_ bytes: [UInt8]) throws(NetlinkError) -> [NetlinkMessage] {
+    var messages: [NetlinkMessage] = []
+    var offset = 0
+    while offset < bytes.count {
+        guard bytes.count - offset >= NL.NLMSG_HDRLEN,
+              let len32 = bytes.read(UInt32.self, at: offset),
+              let type = bytes.read(UInt16.self, at: offset + 4),
+              let flags = bytes.read(UInt16.self, at: offset + 6),
+              let seq = bytes.read(UInt32.self, at: offset + 8),
+              let pid = bytes.read(UInt32.self, at: offset + 12)
+        else { throw NetlinkError.receive(EBADMSG) }
+        let len = Int(len32)
+        guard len >= NL.NLMSG_HDRLEN, len <= bytes.count - offset else {
+            throw NetlinkError.receive(EBADMSG)
+        }
+        let payload = Array(bytes[(offset + NL.NLMSG_HDRLEN)..<(offset + len)])
+        messages.append(NetlinkMessage(type: type, flags: flags, seq: seq, pid: pid, payload: payload))
+        offset += NL.align(len)
+    }
+    return messages
+}
+
+/// Interprets one received datagram of a dump with sequence number `seq`.
+/// Throws NetlinkError.kernel for an NLMSG_ERROR with a negative error, and
+/// NetlinkError.receive for NLMSG_OVERRUN or malformed framing.
+func parseDumpChunk(_ bytes: [UInt8], seq: UInt32) throws(NetlinkError) -> DumpChunk {
+    var chunk = DumpChunk()
+    for message in try parseMessages(bytes) {
+        // Replies to an older request on the same socket are not ours.
+        guard message.seq == seq else { continue }
+        if message.flags & NL.NLM_F_DUMP_INTR != 0 { chunk.interrupted = true }
+        switch message.type {
+        case NL.NLMSG_NOOP:
+            continue
+        case NL.NLMSG_DONE:
+            chunk.done = true
+            return chunk
+        case NL.NLMSG_ERROR:
+            guard let error = message.payload.read(Int32.self, at: 0) else {
+                throw NetlinkError.receive(EBADMSG)
+            }
+            if error == 0 { // an ACK; a dump without NLM_F_ACK does not get one, but it ends the exchange
+                chunk.done = true
+                return chunk
+            }
+            throw NetlinkError.kernel(error < 0 ? -error : error)
+        case NL.NLMSG_OVERRUN:
+            throw NetlinkError.receive(ENOBUFS)
+        default:
+            chunk.messages.append(message)
+        }
+    }
+    return chunk
+}
+
+/// Splits an attribute area into attributes (RTA_OK / RTA_NEXT). Stops at the first
+/// malformed attribute (length shorter than its header or running past the end).
+func parseAttributes(_ bytes: [UInt8], from start: Int = 0) -> [NetlinkAttribute] {
+    var attributes: [NetlinkAttribute] = []
+    var offset = start
+    while offset >= 0, bytes.count - offset >= NL.RTA_HDRLEN {
+        guard let len16 = bytes.read(UInt16.self, at: offset),
+              let rawType = bytes.read(UInt16.self, at: offset + 2) else { break }
+        let len = Int(len16)
+        guard len >= NL.RTA_HDRLEN, len <= bytes.count - offset else { break }
+        let value = Array(bytes[(offset + NL.RTA_HDRLEN)..<(offset + len)])
+        attributes.append(NetlinkAttribute(type: rawType & NL.NLA_TYPE_MASK, value: value))
+        offset += NL.align(len)
+    }
+    return attributes
+}
+
+// MARK: - Attribute value decoding
+
+/// A NUL-terminated (or unterminated) string attribute.
+func attributeString(_ value: [UInt8]) -> String {
+    let end = value.firstIndex(of: 0) ?? value.count
+    return String(decoding: value[..<end], as: UTF8.self)
+}
+
+/// "aa:bb:cc:dd:ee:ff" for any non-empty hardware address.
+func formatHardwareAddress(_ bytes: [UInt8]) -> String? {
+    guard !bytes.isEmpty else { return nil }
+    let hex: [Character] = Array("0123456789abcdef")
+    return bytes.map { String([hex[Int($0 >> 4)], hex[Int($0 & 0xf)]]) }.joined(separator: ":")
+}
+
+/// Dotted quad for 4 bytes, RFC 5952 text (via inet_ntop) for 16 bytes, nil otherwise.
+func formatIPAddress(_ bytes: [UInt8]) -> String? {
+    switch bytes.count {
+    case 4:
+        return bytes.map(String.init).joined(separator: ".")
+    case 16:
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        let ok = bytes.withUnsafeBytes { raw in
+            buffer.withUnsafeMutableBufferPointer { out in
+                inet_ntop(AF_INET6, raw.baseAddress, out.baseAddress, socklen_t(out.count)) != nil
+            }
+        }
+        guard ok else { return nil }
+        let end = buffer.firstIndex(of: 0) ?? buffer.count
+        return String(decoding: buffer[..<end].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    default:
+        return nil
+    }
+}
+
+/// IFLA_OPERSTATE values (enum IF_OPER_* in <linux/if.h>) as `ip link` prints them, lowercased.
+func operStateName(_ value: UInt8?) -> String {
+    switch value {
+    case 1: return "notpresent"
+    case 2: return "down"
+    case 3: return "lowerlayerdown"
+    case 4: return "testing"
+    case 5: return "dormant"
+    case 6: return "up"
+    default: return "unknown"
+    }
+}
+
+// MARK: - Message decoding
+
+/// Decodes an RTM_NEWLINK message (ifinfomsg + attributes). Nil if it is not one or is too short.
+func parseLink(_ message: NetlinkMessage) -> NetworkInterface? {
+    let p = message.payload
+    guard message.type == NL.RTM_NEWLINK, p.count >= NL.IFINFOMSG_LEN,
+          let index = p.read(Int32.self, at: 4),
+          let flags = p.read(UInt32.self, at: 8)
+    else { return nil }
+
+    var link = NetworkInterface(
+        index: index, name: "",
+        isUp: flags & NL.IFF_UP != 0,
+        hasCarrier: flags & NL.IFF_LOWER_UP != 0
+    )
+    for attribute in parseAttributes(p, from: NL.IFINFOMSG_LEN) {
+        let v = attribute.value
+        switch attribute.type {
+        case NL.IFLA_IFNAME:
+            link.name = attributeString(v)
+        case NL.IFLA_MTU:
+            link.mtu = v.read(UInt32.self, at: 0) ?? link.mtu
+        case NL.IFLA_OPERSTATE:
+            link.operState = operStateName(v.first)
+        case NL.IFLA_ADDRESS:
+            link.macAddress = formatHardwareAddress(v)
+        case NL.IFLA_MASTER:
+            if let master = v.read(Int32.self, at: 0), master != 0 { link.masterIndex = master }
+        case NL.IFLA_LINK:
+            if let peer = v.read(Int32.self, at: 0), peer != 0 { link.peerIndex = peer }
+        case NL.IFLA_LINK_NETNSID:
+            link.peerNetnsID = v.read(Int32.self, at: 0)
+        case NL.IFLA_LINKINFO:
+            for info in parseAttributes(v) where info.type == NL.IFLA_INFO_KIND {
+                let kind = attributeString(info.value)
+                link.kind = kind.isEmpty ? nil : kind
+            }
+        default:
+            break
+        }
+    }
+    // IFLA_LINK equal to our own index means "no lower device", unless the link points into
+    // another namespace, where the peer may well have the same ifindex (the kernel always
+    // sends IFLA_LINK together with IFLA_LINK_NETNSID).
+    if link.peerIndex == index, link.peerNetnsID == nil { link.peerIndex = nil }
+    return link
+}
+
+/// Decodes an RTM_NEWADDR message (ifaddrmsg + attributes) for AF_INET or AF_INET6.
+func parseAddress(_ message: NetlinkMessage) -> InterfaceAddress? {
+    let p = message.payload
+    guard message.type == NL.RTM_NEWADDR, p.count >= NL.IFADDRMSG_LEN,
+          let family = p.first, family == NL.AF_INET || family == NL.AF_INET6,
+          let index = p.read(UInt32.self, at: 4)
+    else { return nil }
+    let prefixLength = p[1]
+    var local: [UInt8]?
+    var address: [UInt8]?
+    for attribute in parseAttributes(p, from: NL.IFADDRMSG_LEN) {
+        switch attribute.type {
+        case NL.IFA_LOCAL: local = attribute.value
+        case NL.IFA_ADDRESS: address = attribute.value
+        default: break
+        }
+    }
+    // For point-to-point links IFA_ADDRESS is the peer; IFA_LOCAL is ours when present.
+    guard let bytes = local ?? address, bytes.count == (family == NL.AF_INET ? 4 : 16),
+          let text = formatIPAddress(bytes)
+    else { return nil }
+    return InterfaceAddress(index: Int32(bitPattern: index), family: family, text: "\(text)/\(prefixLength)")
+}
+
+/// Decodes an RTM_NEWROUTE message (rtmsg + attributes). Only AF_INET unicast routes
+/// are returned; local/broadcast/multicast/blackhole entries are nil.
+func parseIPv4Route(_ message: NetlinkMessage) -> IPv4Route? {
+    let p = message.payload
+    guard message.type == NL.RTM_NEWROUTE, p.count >= NL.RTMSG_LEN,
+          p[0] == NL.AF_INET, p[7] == NL.RTN_UNICAST
+    else { return nil }
+    let dstLength = p[1]
+    guard dstLength <= 32 else { return nil }
+    var route = IPv4Route(destination: "0.0.0.0/\(dstLength)", table: UInt32(p[4]))
+    for attribute in parseAttributes(p, from: NL.RTMSG_LEN) {
+        let v = attribute.value
+        switch attribute.type {
+        case NL.RTA_DST:
+            if v.count == 4, let text = formatIPAddress(v) { route.destination = "\(text)/\(dstLength)" }
+        case NL.RTA_GATEWAY:
+            if v.count == 4 { route.gateway = formatIPAddress(v) }
+        case NL.RTA_OIF:
+            route.outputIndex = v.read(Int32.self, at: 0)
+        case NL.RTA_TABLE:
+            // rtm_table is only 8 bits; RTA_TABLE carries the full 32-bit table id.
+            if let table = v.read(UInt32.self, at: 0) { route.table = table }
+        default:
+            break
+        }
+    }
+    return route
+}
+
+/// Attaches addresses to links by ifindex, keeping kernel order.
+func attachAddresses(_ addresses: [InterfaceAddress], to links: [NetworkInterface]) -> [NetworkInterface] {
+    var positions: [Int32: Int] = [:]
+    for (i, link) in links.enumerated() { positions[link.index] = i }
+    var result = links
+    for address in addresses {
+        guard let i = positions[address.index] else { continue }
+        if address.family == NL.AF_INET {
+            result[i].ipv4.append(address.text)
+        } else {
+            result[i].ipv6.append(address.text)
+        }
+    }
+    return result
+}
+
+// MARK: - Requests
+
+/// A dump request: nlmsghdr + a zeroed family header of `headerLength` bytes whose
+/// first byte (the family field of ifinfomsg/ifaddrmsg/rtmsg) is `family`.
+func dumpRequest(type: UInt16, seq: UInt32, family: UInt8, headerLength: Int) -> [UInt8] {
+    let length = NL.NLMSG_HDRLEN + NL.align(headerLength)
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(length)
+    withUnsafeBytes(of: UInt32(length)) { bytes += $0 }
+    withUnsafeBytes(of: type) { bytes += $0 }
+    withUnsafeBytes(of: NL.NLM_F_REQUEST | NL.NLM_F_DUMP) { bytes += $0 }
+    withUnsafeBytes(of: seq) { bytes += $0 }
+    withUnsafeBytes(of: UInt32(0)) { bytes += $0 } // nlmsg_pid: 0, the kernel assigns our port
+    var header = [UInt8](repeating: 0, count: NL.align(headerLength))
+    header[0] = family
+    bytes += header
+    return bytes
+}

@@ -1,0 +1,94 @@
+import Glibc
+
+/// A NETLINK_ROUTE socket used for one or more dump requests, then closed.
+struct NetlinkSocket: ~Copyable {
+    private let fd: Int32
+    var seq: UInt32
+    private var buffer: [UInt8]
+
+    /// Opens socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) in the calling
+    /// thread's network namespace, with a receive timeout so a silent kernel cannot hang us.
+    init(receiveTimeoutSeconds: Int = 5) throws(NetlinkError) {
+        let type = Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let fd = socket(AF_NETLINK, type, NL.NETLINK_ROUTE)
+        guard fd >= 0 else { throw .socket(errno) }
+        var timeout = timeval(tv_sec: receiveTimeoutSeconds, tv_usec: 0)
+        if setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size)) != 0 {
+            let e = errno
+            close(fd)
+            throw .socket(e)
+        }
+        self.fd = fd
+        // Start from a time-derived sequence number, as iproute2 does.
+        self.seq = UInt32(truncatingIfNeeded: time(nil))
+        self.buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    }
+
+    deinit { close(fd) }
+
+    /// Sends a dump request and collects every data message of the reply until NLMSG_DONE.
+    /// Retries a few times when the kernel flags the dump as interrupted (NLM_F_DUMP_INTR).
+    mutating func dump(type: UInt16, family: UInt8, headerLength: Int) throws(NetlinkError) -> [NetlinkMessage] {
+        var attempts = 0
+        while true {
+            attempts += 1
+            let (messages, interrupted) = try dumpOnce(type: type, family: family, headerLength: headerLength)
+            if !interrupted || attempts >= 4 { return messages }
+        }
+    }
+
+    private mutating func dumpOnce(
+        type: UInt16, family: UInt8, headerLength: Int
+    ) throws(NetlinkError) -> (messages: [NetlinkMessage], interrupted: Bool) {
+        seq &+= 1
+        let request = dumpRequest(type: type, seq: seq, family: family, headerLength: headerLength)
+        try send(request)
+
+        var messages: [NetlinkMessage] = []
+        var interrupted = false
+        while true {
+            let datagram = try receiveDatagram()
+            let chunk = try parseDumpChunk(datagram, seq: seq)
+            messages += chunk.messages
+            interrupted = interrupted || chunk.interrupted
+            if chunk.done { return (messages, interrupted) }
+        }
+    }
+
+    /// Sends one request. Unconnected netlink sockets send to the kernel (nl_pid 0) and
+    /// autobind on first send.
+    func send(_ request: [UInt8]) throws(NetlinkError) {
+        let fd = self.fd
+        let sent = request.withUnsafeBytes { raw -> Int in
+            while true {
+                let n = Glibc.send(fd, raw.baseAddress, raw.count, 0)
+                if n < 0 && errno == EINTR { continue }
+                return n
+            }
+        }
+        guard sent == request.count else { throw .send(sent < 0 ? errno : EMSGSIZE) }
+    }
+
+    /// Receives one datagram, growing the buffer first if the pending one is larger.
+    mutating func receiveDatagram() throws(NetlinkError) -> [UInt8] {
+        let peekFlags = Int32(MSG_PEEK) | Int32(MSG_TRUNC)
+        let pending = try receive(flags: peekFlags)
+        if pending > buffer.count {
+            buffer = [UInt8](repeating: 0, count: NL.align(pending))
+        }
+        let n = try receive(flags: 0)
+        guard n <= buffer.count else { throw .receive(EMSGSIZE) }
+        return Array(buffer[0..<n])
+    }
+
+    private mutating func receive(flags: Int32) throws(NetlinkError) -> Int {
+        let fd = self.fd
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, flags) }
+            if n >= 0 { return n }
+            let e = errno
+            if e == EINTR { continue }
+            throw .receive(e)
+        }
+    }
+}

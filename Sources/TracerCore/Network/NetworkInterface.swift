@@ -1,0 +1,103 @@
+import Glibc
+
+/// One network interface (link) of a network namespace, with its addresses.
+public struct NetworkInterface: Sendable, Equatable {
+    /// The ifindex, unique within its network namespace.
+    public var index: Int32
+    /// IFLA_IFNAME, e.g. "eth0".
+    public var name: String
+    /// IFLA_LINKINFO -> IFLA_INFO_KIND: "veth", "bridge", "vxlan", ...; nil for physical and loopback devices.
+    public var kind: String?
+    /// IFLA_MTU.
+    public var mtu: UInt32
+    /// IFF_UP: administratively up.
+    public var isUp: Bool
+    /// IFF_LOWER_UP: the driver reports carrier.
+    public var hasCarrier: Bool
+    /// IFLA_OPERSTATE (RFC 2863): "unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up".
+    public var operState: String
+    /// IFLA_MASTER: the ifindex of the bridge (or bond, vrf) this device is a port of.
+    public var masterIndex: Int32?
+    /// IFLA_LINK: for a veth, the peer's ifindex, in the peer's network namespace (see `peerNetnsID`).
+    /// For vlan/macvlan/ipvlan devices this is the lower device. Nil when absent, 0, or equal to `index`
+    /// within the same namespace (a peer in another namespace may share this ifindex).
+    public var peerIndex: Int32?
+    /// IFLA_LINK_NETNSID: the id (in this namespace) of the namespace holding the peer/lower device.
+    /// The kernel sends it only when that namespace differs from this one.
+    public var peerNetnsID: Int32?
+    /// IFLA_ADDRESS formatted as "aa:bb:cc:dd:ee:ff"; nil when the device has no link-layer address.
+    public var macAddress: String?
+    /// IPv4 addresses with prefix length, e.g. "10.88.0.2/16" (IFA_LOCAL, else IFA_ADDRESS), in kernel order.
+    public var ipv4: [String]
+    /// IPv6 addresses with prefix length, e.g. "fe80::1/64", in kernel order.
+    public var ipv6: [String]
+
+    public init(
+        index: Int32, name: String, kind: String? = nil, mtu: UInt32 = 0,
+        isUp: Bool = false, hasCarrier: Bool = false, operState: String = "unknown",
+        masterIndex: Int32? = nil, peerIndex: Int32? = nil, peerNetnsID: Int32? = nil,
+        macAddress: String? = nil, ipv4: [String] = [], ipv6: [String] = []
+    ) {
+        self.index = index
+        self.name = name
+        self.kind = kind
+        self.mtu = mtu
+        self.isUp = isUp
+        self.hasCarrier = hasCarrier
+        self.operState = operState
+        self.masterIndex = masterIndex
+        self.peerIndex = peerIndex
+        self.peerNetnsID = peerNetnsID
+        self.macAddress = macAddress
+        self.ipv4 = ipv4
+        self.ipv6 = ipv6
+    }
+}
+
+/// One IPv4 unicast route.
+public struct IPv4Route: Sendable, Equatable {
+    /// "a.b.c.d/len"; "0.0.0.0/0" for the default route.
+    public var destination: String
+    /// RTA_GATEWAY, nil for directly connected routes.
+    public var gateway: String?
+    /// RTA_OIF, the output interface's ifindex (nil e.g. for multipath routes).
+    public var outputIndex: Int32?
+    /// RTA_TABLE (or rtm_table): 254 is the main table.
+    public var table: UInt32
+
+    public init(destination: String, gateway: String? = nil, outputIndex: Int32? = nil, table: UInt32 = 254) {
+        self.destination = destination
+        self.gateway = gateway
+        self.outputIndex = outputIndex
+        self.table = table
+    }
+}
+
+/// Errors from the rtnetlink reader. Associated values are errno values.
+public enum NetlinkError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// socket(2) or setsockopt(2) failed.
+    case socket(Int32)
+    /// send(2) failed.
+    case send(Int32)
+    /// recv(2) failed, timed out (EAGAIN), or the reply was malformed (EBADMSG) or truncated (EMSGSIZE).
+    case receive(Int32)
+    /// The kernel answered with NLMSG_ERROR carrying this (positive) errno.
+    case kernel(Int32)
+    /// Could not open or enter the network namespace at `path`.
+    case namespace(path: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .socket(let e): return "netlink socket: \(errnoText(e))"
+        case .send(let e): return "netlink send: \(errnoText(e))"
+        case .receive(let e): return "netlink receive: \(errnoText(e))"
+        case .kernel(let e): return "netlink kernel error: \(errnoText(e))"
+        case .namespace(let path, let e): return "network namespace \(path): \(errnoText(e))"
+        }
+    }
+}
+
+func errnoText(_ code: Int32) -> String {
+    guard let s = strerror(code) else { return "errno \(code)" }
+    return "\(String(cString: s)) (errno \(code))"
+}

@@ -1,0 +1,75 @@
+import Glibc
+
+/// Reads links, addresses and IPv4 routes over rtnetlink.
+///
+/// Every query runs in the network namespace of the *calling thread*. Use
+/// `inNamespace(_:_:)` to run queries in another namespace.
+public enum RouteNetlink {
+    /// Links with their addresses in the CURRENT thread's network namespace, in kernel (ifindex) order.
+    public static func interfaces() throws -> [NetworkInterface] {
+        var socket = try NetlinkSocket()
+        let links = try socket.dump(type: NL.RTM_GETLINK, family: NL.AF_UNSPEC, headerLength: NL.IFINFOMSG_LEN)
+            .compactMap(parseLink)
+        // AF_UNSPEC dumps both AF_INET and AF_INET6 addresses.
+        let addresses = try socket.dump(type: NL.RTM_GETADDR, family: NL.AF_UNSPEC, headerLength: NL.IFADDRMSG_LEN)
+            .compactMap(parseAddress)
+        return attachAddresses(addresses, to: links)
+    }
+
+    /// IPv4 unicast routes of every routing table (main is table 254) in the current thread's
+    /// network namespace. Local, broadcast, multicast and blackhole entries are left out.
+    public static func ipv4Routes() throws -> [IPv4Route] {
+        var socket = try NetlinkSocket()
+        return try socket.dump(type: NL.RTM_GETROUTE, family: NL.AF_INET, headerLength: NL.RTMSG_LEN)
+            .compactMap(parseIPv4Route)
+    }
+
+    /// Runs `body` with the calling thread switched into the network namespace at `path`
+    /// (e.g. /proc/PID/ns/net or /run/netns/NAME), switching back afterwards even when `body` throws.
+    ///
+    /// `body` must be synchronous: the switch is per thread. Needs CAP_SYS_ADMIN.
+    /// Throws `NetlinkError.namespace` if the namespace cannot be entered; in that case `body`
+    /// does not run and the thread stays where it was. If switching back fails the process
+    /// traps, since continuing on a thread stuck in a foreign namespace would be silently wrong.
+    public static func inNamespace<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        let selfPath = "/proc/thread-self/ns/net"
+        let original = open(selfPath, O_RDONLY | O_CLOEXEC)
+        guard original >= 0 else { throw NetlinkError.namespace(path: selfPath, errno: errno) }
+        defer { close(original) }
+
+        let target = open(path, O_RDONLY | O_CLOEXEC)
+        guard target >= 0 else { throw NetlinkError.namespace(path: path, errno: errno) }
+        defer { close(target) }
+
+        guard let setns = setnsFunction() else { throw NetlinkError.namespace(path: path, errno: ENOSYS) }
+        guard setns(target, NL.CLONE_NEWNET) == 0 else {
+            throw NetlinkError.namespace(path: path, errno: errno)
+        }
+        defer {
+            if setns(original, NL.CLONE_NEWNET) != 0 {
+                fatalError("RouteNetlink.inNamespace: cannot return to the original network namespace: \(errnoText(errno))")
+            }
+        }
+        return try body()
+    }
+
+    /// Interfaces of the network namespace at `path`.
+    public static func interfaces(inNamespace path: String) throws -> [NetworkInterface] {
+        try inNamespace(path) { try interfaces() }
+    }
+
+    /// IPv4 routes of the network namespace at `path`.
+    public static func ipv4Routes(inNamespace path: String) throws -> [IPv4Route] {
+        try inNamespace(path) { try ipv4Routes() }
+    }
+}
+
+private typealias SetnsFunction = @convention(c) (Int32, Int32) -> Int32
+
+/// setns(2) from libc. Glibc's Swift module does not export it (it is _GNU_SOURCE-only
+/// in <sched.h>), so it is looked up dynamically; glibc has had it since 2.14.
+private func setnsFunction() -> SetnsFunction? {
+    // RTLD_DEFAULT is ((void *) 0) in <dlfcn.h>.
+    guard let symbol = dlsym(nil, "setns") else { return nil }
+    return unsafeBitCast(symbol, to: SetnsFunction.self)
+}

@@ -1,0 +1,38 @@
+/// Interfaces in tables and JSON, with the veth peer and its bridge.
+public enum LinkRender {
+    public static func summary(_ link: LinkReport) -> String {
+        let i = link.interface
+        var text = "index \(i.index)" + (i.kind.map { " \($0)" } ?? "") + (i.isUp ? " up" : " DOWN")
+        if i.isUp && !i.hasCarrier { text += " NO-CARRIER" }
+        text += " mtu \(i.mtu)"
+        if !i.ipv4.isEmpty { text += " " + i.ipv4.joined(separator: " ") }
+        if let peer = link.peer {
+            text += "  peer \(peer.name) (index \(peer.index), netns \(peer.netnsInode)" + (peer.bridge.map { ", bridge \($0)" } ?? "") + ")"
+        }
+        return text
+    }
+
+    public static func json(_ link: LinkReport) -> JSONLine {
+        let i = link.interface
+        var json = JSONLine()
+        json.add("name", i.name)
+        json.add("index", i.index)
+        json.add("kind", optional: i.kind)
+        json.add("up", i.isUp)
+        json.add("carrier", i.hasCarrier)
+        json.add("mtu", i.mtu)
+        json.add("ipv4", strings: i.ipv4)
+        json.add("ipv6", strings: i.ipv6)
+        if let peer = link.peer {
+            var p = JSONLine()
+            p.add("name", peer.name)
+            p.add("index", peer.index)
+            p.add("netns", peer.netnsInode)
+            p.add("bridge", optional: peer.bridge)
+            json.add("peer", object: p)
+        } else {
+            json.addNull("peer")
+        }
+        return json
+    }
+}

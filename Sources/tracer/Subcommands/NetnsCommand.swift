@@ -1,0 +1,64 @@
+import ArgumentParser
+import TracerCore
+
+struct NetnsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "netns",
+        abstract: "Every network namespace: names, containers and processes in it, interfaces, veth peers, routes.",
+        discussion: """
+        Namespaces are found from every process and from bind mounts (ip netns, docker, CNI,
+        podman). Interfaces are read over rtnetlink from inside each namespace; each veth is
+        shown with its peer, in whichever namespace the peer lives.
+
+        Examples:
+          tracer netns
+          tracer netns --output json
+        """
+    )
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var runtimes: RuntimeOptions
+
+    func run() throws {
+        let directory = NetnsDirectory.scan()
+        let inventory = ContainerInventory.scan(resolver: runtimes.resolver)
+        for (i, ns) in directory.namespaces.enumerated() {
+            let containers = inventory.containers.filter { $0.netnsInode == ns.inode }
+            let links = ns.interfaces.map { LinkReport(interface: $0, peer: directory.peer(of: $0, in: ns.inode)) }
+            switch common.output {
+            case .table:
+                if i > 0 { print("") }
+                let label = ns.isHost ? " (host)" : ""
+                print("netns \(ns.inode)\(label)" + (ns.names.isEmpty ? "" : "  " + ns.names.joined(separator: " ")))
+                print("  processes: \(ns.pids.count)" + (ns.pids.isEmpty ? "" : " (" + ns.pids.prefix(8).map(String.init).joined(separator: " ") + (ns.pids.count > 8 ? " ..." : "") + ")"))
+                if !containers.isEmpty {
+                    print("  containers: " + containers.map { "\($0.identity.name ?? $0.identity.shortID) (\($0.identity.runtime.rawValue))" }.joined(separator: ", "))
+                }
+                if let error = ns.error { print("  interfaces: cannot read: \(error)") }
+                for link in links { print("  " + Formatting.left(link.interface.name, 14) + LinkRender.summary(link)) }
+                print("  default route: " + (ns.defaultRoute.map { "via \($0.gateway ?? "-")" + ($0.outputIndex.flatMap { idx in ns.interfaces.first { $0.index == idx }?.name }.map { " dev \($0)" } ?? "") } ?? "none"))
+                print("  ip_forward: " + (ns.ipForward.map { $0 ? "1" : "0" } ?? "?"))
+            case .json:
+                var json = JSONLine()
+                json.add("type", "netns")
+                json.add("inode", ns.inode)
+                json.add("host", ns.isHost)
+                json.add("names", strings: ns.names)
+                json.add("pids", strings: ns.pids.map(String.init))
+                json.add("containers", objects: containers.map { ContainerJSON.object($0.identity) })
+                json.add("interfaces", objects: links.map(LinkRender.json))
+                if let route = ns.defaultRoute {
+                    var r = JSONLine()
+                    r.add("gateway", optional: route.gateway)
+                    r.add("device", optional: route.outputIndex.flatMap { idx in ns.interfaces.first { $0.index == idx }?.name })
+                    json.add("default_route", object: r)
+                } else {
+                    json.addNull("default_route")
+                }
+                if let forward = ns.ipForward { json.add("ip_forward", forward) } else { json.addNull("ip_forward") }
+                if let error = ns.error { json.add("error", error) }
+                print(json.finished)
+            }
+        }
+    }
+}

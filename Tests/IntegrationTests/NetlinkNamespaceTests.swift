@@ -1,0 +1,156 @@
+import Foundation
+import Glibc
+import Testing
+@testable import TracerCore
+
+/// Path of the `ip` binary, if any.
+let ipTool: String? = ["/sbin/ip", "/usr/sbin/ip", "/bin/ip", "/usr/bin/ip"].first { access($0, X_OK) == 0 }
+
+struct CommandFailed: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Runs `ip ARGS...` and throws with its stderr when it fails.
+@discardableResult
+func ip(_ arguments: String...) throws -> String {
+    guard let tool = ipTool else { throw CommandFailed(description: "no ip binary") }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: tool)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let output = out.fileHandleForReading.readDataToEndOfFile()
+    let errors = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw CommandFailed(description: "ip \(arguments.joined(separator: " ")): \(String(decoding: errors, as: UTF8.self))")
+    }
+    return String(decoding: output, as: UTF8.self)
+}
+
+/// Inode of a namespace file, e.g. /proc/thread-self/ns/net.
+func namespaceInode(_ path: String) -> UInt64 {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return 0 }
+    return UInt64(st.st_ino)
+}
+
+/// Read-only checks of the namespace the tests run in; nothing is changed there.
+@Suite struct CurrentNamespaceTests {
+    @Test func readsCurrentNamespace() throws {
+        let interfaces = try RouteNetlink.interfaces()
+        #expect(!interfaces.isEmpty)
+        #expect(Set(interfaces.map(\.index)).count == interfaces.count)
+        #expect(interfaces.allSatisfy { !$0.name.isEmpty && $0.index > 0 })
+        let lo = try #require(interfaces.first { $0.name == "lo" })
+        #expect(lo.kind == nil)
+        #expect(lo.mtu > 0)
+        if lo.isUp { #expect(lo.ipv4.contains("127.0.0.1/8")) }
+        _ = try RouteNetlink.ipv4Routes()
+    }
+
+    @Test func missingNamespaceThrows() {
+        let before = namespaceInode("/proc/thread-self/ns/net")
+        var ran = false
+        #expect(throws: NetlinkError.namespace(path: "/nonexistent/ns/net", errno: ENOENT)) {
+            try RouteNetlink.inNamespace("/nonexistent/ns/net") { ran = true }
+        }
+        #expect(!ran)
+        #expect(namespaceInode("/proc/thread-self/ns/net") == before)
+    }
+}
+
+/// Builds two namespaces, A and B, joined by a veth pair:
+///   A: br0 (bridge, 10.123.0.1/24) <- va (veth)  ==  vb (veth, 10.123.0.2/24) :B, default via 10.123.0.1
+/// Only the created namespaces are modified; the root namespace is left alone and no traffic is sent.
+@Suite(.serialized) struct NamespaceIntegrationTests {
+    @Test(.enabled(if: geteuid() == 0, "needs root to create network namespaces"),
+          .enabled(if: ipTool != nil, "needs iproute2"))
+    func vethBridgeAcrossNamespaces() throws {
+        let a = "tracer-nltest-\(getpid())-a"
+        let b = "tracer-nltest-\(getpid())-b"
+        defer {
+            _ = try? ip("netns", "del", a)
+            _ = try? ip("netns", "del", b)
+        }
+        try ip("netns", "add", a)
+        try ip("netns", "add", b)
+        try ip("-n", a, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", b)
+        try ip("-n", a, "link", "add", "br0", "type", "bridge")
+        try ip("-n", a, "link", "set", "va", "master", "br0")
+        try ip("-n", a, "addr", "add", "10.123.0.1/24", "dev", "br0")
+        try ip("-n", a, "link", "set", "br0", "up")
+        try ip("-n", a, "link", "set", "va", "up")
+        try ip("-n", b, "addr", "add", "10.123.0.2/24", "dev", "vb")
+        try ip("-n", b, "link", "set", "vb", "up")
+        try ip("-n", b, "route", "add", "default", "via", "10.123.0.1")
+
+        let pathA = "/run/netns/\(a)", pathB = "/run/netns/\(b)"
+        let original = namespaceInode("/proc/thread-self/ns/net")
+
+        // Everything below is synchronous, so the test stays on one thread and the
+        // per-thread namespace switch is observable.
+        var insideA: UInt64 = 0
+        let linksA = try RouteNetlink.inNamespace(pathA) { () throws -> [NetworkInterface] in
+            insideA = namespaceInode("/proc/thread-self/ns/net")
+            return try RouteNetlink.interfaces()
+        }
+        #expect(namespaceInode("/proc/thread-self/ns/net") == original)
+        #expect(insideA == namespaceInode(pathA))
+        #expect(insideA != original)
+
+        let linksB = try RouteNetlink.interfaces(inNamespace: pathB)
+        let routesB = try RouteNetlink.ipv4Routes(inNamespace: pathB)
+        #expect(namespaceInode("/proc/thread-self/ns/net") == original)
+
+        let va = try #require(linksA.first { $0.name == "va" })
+        let br0 = try #require(linksA.first { $0.name == "br0" })
+        let loA = try #require(linksA.first { $0.name == "lo" })
+        let vb = try #require(linksB.first { $0.name == "vb" })
+        #expect(!linksA.contains { $0.name == "vb" })
+        #expect(!linksB.contains { $0.name == "va" || $0.name == "br0" })
+
+        #expect(va.kind == "veth")
+        #expect(va.masterIndex == br0.index)
+        #expect(va.peerIndex == vb.index)
+        #expect(va.peerNetnsID != nil)
+        #expect(va.isUp)
+        #expect(va.macAddress?.split(separator: ":").count == 6)
+        #expect(va.ipv4.isEmpty)
+
+        #expect(vb.kind == "veth")
+        #expect(vb.peerIndex == va.index)
+        #expect(vb.peerNetnsID != nil)
+        #expect(vb.ipv4 == ["10.123.0.2/24"])
+        #expect(vb.masterIndex == nil)
+
+        #expect(br0.kind == "bridge")
+        #expect(br0.ipv4 == ["10.123.0.1/24"])
+        #expect(br0.isUp)
+        #expect(br0.peerNetnsID == nil)
+        #expect(br0.masterIndex == nil)
+
+        #expect(loA.kind == nil)
+        #expect(!loA.isUp)
+
+        let defaultRoute = try #require(routesB.first { $0.destination == "0.0.0.0/0" })
+        #expect(defaultRoute.gateway == "10.123.0.1")
+        #expect(defaultRoute.outputIndex == vb.index)
+        #expect(defaultRoute.table == 254)
+        #expect(routesB.contains(IPv4Route(destination: "10.123.0.0/24", gateway: nil, outputIndex: vb.index, table: 254)))
+        // The local table's entries (type RTN_LOCAL/BROADCAST) are not unicast routes.
+        #expect(!routesB.contains { $0.destination == "10.123.0.2/32" })
+
+        // Switching back also happens when the body throws.
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try RouteNetlink.inNamespace(pathB) { () throws -> Void in
+                #expect(namespaceInode("/proc/thread-self/ns/net") == namespaceInode(pathB))
+                throw Boom()
+            }
+        }
+        #expect(namespaceInode("/proc/thread-self/ns/net") == original)
+    }
+}
