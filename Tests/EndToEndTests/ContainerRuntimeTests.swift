@@ -39,6 +39,20 @@ struct ContainerRuntimeTests {
         #expect(peers.contains(lab.facts["host_veth"] ?? "?"), "peers \(peers), lab says \(lab.facts["host_veth"] ?? "?")")
         #expect(interfaces.contains { ($0["ipv4"] as? [String])?.contains(lab.facts["container_ip"] ?? "?") == true })
 
+        // A process started inside with the runtime's exec: listed by --container, then looked up by pid.
+        _ = try lab.exec(["sh", "-c", "sleep 25 </dev/null >/dev/null 2>&1 &"])
+        let members = try TracerBinary.run(["pid", "--container", name, "--output", "json"] + lab.tracerFlags)
+        #expect(members.status == 0, "\(members.stderr)")
+        let sleeper = try #require(json(members.stdout).first { ($0["cmdline"] as? [String]) == ["sleep", "25"] },
+                                   "no exec'd sleep among \(members.stdout)")
+        let sleeperPID = try #require(sleeper["pid"] as? Int)
+        #expect((sleeper["pid_in_container"] as? Int ?? 1) > 1)
+        let inner = try TracerBinary.run(["pid", String(sleeperPID), "--output", "json"] + lab.tracerFlags)
+        let innerReport = try #require(json(inner.stdout).first)
+        #expect((innerReport["container"] as? [String: Any])?["name"] as? String == name)
+        #expect(innerReport["init_pid"] as? Int == Int(lab.initPID))
+        #expect(innerReport["pid_in_container"] as? Int == sleeper["pid_in_container"] as? Int)
+
         // tracer containers lists it.
         let list = try TracerBinary.run(["containers", "--output", "json"] + lab.tracerFlags)
         let listed = json(list.stdout).compactMap { $0["container"] as? [String: Any] }

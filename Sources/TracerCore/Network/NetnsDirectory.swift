@@ -2,9 +2,11 @@ import FoundationEssentials
 import Glibc
 
 /// Every network namespace on the host, found from processes (/proc/PID/ns/net) and from
-/// bind mounts (ip netns, docker, CNI, podman), with its interfaces read over rtnetlink from
-/// inside it. veth pairs are matched across namespaces, wherever the host side lives.
-public struct NetnsDirectory: Sendable {
+/// bind mounts (ip netns, docker, CNI, podman). A namespace's interfaces are read over
+/// rtnetlink from inside it, only when asked for, so a lookup of one process stays fast on a
+/// host with hundreds of containers. veth pairs are matched across namespaces, wherever the
+/// host side lives.
+public final class NetnsDirectory {
     public struct Namespace: Sendable {
         public var inode: UInt64
         /// Bind-mount paths naming it.
@@ -12,15 +14,19 @@ public struct NetnsDirectory: Sendable {
         /// A path to enter it by: a name, or /proc/PID/ns/net.
         public var path: String
         public var pids: [Int32]
-        public var interfaces: [NetworkInterface]
+        public var isHost: Bool
+    }
+
+    /// What is read from inside a namespace.
+    public struct Contents: Sendable {
+        public var interfaces: [NetworkInterface] = []
         public var defaultRoute: IPv4Route?
         /// net.ipv4.ip_forward inside the namespace.
         public var ipForward: Bool?
-        public var isHost: Bool
-        /// Why interfaces could not be read, if they could not.
+        /// Why it could not be read, if it could not.
         public var error: String?
         /// The ids this namespace gives other namespaces (by their inode), for veth peers.
-        public var peerIDs: [UInt64: Int32] = [:]
+        var peerIDs: [UInt64: Int32]?
     }
 
     /// A veth's other end.
@@ -32,72 +38,92 @@ public struct NetnsDirectory: Sendable {
         public var bridge: String?
     }
 
-    public var namespaces: [Namespace]
+    public let namespaces: [Namespace]
+    private var contents: [UInt64: Contents] = [:]
 
-    public static func scan(procRoot: String = "/proc") -> NetnsDirectory {
+    /// Lists the namespaces; reads nothing inside them yet.
+    public init(procRoot: String = "/proc", mounts: MountTable? = try? MountTable.read()) {
         var byInode: [UInt64: Namespace] = [:]
         let hostInode = ProcNamespaces.read(pid: 1, procRoot: procRoot)["net"]
             ?? ProcNamespaces.read(pid: getpid(), procRoot: procRoot)["net"]
         for pid in ProcessTable.pids(procRoot: procRoot) {
-            guard let inode = ProcNamespaces.read(pid: pid, procRoot: procRoot)["net"] else { continue }
+            var st = stat()
+            guard stat("\(procRoot)/\(pid)/ns/net", &st) == 0 else { continue }
+            let inode = UInt64(st.st_ino)
             if byInode[inode] == nil {
-                byInode[inode] = Namespace(inode: inode, names: [], path: "\(procRoot)/\(pid)/ns/net", pids: [],
-                                           interfaces: [], isHost: inode == hostInode)
+                byInode[inode] = Namespace(inode: inode, names: [], path: "\(procRoot)/\(pid)/ns/net", pids: [], isHost: inode == hostInode)
             }
             byInode[inode]?.pids.append(pid)
         }
-        for (inode, names) in (try? MountTable.read())?.networkNamespaceNames ?? [:] {
+        for (inode, names) in mounts?.networkNamespaceNames ?? [:] {
+            let sorted = names.sorted()
             if byInode[inode] == nil {
-                byInode[inode] = Namespace(inode: inode, names: [], path: names[0], pids: [], interfaces: [], isHost: inode == hostInode)
+                byInode[inode] = Namespace(inode: inode, names: [], path: sorted[0], pids: [], isHost: inode == hostInode)
             }
-            byInode[inode]?.names = names.sorted()
-            byInode[inode]?.path = names.sorted()[0]
+            byInode[inode]?.names = sorted
+            byInode[inode]?.path = sorted[0]
         }
-        var namespaces = Array(byInode.values).sorted { ($0.isHost ? 0 : 1, $0.inode) < ($1.isHost ? 0 : 1, $1.inode) }
-        let paths = namespaces.map { ($0.inode, $0.path) }
-        for i in namespaces.indices {
-            do {
-                let (interfaces, routes, forward, ids) = try RouteNetlink.inNamespace(namespaces[i].path) {
-                    let interfaces = try RouteNetlink.interfaces()
-                    // Only veths that point into another namespace need the ids.
-                    let needsIDs = interfaces.contains { $0.peerNetnsID != nil }
-                    let ids = needsIDs ? try RouteNetlink.namespaceIDs(of: paths.map(\.1)) : [:]
-                    return (interfaces, try RouteNetlink.ipv4Routes(), SysctlFile.read("net/ipv4/ip_forward"), ids)
-                }
-                namespaces[i].interfaces = interfaces
-                for (inode, path) in paths { if let id = ids[path] { namespaces[i].peerIDs[inode] = id } }
-                namespaces[i].defaultRoute = routes.first { $0.destination == "0.0.0.0/0" && $0.table == 254 }
-                namespaces[i].ipForward = forward.map { $0 == "1" }
-            } catch {
-                namespaces[i].error = "\(error)"
-            }
-        }
-        return NetnsDirectory(namespaces: namespaces)
+        namespaces = byInode.values.sorted { ($0.isHost ? 0 : 1, $0.inode) < ($1.isHost ? 0 : 1, $1.inode) }
     }
 
     public func namespace(inode: UInt64) -> Namespace? {
         namespaces.first { $0.inode == inode }
     }
 
+    /// Interfaces, default route and ip_forward of a namespace, read once from inside it.
+    public func contents(of inode: UInt64) -> Contents {
+        if let known = contents[inode] { return known }
+        var result = Contents()
+        guard let ns = namespace(inode: inode) else {
+            result.error = "no such network namespace"
+            return result
+        }
+        do {
+            result = try RouteNetlink.inNamespace(ns.path) {
+                Contents(interfaces: try RouteNetlink.interfaces(),
+                         defaultRoute: try RouteNetlink.ipv4Routes().first { $0.destination == "0.0.0.0/0" && $0.table == 254 },
+                         ipForward: SysctlFile.read("net/ipv4/ip_forward").map { $0 == "1" })
+            }
+        } catch {
+            result.error = "\(error)"
+        }
+        contents[inode] = result
+        return result
+    }
+
+    /// The ids namespace `inode` gives the others, asked from inside it (RTM_GETNSID).
+    private func peerIDs(of inode: UInt64) -> [UInt64: Int32] {
+        var current = contents(of: inode)
+        if let ids = current.peerIDs { return ids }
+        var ids: [UInt64: Int32] = [:]
+        if let ns = namespace(inode: inode) {
+            let others = namespaces.filter { $0.inode != inode }
+            let byPath = (try? RouteNetlink.inNamespace(ns.path) { try RouteNetlink.namespaceIDs(of: others.map(\.path)) }) ?? [:]
+            for other in others { if let id = byPath[other.path] { ids[other.inode] = id } }
+        }
+        current.peerIDs = ids
+        contents[inode] = current
+        return ids
+    }
+
     /// The other end of veth `interface` in namespace `inode`: in the namespace its
     /// IFLA_LINK_NETNSID names (the same one when it has none), the interface whose index is
     /// this one's peer index and whose peer index is this one's.
     public func peer(of interface: NetworkInterface, in inode: UInt64) -> Peer? {
-        guard interface.kind == "veth", let peerIndex = interface.peerIndex, let own = namespace(inode: inode) else { return nil }
-        let candidates: [Namespace]
+        guard interface.kind == "veth", let peerIndex = interface.peerIndex else { return nil }
+        let target: UInt64
         if let id = interface.peerNetnsID {
-            candidates = namespaces.filter { own.peerIDs[$0.inode] == id && $0.inode != inode }
+            guard let found = peerIDs(of: inode).first(where: { $0.value == id })?.key else { return nil }
+            target = found
         } else {
-            candidates = [own]
+            target = inode
         }
-        for ns in candidates {
-            for candidate in ns.interfaces where candidate.kind == "veth" && candidate.index == peerIndex
-                && candidate.peerIndex == interface.index && !(ns.inode == inode && candidate.index == interface.index) {
-                let bridge = candidate.masterIndex.flatMap { master in ns.interfaces.first { $0.index == master }?.name }
-                return Peer(netnsInode: ns.inode, name: candidate.name, index: candidate.index, bridge: bridge)
-            }
-        }
-        return nil
+        let interfaces = contents(of: target).interfaces
+        guard let candidate = interfaces.first(where: {
+            $0.kind == "veth" && $0.index == peerIndex && $0.peerIndex == interface.index
+        }) else { return nil }
+        let bridge = candidate.masterIndex.flatMap { master in interfaces.first { $0.index == master }?.name }
+        return Peer(netnsInode: target, name: candidate.name, index: candidate.index, bridge: bridge)
     }
 }
 

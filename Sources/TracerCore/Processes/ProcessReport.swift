@@ -66,8 +66,8 @@ public struct ProcessReport: Sendable {
         }
         let names = namespaces["net"].flatMap { mounts?.networkNamespaceNames[$0] } ?? []
         var links: [LinkReport] = []
-        if let netns, let inode = namespaces["net"], let ns = netns.namespace(inode: inode) {
-            links = ns.interfaces.map { LinkReport(interface: $0, peer: netns.peer(of: $0, in: inode)) }
+        if let netns, let inode = namespaces["net"] {
+            links = netns.contents(of: inode).interfaces.map { LinkReport(interface: $0, peer: netns.peer(of: $0, in: inode)) }
         }
         return ProcessReport(
             pid: pid, comm: stat.comm, commandLine: ProcCmdline.read(pid: pid, procRoot: procRoot), ppid: stat.ppid,

@@ -21,12 +21,13 @@ struct ContainersCommand: ParsableCommand {
 
     func run() throws {
         let inventory = ContainerInventory.scan(resolver: runtimes.resolver)
-        let netns = NetnsDirectory.scan()
+        let netns = NetnsDirectory()
         /// The container's veths' host-side ends, and its IPv4 addresses.
         func network(_ c: ContainerInventory.Container) -> (veths: [String], ipv4: [String]) {
             guard let inode = c.netnsInode, let ns = netns.namespace(inode: inode), !ns.isHost else { return ([], []) }
-            let veths = ns.interfaces.compactMap { netns.peer(of: $0, in: inode)?.name }
-            let ipv4 = ns.interfaces.filter { $0.name != "lo" }.flatMap(\.ipv4)
+            let interfaces = netns.contents(of: inode).interfaces
+            let veths = interfaces.compactMap { netns.peer(of: $0, in: inode)?.name }
+            let ipv4 = interfaces.filter { $0.name != "lo" }.flatMap(\.ipv4)
             return (veths, ipv4)
         }
         switch common.output {

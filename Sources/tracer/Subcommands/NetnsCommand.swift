@@ -20,11 +20,12 @@ struct NetnsCommand: ParsableCommand {
     @OptionGroup var runtimes: RuntimeOptions
 
     func run() throws {
-        let directory = NetnsDirectory.scan()
+        let directory = NetnsDirectory()
         let inventory = ContainerInventory.scan(resolver: runtimes.resolver)
         for (i, ns) in directory.namespaces.enumerated() {
             let containers = inventory.containers.filter { $0.netnsInode == ns.inode }
-            let links = ns.interfaces.map { LinkReport(interface: $0, peer: directory.peer(of: $0, in: ns.inode)) }
+            let inside = directory.contents(of: ns.inode)
+            let links = inside.interfaces.map { LinkReport(interface: $0, peer: directory.peer(of: $0, in: ns.inode)) }
             switch common.output {
             case .table:
                 if i > 0 { print("") }
@@ -34,10 +35,10 @@ struct NetnsCommand: ParsableCommand {
                 if !containers.isEmpty {
                     print("  containers: " + containers.map { "\($0.identity.name ?? $0.identity.shortID) (\($0.identity.runtime.rawValue))" }.joined(separator: ", "))
                 }
-                if let error = ns.error { print("  interfaces: cannot read: \(error)") }
+                if let error = inside.error { print("  interfaces: cannot read: \(error)") }
                 for link in links { print("  " + Formatting.left(link.interface.name, 14) + LinkRender.summary(link)) }
-                print("  default route: " + (ns.defaultRoute.map { "via \($0.gateway ?? "-")" + ($0.outputIndex.flatMap { idx in ns.interfaces.first { $0.index == idx }?.name }.map { " dev \($0)" } ?? "") } ?? "none"))
-                print("  ip_forward: " + (ns.ipForward.map { $0 ? "1" : "0" } ?? "?"))
+                print("  default route: " + (inside.defaultRoute.map { "via \($0.gateway ?? "-")" + ($0.outputIndex.flatMap { idx in inside.interfaces.first { $0.index == idx }?.name }.map { " dev \($0)" } ?? "") } ?? "none"))
+                print("  ip_forward: " + (inside.ipForward.map { $0 ? "1" : "0" } ?? "?"))
             case .json:
                 var json = JSONLine()
                 json.add("type", "netns")
@@ -47,16 +48,16 @@ struct NetnsCommand: ParsableCommand {
                 json.add("pids", strings: ns.pids.map(String.init))
                 json.add("containers", objects: containers.map { ContainerJSON.object($0.identity) })
                 json.add("interfaces", objects: links.map(LinkRender.json))
-                if let route = ns.defaultRoute {
+                if let route = inside.defaultRoute {
                     var r = JSONLine()
                     r.add("gateway", optional: route.gateway)
-                    r.add("device", optional: route.outputIndex.flatMap { idx in ns.interfaces.first { $0.index == idx }?.name })
+                    r.add("device", optional: route.outputIndex.flatMap { idx in inside.interfaces.first { $0.index == idx }?.name })
                     json.add("default_route", object: r)
                 } else {
                     json.addNull("default_route")
                 }
-                if let forward = ns.ipForward { json.add("ip_forward", forward) } else { json.addNull("ip_forward") }
-                if let error = ns.error { json.add("error", error) }
+                if let forward = inside.ipForward { json.add("ip_forward", forward) } else { json.addNull("ip_forward") }
+                if let error = inside.error { json.add("error", error) }
                 print(json.finished)
             }
         }

@@ -44,7 +44,7 @@ struct PidCommand: ParsableCommand {
             return
         }
         let mounts = try? MountTable.read()
-        let netns = NetnsDirectory.scan()
+        let netns = NetnsDirectory(mounts: mounts)
         var missing: [Int32] = []
         for (i, pid) in pids.compactMap({ Int32($0) }).enumerated() {
             do {
