@@ -20,8 +20,8 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 [ "$(id -u)" = 0 ] || { echo "exec-storm.sh: needs root" >&2; exit 77; }
 tools/setup.sh --test >/dev/null
 command -v execsnoop >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libbpf-tools >/dev/null; }
-swift build -c release --product tracer >/dev/null
-tracer=$(swift build -c release --show-bin-path)/tracer
+swift build -c release --static-swift-stdlib --product tracer >/dev/null
+tracer=$(swift build -c release --static-swift-stdlib --show-bin-path)/tracer
 cc -O2 -o "$work/storm" tools/testprogs/exec_storm.c
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

@@ -8,8 +8,8 @@ cd "$(dirname "$0")/../.."
 count=${1:-100}
 [ "$(id -u)" = 0 ] || { echo "pid-lookup.sh: needs root" >&2; exit 77; }
 tools/setup.sh --test >/dev/null
-swift build -c release --product tracer >/dev/null
-tracer=$(swift build -c release --show-bin-path)/tracer
+swift build -c release --static-swift-stdlib --product tracer >/dev/null
+tracer=$(swift build -c release --static-swift-stdlib --show-bin-path)/tracer
 lab=tools/lab/containers.sh
 name=bench$$
 trap 'bash $lab down podman $name >/dev/null 2>&1 || true' EXIT

@@ -25,8 +25,6 @@ public final class NetnsDirectory {
         public var ipForward: Bool?
         /// Why it could not be read, if it could not.
         public var error: String?
-        /// The ids this namespace gives other namespaces (by their inode), for veth peers.
-        var peerIDs: [UInt64: Int32]?
     }
 
     /// A veth's other end.
@@ -91,20 +89,32 @@ public final class NetnsDirectory {
         return result
     }
 
-    /// The ids namespace `inode` gives the others, asked from inside it (RTM_GETNSID).
-    private func peerIDs(of inode: UInt64) -> [UInt64: Int32] {
-        var current = contents(of: inode)
-        if let ids = current.peerIDs { return ids }
-        var ids: [UInt64: Int32] = [:]
-        if let ns = namespace(inode: inode) {
-            let others = namespaces.filter { $0.inode != inode }
-            let byPath = (try? RouteNetlink.inNamespace(ns.path) { try RouteNetlink.namespaceIDs(of: others.map(\.path)) }) ?? [:]
-            for other in others { if let id = byPath[other.path] { ids[other.inode] = id } }
+    /// The namespace that namespace `inode` calls `id` (IFLA_LINK_NETNSID), asked from inside
+    /// it with RTM_GETNSID. Candidates are tried busiest first (the host side of a veth usually
+    /// lives with the daemons), stopping at the first match.
+    private func namespace(called id: Int32, from inode: UInt64) -> UInt64? {
+        let key = PeerKey(from: inode, id: id)
+        if let known = peerNamespaces[key] { return known }
+        guard let ns = namespace(inode: inode) else { return nil }
+        let candidates = namespaces.filter { $0.inode != inode }
+            .sorted { ($0.isHost ? 1 : 0, $0.pids.count) > ($1.isHost ? 1 : 0, $1.pids.count) }
+        let found = try? RouteNetlink.inNamespace(ns.path) { () -> UInt64? in
+            for candidate in candidates where try RouteNetlink.namespaceIDs(of: [candidate.path])[candidate.path] == id {
+                return candidate.inode
+            }
+            return nil
         }
-        current.peerIDs = ids
-        contents[inode] = current
-        return ids
+        let result = found ?? nil
+        peerNamespaces[key] = result
+        return result
     }
+
+    private struct PeerKey: Hashable {
+        var from: UInt64
+        var id: Int32
+    }
+
+    private var peerNamespaces: [PeerKey: UInt64?] = [:]
 
     /// The other end of veth `interface` in namespace `inode`: in the namespace its
     /// IFLA_LINK_NETNSID names (the same one when it has none), the interface whose index is
@@ -113,7 +123,7 @@ public final class NetnsDirectory {
         guard interface.kind == "veth", let peerIndex = interface.peerIndex else { return nil }
         let target: UInt64
         if let id = interface.peerNetnsID {
-            guard let found = peerIDs(of: inode).first(where: { $0.value == id })?.key else { return nil }
+            guard let found = namespace(called: id, from: inode) else { return nil }
             target = found
         } else {
             target = inode
