@@ -10,6 +10,8 @@ public enum BPFError: Error, CustomStringConvertible, Equatable {
     case attach(program: String, target: String, errno: Int32)
     /// The tracepoint this program needs does not exist on the running kernel.
     case tracepointMissing(program: String, tracepoint: String)
+    /// The kernel publishes no BTF (/sys/kernel/btf/vmlinux), so CO-RE programs cannot be relocated.
+    case btfMissing
     case noSuchProgram(String)
     case noSuchMap(String)
     case noSuchVariable(String)
@@ -41,6 +43,8 @@ public enum BPFError: Error, CustomStringConvertible, Equatable {
             return "cannot attach \(program) to \(target): \(errnoText(e))"
         case .tracepointMissing(let program, let tracepoint):
             return "tracepoint \(tracepoint) needed by \(program) does not exist on this kernel"
+        case .btfMissing:
+            return "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing), which CO-RE programs need"
         case .noSuchProgram(let name):
             return "no BPF program named \(name)"
         case .noSuchMap(let name):

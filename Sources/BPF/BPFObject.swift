@@ -115,6 +115,7 @@ public final class BPFObject {
     /// Loads every autoloaded program and creates the maps. A refusal names the program,
     /// the errno and carries the verifier log.
     public func load() throws {
+        if access("/sys/kernel/btf/vmlinux", R_OK) != 0 { throw BPFError.btfMissing }
         _ = LibbpfLog.drain()
         let rc = bpf_object__load(pointer)
         guard rc < 0 else { return }

@@ -20,6 +20,10 @@ func fail(_ error: Error, command: String) -> ExitCode {
             printError("tracer \(command): permission denied loading BPF programs: needs CAP_BPF and CAP_PERFMON (or root); run `tracer check`")
             return TracerExit.noPermission
         }
+        if case .btfMissing = bpf {
+            printError("tracer \(command): \(bpf); run `tracer check`")
+            return TracerExit.unavailable
+        }
         if case .tracepointMissing = bpf {
             printError("tracer \(command): \(bpf); run `tracer check`")
             return TracerExit.unavailable
