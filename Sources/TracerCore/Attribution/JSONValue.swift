@@ -1,8 +1,9 @@
 import FoundationEssentials
 
-/// Any JSON document, decoded with FoundationEssentials' JSONDecoder (full Foundation, with its
-/// JSONSerialization, is not linked: it would double the tracer's resident memory).
-enum JSONValue: Decodable, Equatable {
+/// Any JSON document. Parsed by a small byte-level reader: runtime metadata files are read on
+/// every `tracer pid`, and decoding them through Codable cost most of its time (full Foundation,
+/// with JSONSerialization, is not linked: it would double the tracer's resident memory).
+enum JSONValue: Equatable {
     case object([String: JSONValue])
     case array([JSONValue])
     case string(String)
@@ -10,25 +11,12 @@ enum JSONValue: Decodable, Equatable {
     case bool(Bool)
     case null
 
-    init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
+    /// The document, or nil for anything that is not exactly one valid JSON value.
     static func parse(_ data: Data) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: data)
+        var reader = Reader(bytes: [UInt8](data))
+        guard let value = reader.value(depth: 0) else { return nil }
+        reader.skipSpace()
+        return reader.index == reader.bytes.count ? value : nil
     }
 
     var objectValue: [String: JSONValue]? { if case .object(let o) = self { return o } else { return nil } }
@@ -36,4 +24,141 @@ enum JSONValue: Decodable, Equatable {
     var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
     var numberValue: Double? { if case .number(let n) = self { return n } else { return nil } }
     var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
+
+    private struct Reader {
+        let bytes: [UInt8]
+        var index = 0
+        /// Deep enough for any runtime's files; bounds the recursion on hostile input.
+        static let maxDepth = 256
+
+        mutating func skipSpace() {
+            while index < bytes.count, bytes[index] == 32 || bytes[index] == 10 || bytes[index] == 13 || bytes[index] == 9 {
+                index += 1
+            }
+        }
+
+        mutating func value(depth: Int) -> JSONValue? {
+            guard depth < Reader.maxDepth else { return nil }
+            skipSpace()
+            guard index < bytes.count else { return nil }
+            switch bytes[index] {
+            case UInt8(ascii: "{"): return object(depth: depth)
+            case UInt8(ascii: "["): return array(depth: depth)
+            case UInt8(ascii: "\""): return string().map(JSONValue.string)
+            case UInt8(ascii: "t"): return literal("true", .bool(true))
+            case UInt8(ascii: "f"): return literal("false", .bool(false))
+            case UInt8(ascii: "n"): return literal("null", .null)
+            default: return number()
+            }
+        }
+
+        mutating func literal(_ word: String, _ value: JSONValue) -> JSONValue? {
+            let w = Array(word.utf8)
+            guard index + w.count <= bytes.count, Array(bytes[index..<index + w.count]) == w else { return nil }
+            index += w.count
+            return value
+        }
+
+        mutating func number() -> JSONValue? {
+            let start = index
+            while index < bytes.count, "+-0123456789.eE".utf8.contains(bytes[index]) { index += 1 }
+            guard index > start, let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)) else { return nil }
+            return .number(value)
+        }
+
+        mutating func object(depth: Int) -> JSONValue? {
+            index += 1
+            var members: [String: JSONValue] = [:]
+            skipSpace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+            while true {
+                skipSpace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = string() else { return nil }
+                skipSpace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
+                index += 1
+                guard let member = value(depth: depth + 1) else { return nil }
+                members[key] = member
+                skipSpace()
+                guard index < bytes.count else { return nil }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+                return nil
+            }
+        }
+
+        mutating func array(depth: Int) -> JSONValue? {
+            index += 1
+            var elements: [JSONValue] = []
+            skipSpace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
+            while true {
+                guard let element = value(depth: depth + 1) else { return nil }
+                elements.append(element)
+                skipSpace()
+                guard index < bytes.count else { return nil }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
+                return nil
+            }
+        }
+
+        /// A string literal at `index` (which holds the opening quote).
+        mutating func string() -> String? {
+            index += 1
+            // Most strings hold no escapes: take them in one slice.
+            var end = index
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
+                end += 1
+            }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                defer { index = end + 1 }
+                return String(decoding: bytes[index..<end], as: UTF8.self)
+            }
+            var out: [UInt8] = Array(bytes[index..<end])
+            index = end
+            while index < bytes.count {
+                let b = bytes[index]
+                index += 1
+                switch b {
+                case UInt8(ascii: "\""):
+                    return String(decoding: out, as: UTF8.self)
+                case UInt8(ascii: "\\"):
+                    guard index < bytes.count else { return nil }
+                    let e = bytes[index]
+                    index += 1
+                    switch e {
+                    case UInt8(ascii: "n"): out.append(10)
+                    case UInt8(ascii: "t"): out.append(9)
+                    case UInt8(ascii: "r"): out.append(13)
+                    case UInt8(ascii: "b"): out.append(8)
+                    case UInt8(ascii: "f"): out.append(12)
+                    case UInt8(ascii: "u"):
+                        guard var scalar = hex4() else { return nil }
+                        // A surrogate pair spells one scalar above U+FFFF.
+                        if (0xD800..<0xDC00).contains(scalar), index + 1 < bytes.count,
+                           bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                            index += 2
+                            guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
+                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        }
+                        out.append(contentsOf: Array(String(Unicode.Scalar(scalar) ?? "\u{FFFD}").utf8))
+                    default: out.append(e) // \" \\ \/
+                    }
+                default:
+                    guard b >= 0x20 else { return nil }
+                    out.append(b)
+                }
+            }
+            return nil
+        }
+
+        mutating func hex4() -> UInt32? {
+            guard index + 4 <= bytes.count, let v = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16) else {
+                return nil
+            }
+            index += 4
+            return v
+        }
+    }
 }
