@@ -36,36 +36,54 @@ public final class NetnsDirectory {
         public var bridge: String?
     }
 
-    public let namespaces: [Namespace]
+    /// Known namespaces: at first the host's and the named ones (bind mounts, cheap to list);
+    /// every process's after `scanProcesses()`.
+    public private(set) var namespaces: [Namespace]
     private var contents: [UInt64: Contents] = [:]
+    private let procRoot: String
+    private var processesScanned = false
 
-    /// Lists the namespaces; reads nothing inside them yet.
-    public init(procRoot: String = "/proc", mounts: MountTable? = try? MountTable.read()) {
+    /// Lists the host's and the named namespaces, and with `allProcesses` those of every
+    /// process; reads nothing inside them yet.
+    public init(procRoot: String = "/proc", mounts: MountTable? = try? MountTable.read(), allProcesses: Bool = true) {
+        self.procRoot = procRoot
+        let host = ProcNamespaces.read(pid: 1, procRoot: procRoot)["net"] != nil ? "\(procRoot)/1/ns/net" : "\(procRoot)/self/ns/net"
         var byInode: [UInt64: Namespace] = [:]
-        let hostInode = ProcNamespaces.read(pid: 1, procRoot: procRoot)["net"]
-            ?? ProcNamespaces.read(pid: getpid(), procRoot: procRoot)["net"]
+        var st = stat()
+        if stat(host, &st) == 0 {
+            byInode[UInt64(st.st_ino)] = Namespace(inode: UInt64(st.st_ino), names: [], path: host, pids: [], isHost: true)
+        }
+        for (inode, names) in mounts?.networkNamespaceNames ?? [:] {
+            let sorted = names.sorted()
+            byInode[inode, default: Namespace(inode: inode, names: [], path: sorted[0], pids: [], isHost: false)].names = sorted
+        }
+        namespaces = NetnsDirectory.ordered(byInode)
+        if allProcesses { scanProcesses() }
+    }
+
+    /// Adds every process's namespace and the pids in each (one stat per process).
+    public func scanProcesses() {
+        guard !processesScanned else { return }
+        processesScanned = true
+        var byInode = Dictionary(uniqueKeysWithValues: namespaces.map { ($0.inode, $0) })
         for pid in ProcessTable.pids(procRoot: procRoot) {
             var st = stat()
             guard stat("\(procRoot)/\(pid)/ns/net", &st) == 0 else { continue }
             let inode = UInt64(st.st_ino)
-            if byInode[inode] == nil {
-                byInode[inode] = Namespace(inode: inode, names: [], path: "\(procRoot)/\(pid)/ns/net", pids: [], isHost: inode == hostInode)
-            }
-            byInode[inode]?.pids.append(pid)
+            byInode[inode, default: Namespace(inode: inode, names: [], path: "\(procRoot)/\(pid)/ns/net", pids: [], isHost: false)].pids.append(pid)
         }
-        for (inode, names) in mounts?.networkNamespaceNames ?? [:] {
-            let sorted = names.sorted()
-            if byInode[inode] == nil {
-                byInode[inode] = Namespace(inode: inode, names: [], path: sorted[0], pids: [], isHost: inode == hostInode)
-            }
-            byInode[inode]?.names = sorted
-            byInode[inode]?.path = sorted[0]
-        }
-        namespaces = byInode.values.sorted { ($0.isHost ? 0 : 1, $0.inode) < ($1.isHost ? 0 : 1, $1.inode) }
+        namespaces = NetnsDirectory.ordered(byInode)
     }
 
+    private static func ordered(_ byInode: [UInt64: Namespace]) -> [Namespace] {
+        byInode.values.sorted { ($0.isHost ? 0 : 1, $0.inode) < ($1.isHost ? 0 : 1, $1.inode) }
+    }
+
+    /// The namespace with this inode, looking at every process if it is not known yet.
     public func namespace(inode: UInt64) -> Namespace? {
-        namespaces.first { $0.inode == inode }
+        if let known = namespaces.first(where: { $0.inode == inode }) { return known }
+        scanProcesses()
+        return namespaces.first { $0.inode == inode }
     }
 
     /// Interfaces, default route and ip_forward of a namespace, read once from inside it.
@@ -96,15 +114,22 @@ public final class NetnsDirectory {
         let key = PeerKey(from: inode, id: id)
         if let known = peerNamespaces[key] { return known }
         guard let ns = namespace(inode: inode) else { return nil }
-        let candidates = namespaces.filter { $0.inode != inode }
-            .sorted { ($0.isHost ? 1 : 0, $0.pids.count) > ($1.isHost ? 1 : 0, $1.pids.count) }
-        let found = try? RouteNetlink.inNamespace(ns.path) { () -> UInt64? in
-            for candidate in candidates where try RouteNetlink.namespaceIDs(of: [candidate.path])[candidate.path] == id {
-                return candidate.inode
+        var tried: Set<UInt64> = [inode]
+        var result: UInt64?
+        // The named namespaces first; every process's only when the peer is not among them.
+        for pass in 0..<2 {
+            if pass == 1 { scanProcesses() }
+            let candidates = namespaces.filter { !tried.contains($0.inode) }
+                .sorted { ($0.isHost ? 1 : 0, $0.pids.count) > ($1.isHost ? 1 : 0, $1.pids.count) }
+            tried.formUnion(candidates.map(\.inode))
+            let found = try? RouteNetlink.inNamespace(ns.path) { () -> UInt64? in
+                for candidate in candidates where try RouteNetlink.namespaceIDs(of: [candidate.path])[candidate.path] == id {
+                    return candidate.inode
+                }
+                return nil
             }
-            return nil
+            if let found = found ?? nil { result = found; break }
         }
-        let result = found ?? nil
         peerNamespaces[key] = result
         return result
     }

@@ -13,14 +13,18 @@ public struct MountTable: Sendable {
 
     public var mounts: [Mount]
 
-    public static func read(path: String = "/proc/self/mountinfo") throws -> MountTable {
-        try parse(String(contentsOfFile: path, encoding: .utf8))
+    /// With `types`, only mounts of those file system types are parsed: a container host has
+    /// hundreds of overlay mounts that most callers do not need.
+    public static func read(path: String = "/proc/self/mountinfo", types: Set<String>? = nil) throws -> MountTable {
+        try parse(String(contentsOfFile: path, encoding: .utf8), types: types)
     }
 
     /// Lines look like `36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue`.
-    public static func parse(_ text: String) -> MountTable {
+    public static func parse(_ text: String, types: Set<String>? = nil) -> MountTable {
         var mounts: [Mount] = []
+        let markers = types.map { $0.map { " - \($0) " } }
         for line in text.split(separator: "\n") {
+            if let markers, !markers.contains(where: { line.contains($0) }) { continue }
             let fields = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
             guard let dash = fields.firstIndex(of: "-"), fields.count > dash + 3, fields.count > 4 else { continue }
             mounts.append(Mount(root: unescape(fields[3]), mountPoint: unescape(fields[4]), fileSystem: fields[dash + 1],

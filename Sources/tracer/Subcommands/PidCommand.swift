@@ -43,8 +43,8 @@ struct PidCommand: ParsableCommand {
             try listContainer(container, resolver: resolver)
             return
         }
-        let mounts = try? MountTable.read()
-        let netns = NetnsDirectory(mounts: mounts)
+        let mounts = try? MountTable.read(types: ["nsfs"])
+        let netns = NetnsDirectory(mounts: mounts, allProcesses: false)
         var missing: [Int32] = []
         for (i, pid) in pids.compactMap({ Int32($0) }).enumerated() {
             do {

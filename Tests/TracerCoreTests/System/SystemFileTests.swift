@@ -38,3 +38,14 @@ struct SystemFileTests {
         #expect(CgroupLayout(mounts: MountTable.parse("")).kind == .none)
     }
 }
+
+struct MountTableFilterTests {
+    @Test func onlyTheAskedTypesAreParsed() throws {
+        let text = try FixtureFiles.text("mountinfo-hybrid.txt")
+            + "50 27 0:4 net:[4026532246] /run/netns/web rw shared:5 - nsfs nsfs rw\n"
+        let table = MountTable.parse(text, types: ["nsfs"])
+        #expect(table.mounts.count == 1)
+        #expect(table.networkNamespaceNames[4026532246] == ["/run/netns/web"])
+        #expect(MountTable.parse(text).mounts.count == 10)
+    }
+}
