@@ -101,8 +101,11 @@ public final class ExecPipeline {
     }
 
     private func remember(_ exec: ExecEvent) {
-        if running.count >= maxRunning, let oldest = running.min(by: { $0.value.timestamp < $1.value.timestamp }) {
-            running.removeValue(forKey: oldest.key)
+        // When full, drop the older half at once: evicting one entry per exec would scan the
+        // whole table on every exec of a busy host.
+        if running.count >= maxRunning {
+            let cutoff = running.values.map(\.timestamp).sorted()[maxRunning / 2]
+            running = running.filter { $0.value.timestamp >= cutoff }
         }
         // A second exec by the same process replaces the first: the record shows what it ran last.
         running[ProcessIdentity(pid: exec.pid, startTime: exec.startTime)] = exec

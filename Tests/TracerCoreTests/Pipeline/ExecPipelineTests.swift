@@ -72,3 +72,20 @@ struct ExecPipelineTests {
         #expect(buffer.isEmpty)
     }
 }
+
+struct ExecPipelineBoundTests {
+    @Test func aFullTableDropsTheOldestProcessesAndKeepsTheNewest() {
+        let pipeline = ExecPipeline(mode: .exits, filter: ExecFilter())
+        let execs: [ProcessEvent] = (0..<65537).map { i in
+            .exec(ExecEvent(pid: UInt32(i), tid: UInt32(i), ppid: 1, uid: 0, ret: 0, timestamp: UInt64(i), startTime: 1,
+                            comm: [], parentComm: [], filename: [], args: []))
+        }
+        _ = pipeline.process(execs)
+        func exit(_ pid: UInt32) -> ProcessEvent {
+            .exit(ExitEvent(pid: pid, ppid: 1, uid: 0, timestamp: 70000, startTime: 1, cpuNanoseconds: 0, userNanoseconds: 0,
+                            systemNanoseconds: 0, maxRSSKilobytes: 0, status: 0, comm: []))
+        }
+        #expect(pipeline.process([exit(0)]).isEmpty, "the oldest was evicted")
+        #expect(pipeline.process([exit(65536)]).count == 1, "the newest is still joined")
+    }
+}
