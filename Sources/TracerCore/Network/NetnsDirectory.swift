@@ -122,13 +122,11 @@ public final class NetnsDirectory {
             let candidates = namespaces.filter { !tried.contains($0.inode) }
                 .sorted { ($0.isHost ? 1 : 0, $0.pids.count) > ($1.isHost ? 1 : 0, $1.pids.count) }
             tried.formUnion(candidates.map(\.inode))
-            let found = try? RouteNetlink.inNamespace(ns.path) { () -> UInt64? in
-                for candidate in candidates where try RouteNetlink.namespaceIDs(of: [candidate.path])[candidate.path] == id {
-                    return candidate.inode
-                }
-                return nil
+            let path = try? RouteNetlink.inNamespace(ns.path) { try RouteNetlink.firstNamespace(in: candidates.map(\.path), withID: id) }
+            if let path = path ?? nil, let found = candidates.first(where: { $0.path == path }) {
+                result = found.inode
+                break
             }
-            if let found = found ?? nil { result = found; break }
         }
         peerNamespaces[key] = result
         return result
