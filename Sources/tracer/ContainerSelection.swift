@@ -23,8 +23,8 @@ struct ContainerSelection {
         let unified = (try? MountTable.read())?.mounts(ofType: "cgroup2").first?.mountPoint
         var cgroupIDs: Set<UInt64>? = []
         for container in chosen {
-            guard let unified, let pid = container.initPID, let cgroup = try? ProcCgroup.read(pid: pid),
-                  let path = cgroup.unified, path != "/", let id = CgroupDirectory.id(of: unified + path) else {
+            guard let unified, let path = container.cgroup.unified, path != "/",
+                  let id = CgroupDirectory.id(of: unified + path) else {
                 cgroupIDs = nil
                 break
             }

@@ -42,10 +42,11 @@ public struct TracingCheck: Sendable {
         let privileged = check.privileges(procRoot: procRoot)
         check.lockdown(sysRoot: sysRoot)
         let mountedTraceFS = TraceFS.mountIfNeeded()
-        check.fileSystems(mountedTraceFS: mountedTraceFS)
+        let mounts = try? MountTable.read()
+        check.fileSystems(mountedTraceFS: mountedTraceFS, mounts: mounts)
         check.attachTypes(privileged: privileged)
         check.requiredTracepoints()
-        check.cgroups()
+        check.cgroups(mounts: mounts)
         return check
     }
 
@@ -100,14 +101,14 @@ public struct TracingCheck: Sendable {
             fix: mode == "confidentiality" ? "confidentiality lockdown blocks reading kernel memory; boot with lockdown=integrity or none" : nil)
     }
 
-    private mutating func fileSystems(mountedTraceFS: Bool) {
+    private mutating func fileSystems(mountedTraceFS: Bool, mounts: MountTable?) {
         if let path = TraceFS.path {
             add("tracefs", .ok, path + (mountedTraceFS ? " (mounted by tracer)" : ""))
         } else {
             add("tracefs", .problem, "tracefs is not mounted and could not be mounted",
                 fix: "mount -t tracefs nodev /sys/kernel/tracing")
         }
-        let bpffs = (try? MountTable.read())?.mounts(ofType: "bpf").first?.mountPoint
+        let bpffs = mounts?.mounts(ofType: "bpf").first?.mountPoint
         add("bpffs", .info, bpffs.map { "mounted at \($0)" } ?? "not mounted (not needed: tracer pins nothing)")
     }
 
@@ -159,8 +160,8 @@ public struct TracingCheck: Sendable {
         }
     }
 
-    private mutating func cgroups() {
-        guard let mounts = try? MountTable.read() else {
+    private mutating func cgroups(mounts: MountTable?) {
+        guard let mounts else {
             add("cgroups", .warning, "cannot read /proc/self/mountinfo")
             return
         }

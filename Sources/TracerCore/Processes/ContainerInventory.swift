@@ -7,6 +7,8 @@ public struct ContainerInventory: Sendable {
     public struct Container: Sendable {
         public var identity: ContainerIdentity
         public var cgroupPath: String
+        /// Every hierarchy's path, as the first process found showed it.
+        public var cgroup: ProcCgroup
         public var pids: [Int32]
         /// The container's pid 1 on the host.
         public var initPID: Int32?
@@ -24,7 +26,7 @@ public struct ContainerInventory: Sendable {
             let attribution = resolved[path] ?? resolver.resolve(cgroupPath: path)
             resolved[path] = attribution
             guard case .container(let identity) = attribution else { continue }
-            var container = byID[identity.id] ?? Container(identity: identity, cgroupPath: path, pids: [], initPID: nil)
+            var container = byID[identity.id] ?? Container(identity: identity, cgroupPath: path, cgroup: entry.cgroup, pids: [], initPID: nil)
             container.pids.append(entry.pid)
             if container.initPID == nil && entry.pidInNamespace == 1 { container.initPID = entry.pid }
             byID[identity.id] = container

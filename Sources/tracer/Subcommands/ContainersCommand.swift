@@ -39,16 +39,18 @@ struct ContainersCommand: ParsableCommand {
             print("RUNTIME     ID            NAME                 IMAGE                          INIT    PROCS NETNS       HOST-VETH    IPV4")
             for c in inventory.containers {
                 let id = c.identity
+                let net = network(c)
                 print(Formatting.left(id.runtime.rawValue, 11) + " " + Formatting.left(id.shortID, 13) + " "
                     + Formatting.left(ByteText.escaped(Array((id.name ?? "-").utf8)), 20) + " "
                     + Formatting.left(ByteText.escaped(Array((id.image ?? "-").utf8)), 30) + " "
                     + Formatting.left(c.initPID.map(String.init) ?? "-", 7) + " "
                     + Formatting.left(String(c.pids.count), 5) + " " + Formatting.left(c.netnsInode.map(String.init) ?? "-", 11) + " "
-                    + Formatting.left(network(c).veths.joined(separator: ",").ifEmpty("-"), 12) + " "
-                    + network(c).ipv4.joined(separator: ",").ifEmpty("-"))
+                    + Formatting.left(net.veths.joined(separator: ",").ifEmpty("-"), 12) + " "
+                    + net.ipv4.joined(separator: ",").ifEmpty("-"))
             }
         case .json:
             for c in inventory.containers {
+                let net = network(c)
                 var json = JSONLine()
                 json.add("type", "container")
                 json.add("container", object: ContainerJSON.object(c.identity))
@@ -56,8 +58,8 @@ struct ContainersCommand: ParsableCommand {
                 json.add("processes", c.pids.count)
                 json.add("cgroup", c.cgroupPath)
                 json.add("netns", optional: c.netnsInode)
-                json.add("host_veths", strings: network(c).veths)
-                json.add("ipv4", strings: network(c).ipv4)
+                json.add("host_veths", strings: net.veths)
+                json.add("ipv4", strings: net.ipv4)
                 print(json.finished)
             }
         }
