@@ -68,12 +68,20 @@ public enum BPFError: Error, CustomStringConvertible, Equatable {
 }
 
 func errnoText(_ e: Int32) -> String {
-    let name = errnoNames[e].map { "\($0), " } ?? ""
+    // strerror knows 524 only as "Unknown error": it is the kernel-internal ENOTSUPP.
+    let name = ErrnoName.of(e).map { $0 + (e == 524 ? " (not supported by this kernel)" : "") + ", " } ?? ""
     return "\(name)\(String(cString: strerror(e)))"
 }
 
-private let errnoNames: [Int32: String] = [
-    EPERM: "EPERM", ENOENT: "ENOENT", ESRCH: "ESRCH", EINTR: "EINTR", E2BIG: "E2BIG", EBADF: "EBADF",
-    EAGAIN: "EAGAIN", ENOMEM: "ENOMEM", EACCES: "EACCES", EFAULT: "EFAULT", EBUSY: "EBUSY", EEXIST: "EEXIST",
-    EINVAL: "EINVAL", ENOSPC: "ENOSPC", ENOSYS: "ENOSYS", EOPNOTSUPP: "EOPNOTSUPP", 524: "ENOTSUPP (not supported by this kernel)",
-]
+/// Symbolic errno names, for messages from libbpf and the kernel and for failed execs.
+public enum ErrnoName {
+    public static func of(_ value: Int32) -> String? { names[value] }
+
+    private static let names: [Int32: String] = [
+        EPERM: "EPERM", ENOENT: "ENOENT", ESRCH: "ESRCH", EINTR: "EINTR", EIO: "EIO", E2BIG: "E2BIG",
+        ENOEXEC: "ENOEXEC", EBADF: "EBADF", EAGAIN: "EAGAIN", ENOMEM: "ENOMEM", EACCES: "EACCES", EFAULT: "EFAULT",
+        EBUSY: "EBUSY", EEXIST: "EEXIST", ENOTDIR: "ENOTDIR", EISDIR: "EISDIR", EINVAL: "EINVAL", ENFILE: "ENFILE",
+        EMFILE: "EMFILE", ETXTBSY: "ETXTBSY", ENOSPC: "ENOSPC", ENAMETOOLONG: "ENAMETOOLONG", ENOSYS: "ENOSYS",
+        ELOOP: "ELOOP", ELIBBAD: "ELIBBAD", EOPNOTSUPP: "EOPNOTSUPP", 524: "ENOTSUPP",
+    ]
+}

@@ -1,3 +1,4 @@
+import BPF
 import Glibc
 
 /// Short human forms shared by the table renderers.
@@ -87,14 +88,9 @@ public enum Formatting {
         return names[Int(signal)] ?? "SIG\(signal)"
     }
 
-    /// "ENOENT" for 2, from the errno names the kernel returns for exec.
+    /// "ENOENT" for 2; "E<n>" for a number without a name.
     public static func errnoName(_ value: Int32) -> String {
-        let names: [Int32: String] = [EPERM: "EPERM", ENOENT: "ENOENT", EIO: "EIO", E2BIG: "E2BIG", ENOEXEC: "ENOEXEC",
-                                      EBADF: "EBADF", ENOMEM: "ENOMEM", EACCES: "EACCES", EFAULT: "EFAULT",
-                                      ENOTDIR: "ENOTDIR", EISDIR: "EISDIR", EINVAL: "EINVAL", ENFILE: "ENFILE",
-                                      EMFILE: "EMFILE", ETXTBSY: "ETXTBSY", ENAMETOOLONG: "ENAMETOOLONG",
-                                      ELOOP: "ELOOP", ELIBBAD: "ELIBBAD", EAGAIN: "EAGAIN"]
-        return names[value] ?? "E\(value)"
+        ErrnoName.of(value) ?? "E\(value)"
     }
 }
 
