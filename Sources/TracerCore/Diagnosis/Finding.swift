@@ -1,0 +1,82 @@
+/// One thing wrong (or worth knowing) on an egress path: a stable code, a one-line message
+/// naming the device, setting or rule, what was read, and a command that fixes it.
+/// `tracer diagnose` produces findings from configuration; `tracer egress` from what it saw.
+public struct Finding: Sendable, Equatable {
+    public enum Severity: String, Sendable, Comparable, CaseIterable {
+        case error, warning, info
+
+        private var rank: Int {
+            switch self {
+            case .error: return 0
+            case .warning: return 1
+            case .info: return 2
+            }
+        }
+
+        /// Errors sort first.
+        public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
+    }
+
+    public var code: FindingCode
+    public var severity: Severity
+    /// One line: the device, setting or rule responsible.
+    public var message: String
+    /// What was read that shows it (a sysctl value, a rule, a link state).
+    public var evidence: String
+    /// A command to paste, run in the namespace the finding is about; nil when there is none.
+    public var fix: String?
+    /// The device the finding is about, if any.
+    public var device: String?
+    /// The network namespace the finding is about (the host side unless said otherwise).
+    public var netnsInode: UInt64?
+
+    public init(code: FindingCode, severity: Severity, message: String, evidence: String, fix: String? = nil,
+                device: String? = nil, netnsInode: UInt64? = nil) {
+        self.code = code
+        self.severity = severity
+        self.message = message
+        self.evidence = evidence
+        self.fix = fix
+        self.device = device
+        self.netnsInode = netnsInode
+    }
+}
+
+/// Stable finding codes, documented in the README. Never rename one; add new ones.
+public enum FindingCode: String, Sendable, CaseIterable {
+    // forwarding and routing
+    case ipForwardDisabled = "ip-forward-disabled"
+    case deviceForwardingDisabled = "device-forwarding-disabled"
+    case noDefaultRoute = "no-default-route"
+    case noRoute = "no-route"
+    case rpFilterDrop = "rp-filter-drop"
+    case martianSource = "martian-source"
+    // netfilter
+    case forwardPolicyDrop = "forward-policy-drop"
+    case forwardRuleDrop = "forward-rule-drop"
+    case legacyIptablesDrop = "legacy-iptables-drop"
+    case netfilterDrop = "netfilter-drop"
+    case masqueradeMissing = "masquerade-missing"
+    case conntrackFull = "conntrack-full"
+    case conntrackInvalid = "conntrack-invalid"
+    case brNetfilter = "br-netfilter"
+    // devices
+    case bridgeNoAddress = "bridge-no-address"
+    case bridgeDown = "bridge-down"
+    case bridgePortNotForwarding = "bridge-port-not-forwarding"
+    case vethDown = "veth-down"
+    case vethNotAttached = "veth-not-attached"
+    case uplinkDown = "uplink-down"
+    case uplinkNoCarrier = "uplink-no-carrier"
+    case mtuMismatch = "mtu-mismatch"
+    // neighbour, queueing and hooks
+    case neighbourFailed = "neighbour-failed"
+    case qdiscDrop = "qdisc-drop"
+    case tcDrop = "tc-drop"
+    case bpfCgroupDrop = "bpf-cgroup-drop"
+    case securityDrop = "security-drop"
+    // what a trace saw without a configuration fact to pin it on
+    case kernelDrop = "kernel-drop"
+    case noReply = "no-reply"
+    case unchecked = "unchecked"
+}
