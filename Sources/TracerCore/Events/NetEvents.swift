@@ -1,0 +1,294 @@
+import TracerABI
+
+/// Where on an egress path a packet was seen, in path order: egress, then the reply.
+public enum PathStage: Int, Sendable, CaseIterable, Comparable {
+    case endpointTX = 0, hostVethRX, bridgeRX, uplinkQueue, uplinkXmit, uplinkRX, bridgeTX, hostVethTX, endpointRX
+
+    /// The name in JSON and tables.
+    public var name: String {
+        switch self {
+        case .endpointTX: return "endpoint-tx"
+        case .hostVethRX: return "host-veth-rx"
+        case .bridgeRX: return "bridge-rx"
+        case .uplinkQueue: return "uplink-queue"
+        case .uplinkXmit: return "uplink-tx"
+        case .uplinkRX: return "reply-uplink-rx"
+        case .bridgeTX: return "reply-bridge-tx"
+        case .hostVethTX: return "reply-host-veth-tx"
+        case .endpointRX: return "reply-endpoint-rx"
+        }
+    }
+
+    public var isReply: Bool { self >= .uplinkRX }
+
+    public static func < (a: PathStage, b: PathStage) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// What a device in scope is to its path.
+public enum DeviceRole: UInt32, Sendable {
+    case endpoint = 1, hostVeth, bridge, uplink
+}
+
+/// A device anywhere on the host: interface indexes repeat across namespaces.
+public struct DeviceKey: Hashable, Sendable {
+    public var netnsInode: UInt32
+    public var ifindex: Int32
+
+    public init(netnsInode: UInt32, ifindex: Int32) {
+        self.netnsInode = netnsInode
+        self.ifindex = ifindex
+    }
+}
+
+/// An IPv4 address as it sits in a packet (network byte order in memory).
+public struct IPv4Address: Hashable, Sendable, CustomStringConvertible, Comparable {
+    /// The four bytes in wire order.
+    public var bytes: (UInt8, UInt8, UInt8, UInt8)
+
+    public init(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) { bytes = (a, b, c, d) }
+
+    /// From a `__u32` read straight out of a packet.
+    public init(wire value: UInt32) {
+        bytes = (UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8),
+                 UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 24))
+    }
+
+    /// "10.88.0.2" or "10.88.0.2/16"; nil for anything else.
+    public init?(_ text: String) {
+        let address = text.split(separator: "/", maxSplits: 1).first ?? ""
+        let parts = address.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var values: [UInt8] = []
+        for part in parts {
+            guard let value = UInt8(part) else { return nil }
+            values.append(value)
+        }
+        bytes = (values[0], values[1], values[2], values[3])
+    }
+
+    /// The value to store in a BPF map next to packet bytes.
+    public var wire: UInt32 {
+        UInt32(bytes.0) | UInt32(bytes.1) << 8 | UInt32(bytes.2) << 16 | UInt32(bytes.3) << 24
+    }
+
+    /// Host order, for arithmetic on prefixes.
+    public var value: UInt32 {
+        UInt32(bytes.0) << 24 | UInt32(bytes.1) << 16 | UInt32(bytes.2) << 8 | UInt32(bytes.3)
+    }
+
+    public var description: String { "\(bytes.0).\(bytes.1).\(bytes.2).\(bytes.3)" }
+
+    public static func == (a: IPv4Address, b: IPv4Address) -> Bool { a.wire == b.wire }
+    public func hash(into hasher: inout Hasher) { hasher.combine(wire) }
+    public static func < (a: IPv4Address, b: IPv4Address) -> Bool { a.value < b.value }
+}
+
+/// IP protocol numbers by name, for tuples.
+public enum IPProtocolName {
+    public static func of(_ number: UInt8) -> String {
+        switch number {
+        case 1: return "icmp"
+        case 6: return "tcp"
+        case 17: return "udp"
+        case 58: return "icmpv6"
+        case 47: return "gre"
+        case 50: return "esp"
+        case 132: return "sctp"
+        default: return "\(number)"
+        }
+    }
+}
+
+/// An IPv4 flow from the endpoint's side: its address and port, and the remote's.
+/// For ICMP echo the endpoint port is the identifier and the remote port is 0.
+public struct FlowKey: Hashable, Sendable {
+    public var endpointAddress: IPv4Address
+    public var remoteAddress: IPv4Address
+    public var endpointPort: UInt16
+    public var remotePort: UInt16
+    public var proto: UInt8
+
+    public init(endpointAddress: IPv4Address, remoteAddress: IPv4Address, endpointPort: UInt16, remotePort: UInt16, proto: UInt8) {
+        self.endpointAddress = endpointAddress
+        self.remoteAddress = remoteAddress
+        self.endpointPort = endpointPort
+        self.remotePort = remotePort
+        self.proto = proto
+    }
+}
+
+/// A drop the kernel reported, with what it knew about the packet.
+public struct DropEvent: Sendable, Equatable {
+    public var timestamp: UInt64
+    public var location: UInt64
+    public var reason: UInt32
+    public var device: DeviceKey
+    public var deviceName: String
+    /// Ethertype, host byte order.
+    public var ethertype: UInt16
+    /// 4, 6, or 0 when the packet was not IP.
+    public var ipVersion: UInt8
+    public var l4Protocol: UInt8
+    public var source: String?
+    public var destination: String?
+    public var sourcePort: UInt16
+    public var destinationPort: UInt16
+    /// On a device in scope or of a traced flow.
+    public var inScope: Bool
+    /// The traced flow it belonged to, and the last stage it had reached.
+    public var flow: FlowKey?
+    public var stage: PathStage?
+}
+
+/// How far one flow got, from the kernel's counters.
+public struct FlowStats: Sendable, Equatable {
+    public var packets: [UInt64]
+    public var lastSeen: [UInt64]
+    public var drops: UInt64
+    public var lastDrop: (timestamp: UInt64, location: UInt64, reason: UInt32, device: DeviceKey, stage: PathStage?)?
+    /// The source the uplink saw after SNAT/MASQUERADE.
+    public var natAddress: IPv4Address?
+    public var natPort: UInt16
+    /// The uplink saw the endpoint's own (private) source: nothing masqueraded it.
+    public var privateSourceSeen: Bool
+
+    public func packets(at stage: PathStage) -> UInt64 { packets[stage.rawValue] }
+
+    /// The furthest stage any packet of the flow reached in `direction`.
+    public func lastStage(reply: Bool) -> PathStage? {
+        PathStage.allCases.filter { $0.isReply == reply && packets[$0.rawValue] > 0 }.max()
+    }
+
+    public static func == (a: FlowStats, b: FlowStats) -> Bool {
+        a.packets == b.packets && a.drops == b.drops && a.natAddress == b.natAddress && a.privateSourceSeen == b.privateSourceSeen
+    }
+}
+
+/// ARP seen on a device in scope: a flow shows nothing while a neighbour does not answer.
+public struct DeviceARPStats: Sendable, Equatable {
+    public var requestsSent: UInt64
+    public var repliesSent: UInt64
+    public var requestsReceived: UInt64
+    public var repliesReceived: UInt64
+}
+
+/// The only code that knows the byte layout of bpf/include/tracer/net_event.h.
+public enum NetEventDecoder {
+    public struct TooShort: Error, CustomStringConvertible {
+        public var size: Int
+        public var description: String { "drop record truncated at \(size) bytes" }
+    }
+
+    public static func decodeDrop(_ bytes: UnsafeRawBufferPointer) throws -> DropEvent {
+        guard bytes.count >= MemoryLayout<tracer_drop_event>.size else { throw TooShort(size: bytes.count) }
+        var raw = bytes.loadUnaligned(as: tracer_drop_event.self)
+        let flags = raw.flags
+        let hasTuple = flags & UInt32(TRACER_DROP_HAS_TUPLE.rawValue) != 0
+        let hasFlow = flags & UInt32(TRACER_DROP_FLOW.rawValue) != 0
+        var source: String?
+        var destination: String?
+        if hasTuple {
+            source = withUnsafeBytes(of: &raw.saddr) { address(Array($0), version: raw.ip_version) }
+            destination = withUnsafeBytes(of: &raw.daddr) { address(Array($0), version: raw.ip_version) }
+        }
+        let stage = raw.stage == UInt32(TRACER_STAGE_NONE.rawValue) ? nil : PathStage(rawValue: Int(raw.stage))
+        return DropEvent(
+            timestamp: raw.timestamp_ns, location: raw.location, reason: raw.reason,
+            device: DeviceKey(netnsInode: raw.netns, ifindex: raw.ifindex),
+            deviceName: String(decoding: ProcessEventDecoder.cString(&raw.ifname), as: UTF8.self), ethertype: raw.protocol, ipVersion: raw.ip_version,
+            l4Protocol: raw.l4_proto, source: source, destination: destination,
+            sourcePort: raw.sport.bigEndian, destinationPort: raw.dport.bigEndian,
+            inScope: flags & UInt32(TRACER_DROP_IN_SCOPE.rawValue) != 0,
+            flow: hasFlow ? flowKey(raw.flow) : nil, stage: hasFlow ? stage : nil)
+    }
+
+    public static func flowKey(_ raw: tracer_flow_key) -> FlowKey {
+        FlowKey(endpointAddress: IPv4Address(wire: raw.endpoint_addr), remoteAddress: IPv4Address(wire: raw.remote_addr),
+                endpointPort: raw.endpoint_port.bigEndian, remotePort: raw.remote_port.bigEndian, proto: raw.proto)
+    }
+
+    public static func flowKeyBytes(_ key: FlowKey) -> [UInt8] {
+        var raw = tracer_flow_key()
+        raw.endpoint_addr = key.endpointAddress.wire
+        raw.remote_addr = key.remoteAddress.wire
+        raw.endpoint_port = key.endpointPort.bigEndian
+        raw.remote_port = key.remotePort.bigEndian
+        raw.proto = key.proto
+        return withUnsafeBytes(of: raw) { Array($0) }
+    }
+
+    public static func decodeFlow(key: [UInt8], value: [UInt8]) -> (FlowKey, FlowStats)? {
+        guard key.count >= MemoryLayout<tracer_flow_key>.size, value.count >= MemoryLayout<tracer_flow_stats>.size else { return nil }
+        let rawKey = key.withUnsafeBytes { $0.loadUnaligned(as: tracer_flow_key.self) }
+        var raw = value.withUnsafeBytes { $0.loadUnaligned(as: tracer_flow_stats.self) }
+        let packets = withUnsafeBytes(of: &raw.packets) { Array($0.bindMemory(to: UInt64.self)) }
+        let lastSeen = withUnsafeBytes(of: &raw.last_ns) { Array($0.bindMemory(to: UInt64.self)) }
+        let lastDrop = raw.drops == 0 ? nil : (
+            timestamp: raw.last_drop_ns, location: raw.last_drop_location, reason: raw.last_drop_reason,
+            device: DeviceKey(netnsInode: raw.last_drop_netns, ifindex: raw.last_drop_ifindex),
+            stage: PathStage(rawValue: Int(raw.last_drop_stage)))
+        let stats = FlowStats(
+            packets: packets, lastSeen: lastSeen, drops: raw.drops, lastDrop: lastDrop,
+            natAddress: raw.nat_addr == 0 ? nil : IPv4Address(wire: raw.nat_addr), natPort: raw.nat_port.bigEndian,
+            privateSourceSeen: raw.private_source_seen != 0)
+        return (flowKey(rawKey), stats)
+    }
+
+    public static func decodeDropKey(_ key: [UInt8]) -> (location: UInt64, reason: UInt32, device: DeviceKey)? {
+        guard key.count >= MemoryLayout<tracer_drop_key>.size else { return nil }
+        let raw = key.withUnsafeBytes { $0.loadUnaligned(as: tracer_drop_key.self) }
+        return (raw.location, raw.reason, DeviceKey(netnsInode: raw.netns, ifindex: raw.ifindex))
+    }
+
+    public static func deviceKeyBytes(_ device: DeviceKey) -> [UInt8] {
+        var raw = tracer_device_key()
+        raw.netns = device.netnsInode
+        raw.ifindex = device.ifindex
+        return withUnsafeBytes(of: raw) { Array($0) }
+    }
+
+    public static func decodeDeviceKey(_ bytes: [UInt8]) -> DeviceKey? {
+        guard bytes.count >= MemoryLayout<tracer_device_key>.size else { return nil }
+        let raw = bytes.withUnsafeBytes { $0.loadUnaligned(as: tracer_device_key.self) }
+        return DeviceKey(netnsInode: raw.netns, ifindex: raw.ifindex)
+    }
+
+    public static func decodeARP(_ bytes: [UInt8]) -> DeviceARPStats? {
+        guard bytes.count >= MemoryLayout<tracer_device_stats>.size else { return nil }
+        let raw = bytes.withUnsafeBytes { $0.loadUnaligned(as: tracer_device_stats.self) }
+        return DeviceARPStats(requestsSent: raw.arp_requests_tx, repliesSent: raw.arp_replies_tx,
+                              requestsReceived: raw.arp_requests_rx, repliesReceived: raw.arp_replies_rx)
+    }
+
+    /// Text form of an address in a drop record.
+    static func address(_ bytes: [UInt8], version: UInt8) -> String? {
+        switch version {
+        case 4:
+            return "\(bytes[0]).\(bytes[1]).\(bytes[2]).\(bytes[3])"
+        case 6:
+            return IPv6Text.format(bytes)
+        default:
+            return nil
+        }
+    }
+}
+
+/// RFC 5952 text for an IPv6 address: lowercase hex, the longest run of zero groups as "::".
+enum IPv6Text {
+    static func format(_ bytes: [UInt8]) -> String {
+        guard bytes.count == 16 else { return "" }
+        let groups = (0..<8).map { UInt16(bytes[2 * $0]) << 8 | UInt16(bytes[2 * $0 + 1]) }
+        var bestStart = -1, bestLength = 0, start = -1
+        for i in 0...8 {
+            if i < 8 && groups[i] == 0 {
+                if start < 0 { start = i }
+            } else if start >= 0 {
+                if i - start > bestLength && i - start >= 2 { bestStart = start; bestLength = i - start }
+                start = -1
+            }
+        }
+        func hex(_ range: Range<Int>) -> String { range.map { String(groups[$0], radix: 16) }.joined(separator: ":") }
+        if bestStart < 0 { return hex(0..<8) }
+        return hex(0..<bestStart) + "::" + hex((bestStart + bestLength)..<8)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Glibc
+import Testing
+@testable import TracerCore
+
+/// The network probe on the real kernel, against the egress lab.
+@Suite(.serialized, .enabled(if: EgressLab.available && Privilege.canTrace, EgressLab.unavailableReason))
+struct NetProbeTests {
+    /// Puts the lab's devices and c1's address in scope, as `tracer egress` does.
+    static func scopeLab(_ probe: NetProbe, _ lab: EgressLab) throws {
+        let host = try RouteNetlink.interfaces(inNamespace: lab["host_netns_path"])
+        let container = try RouteNetlink.interfaces(inNamespace: lab["c1_netns_path"])
+        func index(_ interfaces: [NetworkInterface], _ name: String) throws -> Int32 {
+            try #require(interfaces.first { $0.name == name }?.index)
+        }
+        let hostNS = lab.inode("host_netns_inode"), containerNS = lab.inode("c1_netns_inode")
+        try probe.scope(device: DeviceKey(netnsInode: containerNS, ifindex: index(container, "eth0")), role: .endpoint, endpoint: 0)
+        try probe.scope(device: DeviceKey(netnsInode: hostNS, ifindex: index(host, "veth-c1")), role: .hostVeth, endpoint: 0)
+        try probe.scope(device: DeviceKey(netnsInode: hostNS, ifindex: index(host, "br-lab")), role: .bridge, endpoint: 0)
+        try probe.scope(device: DeviceKey(netnsInode: hostNS, ifindex: index(host, "uplink0")), role: .uplink, endpoint: 0)
+        try probe.scope(endpointAddress: try #require(IPv4Address(lab["c1_ip"])), endpoint: 0)
+    }
+
+    @Test func aHealthyPingPassesEveryStageAndIsMasqueraded() throws {
+        let lab = try EgressLab("np1")
+        defer { lab.down() }
+        var options = NetProbeOptions()
+        options.stages = true
+        let probe = try NetProbe(options: options)
+        defer { probe.close() }
+        try Self.scopeLab(probe, lab)
+        #expect(lab.probe())
+        let flows = try probe.flows()
+        let icmp = try #require(flows.first { $0.key.proto == 1 && $0.key.remoteAddress == IPv4Address(203, 0, 113, 10) })
+        for stage in PathStage.allCases {
+            #expect(icmp.value.packets(at: stage) >= 1, "stage \(stage.name)")
+        }
+        #expect(icmp.value.natAddress == IPv4Address(198, 51, 100, 2))
+        #expect(!icmp.value.privateSourceSeen)
+        #expect(icmp.value.drops == 0)
+    }
+
+    @Test func forwardingOffDropsOnTheBridgeWithTheKernelsReason() throws {
+        let lab = try EgressLab("np2")
+        defer { lab.down() }
+        try lab.break("ip-forward-disabled")
+        var options = NetProbeOptions()
+        options.stages = true
+        let probe = try NetProbe(options: options)
+        defer { probe.close() }
+        try Self.scopeLab(probe, lab)
+        #expect(!lab.probe())
+        let reasons = try #require(DropReasons.load())
+        let drops = try probe.poll(timeoutMilliseconds: 100)
+        let drop = try #require(drops.first { $0.inScope && $0.flow != nil })
+        #expect(reasons.name(drop.reason) == "IP_INADDRERRORS")
+        #expect(KernelSymbols().name(of: drop.location) == "ip_error")
+        #expect(drop.deviceName == "br-lab")
+        #expect(drop.device.netnsInode == lab.inode("host_netns_inode"))
+        #expect(drop.stage == .bridgeRX)
+        #expect(drop.source == lab["c1_ip"] && drop.destination == "203.0.113.10")
+        let flow = try #require(try probe.flows()[drop.flow!])
+        #expect(flow.lastStage(reply: false) == .bridgeRX)
+        #expect(flow.packets(at: .uplinkQueue) == 0)
+        let counted = try probe.dropCounts().filter { $0.reason == drop.reason && $0.device == drop.device }
+        #expect(counted.reduce(0) { $0 + $1.count } >= 1)
+    }
+
+    @Test func missingMasqueradeLeavesWithThePrivateSource() throws {
+        let lab = try EgressLab("np3")
+        defer { lab.down() }
+        try lab.break("masquerade-missing")
+        var options = NetProbeOptions()
+        options.stages = true
+        let probe = try NetProbe(options: options)
+        defer { probe.close() }
+        try Self.scopeLab(probe, lab)
+        #expect(!lab.probe())
+        let flow = try #require(try probe.flows().first { $0.key.proto == 1 }?.value)
+        #expect(flow.packets(at: .uplinkXmit) >= 1)
+        #expect(flow.privateSourceSeen)
+        #expect(flow.natAddress == nil)
+        #expect(flow.packets(at: .uplinkRX) == 0)
+    }
+
+    @Test func hostWideDropsNameReasonsFromTheRunningKernel() throws {
+        let lab = try EgressLab("np4")
+        defer { lab.down() }
+        try lab.break("no-default-route")
+        var options = NetProbeOptions()
+        options.allDrops = true
+        let probe = try NetProbe(options: options)
+        defer { probe.close() }
+        #expect(!lab.probe())
+        let reasons = try #require(DropReasons.load())
+        let drops = try probe.poll(timeoutMilliseconds: 100)
+        let drop = try #require(drops.first { $0.device.netnsInode == lab.inode("host_netns_inode") && $0.destination == "203.0.113.10" })
+        #expect(reasons.name(drop.reason) == "IP_INNOROUTES")
+        #expect(drop.deviceName == "br-lab")
+        #expect(drop.flow == nil, "nothing is in scope, so no flow is followed")
+    }
+}

@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The network probe: where packets die, and how far each flow got.
+ *
+ * Drops come from skb:kfree_skb with the kernel's reason and location. The
+ * stages come from net:netif_receive_skb, net:net_dev_queue and
+ * net:net_dev_start_xmit on the devices user space put in scope (an
+ * endpoint's interface, the host veth, the bridge, the uplink, each as
+ * (netns, ifindex)); every other device costs one hash lookup.
+ *
+ * A flow is keyed from the endpoint's side. Before NAT that is the packet's
+ * own tuple; the skb address (which survives veth, bridge, forwarding and
+ * NAT) carries the key to the uplink, where the masqueraded tuple is
+ * remembered so the reply can be recognised before it is de-NATed.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "tracer/net_event.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define ETH_P_IP 0x0800
+#define ETH_P_ARP 0x0806
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_ICMP_ 1
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+#define IPPROTO_ICMPV6_ 58
+/* An skb's address is reused within milliseconds: trust a remembered one only this long. */
+#define SKB_MEMORY_NS (2ULL * 1000 * 1000 * 1000)
+
+const volatile struct tracer_net_config net_config = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20); /* resized by the loader */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct tracer_device_key);
+	__type(value, struct tracer_device_scope);
+} scoped_devices SEC(".maps");
+
+/* The endpoints' own IPv4 addresses -> path index. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u32);
+} endpoint_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct tracer_device_key);
+	__type(value, struct tracer_device_stats);
+} device_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct tracer_flow_key);
+	__type(value, struct tracer_flow_stats);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct tracer_nat_key);
+	__type(value, struct tracer_flow_key);
+} nat_flows SEC(".maps");
+
+struct skb_memory {
+	struct tracer_flow_key flow;
+	__u64 seen_ns;
+	__u32 stage;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64); /* skb address */
+	__type(value, struct skb_memory);
+} skb_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct tracer_drop_key);
+	__type(value, __u64);
+} drop_counts SEC(".maps");
+
+/* Drop keys that did not fit in drop_counts: counted so the loss is shown. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} uncounted_drops SEC(".maps");
+
+static __always_inline void count_in(void *map)
+{
+	__u32 zero = 0;
+	__u64 *count = bpf_map_lookup_elem(map, &zero);
+	if (count)
+		*count += 1;
+}
+
+static __always_inline struct tracer_device_key device_of(struct net_device *dev)
+{
+	struct tracer_device_key key = {};
+	if (!dev)
+		return key;
+	key.ifindex = BPF_CORE_READ(dev, ifindex);
+	key.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	return key;
+}
+
+/* The headers of a packet, as far as they could be read. */
+struct packet {
+	__u16 protocol; /* ethertype, host order */
+	__u8 l4_proto;
+	__u8 ip_version;
+	__u32 saddr;
+	__u32 daddr;
+	__u16 sport;
+	__u16 dport;
+	__u16 arp_op;
+	__u8 saddr6[16];
+	__u8 daddr6[16];
+};
+
+struct iphdr_min {
+	__u8 ver_ihl;
+	__u8 tos;
+	__u16 tot_len;
+	__u16 id;
+	__u16 frag_off;
+	__u8 ttl;
+	__u8 protocol;
+	__u16 check;
+	__u32 saddr;
+	__u32 daddr;
+};
+
+struct ipv6hdr_min {
+	__u32 ver_tc_flow;
+	__u16 payload_len;
+	__u8 nexthdr;
+	__u8 hop_limit;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+struct icmp_echo {
+	__u8 type;
+	__u8 code;
+	__u16 checksum;
+	__u16 id;
+	__u16 sequence;
+};
+
+/* Reads IPv4/IPv6/ARP headers starting at `network`. */
+static __always_inline void read_packet(struct packet *p, const unsigned char *network, __u16 protocol)
+{
+	p->protocol = protocol;
+	if (!network)
+		return;
+	if (protocol == ETH_P_IP) {
+		struct iphdr_min ip;
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), network))
+			return;
+		if ((ip.ver_ihl >> 4) != 4)
+			return;
+		p->ip_version = 4;
+		p->l4_proto = ip.protocol;
+		p->saddr = ip.saddr;
+		p->daddr = ip.daddr;
+		/* Only the first fragment has ports. */
+		if (ip.frag_off & bpf_htons(0x1fff))
+			return;
+		const unsigned char *l4 = network + ((ip.ver_ihl & 0xf) << 2);
+		if (ip.protocol == IPPROTO_TCP_ || ip.protocol == IPPROTO_UDP_) {
+			__u16 ports[2];
+			if (!bpf_probe_read_kernel(ports, sizeof(ports), l4)) {
+				p->sport = ports[0];
+				p->dport = ports[1];
+			}
+		} else if (ip.protocol == IPPROTO_ICMP_) {
+			struct icmp_echo echo;
+			/* Echo request (8) and reply (0): the identifier keeps the flow apart. */
+			if (!bpf_probe_read_kernel(&echo, sizeof(echo), l4) && (echo.type == 8 || echo.type == 0))
+				p->sport = echo.id;
+		}
+	} else if (protocol == ETH_P_IPV6) {
+		struct ipv6hdr_min ip6;
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), network))
+			return;
+		p->ip_version = 6;
+		p->l4_proto = ip6.nexthdr;
+		__builtin_memcpy(p->saddr6, ip6.saddr, 16);
+		__builtin_memcpy(p->daddr6, ip6.daddr, 16);
+		if (ip6.nexthdr == IPPROTO_TCP_ || ip6.nexthdr == IPPROTO_UDP_) {
+			__u16 ports[2];
+			if (!bpf_probe_read_kernel(ports, sizeof(ports), network + sizeof(ip6))) {
+				p->sport = ports[0];
+				p->dport = ports[1];
+			}
+		}
+	} else if (protocol == ETH_P_ARP) {
+		__u16 op;
+		/* struct arphdr: hrd, pro, hln, pln, then op at byte 6 */
+		if (!bpf_probe_read_kernel(&op, sizeof(op), network + 6))
+			p->arp_op = bpf_ntohs(op);
+	}
+}
+
+/* The network header of an skb: on receive `data` points at it (the MAC header is pulled);
+ * on transmit and at a drop the stack's network_header offset does. */
+static __always_inline const unsigned char *network_header(struct sk_buff *skb, int received)
+{
+	if (received)
+		return BPF_CORE_READ(skb, data);
+	__u16 offset = BPF_CORE_READ(skb, network_header);
+	if (offset == (__u16)~0U)
+		return 0;
+	return BPF_CORE_READ(skb, head) + offset;
+}
+
+static __always_inline int is_endpoint_addr(__u32 addr)
+{
+	return bpf_map_lookup_elem(&endpoint_addrs, &addr) != 0;
+}
+
+static __always_inline void count_arp(struct tracer_device_key *device, struct packet *p, int received)
+{
+	struct tracer_device_stats *stats = bpf_map_lookup_elem(&device_stats, device);
+	if (!stats) {
+		struct tracer_device_stats zero = {};
+		bpf_map_update_elem(&device_stats, device, &zero, BPF_NOEXIST);
+		stats = bpf_map_lookup_elem(&device_stats, device);
+		if (!stats)
+			return;
+	}
+	if (p->arp_op == 1)
+		__sync_fetch_and_add(received ? &stats->arp_requests_rx : &stats->arp_requests_tx, 1);
+	else if (p->arp_op == 2)
+		__sync_fetch_and_add(received ? &stats->arp_replies_rx : &stats->arp_replies_tx, 1);
+}
+
+static __always_inline struct tracer_flow_stats *flow_stats(struct tracer_flow_key *key)
+{
+	struct tracer_flow_stats *stats = bpf_map_lookup_elem(&flows, key);
+	if (stats)
+		return stats;
+	struct tracer_flow_stats zero = {};
+	zero.last_drop_stage = TRACER_STAGE_NONE;
+	bpf_map_update_elem(&flows, key, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&flows, key);
+}
+
+static __always_inline __u32 stage_of(__u32 role, int received)
+{
+	switch (role) {
+	case TRACER_ROLE_ENDPOINT:
+		return received ? TRACER_STAGE_ENDPOINT_RX : TRACER_STAGE_ENDPOINT_TX;
+	case TRACER_ROLE_HOST_VETH:
+		return received ? TRACER_STAGE_HOST_VETH_RX : TRACER_STAGE_HOST_VETH_TX;
+	case TRACER_ROLE_BRIDGE:
+		return received ? TRACER_STAGE_BRIDGE_RX : TRACER_STAGE_BRIDGE_TX;
+	case TRACER_ROLE_UPLINK:
+		return received ? TRACER_STAGE_UPLINK_RX : TRACER_STAGE_UPLINK_QUEUE;
+	}
+	return TRACER_STAGE_NONE;
+}
+
+/* Finds the flow a packet at `stage` belongs to; 0 when it belongs to none. */
+static __always_inline int flow_of(struct sk_buff *skb, struct packet *p, __u32 stage, struct tracer_flow_key *key)
+{
+	__u64 now = bpf_ktime_get_boot_ns();
+	__u64 address = (__u64)skb;
+
+	if (stage == TRACER_STAGE_UPLINK_QUEUE || stage == TRACER_STAGE_UPLINK_XMIT) {
+		/* After POSTROUTING: the source may be masqueraded; the skb still knows its flow. */
+		struct skb_memory *memory = bpf_map_lookup_elem(&skb_flows, &address);
+		if (memory && now - memory->seen_ns < SKB_MEMORY_NS) {
+			*key = memory->flow;
+			return 1;
+		}
+	} else if (stage == TRACER_STAGE_UPLINK_RX) {
+		/* A reply before de-NAT: addressed to the masqueraded side. */
+		struct tracer_nat_key nat = {
+			.remote_addr = p->saddr, .nat_addr = p->daddr,
+			.remote_port = p->sport, .nat_port = p->dport, .proto = p->l4_proto,
+		};
+		if (p->l4_proto == IPPROTO_ICMP_) {
+			nat.nat_port = p->sport;
+			nat.remote_port = 0;
+		}
+		struct tracer_flow_key *known = bpf_map_lookup_elem(&nat_flows, &nat);
+		if (known) {
+			*key = *known;
+			return 1;
+		}
+	}
+
+	int egress = stage <= TRACER_STAGE_UPLINK_XMIT;
+	__u32 local = egress ? p->saddr : p->daddr;
+	if (!is_endpoint_addr(local))
+		return 0;
+	key->endpoint_addr = local;
+	key->remote_addr = egress ? p->daddr : p->saddr;
+	key->proto = p->l4_proto;
+	if (p->l4_proto == IPPROTO_ICMP_) {
+		key->endpoint_port = p->sport;
+		key->remote_port = 0;
+	} else {
+		key->endpoint_port = egress ? p->sport : p->dport;
+		key->remote_port = egress ? p->dport : p->sport;
+	}
+	return 1;
+}
+
+static __always_inline void see_packet(struct sk_buff *skb, struct net_device *dev, int received, int xmit)
+{
+	if (!net_config.stages)
+		return;
+	struct tracer_device_key device = device_of(dev);
+	struct tracer_device_scope *scope = bpf_map_lookup_elem(&scoped_devices, &device);
+	if (!scope)
+		return;
+	__u32 stage = stage_of(scope->role, received);
+	if (stage == TRACER_STAGE_NONE)
+		return;
+	if (xmit) {
+		/* net_dev_start_xmit: only the uplink's counts, as "past the qdisc". */
+		if (stage != TRACER_STAGE_UPLINK_QUEUE)
+			return;
+		stage = TRACER_STAGE_UPLINK_XMIT;
+	}
+
+	struct packet p = {};
+	__u16 protocol = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	read_packet(&p, network_header(skb, received), protocol);
+	if (protocol == ETH_P_ARP) {
+		count_arp(&device, &p, received);
+		return;
+	}
+	if (p.ip_version != 4)
+		return;
+
+	struct tracer_flow_key key = {};
+	if (!flow_of(skb, &p, stage, &key))
+		return;
+	struct tracer_flow_stats *stats = flow_stats(&key);
+	if (!stats)
+		return;
+	__u64 now = bpf_ktime_get_boot_ns();
+	if (stage < TRACER_STAGE_COUNT) {
+		__sync_fetch_and_add(&stats->packets[stage], 1);
+		stats->last_ns[stage] = now;
+	}
+
+	if (stage == TRACER_STAGE_UPLINK_QUEUE) {
+		if (p.saddr == key.endpoint_addr) {
+			stats->private_source_seen = 1;
+		} else {
+			__u16 port = p.sport; /* ICMP echo: the identifier */
+			stats->nat_addr = p.saddr;
+			stats->nat_port = port;
+			struct tracer_nat_key nat = {
+				.remote_addr = p.daddr, .nat_addr = p.saddr,
+				.remote_port = key.proto == IPPROTO_ICMP_ ? 0 : p.dport,
+				.nat_port = port, .proto = key.proto,
+			};
+			bpf_map_update_elem(&nat_flows, &nat, &key, BPF_ANY);
+		}
+	}
+
+	__u64 address = (__u64)skb;
+	struct skb_memory memory = { .flow = key, .seen_ns = now, .stage = stage };
+	bpf_map_update_elem(&skb_flows, &address, &memory, BPF_ANY);
+}
+
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(handle_receive, struct sk_buff *skb)
+{
+	see_packet(skb, BPF_CORE_READ(skb, dev), 1, 0);
+	return 0;
+}
+
+SEC("tp_btf/net_dev_queue")
+int BPF_PROG(handle_queue, struct sk_buff *skb)
+{
+	see_packet(skb, BPF_CORE_READ(skb, dev), 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(handle_start_xmit, const struct sk_buff *skb, const struct net_device *dev)
+{
+	see_packet((struct sk_buff *)skb, (struct net_device *)dev, 0, 1);
+	return 0;
+}
+
+static __always_inline int reason_ignored(__u32 reason)
+{
+	if (reason >= 256)
+		return 0;
+	return (net_config.ignored_reasons[(reason >> 6) & 3] >> (reason & 63)) & 1;
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason, struct sock *rx_sk)
+{
+	struct tracer_device_key device = device_of(BPF_CORE_READ(skb, dev));
+	__u32 flags = 0;
+	__u32 stage = TRACER_STAGE_NONE;
+	struct tracer_flow_key flow = {};
+
+	__u64 address = (__u64)skb;
+	struct skb_memory *memory = bpf_map_lookup_elem(&skb_flows, &address);
+	if (memory && bpf_ktime_get_boot_ns() - memory->seen_ns < SKB_MEMORY_NS) {
+		flags |= TRACER_DROP_IN_SCOPE | TRACER_DROP_FLOW;
+		flow = memory->flow;
+		stage = memory->stage;
+	} else if (bpf_map_lookup_elem(&scoped_devices, &device)) {
+		flags |= TRACER_DROP_IN_SCOPE;
+	}
+
+	struct packet p = {};
+	__u16 protocol = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	read_packet(&p, network_header(skb, 0), protocol);
+	/* A packet of an endpoint dropped on a device outside the scope (its first packet, say). */
+	if (p.ip_version == 4 && (is_endpoint_addr(p.saddr) || is_endpoint_addr(p.daddr)))
+		flags |= TRACER_DROP_IN_SCOPE;
+	/* Outside the scope only host-wide tracing reports drops, and not the healthy-host noise. */
+	if (!(flags & TRACER_DROP_IN_SCOPE) && (!net_config.all_drops || reason_ignored(reason)))
+		return 0;
+	if (p.ip_version == 4 && !(flags & TRACER_DROP_FLOW) && net_config.stages) {
+		int egress = is_endpoint_addr(p.saddr);
+		if (egress || is_endpoint_addr(p.daddr)) {
+			flow.endpoint_addr = egress ? p.saddr : p.daddr;
+			flow.remote_addr = egress ? p.daddr : p.saddr;
+			flow.proto = p.l4_proto;
+			flow.endpoint_port = p.l4_proto == IPPROTO_ICMP_ ? p.sport : (egress ? p.sport : p.dport);
+			flow.remote_port = p.l4_proto == IPPROTO_ICMP_ ? 0 : (egress ? p.dport : p.sport);
+			flags |= TRACER_DROP_IN_SCOPE | TRACER_DROP_FLOW;
+		}
+	}
+
+	struct tracer_drop_key drop_key = {
+		.location = (__u64)location, .reason = reason, .netns = device.netns, .ifindex = device.ifindex,
+	};
+	__u64 *count = bpf_map_lookup_elem(&drop_counts, &drop_key);
+	if (count) {
+		__sync_fetch_and_add(count, 1);
+	} else {
+		__u64 one = 1;
+		if (bpf_map_update_elem(&drop_counts, &drop_key, &one, BPF_NOEXIST)) {
+			count = bpf_map_lookup_elem(&drop_counts, &drop_key);
+			if (count)
+				__sync_fetch_and_add(count, 1);
+			else
+				count_in(&uncounted_drops);
+		}
+	}
+
+	if (flags & TRACER_DROP_FLOW) {
+		struct tracer_flow_stats *stats = flow_stats(&flow);
+		if (stats) {
+			__sync_fetch_and_add(&stats->drops, 1);
+			stats->last_drop_ns = bpf_ktime_get_boot_ns();
+			stats->last_drop_location = (__u64)location;
+			stats->last_drop_reason = reason;
+			stats->last_drop_netns = device.netns;
+			stats->last_drop_ifindex = device.ifindex;
+			stats->last_drop_stage = stage;
+		}
+	}
+
+	struct tracer_drop_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+	if (!event) {
+		count_in(&lost_events);
+		return 0;
+	}
+	event->timestamp_ns = bpf_ktime_get_boot_ns();
+	event->location = (__u64)location;
+	event->reason = reason;
+	event->netns = device.netns;
+	event->ifindex = device.ifindex;
+	event->protocol = protocol;
+	event->ip_version = p.ip_version;
+	event->l4_proto = p.l4_proto;
+	if (p.ip_version == 4) {
+		__builtin_memset(event->saddr, 0, 16);
+		__builtin_memset(event->daddr, 0, 16);
+		__builtin_memcpy(event->saddr, &p.saddr, 4);
+		__builtin_memcpy(event->daddr, &p.daddr, 4);
+		flags |= TRACER_DROP_HAS_TUPLE;
+	} else if (p.ip_version == 6) {
+		__builtin_memcpy(event->saddr, p.saddr6, 16);
+		__builtin_memcpy(event->daddr, p.daddr6, 16);
+		flags |= TRACER_DROP_HAS_TUPLE;
+	} else {
+		__builtin_memset(event->saddr, 0, 16);
+		__builtin_memset(event->daddr, 0, 16);
+	}
+	event->sport = p.sport;
+	event->dport = p.dport;
+	event->flags = flags;
+	event->stage = stage;
+	event->pad = 0;
+	event->flow = flow;
+	__builtin_memset(event->ifname, 0, sizeof(event->ifname));
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	if (dev)
+		BPF_CORE_READ_STR_INTO(&event->ifname, dev, name);
+	/* Drops are rare next to packets: wake the reader for each one. */
+	bpf_ringbuf_submit(event, 0);
+	return 0;
+}
