@@ -118,10 +118,12 @@ extension EgressChecks {
         var evidence = "\(name): \(Self.linkState(uplink))"
         var fix: String?
         if let peer = state.uplinkPeer {
-            let where_ = state.uplinkPeerNamespace ?? "netns \(peer.netnsInode)"
-            evidence += "; its veth peer \(peer.name) is in \(where_)"
-            fix = NamespaceCommand(path: "/run/netns/\(where_)", isRoot: false).ip("link set \(shellWord(peer.name)) up")
-                + "   # if \(peer.name) is down"
+            let command = state.uplinkPeerNamespace.map { NamespaceCommand(path: $0, isRoot: false) }
+            let peerState = state.uplinkPeerUp.map { $0 ? " (up)" : " (DOWN)" } ?? ""
+            evidence += "; its veth peer \(peer.name)\(peerState) is in " + (command?.ipNetnsName ?? "netns \(peer.netnsInode)")
+            if state.uplinkPeerUp == false, let command {
+                fix = command.ip("link set \(shellWord(peer.name)) up")
+            }
         }
         return [onHost(.uplinkNoCarrier, .error,
             "uplink \(name) has no carrier: packets queue for ARP and are dropped (QDISC_DROP, then NEIGH_FAILED)",

@@ -36,8 +36,10 @@ public struct EgressPathState: Sendable {
     public var host: Side
     /// The uplink's other end when it is a veth: its carrier comes from there.
     public var uplinkPeer: NetnsDirectory.Peer?
-    /// A name for the namespace holding `uplinkPeer`.
+    /// A path to enter the namespace holding `uplinkPeer` by.
     public var uplinkPeerNamespace: String?
+    /// Whether `uplinkPeer` is administratively up.
+    public var uplinkPeerUp: Bool?
 
     public init(endpoint: Side, host: Side, uplinkPeer: NetnsDirectory.Peer? = nil, uplinkPeerNamespace: String? = nil) {
         self.endpoint = endpoint
@@ -89,7 +91,12 @@ public struct EgressPathState: Sendable {
            let peer = directory.peer(of: uplink, in: path.hostNetnsInode) {
             state.uplinkPeer = peer
             let ns = directory.namespace(inode: peer.netnsInode)
-            state.uplinkPeerNamespace = ns?.names.first.map(EgressPathFinder.shortName) ?? "netns \(peer.netnsInode)"
+            state.uplinkPeerNamespace = ns?.path
+            if let path = ns?.path {
+                state.uplinkPeerUp = try? RouteNetlink.inNamespace(path) {
+                    try RouteNetlink.interfaces().first { $0.index == peer.index }?.isUp
+                } ?? nil
+            }
         }
         return state
     }
