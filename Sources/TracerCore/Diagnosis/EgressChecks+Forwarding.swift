@@ -39,7 +39,8 @@ extension EgressChecks {
     }
 
     /// Routes on the host side: a default route, and a route back to the endpoint through its
-    /// bridge (or veth) that rp_filter accepts.
+    /// bridge (or veth). Without that route, rp_filter (strict: the route back must use the
+    /// ingress device; loose: some route must exist) drops the packets on entry.
     func routeChecks(explained: Set<FindingCode>) -> [Finding] {
         guard host.error == nil else { return [] }
         var findings: [Finding] = []
@@ -55,35 +56,25 @@ extension EgressChecks {
         guard let ingress, let address = endpointAddress,
               explained.isDisjoint(with: [.bridgeDown, .bridgeNoAddress, .vethDown, .vethNotAttached]) else { return findings }
         let back = host.routes.lookup(address)
-        if back?.outputIndex != ingress.index {
-            let via = back.map { route in host.interface(index: route.outputIndex)?.name ?? "ifindex \(route.outputIndex ?? 0)" }
+        guard back?.outputIndex != ingress.index else { return findings }
+        let via = back.map { route in host.interface(index: route.outputIndex)?.name ?? "ifindex \(route.outputIndex ?? 0)" }
+        let lookup = "route lookup \(address) in \(hostName): " + (back.map { "\($0.destination) dev \(via ?? "?")" } ?? "no route")
+        let fix = hostCommand.ip("route replace \(address)/32 dev \(shellWord(ingress.name))")
+        // With rp_filter on, the kernel drops the packet on entry (IP_RPFILTER); without, the replies go astray.
+        let allKey = "net/ipv4/conf/all/rp_filter", deviceKey = "net/ipv4/conf/\(ingress.name)/rp_filter"
+        let all = sysctl(allKey).value.flatMap(Int.init) ?? 0, own = sysctl(deviceKey).value.flatMap(Int.init) ?? 0
+        let mode = max(all, own)
+        if mode == 1 || (mode == 2 && back == nil) {
+            findings.append(onHost(.rpFilterDrop, .error,
+                "rp_filter (\(mode == 1 ? "strict" : "loose")) drops \(path.endpoint.name)'s packets on \(ingress.name) (IP_RPFILTER): the route back to \(address) does not lead through it",
+                evidence: "\(Self.dotted(allKey)) = \(all), \(Self.dotted(deviceKey)) = \(own); \(lookup)", fix: fix, device: ingress.name))
+        } else {
             findings.append(onHost(.noRoute, .error,
                 "\(hostName) has no route back to \(path.endpoint.name) (\(address)) through \(ingress.name): replies go "
                     + (via.map { "out by \($0)" } ?? "nowhere"),
-                evidence: "route lookup \(address) in \(hostName): " + (back.map { "\($0.destination) dev \(via ?? "?")" } ?? "no route"),
-                fix: hostCommand.ip("route replace \(address)/32 dev \(shellWord(ingress.name))"), device: ingress.name))
-            return findings
+                evidence: lookup, fix: fix, device: ingress.name))
         }
-        findings += rpFilterCheck(ingress: ingress, source: address)
         return findings
-    }
-
-    /// Reverse path filter on the device egress enters by: the effective mode is the larger of
-    /// conf.all and conf.<dev>; strict (1) needs the route back to the source through that device.
-    private func rpFilterCheck(ingress: NetworkInterface, source: String) -> [Finding] {
-        let allKey = "net/ipv4/conf/all/rp_filter", deviceKey = "net/ipv4/conf/\(ingress.name)/rp_filter"
-        guard let all = sysctl(allKey).value.flatMap(Int.init), let own = sysctl(deviceKey).value.flatMap(Int.init) else {
-            return []
-        }
-        let mode = max(all, own)
-        let back = host.routes.lookup(source)
-        let passes = mode == 0 || (mode == 1 ? back?.outputIndex == ingress.index : back != nil)
-        guard !passes else { return [] }
-        return [onHost(.rpFilterDrop, .error,
-            "rp_filter drops \(path.endpoint.name)'s packets on \(ingress.name): no matching route back to \(source)",
-            evidence: "\(Self.dotted(allKey)) = \(all), \(Self.dotted(deviceKey)) = \(own)",
-            fix: hostCommand.sysctl(deviceKey, "2") + (all > 0 ? " && " + hostCommand.sysctl(allKey, "0") : ""),
-            device: ingress.name)]
     }
 
     /// Conntrack table filling up (counted per namespace, limit shared with the host).
