@@ -32,7 +32,10 @@ struct EgressDiagnosisTests {
             #expect(path.bridge?.name == "br-lab")
             #expect(path.uplink?.name == "uplink0")
             #expect(path.gateway == lab["gateway"])
-            let findings = EgressDiagnosis.findings(for: path, directory: NetnsDirectory())
+            // The bridge ports are read over rtnetlink (AF_BRIDGE), with their STP state.
+            let state = EgressPathState.read(path, directory: NetnsDirectory())
+            #expect(state.host.bridgePorts.contains { $0.name == "veth-c\(i)" && $0.state == .forwarding }, "\(state.host.bridgePorts)")
+            let findings = EgressDiagnosis.findings(for: path, state: state)
             #expect(!findings.contains { $0.severity == .error }, "healthy lab: \(findings)")
             #expect(!findings.contains { $0.code == .unchecked }, "everything readable: \(findings)")
         }
@@ -76,12 +79,13 @@ struct EgressDiagnosisTests {
         #expect(findings.first?.code.rawValue == expected.code, "\(mode): first is \(String(describing: findings.first))")
         // Fixes run in the lab's host namespace, never in the root one.
         let fix = try #require(finding.fix, "\(mode): no fix")
-        #expect(fix.contains("-n \(lab.hostNetns) ") || fix.contains("--net=/run/netns/\(lab.hostNetns)")
+        #expect(fix.contains("-n \(lab.hostNetns) ") || fix.contains("--net=/run/netns/\(lab.hostNetns) ")
                     || fix.contains("-n \(lab.endpointNetns) ") || fix.contains("-n tel-\(lab.name)-world "), "\(fix)")
     }
 
     /// The fix printed for a break, pasted into a shell, repairs the lab.
-    @Test(arguments: ["ip-forward-disabled", "bridge-down", "veth-down", "bridge-no-address", "device-forwarding-disabled"])
+    @Test(arguments: ["ip-forward-disabled", "bridge-down", "veth-down", "bridge-no-address", "device-forwarding-disabled",
+                       "bridge-port-disabled", "uplink-no-carrier"])
     func theFixRepairsTheLab(mode: String) throws {
         let lab = try EgressLab.up(EgressLab.uniqueName("f"))
         defer { lab.down() }

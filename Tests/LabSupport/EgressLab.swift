@@ -9,7 +9,8 @@ public struct EgressLab {
 
     public static let script = LabShell.script("egress.sh")
 
-    /// The non-netfilter break modes, each with the device the finding must name (nil: none).
+    /// The non-netfilter break modes of egress.md, and egress.sh's extra bridge-port-disabled,
+    /// each with the code and the device the finding must name (nil: none).
     public static let deviceModes: [(mode: String, code: String, device: String?)] = [
         ("ip-forward-disabled", "ip-forward-disabled", nil),
         ("device-forwarding-disabled", "device-forwarding-disabled", "uplink0"),
@@ -20,6 +21,7 @@ public struct EgressLab {
         ("no-default-route", "no-default-route", "uplink0"),
         ("uplink-no-carrier", "uplink-no-carrier", "uplink0"),
         ("mtu-mismatch", "mtu-mismatch", "uplink0"),
+        ("bridge-port-disabled", "bridge-port-not-forwarding", "veth-c1"),
     ]
 
     /// `egress.sh up NAME`: a healthy lab.

@@ -97,7 +97,7 @@ extension EgressChecks {
                 evidence: "bridge link: \(veth.name) master \(name) state \(portState.name)",
                 fix: transient ? nil : portState == .blocking
                     ? hostCommand.ip("link set \(shellWord(name)) type bridge stp_state 0") + "   # STP blocks it: look for a loop first"
-                    : hostCommand.run("bridge link set dev \(shellWord(veth.name)) state 3"),
+                    : hostCommand.bridge("link set dev \(shellWord(veth.name)) state 3"),
                 device: veth.name))
         }
         return findings

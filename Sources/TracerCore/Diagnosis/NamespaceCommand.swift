@@ -13,10 +13,16 @@ struct NamespaceCommand: Sendable {
     }
 
     /// `ip ARGS` in the namespace.
-    func ip(_ arguments: String) -> String {
-        if isRoot { return "ip \(arguments)" }
-        if let name = ipNetnsName { return "ip -n \(shellWord(name)) \(arguments)" }
-        return "nsenter --net=\(shellWord(path)) ip \(arguments)"
+    func ip(_ arguments: String) -> String { iproute2("ip", arguments) }
+
+    /// `bridge ARGS` in the namespace.
+    func bridge(_ arguments: String) -> String { iproute2("bridge", arguments) }
+
+    /// iproute2's tools take `-n NAME` for an `ip netns` name.
+    private func iproute2(_ tool: String, _ arguments: String) -> String {
+        if isRoot { return "\(tool) \(arguments)" }
+        if let name = ipNetnsName { return "\(tool) -n \(shellWord(name)) \(arguments)" }
+        return "nsenter --net=\(shellWord(path)) \(tool) \(arguments)"
     }
 
     /// Any command in the namespace.
