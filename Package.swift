@@ -39,8 +39,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TracerCoreTests", dependencies: ["TracerCore", "TracerABI"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "IntegrationTests", dependencies: ["TracerCore", "BPF", "BPFPrograms", "TracerABI"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["tracer"]),
+        // Test helpers shared by the privileged suites: running the lab scripts in tools/lab.
+        .target(name: "LabSupport", path: "Tests/LabSupport"),
+        .testTarget(name: "IntegrationTests", dependencies: ["TracerCore", "BPF", "BPFPrograms", "TracerABI", "LabSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["tracer", "LabSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,8 +6,10 @@ import TracerCore
 /// The distinct exit codes, documented in the README and in `tracer --help`.
 enum TracerExit {
     static let failure = ExitCode(1)
+    static let errorFound = ExitCode(2)    // `tracer diagnose` found a problem at error severity
     static let noSuchProcess = ExitCode(3)
     static let unknownContainer = ExitCode(4)
+    static let unknownNamespace = ExitCode(5)
     static let usage = ExitCode(64)       // EX_USAGE, as ArgumentParser uses for validation errors
     static let unavailable = ExitCode(69) // EX_UNAVAILABLE: the kernel lacks a feature
     static let noPermission = ExitCode(77) // EX_NOPERM

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import LabSupport
 
 /// A real container started by tools/lab/containers.sh inside a network namespace of its own.
 /// `down` removes everything `up` made, including daemons and the namespace.
@@ -14,12 +15,7 @@ struct ContainerLab {
     static func up(_ runtime: String, name: String) throws -> ContainerLab {
         let (status, output) = try shell([script, "up", runtime, name])
         guard status == 0 else { throw LabError(message: "containers.sh up \(runtime) \(name) failed: \(output)") }
-        var facts: [String: String] = [:]
-        for line in output.split(separator: "\n") {
-            guard let eq = line.firstIndex(of: "=") else { continue }
-            facts[String(line[..<eq])] = String(line[line.index(after: eq)...])
-        }
-        return ContainerLab(runtime: runtime, name: name, facts: facts)
+        return ContainerLab(runtime: runtime, name: name, facts: LabShell.facts(output))
     }
 
     func down() {
@@ -52,37 +48,6 @@ struct ContainerLab {
 
     @discardableResult
     static func shell(_ argv: [String]) throws -> (status: Int32, output: String) {
-        // Output goes to a file, not a pipe: a runtime's monitor (conmon) keeps the inherited
-        // descriptors open for the container's life, so a pipe would never reach end of file.
-        // posix_spawn and waitpid, not Process: Process did not notice this child's exit.
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracer-lab-\(getpid())-\(UUID().uuidString)").path
-        defer { unlink(path) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var all = sigset_t()
-        sigfillset(&all)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        let full = ["/bin/bash"] + argv
-        var cArgs: [UnsafeMutablePointer<CChar>?] = full.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, "/bin/bash", &actions, &attributes, &cArgs, environ)
-        guard rc == 0 else { throw LabError(message: "cannot start bash: \(rc)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let data = FileManager.default.contents(atPath: path) ?? Data()
-        let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (exitStatus, String(decoding: data, as: UTF8.self))
+        try LabShell.run(argv)
     }
 }

@@ -15,6 +15,8 @@
 #                                       from containers.sh): uplink0 in HOSTNS, its default route
 #   egress.sh info NAME                 key=value lines describing the lab
 #   egress.sh break NAME MODE           break it (modes below); `egress.sh modes` lists them
+#                                       (egress.md's catalogue); extra modes, not listed there:
+#                                       bridge-port-disabled (STP state of veth-c1 set to disabled)
 #   egress.sh probe NAME [ENDPOINT] [--tcp] [--size BYTES]
 #                                       one ping (or TCP connect) from an endpoint (default c1) to
 #                                       the world; exit 0 if answered, 1 if not
@@ -177,6 +179,7 @@ EOF
         uplink-down) ip -n "$host" link set uplink0 down ;;
         no-default-route) ip -n "$host" route del default ;;
         uplink-no-carrier) ip -n "tel-$name-world" link set wan0 down ;;
+        bridge-port-disabled) bridge -n "$host" link set dev veth-c1 state 0 ;;
         mtu-mismatch)
             ip -n "$host" link set uplink0 mtu 1280
             ip -n "tel-$name-world" link set wan0 mtu 1280 ;;

@@ -69,6 +69,10 @@ public enum FindingCode: String, Sendable, CaseIterable {
     case uplinkDown = "uplink-down"
     case uplinkNoCarrier = "uplink-no-carrier"
     case mtuMismatch = "mtu-mismatch"
+    /// The endpoint's own interface (eth0 in the container) is down.
+    case endpointInterfaceDown = "endpoint-interface-down"
+    /// The endpoint has no default route (or none through its veth).
+    case endpointNoDefaultRoute = "endpoint-no-default-route"
     // neighbour, queueing and hooks
     case neighbourFailed = "neighbour-failed"
     case qdiscDrop = "qdisc-drop"

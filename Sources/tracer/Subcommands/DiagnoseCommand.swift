@@ -1,0 +1,91 @@
+import ArgumentParser
+import TracerCore
+
+struct DiagnoseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diagnose",
+        abstract: "Check each container's egress path without tracing: forwarding, devices, routes, MTU, conntrack.",
+        discussion: """
+        For every endpoint (each container with a network namespace of its own, and each
+        `ip netns` namespace whose default route leaves by a veth) the path is found: the
+        endpoint's eth0 -> its host veth -> bridge -> uplink, in whichever namespace the host
+        side lives. Settings are read from inside each namespace. Each finding has a severity,
+        a stable code (listed in the README), the evidence read and a command that fixes it.
+
+        Exit codes: 0 nothing at error severity, 2 at least one error finding, 4 unknown
+        container, 5 unknown network namespace, 77 not root (entering namespaces needs CAP_SYS_ADMIN).
+
+        Examples:
+          tracer diagnose
+          tracer diagnose --container web1 --output json
+          tracer diagnose --netns tel-lab-c1
+          tracer diagnose --netns tel-lab-host        # every endpoint behind that host side
+        """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("Only this container (name or id prefix); repeatable.", valueName: "name|id"))
+    var container: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Only the endpoint in this network namespace (ip netns name, path or inode), or every endpoint behind it when it is a host side; repeatable.", valueName: "name"))
+    var netns: [String] = []
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var runtimes: RuntimeOptions
+
+    func run() throws {
+        guard (try? ProcStatus.readSelf())?.has(capability: .sysAdmin) == true else {
+            printError("tracer diagnose: entering network namespaces needs CAP_SYS_ADMIN: run as root")
+            throw TracerExit.noPermission
+        }
+        let finder = EgressPathFinder(resolver: runtimes.resolver)
+        let paths: [EgressPath]
+        do {
+            paths = try finder.paths(containers: container, namespaces: netns)
+        } catch {
+            printError("tracer diagnose: \(error)")
+            switch error {
+            case .unknownContainer: throw TracerExit.unknownContainer
+            case .unknownNamespace: throw TracerExit.unknownNamespace
+            case .noEgressPath: throw TracerExit.failure
+            }
+        }
+        let sink = OutputSink()
+        if paths.isEmpty {
+            printError("tracer diagnose: no container networks found (no container or named namespace routes out through a veth)")
+        }
+        var counts: [Finding.Severity: Int] = [:]
+        for (i, path) in paths.enumerated() {
+            let findings = EgressDiagnosis.findings(for: path, directory: finder.directory)
+            for finding in findings { counts[finding.severity, default: 0] += 1 }
+            switch common.output {
+            case .table:
+                if i > 0 { sink.line("") }
+                sink.line(FindingRender.pathLine(path))
+                if findings.isEmpty { sink.line("  ok: no problems found") }
+                for finding in findings { FindingRender.tableLines(finding).forEach(sink.line) }
+            case .json:
+                sink.line(bytes: FindingRender.pathJSON(path).finishedBytes)
+                for finding in findings { sink.line(bytes: FindingRender.json(finding, path: path).finishedBytes) }
+            }
+            sink.flush()
+        }
+        let errors = counts[.error] ?? 0, warnings = counts[.warning] ?? 0
+        switch common.output {
+        case .table:
+            if !paths.isEmpty {
+                sink.line("")
+                sink.line("\(paths.count) endpoint\(paths.count == 1 ? "" : "s") checked: \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
+            }
+        case .json:
+            var summary = JSONLine()
+            summary.add("type", "summary")
+            summary.add("endpoints", paths.count)
+            summary.add("errors", errors)
+            summary.add("warnings", warnings)
+            summary.add("infos", counts[.info] ?? 0)
+            sink.line(bytes: summary.finishedBytes)
+        }
+        sink.flush()
+        if errors > 0 { throw TracerExit.errorFound }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Glibc
+import LabSupport
+import Testing
+
+/// `tracer diagnose`, the built binary, on the egress lab and on real podman and docker networks.
+@Suite(.serialized, .enabled(if: TracerBinary.isRoot && FileManager.default.isExecutableFile(atPath: "/usr/sbin/iptables-nft"),
+                             "SKIPPED LOUDLY: tracer diagnose on the labs needs root, iproute2, iptables-nft and busybox (tools/setup.sh --test)"))
+struct DiagnoseTests {
+    func json(_ text: String) -> [[String: Any]] {
+        text.split(separator: "\n").map { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] ?? ["invalid": String($0)] }
+    }
+
+    @Test func brokenLabGivesAFindingInJSONAndExitTwo() throws {
+        let lab = try EgressLab.up(EgressLab.uniqueName("e"))
+        defer { lab.down() }
+        let healthy = try TracerBinary.run(["diagnose", "--netns", lab.endpointNetns])
+        #expect(healthy.status == 0, "\(healthy.stdout)\(healthy.stderr)")
+        #expect(healthy.stdout.contains("-> veth-c1 -> br-lab -> uplink0"), "\(healthy.stdout)")
+        #expect(!healthy.stdout.contains("ERROR"))
+
+        try lab.breakIt("bridge-down")
+        let result = try TracerBinary.run(["diagnose", "--netns", lab.endpointNetns, "--output", "json"])
+        #expect(result.status == 2, "\(result.stderr)")
+        let lines = json(result.stdout)
+        #expect(!lines.contains { $0["invalid"] != nil }, "\(result.stdout)")
+        let path = try #require(lines.first { $0["type"] as? String == "path" })
+        #expect(path["endpoint"] as? String == lab.endpointNetns)
+        #expect(path["host_netns_path"] as? String == "/run/netns/\(lab.hostNetns)")
+        #expect(path["bridge"] as? String == "br-lab")
+        let finding = try #require(lines.first { $0["code"] as? String == "bridge-down" }, "\(result.stdout)")
+        #expect(finding["type"] as? String == "finding")
+        #expect(finding["severity"] as? String == "error")
+        #expect(finding["device"] as? String == "br-lab")
+        #expect(finding["container"] is NSNull)
+        #expect(finding["endpoint"] as? String == lab.endpointNetns)
+        #expect(finding["netns_path"] as? String == "/run/netns/\(lab.hostNetns)")
+        #expect(finding["fix"] as? String == "ip -n \(lab.hostNetns) link set br-lab up")
+        let summary = try #require(lines.last)
+        #expect(summary["type"] as? String == "summary")
+        #expect((summary["errors"] as? Int ?? 0) >= 1)
+
+        // The host side selects the endpoints behind it; the table names the finding and its fix.
+        let table = try TracerBinary.run(["diagnose", "--netns", lab.hostNetns])
+        #expect(table.status == 2)
+        #expect(table.stdout.contains("ERROR    bridge-down"), "\(table.stdout)")
+        #expect(table.stdout.contains("fix:      ip -n \(lab.hostNetns) link set br-lab up"))
+    }
+
+    @Test func unknownContainerAndNamespaceExitWithTheirCodes() throws {
+        let container = try TracerBinary.run(["diagnose", "--container", "no-such-container-\(getpid())"])
+        #expect(container.status == 4)
+        #expect(container.stderr.contains("no running container named or with id prefix 'no-such-container-"))
+        #expect(container.stderr.split(separator: "\n").count == 1, "one line: \(container.stderr)")
+        let lab = try EgressLab.up(EgressLab.uniqueName("u"))
+        defer { lab.down() }
+        let netns = try TracerBinary.run(["diagnose", "--netns", "tel-\(lab.name)-c7"])
+        #expect(netns.status == 5)
+        #expect(netns.stderr.contains("no network namespace named 'tel-\(lab.name)-c7'; closest:"), "\(netns.stderr)")
+        #expect(netns.stderr.contains("tel-\(lab.name)-c1"))
+        let usage = try TracerBinary.run(["diagnose", "--output", "yaml"])
+        #expect(usage.status == 64)
+    }
+
+    static let runtimes = (ProcessInfo.processInfo.environment["TRACER_LAB_RUNTIMES"]?.split(separator: ",").map(String.init)
+        ?? ["podman", "docker"]).filter { $0 == "podman" || $0 == "docker" }
+
+    /// The runtime's own bridge network (netavark's podman0, dockerd's docker0) in its lab netns,
+    /// with a world behind it: healthy, then broken there; the finding names the container.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/bin/runc"), "SKIPPED LOUDLY: needs podman, docker.io and runc (tools/setup.sh --test)"),
+          arguments: runtimes)
+    func runtimeBridgeNetworks(runtime: String) throws {
+        let name = "dg\(runtime.prefix(3))\(getpid() % 10000)"
+        let lab = try ContainerLab.up(runtime, name: name)
+        defer { lab.down() }
+        let labNetns = try #require(lab.facts["netns"].map { URL(fileURLWithPath: $0).lastPathComponent })
+        let world = try EgressLab.uplink("dgw\(runtime.prefix(1))\(getpid() % 10000)", hostNetns: labNetns)
+        defer { world.down() }
+        let bridge = runtime == "podman" ? "podman0" : "docker0"
+
+        let healthy = try TracerBinary.run(["diagnose", "--container", name, "--output", "json"] + lab.tracerFlags)
+        let lines = json(healthy.stdout)
+        #expect(healthy.status == 0, "\(healthy.stdout)\(healthy.stderr)")
+        let path = try #require(lines.first { $0["type"] as? String == "path" }, "\(healthy.stdout)\(healthy.stderr)")
+        #expect((path["container"] as? [String: Any])?["name"] as? String == name)
+        #expect(path["host_netns_path"] as? String == "/run/netns/\(labNetns)")
+        #expect(path["host_veth"] as? String == lab.facts["host_veth"])
+        #expect(path["bridge"] as? String == bridge)
+        #expect(path["uplink"] as? String == "uplink0")
+        #expect(!lines.contains { $0["severity"] as? String == "error" }, "\(healthy.stdout)")
+
+        // Broken in the lab netns, the way an operator would break it.
+        let (breakage, code, device): ([String], String, String?) = runtime == "podman"
+            ? (["sysctl", "-qw", "net.ipv4.ip_forward=0"], "ip-forward-disabled", nil)
+            : (["ip", "link", "set", bridge, "down"], "bridge-down", bridge)
+        #expect(try EgressLab.inNamespace(labNetns, breakage) == 0)
+        let broken = try TracerBinary.run(["diagnose", "--container", name, "--output", "json"] + lab.tracerFlags)
+        #expect(broken.status == 2, "\(broken.stdout)\(broken.stderr)")
+        let finding = try #require(json(broken.stdout).first { $0["code"] as? String == code }, "\(broken.stdout)")
+        #expect((finding["container"] as? [String: Any])?["name"] as? String == name)
+        #expect((finding["container"] as? [String: Any])?["runtime"] as? String == runtime)
+        #expect(finding["device"] as? String == device)
+        #expect(finding["netns_path"] as? String == "/run/netns/\(labNetns)")
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Glibc
+import LabSupport
+import Testing
+import TracerCore
+
+/// Discovery and the static checks on the real egress lab (tools/lab/egress.sh): a container
+/// host built inside namespaces, healthy, then broken one way at a time.
+@Suite(.serialized, .enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/iptables-nft"),
+                             "SKIPPED LOUDLY: the egress lab needs root, iproute2, iptables-nft and busybox (tools/setup.sh --test)"))
+struct EgressDiagnosisTests {
+    func finder() -> EgressPathFinder { EgressPathFinder(resolver: .host()) }
+
+    @Test func discoveryPutsTheHostSideInTheLabNamespaceAndAHealthyLabHasNoErrors() throws {
+        let lab = try EgressLab.up(EgressLab.uniqueName("h"), endpoints: 2)
+        defer { lab.down() }
+        #expect(try lab.probe(), "the healthy lab should reach its world")
+
+        let all = try finder().paths()
+        let hostInode = try #require(UInt64(lab["host_netns_inode"] ?? ""))
+        for i in 1...2 {
+            let path = try #require(all.first { $0.endpoint.name == "tel-\(lab.name)-c\(i)" },
+                                    "c\(i) not discovered among \(all.map(\.endpoint.name))")
+            #expect(path.endpoint.container == nil)
+            #expect(path.endpoint.netnsInode == UInt64(lab["c\(i)_netns_inode"] ?? ""))
+            #expect(path.endpoint.interface == "eth0")
+            #expect(path.endpoint.ipv4 == ["\(lab["c\(i)_ip"] ?? "?")/16"])
+            #expect(path.hostNetnsInode == hostInode)
+            #expect(path.hostNetnsPath == "/run/netns/\(lab.hostNetns)")
+            #expect(!path.hostIsRoot)
+            #expect(path.hostVeth?.name == "veth-c\(i)")
+            #expect(path.bridge?.name == "br-lab")
+            #expect(path.uplink?.name == "uplink0")
+            #expect(path.gateway == lab["gateway"])
+            // The bridge ports are read over rtnetlink (AF_BRIDGE), with their STP state.
+            let state = EgressPathState.read(path, directory: NetnsDirectory())
+            #expect(state.host.bridgePorts.contains { $0.name == "veth-c\(i)" && $0.state == .forwarding }, "\(state.host.bridgePorts)")
+            let findings = EgressDiagnosis.findings(for: path, state: state)
+            #expect(!findings.contains { $0.severity == .error }, "healthy lab: \(findings)")
+            #expect(!findings.contains { $0.code == .unchecked }, "everything readable: \(findings)")
+        }
+        // The host side and the world route out through veths too, but they are hosts, not endpoints.
+        #expect(!all.contains { $0.endpoint.name == lab.hostNetns || $0.endpoint.name == "tel-\(lab.name)-world" })
+
+        // Selecting the host side selects every endpoint behind it.
+        let behind = try finder().paths(namespaces: [lab.hostNetns])
+        #expect(Set(behind.map(\.endpoint.name)) == ["tel-\(lab.name)-c1", "tel-\(lab.name)-c2"])
+        let byPath = try finder().paths(namespaces: ["/run/netns/tel-\(lab.name)-c2"])
+        #expect(byPath.map(\.endpoint.name) == ["tel-\(lab.name)-c2"])
+
+        #expect(throws: EgressPathFinder.SelectionError.self) { try finder().paths(namespaces: ["tel-\(lab.name)-c9"]) }
+        do {
+            _ = try finder().paths(namespaces: ["tel-\(lab.name)-c9"])
+        } catch {
+            guard case .unknownNamespace(_, let closest) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(closest.contains { $0.hasPrefix("tel-\(lab.name)-c") }, "closest: \(closest)")
+        }
+    }
+
+    static let modes = EgressLab.deviceModes.map(\.mode)
+
+    @Test(arguments: modes)
+    func eachBreakIsFoundOnItsDevice(mode: String) throws {
+        let expected = try #require(EgressLab.deviceModes.first { $0.mode == mode })
+        let lab = try EgressLab.up(EgressLab.uniqueName("m"))
+        defer { lab.down() }
+        try lab.breakIt(mode)
+        // The break is real: a full-size ping with DF set no longer gets through.
+        #expect(try !lab.probe(size: 1400), "\(mode) did not break the lab")
+
+        let paths = try finder().paths(namespaces: [lab.endpointNetns])
+        let path = try #require(paths.first)
+        #expect(path.hostNetnsPath == "/run/netns/\(lab.hostNetns)")
+        let findings = EgressDiagnosis.findings(for: path, directory: NetnsDirectory())
+        let finding = try #require(findings.first { $0.code.rawValue == expected.code }, "\(mode): \(findings)")
+        #expect(finding.device == expected.device)
+        #expect(finding.netnsInode == path.hostNetnsInode)
+        // The severest finding is the cause, not a consequence of it.
+        #expect(findings.first?.code.rawValue == expected.code, "\(mode): first is \(String(describing: findings.first))")
+        // Fixes run in the lab's host namespace, never in the root one.
+        let fix = try #require(finding.fix, "\(mode): no fix")
+        #expect(fix.contains("-n \(lab.hostNetns) ") || fix.contains("--net=/run/netns/\(lab.hostNetns) ")
+                    || fix.contains("-n \(lab.endpointNetns) ") || fix.contains("-n tel-\(lab.name)-world "), "\(fix)")
+    }
+
+    /// The fix printed for a break, pasted into a shell, repairs the lab.
+    @Test(arguments: ["ip-forward-disabled", "bridge-down", "veth-down", "bridge-no-address", "device-forwarding-disabled",
+                       "bridge-port-disabled", "uplink-no-carrier"])
+    func theFixRepairsTheLab(mode: String) throws {
+        let lab = try EgressLab.up(EgressLab.uniqueName("f"))
+        defer { lab.down() }
+        try lab.breakIt(mode)
+        let path = try #require(try finder().paths(namespaces: [lab.endpointNetns]).first)
+        let errors = EgressDiagnosis.findings(for: path, directory: NetnsDirectory()).filter { $0.severity == .error }
+        for finding in errors {
+            let fix = try #require(finding.fix)
+            #expect(try LabShell.run(["-c", fix]).status == 0, "\(fix)")
+        }
+        // The bridge may take a moment to forward on a port that just came up.
+        var reached = false
+        for _ in 0..<30 where !reached {
+            reached = try lab.probe()
+            if !reached { usleep(100_000) }
+        }
+        #expect(reached, "\(mode): still broken after \(errors.compactMap(\.fix))")
+        let after = EgressDiagnosis.findings(for: path, directory: NetnsDirectory())
+        #expect(!after.contains { $0.severity == .error }, "\(after)")
+    }
+}
