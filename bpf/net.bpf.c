@@ -426,6 +426,9 @@ static __always_inline int reason_ignored(__u32 reason)
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason, struct sock *rx_sk)
 {
+	/* Healthy-host noise (NO_SOCKET at ping_rcv, QUEUE_PURGE...) unless asked for. */
+	if (reason_ignored(reason))
+		return 0;
 	struct tracer_device_key device = device_of(BPF_CORE_READ(skb, dev));
 	__u32 flags = 0;
 	__u32 stage = TRACER_STAGE_NONE;
@@ -447,8 +450,8 @@ int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 	/* A packet of an endpoint dropped on a device outside the scope (its first packet, say). */
 	if (p.ip_version == 4 && (is_endpoint_addr(p.saddr) || is_endpoint_addr(p.daddr)))
 		flags |= TRACER_DROP_IN_SCOPE;
-	/* Outside the scope only host-wide tracing reports drops, and not the healthy-host noise. */
-	if (!(flags & TRACER_DROP_IN_SCOPE) && (!net_config.all_drops || reason_ignored(reason)))
+	/* Outside the scope only host-wide tracing reports drops. */
+	if (!(flags & TRACER_DROP_IN_SCOPE) && !net_config.all_drops)
 		return 0;
 	if (p.ip_version == 4 && !(flags & TRACER_DROP_FLOW) && net_config.stages) {
 		int egress = is_endpoint_addr(p.saddr);

@@ -8,7 +8,7 @@ public struct NetProbeOptions: Sendable, Equatable {
     public var allDrops = false
     /// Follow flows through the stages of the devices in scope (`tracer egress`).
     public var stages = false
-    /// Drop reasons (numbers on the running kernel) not to report outside the scope.
+    /// Drop reasons (numbers on the running kernel) neither counted nor reported: healthy-host noise.
     public var ignoredReasons: Set<UInt32> = []
     public var ringBufferSize: Int = 1 << 20
 

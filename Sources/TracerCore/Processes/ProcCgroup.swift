@@ -9,7 +9,7 @@ public struct ProcCgroup: Sendable, Equatable {
     public var v1: [String: String]
 
     public static func read(pid: Int32, procRoot: String = "/proc") throws -> ProcCgroup {
-        parse(try String(contentsOfFile: "\(procRoot)/\(pid)/cgroup", encoding: .utf8))
+        parse(try FileSystem.readText("\(procRoot)/\(pid)/cgroup"))
     }
 
     public static func parse(_ text: String) -> ProcCgroup {

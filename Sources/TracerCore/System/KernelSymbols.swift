@@ -62,7 +62,7 @@ public final class KernelSymbols: @unchecked Sendable {
 
     private func load() {
         loaded = true
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
-        (starts, names) = KernelSymbols.parse(Array(text.utf8))
+        guard let bytes = try? FileSystem.readBytes(path) else { return }
+        (starts, names) = KernelSymbols.parse(bytes)
     }
 }

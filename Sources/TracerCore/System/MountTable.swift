@@ -16,7 +16,7 @@ public struct MountTable: Sendable {
     /// With `types`, only mounts of those file system types are parsed: a container host has
     /// hundreds of overlay mounts that most callers do not need.
     public static func read(path: String = "/proc/self/mountinfo", types: Set<String>? = nil) throws -> MountTable {
-        try parse(String(contentsOfFile: path, encoding: .utf8), types: types)
+        parse(try FileSystem.readText(path), types: types)
     }
 
     /// Lines look like `36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue`.

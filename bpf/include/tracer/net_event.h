@@ -133,7 +133,7 @@ struct tracer_net_config {
 	__u8 all_drops;     /* report drops anywhere on the host, not just in scope */
 	__u8 stages;        /* follow flows through the stages of the devices in scope */
 	__u8 pad[6];
-	__u64 ignored_reasons[4]; /* bitmap: drop reasons below 256 not to report (healthy-host noise) */
+	__u64 ignored_reasons[4]; /* bitmap: drop reasons below 256 not to count or report (healthy-host noise) */
 };
 
 _Static_assert(sizeof(struct tracer_flow_key) == 16, "flow key layout");
