@@ -1,0 +1,79 @@
+/// A drop with everything a person needs to read it: the kernel's reason and the function
+/// that dropped it by name, the namespace by name, the endpoint and container it belongs to,
+/// and which way it was going.
+public struct DropRecord: Sendable {
+    public var event: DropEvent
+    public var reason: String
+    public var location: String
+    /// The namespace's names (ip netns, docker, CNI), else "host" for the root one, else "netns:<inode>".
+    public var netns: String
+    /// The endpoint (container or named namespace) whose packet it was.
+    public var endpoint: String?
+    public var container: ContainerIdentity?
+    /// "egress" (from the endpoint) or "reply" (towards it); nil when unknown.
+    public var direction: String?
+}
+
+/// Turns drop events into records: reason and symbol names, namespace names, attribution.
+public final class DropDescriber {
+    public let reasons: DropReasons
+    private let symbols: KernelSymbols
+    private let scope: EgressScope
+    private var namespaceNames: [UInt64: String] = [:]
+    private var containersByNetns: [UInt64: ContainerIdentity] = [:]
+
+    public init(reasons: DropReasons, symbols: KernelSymbols = KernelSymbols(), scope: EgressScope,
+                directory: NetnsDirectory?, inventory: ContainerInventory?) {
+        self.reasons = reasons
+        self.symbols = symbols
+        self.scope = scope
+        refresh(directory: directory, inventory: inventory)
+    }
+
+    /// Reads namespace names and containers again (containers come and go while tracing).
+    public func refresh(directory: NetnsDirectory?, inventory: ContainerInventory?) {
+        for ns in directory?.namespaces ?? [] {
+            let name = ns.isHost ? "host" : ns.names.map { $0.split(separator: "/").last.map(String.init) ?? $0 }.first
+            if let name { namespaceNames[ns.inode] = name }
+        }
+        for container in inventory?.containers ?? [] {
+            if let inode = container.netnsInode, containersByNetns[inode] == nil { containersByNetns[inode] = container.identity }
+        }
+    }
+
+    public func describe(_ event: DropEvent) -> DropRecord {
+        let inode = UInt64(event.device.netnsInode)
+        let path = scope.path(of: event)
+        var direction: String?
+        if let stage = event.stage {
+            direction = stage.isReply ? "reply" : "egress"
+        } else if let path {
+            let own = Set(path.endpoint.ipv4.compactMap { IPv4Address($0) })
+            if let source = event.source.flatMap(IPv4Address.init), own.contains(source) { direction = "egress" }
+            else if let destination = event.destination.flatMap(IPv4Address.init), own.contains(destination) { direction = "reply" }
+        }
+        return DropRecord(
+            event: event, reason: reasons.name(event.reason), location: symbols.name(of: event.location),
+            netns: netnsName(inode), endpoint: path?.endpoint.name,
+            container: path?.endpoint.container ?? containersByNetns[inode], direction: direction)
+    }
+
+    public func netnsName(_ inode: UInt64) -> String {
+        if inode == 0 { return "-" }
+        return namespaceNames[inode] ?? "netns:\(inode)"
+    }
+
+    public func locationName(_ address: UInt64) -> String { symbols.name(of: address) }
+
+    /// Noise a healthy host makes that the kernel filter cannot tell by reason alone:
+    /// multicast nobody listens to (IPv6 ff00::/8, IGMP reports to 224.0.0.0/4).
+    public static func isHealthyNoise(_ record: DropRecord) -> Bool {
+        guard record.reason == "NOT_SPECIFIED" || record.reason == "IPV6_NDISC_NS_OTHERHOST",
+              let destination = record.event.destination else { return false }
+        switch record.event.ipVersion {
+        case 6: return destination.hasPrefix("ff")
+        case 4: return IPv4Address(destination).map { $0.bytes.0 >= 224 && $0.bytes.0 < 240 } ?? false
+        default: return false
+        }
+    }
+}

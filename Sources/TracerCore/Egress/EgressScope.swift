@@ -1,0 +1,81 @@
+/// The devices and addresses of the egress paths being traced, and the way back from what
+/// the kernel reports (a netns inode, an ifindex, an address) to the path and its endpoint.
+public struct EgressScope: Sendable {
+    public let paths: [EgressPath]
+    private var roles: [DeviceKey: (path: Int, role: DeviceRole)] = [:]
+    private var deviceNames: [DeviceKey: String] = [:]
+    private var byAddress: [IPv4Address: Int] = [:]
+    /// Addresses repeat across host sides (every lab, every nested Docker uses 172.17.0.2):
+    /// on a host-side device an address is looked up with that side's namespace.
+    private var byHostAddress: [HostAddress: Int] = [:]
+    private var ambiguous: Set<IPv4Address> = []
+
+    private struct HostAddress: Hashable {
+        var hostNetns: UInt64
+        var address: IPv4Address
+    }
+    private var byEndpointNetns: [UInt64: Int] = [:]
+
+    public init(paths: [EgressPath]) {
+        self.paths = paths
+        for (i, path) in paths.enumerated() {
+            let endpointNS = UInt32(truncatingIfNeeded: path.endpoint.netnsInode)
+            let hostNS = UInt32(truncatingIfNeeded: path.hostNetnsInode)
+            add(DeviceKey(netnsInode: endpointNS, ifindex: path.endpoint.interfaceIndex), path.endpoint.interface, i, .endpoint)
+            if let veth = path.hostVeth { add(DeviceKey(netnsInode: hostNS, ifindex: veth.index), veth.name, i, .hostVeth) }
+            if let bridge = path.bridge { add(DeviceKey(netnsInode: hostNS, ifindex: bridge.index), bridge.name, i, .bridge) }
+            if let uplink = path.uplink { add(DeviceKey(netnsInode: hostNS, ifindex: uplink.index), uplink.name, i, .uplink) }
+            for cidr in path.endpoint.ipv4 {
+                guard let address = IPv4Address(cidr) else { continue }
+                if byAddress[address] == nil { byAddress[address] = i } else { ambiguous.insert(address) }
+                let key = HostAddress(hostNetns: path.hostNetnsInode, address: address)
+                if byHostAddress[key] == nil { byHostAddress[key] = i }
+            }
+            if byEndpointNetns[path.endpoint.netnsInode] == nil { byEndpointNetns[path.endpoint.netnsInode] = i }
+        }
+    }
+
+    private mutating func add(_ key: DeviceKey, _ name: String, _ path: Int, _ role: DeviceRole) {
+        deviceNames[key] = name
+        // A bridge and an uplink serve every endpoint behind them; the first path keeps them.
+        if roles[key] == nil { roles[key] = (path, role) }
+    }
+
+    /// Puts every device and endpoint address in the probe's scope.
+    public func apply(to probe: NetProbe) throws {
+        for (device, entry) in roles {
+            try probe.scope(device: device, role: entry.role, endpoint: UInt32(entry.path))
+        }
+        for (address, path) in byAddress {
+            try probe.scope(endpointAddress: address, endpoint: UInt32(path))
+        }
+    }
+
+    public var addresses: [IPv4Address] { byAddress.keys.sorted() }
+
+    /// The path whose endpoint has this address: on the host side `hostNetns` if given,
+    /// else only when no other endpoint has it too.
+    public func path(address: IPv4Address, hostNetns: UInt64? = nil) -> EgressPath? {
+        if let hostNetns, let index = byHostAddress[HostAddress(hostNetns: hostNetns, address: address)] { return paths[index] }
+        if ambiguous.contains(address) { return nil }
+        return byAddress[address].map { paths[$0] }
+    }
+
+    /// The path a drop belongs to: the endpoint namespace it happened in, else its flow's or
+    /// its packet's address seen from the namespace of the device that dropped it.
+    public func path(of drop: DropEvent) -> EgressPath? {
+        let netns = UInt64(drop.device.netnsInode)
+        if let index = byEndpointNetns[netns] { return paths[index] }
+        let addresses = [drop.flow?.endpointAddress] + [drop.source, drop.destination].map { $0.flatMap(IPv4Address.init) }
+        for address in addresses.compactMap({ $0 }) {
+            if let path = path(address: address, hostNetns: netns) { return path }
+        }
+        return nil
+    }
+
+    /// The name of a device in scope.
+    public func deviceName(_ key: DeviceKey) -> String? { deviceNames[key] }
+
+    /// The role of a device in scope.
+    public func role(_ key: DeviceKey) -> DeviceRole? { roles[key]?.role }
+}

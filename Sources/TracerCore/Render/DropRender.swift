@@ -1,0 +1,182 @@
+/// Tables and JSON lines for `tracer drops` and `tracer egress`: drops, flow stages, counts.
+public enum DropRender {
+    public static let header = "TIME         REASON                    LOCATION                  DEVICE       NETNS            DIR    TUPLE                                        CONTAINER"
+
+    public static func tableLine(_ record: DropRecord, clock: BootClock) -> String {
+        let event = record.event
+        let time = Formatting.clock(clock.wallClock(event.timestamp))
+        return [
+            Formatting.left(time, 12), Formatting.left(record.reason, 25), Formatting.left(record.location, 25),
+            Formatting.left(escaped(event.deviceName.isEmpty ? "-" : event.deviceName), 12),
+            Formatting.left(escaped(record.netns), 16), Formatting.left(record.direction ?? "-", 6),
+            Formatting.left(tupleText(event), 44), containerColumn(record),
+        ].joined(separator: " ")
+    }
+
+    public static func json(_ record: DropRecord, clock: BootClock) -> JSONLine {
+        let event = record.event
+        var json = JSONLine()
+        json.add("type", "drop")
+        json.add("time", Formatting.rfc3339(clock.wallClock(event.timestamp)))
+        json.add("reason", record.reason)
+        json.add("reason_code", event.reason)
+        json.add("location", record.location)
+        json.add("device", event.deviceName)
+        json.add("ifindex", event.device.ifindex)
+        json.add("netns", record.netns)
+        json.add("netns_inode", event.device.netnsInode)
+        add(record, to: &json)
+        json.add("direction", optional: record.direction)
+        json.add("stage", optional: event.stage?.name)
+        json.add("ethertype", event.ethertype)
+        if event.source != nil { json.add("tuple", object: tupleJSON(event)) } else { json.addNull("tuple") }
+        return json
+    }
+
+    /// The endpoint and its container, as in `tracer exec`.
+    static func add(_ record: DropRecord, to json: inout JSONLine) {
+        if let container = record.container {
+            json.add("container", object: ContainerJSON.object(container))
+        } else {
+            json.addNull("container")
+        }
+        json.add("endpoint", optional: record.endpoint)
+    }
+
+    static func containerColumn(_ record: DropRecord) -> String {
+        if let container = record.container { return escaped(container.name ?? container.shortID) }
+        return record.endpoint.map(escaped) ?? "-"
+    }
+
+    static func tupleJSON(_ event: DropEvent) -> JSONLine {
+        var tuple = JSONLine()
+        tuple.add("src", optional: event.source)
+        tuple.add("dst", optional: event.destination)
+        tuple.add("sport", event.sourcePort)
+        tuple.add("dport", event.destinationPort)
+        tuple.add("proto", IPProtocolName.of(event.l4Protocol))
+        return tuple
+    }
+
+    static func tupleText(_ event: DropEvent) -> String {
+        guard let source = event.source, let destination = event.destination else {
+            return event.ethertype == 0x0806 ? "arp" : ethertypeText(event.ethertype)
+        }
+        let proto = IPProtocolName.of(event.l4Protocol)
+        if event.l4Protocol == 6 || event.l4Protocol == 17 {
+            return "\(proto) \(source):\(event.sourcePort) -> \(destination):\(event.destinationPort)"
+        }
+        return "\(proto) \(source) -> \(destination)"
+    }
+
+    static func escaped(_ text: String) -> String { ByteText.escaped(Array(text.utf8)) }
+
+    /// "0x86dd" for an ethertype.
+    static func ethertypeText(_ value: UInt16) -> String {
+        let hex = String(value, radix: 16)
+        return "0x" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    }
+
+    // MARK: counts
+
+    /// One exact kernel counter with the names a person reads.
+    public struct CountRow: Sendable {
+        public var containers: [String]
+        public var reason: String
+        public var location: String
+        public var device: String
+        public var netns: String
+        public var count: UInt64
+
+        public init(containers: [String], reason: String, location: String, device: String, netns: String, count: UInt64) {
+            self.containers = containers
+            self.reason = reason
+            self.location = location
+            self.device = device
+            self.netns = netns
+            self.count = count
+        }
+    }
+
+    public static let countHeader = "COUNT      REASON                    LOCATION                  DEVICE       NETNS            CONTAINER"
+
+    public static func countLine(_ row: CountRow) -> String {
+        [Formatting.left(String(row.count), 10), Formatting.left(row.reason, 25), Formatting.left(row.location, 25),
+         Formatting.left(escaped(row.device), 12), Formatting.left(escaped(row.netns), 16),
+         row.containers.isEmpty ? "-" : row.containers.map(escaped).joined(separator: ",")].joined(separator: " ")
+    }
+
+    public static func countJSON(_ rows: [CountRow]) -> JSONLine {
+        var json = JSONLine()
+        json.add("type", "counts")
+        json.add("counts", objects: rows.map { row in
+            var item = JSONLine()
+            item.add("count", row.count)
+            item.add("reason", row.reason)
+            item.add("location", row.location)
+            item.add("device", row.device)
+            item.add("netns", row.netns)
+            item.add("containers", strings: row.containers)
+            return item
+        })
+        return json
+    }
+
+    public static func lostJSON(_ count: UInt64, clock: BootClock) -> JSONLine {
+        var json = JSONLine()
+        json.add("type", "lost")
+        json.add("time", Formatting.rfc3339(clock.wallClock(BootClock.now)))
+        json.add("count", count)
+        return json
+    }
+
+    public static func lostLine(_ count: UInt64) -> String {
+        "LOST \(count) drop record\(count == 1 ? "" : "s") (the ring buffer was full; the counts below stay exact)"
+    }
+
+    // MARK: stages
+
+    public static func stageJSON(_ outcome: FlowOutcome, evidence: EgressExplainer.Evidence?) -> JSONLine {
+        var json = JSONLine()
+        json.add("type", "stage")
+        json.add("endpoint", outcome.path.endpoint.name)
+        if let container = outcome.path.endpoint.container {
+            json.add("container", object: ContainerJSON.object(container))
+        } else {
+            json.addNull("container")
+        }
+        json.add("direction", outcome.direction)
+        json.add("stage", optional: outcome.lastStage?.name)
+        json.add("stopped_before", optional: outcome.stoppedBefore?.name)
+        json.add("complete", outcome.isComplete)
+        json.add("stages", objects: outcome.expected.map { stage in
+            var item = JSONLine()
+            item.add("stage", stage.name)
+            item.add("packets", outcome.stats.packets(at: stage))
+            return item
+        })
+        json.add("nat", optional: outcome.stats.natAddress.map { "\($0)" })
+        json.add("private_source_on_uplink", outcome.leftUnmasqueraded)
+        json.add("drops", outcome.stats.drops)
+        json.add("reason", optional: evidence?.reason)
+        json.add("location", optional: evidence?.location)
+        json.add("device", optional: evidence?.dropDevice)
+        var tuple = JSONLine()
+        tuple.add("src", "\(outcome.flow.endpointAddress)")
+        tuple.add("dst", "\(outcome.flow.remoteAddress)")
+        tuple.add("sport", outcome.flow.endpointPort)
+        tuple.add("dport", outcome.flow.remotePort)
+        tuple.add("proto", IPProtocolName.of(outcome.flow.proto))
+        json.add("tuple", object: tuple)
+        return json
+    }
+
+    public static let stageHeader = "ENDPOINT         FLOW                                         LAST STAGE           STOPPED BEFORE       NAT              DROPS"
+
+    public static func stageLine(_ outcome: FlowOutcome) -> String {
+        [Formatting.left(escaped(outcome.path.endpoint.name), 16), Formatting.left(EgressExplainer.tupleText(outcome.flow), 44),
+         Formatting.left(outcome.lastStage?.name ?? "-", 20), Formatting.left(outcome.stoppedBefore?.name ?? "(complete)", 20),
+         Formatting.left(outcome.stats.natAddress.map { "\($0)" } ?? (outcome.leftUnmasqueraded ? "none" : "-"), 16),
+         String(outcome.stats.drops)].joined(separator: " ")
+    }
+}

@@ -1,0 +1,126 @@
+import TracerCore
+
+/// Runs `tracer drops` and `tracer egress`: drops from the kernel -> described -> filtered ->
+/// rendered as they come; flows and exact counts read from the probe's maps; at the end,
+/// each stopped flow explained against the static checks of its path.
+final class NetSession {
+    let probe: NetProbe
+    let scope: EgressScope
+    let describer: DropDescriber
+    let format: OutputFormat
+    let deadline: UInt64?
+    /// Show the healthy-host noise too.
+    let showAll: Bool
+    /// Only drops of these containers (ids), when set.
+    let containerIDs: Set<String>?
+    let clock = BootClock()
+    let sink = OutputSink()
+    private var lostReported: UInt64 = 0
+    private var containersByCountKey: [String: Set<String>] = [:]
+    /// Counters whose records were all healthy-host noise are left out of the counts too.
+    private var noiseKeys: Set<String> = []
+    private var shownKeys: Set<String> = []
+    /// Device names as the drop records gave them (a count alone has only the ifindex).
+    private var deviceNames: [DeviceKey: String] = [:]
+    private(set) var shownDrops = 0
+
+    init(probe: NetProbe, scope: EgressScope, describer: DropDescriber, format: OutputFormat, deadline: UInt64?,
+         showAll: Bool, containerIDs: Set<String>?) {
+        self.probe = probe
+        self.scope = scope
+        self.describer = describer
+        self.format = format
+        self.deadline = deadline
+        self.showAll = showAll
+        self.containerIDs = containerIDs
+    }
+
+    /// Polls until stopped or the deadline; `tick` runs about every `interval`.
+    func run(stop: () -> Bool, interval: UInt64, tick: () throws -> Void) throws {
+        if format == .table {
+            sink.line(DropRender.header)
+            sink.flush()
+        }
+        var lastTick = BootClock.now
+        while !stop() && !sink.closed {
+            for event in try probe.poll(timeoutMilliseconds: 100) { show(event) }
+            let now = BootClock.now
+            if now - lastTick >= interval {
+                try reportLost()
+                try tick()
+                lastTick = now
+            }
+            sink.flush()
+            if let deadline, now >= deadline { break }
+        }
+        for event in try probe.poll(timeoutMilliseconds: 0) { show(event) }
+        try reportLost()
+        sink.flush()
+    }
+
+    private func show(_ event: DropEvent) {
+        if !event.deviceName.isEmpty { deviceNames[event.device] = event.deviceName }
+        let record = describer.describe(event)
+        let key = countKey(event.location, event.reason, event.device)
+        if !showAll && DropDescriber.isHealthyNoise(record) {
+            noiseKeys.insert(key)
+            return
+        }
+        shownKeys.insert(key)
+        if let containerIDs, !containerIDs.contains(record.container?.id ?? "") { return }
+        if let name = record.container.map({ $0.name ?? $0.shortID }) ?? record.endpoint {
+            containersByCountKey[key, default: []].insert(name)
+        }
+        shownDrops += 1
+        switch format {
+        case .table: sink.line(DropRender.tableLine(record, clock: clock))
+        case .json: sink.line(bytes: DropRender.json(record, clock: clock).finishedBytes)
+        }
+    }
+
+    private func reportLost() throws {
+        let total = try probe.lostEvents()
+        guard total > lostReported else { return }
+        switch format {
+        case .table: sink.line(DropRender.lostLine(total - lostReported))
+        case .json: sink.line(bytes: DropRender.lostJSON(total - lostReported, clock: clock).finishedBytes)
+        }
+        lostReported = total
+    }
+
+    var lost: UInt64 { lostReported }
+
+    private func countKey(_ location: UInt64, _ reason: UInt32, _ device: DeviceKey) -> String {
+        "\(location)/\(reason)/\(device.netnsInode)/\(device.ifindex)"
+    }
+
+    /// The kernel's exact counts, largest first, with the containers seen in the drop records
+    /// of each (forwarded packets drop on host devices: the records' tuples name the container).
+    func countRows() throws -> [DropRender.CountRow] {
+        try probe.dropCounts().compactMap { count -> DropRender.CountRow? in
+            let key = countKey(count.location, count.reason, count.device)
+            if !showAll && noiseKeys.contains(key) && !shownKeys.contains(key) { return nil }
+            let containers = containersByCountKey[key].map { $0.sorted() } ?? []
+            if let containerIDs, !containerIDs.isEmpty, containers.isEmpty { return nil }
+            let reason = describer.reasons.name(count.reason)
+            let location = describer.locationName(count.location)
+            return DropRender.CountRow(
+                containers: containers, reason: reason, location: location,
+                device: deviceNames[count.device] ?? scope.deviceName(count.device) ?? (count.device.ifindex == 0 ? "-" : "if\(count.device.ifindex)"),
+                netns: describer.netnsName(UInt64(count.device.netnsInode)), count: count.count)
+        }.sorted { ($0.count, $0.reason) > ($1.count, $1.reason) }
+    }
+
+    func printCounts(_ rows: [DropRender.CountRow]) {
+        switch format {
+        case .table:
+            sink.line("")
+            sink.line(DropRender.countHeader)
+            if rows.isEmpty { sink.line("(no drops)") }
+            rows.forEach { sink.line(DropRender.countLine($0)) }
+        case .json:
+            sink.line(bytes: DropRender.countJSON(rows).finishedBytes)
+        }
+        sink.flush()
+    }
+}

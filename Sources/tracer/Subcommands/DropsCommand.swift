@@ -1,0 +1,107 @@
+import ArgumentParser
+import BPF
+import TracerCore
+
+struct DropsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drops",
+        abstract: "Show packet drops across the host: the kernel's reason, where, device, namespace, tuple and container.",
+        discussion: """
+        Every skb:kfree_skb on the host, named with the running kernel's drop reasons and
+        the function that dropped the packet. Drops of forwarded container traffic (no socket
+        on the host) are attributed to the container by its addresses and namespace.
+        Healthy-host noise (NO_SOCKET, QUEUE_PURGE, IPv6 multicast nobody listens to, ...)
+        is hidden unless --all. At the end (and every --interval) the kernel's exact counts per
+        (reason, location, device) are printed with the containers seen in each.
+
+        Examples:
+          tracer drops
+          tracer drops --container web --duration 30s
+          tracer drops --all --output json
+        """
+    )
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var runtimes: RuntimeOptions
+
+    @Flag(help: "Also show the drops a healthy host makes all the time.")
+    var all = false
+
+    @Option(help: ArgumentHelp("Only drops of this container (name or id prefix); repeatable.", valueName: "name|id"))
+    var container: [String] = []
+
+    @Option(help: "Stop after this long (e.g. 10s, 1m).")
+    var duration: DurationArgument?
+
+    @Option(help: "Print the exact counts this often, not only at the end (e.g. 10s).")
+    var interval: DurationArgument?
+
+    func run() throws {
+        StopSignal.install()
+        LibbpfLog.install(verbose: common.verbose)
+        guard let reasons = DropReasons.load() else {
+            printError("tracer drops: cannot read the kernel's drop reasons from skb/kfree_skb/format in tracefs; run `tracer check`")
+            throw TracerExit.unavailable
+        }
+        let finder = EgressPathFinder(resolver: runtimes.resolver)
+        var containerIDs: Set<String>?
+        if !container.isEmpty {
+            var ids: Set<String> = []
+            for query in container {
+                let matches = finder.inventory.matching(query)
+                if matches.isEmpty {
+                    let closest = finder.inventory.closestNames(to: query)
+                    printError("tracer drops: no running container named or with id prefix '\(query)'"
+                        + (closest.isEmpty ? " (no containers found)" : "; closest: \(closest.joined(separator: ", "))"))
+                    throw TracerExit.unknownContainer
+                }
+                ids.formUnion(matches.map(\.identity.id))
+            }
+            containerIDs = ids
+        }
+        // Endpoint addresses let forwarded drops (on host devices) name their container.
+        let paths = (try? finder.paths()) ?? []
+        let scope = EgressScope(paths: paths)
+        var options = NetProbeOptions()
+        options.allDrops = true
+        if !all { options.ignoredReasons = Set(DropReasons.healthyHostNoise.compactMap(reasons.number)) }
+        let probe: NetProbe
+        do {
+            probe = try NetProbe(options: options)
+            try scope.apply(to: probe)
+        } catch {
+            throw fail(error, command: "drops")
+        }
+        defer { probe.close() }
+        if finder.inventory.containers.isEmpty && common.output == .table {
+            printError("tracer drops: no containers found; showing host drops")
+        }
+        let describer = DropDescriber(reasons: reasons, scope: scope, directory: finder.directory, inventory: finder.inventory)
+        let session = NetSession(probe: probe, scope: scope, describer: describer, format: common.output,
+                                 deadline: duration.map { BootClock.now + $0.nanoseconds }, showAll: all,
+                                 containerIDs: containerIDs)
+        let started = BootClock.now
+        do {
+            try session.run(stop: { StopSignal.isRequested }, interval: interval?.nanoseconds ?? 1_000_000_000) {
+                if interval != nil { session.printCounts(try session.countRows()) }
+            }
+            session.printCounts(try session.countRows())
+        } catch {
+            throw fail(error, command: "drops")
+        }
+        let elapsed = BootClock.now - started
+        switch common.output {
+        case .table:
+            printError("tracer drops: \(session.shownDrops) drops shown, \(session.lost) lost in \(Formatting.duration(elapsed))")
+        case .json:
+            var summary = JSONLine()
+            summary.add("type", "summary")
+            summary.add("duration_ns", elapsed)
+            summary.add("drops", session.shownDrops)
+            summary.add("lost", session.lost)
+            summary.add("uncounted", (try? probe.uncountedDrops()) ?? 0)
+            session.sink.line(bytes: summary.finishedBytes)
+            session.sink.flush()
+        }
+    }
+}
