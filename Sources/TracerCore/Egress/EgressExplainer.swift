@@ -112,6 +112,20 @@ public enum EgressExplainer {
         return finding
     }
 
+    /// ARP for the gateway went unanswered: no IP packet ever left the endpoint.
+    public static func explainUnansweredARP(path: EgressPath, requests: UInt64, staticFindings: [Finding]) -> Finding {
+        let observed = "\(path.endpoint.interface) sent \(requests) ARP request\(requests == 1 ? "" : "s") and got no reply; no IP packet left the endpoint"
+        let candidates: [FindingCode] = [.bridgeNoAddress, .vethDown, .bridgeDown, .bridgePortNotForwarding, .endpointInterfaceDown, .vethNotAttached]
+        if let match = candidates.lazy.compactMap({ code in staticFindings.first { $0.code == code && $0.severity != .info } }).first {
+            var finding = match
+            finding.evidence = observed + "; " + match.evidence
+            return finding
+        }
+        return Finding(code: .neighbourFailed, severity: .error,
+                       message: "\(path.endpoint.name): its gateway does not answer ARP on \(path.endpoint.interface)",
+                       evidence: observed, device: path.endpoint.interface, netnsInode: path.endpoint.netnsInode)
+    }
+
     /// "icmp 172.17.0.2 -> 203.0.113.10: 3 packets reached bridge-rx, none uplink-queue; dropped: IP_INADDRERRORS at ip_error on br-lab"
     public static func observation(_ evidence: Evidence) -> String {
         let outcome = evidence.outcome

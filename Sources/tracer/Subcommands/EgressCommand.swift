@@ -1,0 +1,215 @@
+import ArgumentParser
+import BPF
+import TracerCore
+
+struct EgressCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "egress",
+        abstract: "Follow containers' egress through veth, bridge, forwarding, NAT and uplink, and say where it is lost and why.",
+        discussion: """
+        For each endpoint (container, or `ip netns` namespace) the path is found as in
+        `tracer diagnose`, and its devices are traced: endpoint-tx -> host-veth-rx -> bridge-rx
+        -> uplink-queue (forwarded, through NAT) -> uplink-tx, then the reply: reply-uplink-rx
+        -> reply-bridge-tx -> reply-host-veth-tx -> reply-endpoint-rx. Drops on the way come
+        with the kernel's reason and location as they happen; at the end each flow that
+        stopped is shown with the last stage it reached and a diagnosis: a stable code, the
+        setting or rule responsible (from the static checks of the path), and a fix.
+        Failures without any kernel drop (a missing MASQUERADE, an unanswered ARP) are found
+        from the stages. Generate the traffic while it runs (or let the application do so).
+
+        Exit codes: 0 no flow stopped, 2 a flow stopped (a finding at error severity),
+        4 unknown container, 5 unknown network namespace.
+
+        Examples:
+          tracer egress --duration 10s
+          tracer egress --container web --output json
+        """
+    )
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var runtimes: RuntimeOptions
+
+    @Option(help: ArgumentHelp("Only this container (name or id prefix); repeatable.", valueName: "name|id"))
+    var container: [String] = []
+
+    @Option(help: ArgumentHelp("Only the endpoint in this network namespace, or every endpoint behind it when it is a host side; repeatable.", valueName: "name"))
+    var netns: [String] = []
+
+    @Option(help: "Stop after this long (e.g. 10s); without it, run until Ctrl-C.")
+    var duration: DurationArgument?
+
+    @Option(help: "Print the flows' stages this often while tracing (e.g. 5s).")
+    var interval: DurationArgument?
+
+    @Flag(help: "Also show drops a healthy host makes all the time.")
+    var all = false
+
+    func run() throws {
+        StopSignal.install()
+        LibbpfLog.install(verbose: common.verbose)
+        guard (try? ProcStatus.readSelf())?.has(capability: .sysAdmin) == true else {
+            printError("tracer egress: tracing and entering network namespaces needs CAP_SYS_ADMIN (or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN): run as root")
+            throw TracerExit.noPermission
+        }
+        guard let reasons = DropReasons.load() else {
+            printError("tracer egress: cannot read the kernel's drop reasons from skb/kfree_skb/format in tracefs; run `tracer check`")
+            throw TracerExit.unavailable
+        }
+        let finder = EgressPathFinder(resolver: runtimes.resolver)
+        let paths: [EgressPath]
+        do {
+            paths = try finder.paths(containers: container, namespaces: netns)
+        } catch {
+            printError("tracer egress: \(error)")
+            switch error {
+            case .unknownContainer: throw TracerExit.unknownContainer
+            case .unknownNamespace: throw TracerExit.unknownNamespace
+            case .noEgressPath: throw TracerExit.failure
+            }
+        }
+        if paths.isEmpty {
+            printError("tracer egress: no container networks found (no container or named namespace routes out through a veth); tracing host drops only")
+        }
+        let scope = EgressScope(paths: paths)
+        var options = NetProbeOptions()
+        options.stages = !paths.isEmpty
+        options.allDrops = paths.isEmpty
+        if !all { options.ignoredReasons = Set(DropReasons.healthyHostNoise.compactMap(reasons.number)) }
+        let probe: NetProbe
+        do {
+            probe = try NetProbe(options: options)
+            try scope.apply(to: probe)
+        } catch {
+            throw fail(error, command: "egress")
+        }
+        defer { probe.close() }
+
+        let sink = OutputSink()
+        if common.output == .table {
+            for path in paths { sink.line("tracing " + FindingRender.pathLine(path)) }
+            sink.flush()
+        } else {
+            for path in paths { sink.line(bytes: FindingRender.pathJSON(path).finishedBytes) }
+        }
+        let describer = DropDescriber(reasons: reasons, scope: scope, directory: finder.directory, inventory: finder.inventory)
+        let session = NetSession(probe: probe, scope: scope, describer: describer, format: common.output,
+                                 deadline: duration.map { BootClock.now + $0.nanoseconds }, showAll: all, containerIDs: nil)
+        let report = EgressReport(scope: scope, describer: describer)
+        let started = BootClock.now
+        do {
+            try session.run(stop: { StopSignal.isRequested }, interval: interval?.nanoseconds ?? 1_000_000_000) {
+                if interval != nil { report.printStages(try report.outcomes(probe), to: session.sink, format: common.output) }
+            }
+        } catch {
+            throw fail(error, command: "egress")
+        }
+        let outcomes: [FlowOutcome]
+        do {
+            outcomes = try report.outcomes(probe)
+        } catch {
+            throw fail(error, command: "egress")
+        }
+        report.printStages(outcomes, to: session.sink, format: common.output)
+        let findings = report.findings(outcomes, arp: (try? probe.arpStats()) ?? [:], directory: finder.directory)
+        report.printFindings(findings, to: session.sink, format: common.output)
+        let elapsed = BootClock.now - started
+        let stopped = outcomes.filter { !$0.isComplete }.count
+        switch common.output {
+        case .table:
+            printError("tracer egress: \(paths.count) endpoint\(paths.count == 1 ? "" : "s"), \(outcomes.count) flows (\(stopped) stopped), "
+                + "\(session.shownDrops) drops shown, \(session.lost) lost in \(Formatting.duration(elapsed))")
+        case .json:
+            var summary = JSONLine()
+            summary.add("type", "summary")
+            summary.add("duration_ns", elapsed)
+            summary.add("endpoints", paths.count)
+            summary.add("flows", outcomes.count)
+            summary.add("stopped", stopped)
+            summary.add("drops", session.shownDrops)
+            summary.add("lost", session.lost)
+            summary.add("findings", findings.count)
+            session.sink.line(bytes: summary.finishedBytes)
+        }
+        session.sink.flush()
+        if findings.contains(where: { $0.finding.severity == .error }) { throw TracerExit.errorFound }
+    }
+}
+
+/// The end of `tracer egress`: flows with their stages, and findings for those that stopped.
+final class EgressReport {
+    let scope: EgressScope
+    let describer: DropDescriber
+
+    init(scope: EgressScope, describer: DropDescriber) {
+        self.scope = scope
+        self.describer = describer
+    }
+
+    func outcomes(_ probe: NetProbe) throws -> [FlowOutcome] {
+        try probe.flows().compactMap { flow, stats in
+            scope.path(address: flow.endpointAddress).map { FlowOutcome(flow: flow, stats: stats, path: $0) }
+        }.sorted { ($0.path.endpoint.name, $0.flow.remoteAddress, $0.flow.endpointPort) < ($1.path.endpoint.name, $1.flow.remoteAddress, $1.flow.endpointPort) }
+    }
+
+    func evidence(_ outcome: FlowOutcome) -> EgressExplainer.Evidence {
+        guard let drop = outcome.stats.lastDrop else { return EgressExplainer.Evidence(outcome: outcome) }
+        return EgressExplainer.Evidence(
+            outcome: outcome, reason: describer.reasons.name(drop.reason), location: describer.locationName(drop.location),
+            dropDevice: scope.deviceName(drop.device), dropRole: scope.role(drop.device))
+    }
+
+    func printStages(_ outcomes: [FlowOutcome], to sink: OutputSink, format: OutputFormat) {
+        switch format {
+        case .table:
+            sink.line("")
+            sink.line(DropRender.stageHeader)
+            if outcomes.isEmpty { sink.line("(no packets from the endpoints yet)") }
+            outcomes.forEach { sink.line(DropRender.stageLine($0)) }
+        case .json:
+            outcomes.forEach { sink.line(bytes: DropRender.stageJSON($0, evidence: evidence($0)).finishedBytes) }
+        }
+        sink.flush()
+    }
+
+    /// One finding per (endpoint, code): the first stopped flow that shows it is the example.
+    func findings(_ outcomes: [FlowOutcome], arp: [DeviceKey: DeviceARPStats], directory: NetnsDirectory) -> [(finding: Finding, path: EgressPath)] {
+        var staticFindings: [UInt64: [Finding]] = [:]
+        func checks(_ path: EgressPath) -> [Finding] {
+            if let known = staticFindings[path.endpoint.netnsInode] { return known }
+            let found = EgressDiagnosis.findings(for: path, directory: directory)
+            staticFindings[path.endpoint.netnsInode] = found
+            return found
+        }
+        var result: [(finding: Finding, path: EgressPath)] = []
+        var seen: Set<String> = []
+        for outcome in outcomes where !outcome.isComplete {
+            let finding = EgressExplainer.explain(evidence(outcome), staticFindings: checks(outcome.path))
+            if seen.insert("\(outcome.path.endpoint.netnsInode)/\(finding.code.rawValue)").inserted {
+                result.append((finding, outcome.path))
+            }
+        }
+        // An endpoint whose ARP went unanswered never shows a flow until the neighbour entry fails.
+        for path in scope.paths where !outcomes.contains(where: { $0.path.endpoint.netnsInode == path.endpoint.netnsInode }) {
+            let device = DeviceKey(netnsInode: UInt32(truncatingIfNeeded: path.endpoint.netnsInode), ifindex: path.endpoint.interfaceIndex)
+            guard let stats = arp[device], stats.requestsSent > 0, stats.repliesReceived == 0 else { continue }
+            let finding = EgressExplainer.explainUnansweredARP(path: path, requests: stats.requestsSent, staticFindings: checks(path))
+            if seen.insert("\(path.endpoint.netnsInode)/\(finding.code.rawValue)").inserted { result.append((finding, path)) }
+        }
+        return result
+    }
+
+    func printFindings(_ findings: [(finding: Finding, path: EgressPath)], to sink: OutputSink, format: OutputFormat) {
+        switch format {
+        case .table:
+            sink.line("")
+            if findings.isEmpty { sink.line("ok: every traced flow got its reply") }
+            for (finding, path) in findings {
+                sink.line(FindingRender.endpointLabel(path.endpoint) + ":")
+                FindingRender.tableLines(finding).forEach(sink.line)
+            }
+        case .json:
+            for (finding, path) in findings { sink.line(bytes: FindingRender.json(finding, path: path).finishedBytes) }
+        }
+        sink.flush()
+    }
+}
