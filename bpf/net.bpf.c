@@ -53,6 +53,15 @@ struct {
 	__type(value, struct tracer_device_scope);
 } scoped_devices SEC(".maps");
 
+/* The namespaces of the paths in scope (endpoints' and host sides'): addresses repeat
+ * across namespaces, so an address only counts inside one of these. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} scoped_netns SEC(".maps");
+
 /* The endpoints' own IPv4 addresses -> path index. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -139,6 +148,7 @@ struct packet {
 	__u16 sport;
 	__u16 dport;
 	__u16 arp_op;
+	__u8 icmp_echo; /* an ICMP echo request or reply: sport holds its identifier */
 	__u8 saddr6[16];
 	__u8 daddr6[16];
 };
@@ -202,8 +212,10 @@ static __always_inline void read_packet(struct packet *p, const unsigned char *n
 		} else if (ip.protocol == IPPROTO_ICMP_) {
 			struct icmp_echo echo;
 			/* Echo request (8) and reply (0): the identifier keeps the flow apart. */
-			if (!bpf_probe_read_kernel(&echo, sizeof(echo), l4) && (echo.type == 8 || echo.type == 0))
+			if (!bpf_probe_read_kernel(&echo, sizeof(echo), l4) && (echo.type == 8 || echo.type == 0)) {
 				p->sport = echo.id;
+				p->icmp_echo = 1;
+			}
 		}
 	} else if (protocol == ETH_P_IPV6) {
 		struct ipv6hdr_min ip6;
@@ -287,6 +299,14 @@ static __always_inline __u32 stage_of(__u32 role, int received)
 	return TRACER_STAGE_NONE;
 }
 
+/* A remembered skb address is reused within milliseconds: the packet must still be of the flow. */
+static __always_inline int remembers(struct skb_memory *memory, struct packet *p)
+{
+	if (p->ip_version != 4 || p->l4_proto != memory->flow.proto)
+		return 0;
+	return p->daddr == memory->flow.remote_addr || p->saddr == memory->flow.remote_addr;
+}
+
 /* Finds the flow a packet at `stage` belongs to; 0 when it belongs to none. */
 static __always_inline int flow_of(struct sk_buff *skb, struct packet *p, __u32 stage, struct tracer_flow_key *key)
 {
@@ -296,7 +316,7 @@ static __always_inline int flow_of(struct sk_buff *skb, struct packet *p, __u32 
 	if (stage == TRACER_STAGE_UPLINK_QUEUE || stage == TRACER_STAGE_UPLINK_XMIT) {
 		/* After POSTROUTING: the source may be masqueraded; the skb still knows its flow. */
 		struct skb_memory *memory = bpf_map_lookup_elem(&skb_flows, &address);
-		if (memory && now - memory->seen_ns < SKB_MEMORY_NS) {
+		if (memory && now - memory->seen_ns < SKB_MEMORY_NS && remembers(memory, p)) {
 			*key = memory->flow;
 			return 1;
 		}
@@ -359,7 +379,8 @@ static __always_inline void see_packet(struct sk_buff *skb, struct net_device *d
 		count_arp(&device, &p, received);
 		return;
 	}
-	if (p.ip_version != 4)
+	/* ICMP errors (unreachable, too big) carry someone else's flow; the drops say why. */
+	if (p.ip_version != 4 || (p.l4_proto == IPPROTO_ICMP_ && !p.icmp_echo))
 		return;
 
 	struct tracer_flow_key key = {};
@@ -434,9 +455,13 @@ int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 	__u32 stage = TRACER_STAGE_NONE;
 	struct tracer_flow_key flow = {};
 
+	struct packet p = {};
+	__u16 protocol = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	read_packet(&p, network_header(skb, 0), protocol);
+
 	__u64 address = (__u64)skb;
 	struct skb_memory *memory = bpf_map_lookup_elem(&skb_flows, &address);
-	if (memory && bpf_ktime_get_boot_ns() - memory->seen_ns < SKB_MEMORY_NS) {
+	if (memory && bpf_ktime_get_boot_ns() - memory->seen_ns < SKB_MEMORY_NS && remembers(memory, &p)) {
 		flags |= TRACER_DROP_IN_SCOPE | TRACER_DROP_FLOW;
 		flow = memory->flow;
 		stage = memory->stage;
@@ -444,25 +469,24 @@ int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 		flags |= TRACER_DROP_IN_SCOPE;
 	}
 
-	struct packet p = {};
-	__u16 protocol = bpf_ntohs(BPF_CORE_READ(skb, protocol));
-	read_packet(&p, network_header(skb, 0), protocol);
-	/* A packet of an endpoint dropped on a device outside the scope (its first packet, say). */
-	if (p.ip_version == 4 && (is_endpoint_addr(p.saddr) || is_endpoint_addr(p.daddr)))
+	/* A packet of an endpoint dropped in one of the scoped namespaces, on a device outside
+	 * the scope or before any stage saw it (an unanswered neighbour, say). */
+	int endpoint_packet = p.ip_version == 4 && (is_endpoint_addr(p.saddr) || is_endpoint_addr(p.daddr)) &&
+			      bpf_map_lookup_elem(&scoped_netns, &device.netns);
+	if (endpoint_packet)
 		flags |= TRACER_DROP_IN_SCOPE;
 	/* Outside the scope only host-wide tracing reports drops. */
 	if (!(flags & TRACER_DROP_IN_SCOPE) && !net_config.all_drops)
 		return 0;
-	if (p.ip_version == 4 && !(flags & TRACER_DROP_FLOW) && net_config.stages) {
+	if (endpoint_packet && !(flags & TRACER_DROP_FLOW) && net_config.stages &&
+	    !(p.l4_proto == IPPROTO_ICMP_ && !p.icmp_echo)) {
 		int egress = is_endpoint_addr(p.saddr);
-		if (egress || is_endpoint_addr(p.daddr)) {
-			flow.endpoint_addr = egress ? p.saddr : p.daddr;
-			flow.remote_addr = egress ? p.daddr : p.saddr;
-			flow.proto = p.l4_proto;
-			flow.endpoint_port = p.l4_proto == IPPROTO_ICMP_ ? p.sport : (egress ? p.sport : p.dport);
-			flow.remote_port = p.l4_proto == IPPROTO_ICMP_ ? 0 : (egress ? p.dport : p.sport);
-			flags |= TRACER_DROP_IN_SCOPE | TRACER_DROP_FLOW;
-		}
+		flow.endpoint_addr = egress ? p.saddr : p.daddr;
+		flow.remote_addr = egress ? p.daddr : p.saddr;
+		flow.proto = p.l4_proto;
+		flow.endpoint_port = p.l4_proto == IPPROTO_ICMP_ ? p.sport : (egress ? p.sport : p.dport);
+		flow.remote_port = p.l4_proto == IPPROTO_ICMP_ ? 0 : (egress ? p.dport : p.sport);
+		flags |= TRACER_DROP_FLOW;
 	}
 
 	struct tracer_drop_key drop_key = {

@@ -23,6 +23,8 @@ struct NetProbeTests {
         try probe.scope(device: DeviceKey(netnsInode: hostNS, ifindex: index(host, "br-lab")), role: .bridge, endpoint: 0)
         try probe.scope(device: DeviceKey(netnsInode: hostNS, ifindex: index(host, "uplink0")), role: .uplink, endpoint: 0)
         try probe.scope(endpointAddress: try #require(IPv4Address(lab["c1_ip"] ?? "")), endpoint: 0)
+        try probe.scope(netnsInode: hostNS)
+        try probe.scope(netnsInode: containerNS)
     }
 
     @Test func aHealthyPingPassesEveryStageAndIsMasqueraded() throws {

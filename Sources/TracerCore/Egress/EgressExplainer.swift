@@ -75,7 +75,8 @@ public enum EgressExplainer {
         case .bridgeRX?:
             return [.bridgeDown, .bridgePortNotForwarding, .vethNotAttached]
         case .uplinkQueue?:
-            return [.forwardPolicyDrop, .forwardRuleDrop, .legacyIptablesDrop, .ipForwardDisabled, .noDefaultRoute]
+            // Routed but never queued: the packet waits for the gateway's ARP on the uplink.
+            return [.uplinkNoCarrier, .uplinkDown, .neighbourFailed, .noDefaultRoute]
         case .uplinkXmit?:
             return [.uplinkNoCarrier, .uplinkDown, .qdiscDrop]
         case .uplinkRX?:

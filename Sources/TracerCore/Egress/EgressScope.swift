@@ -49,6 +49,10 @@ public struct EgressScope: Sendable {
         for (address, path) in byAddress {
             try probe.scope(endpointAddress: address, endpoint: UInt32(path))
         }
+        for path in paths {
+            try probe.scope(netnsInode: UInt32(truncatingIfNeeded: path.endpoint.netnsInode))
+            try probe.scope(netnsInode: UInt32(truncatingIfNeeded: path.hostNetnsInode))
+        }
     }
 
     public var addresses: [IPv4Address] { byAddress.keys.sorted() }

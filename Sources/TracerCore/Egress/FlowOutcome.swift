@@ -3,7 +3,7 @@ public struct FlowOutcome: Sendable {
     public var flow: FlowKey
     public var stats: FlowStats
     public var path: EgressPath
-    /// The stages this path has (no bridge stages for a routed veth, no uplink without one).
+    /// The stages this path has (no bridge stages for a routed veth).
     public var expected: [PathStage]
     /// The furthest stage reached, egress then reply, in path order.
     public var lastStage: PathStage?
@@ -18,7 +18,6 @@ public struct FlowOutcome: Sendable {
             switch stage {
             case .bridgeRX, .bridgeTX: return path.bridge != nil
             case .hostVethRX, .hostVethTX: return path.hostVeth != nil
-            case .uplinkQueue, .uplinkXmit, .uplinkRX: return path.uplink != nil
             default: return true
             }
         }

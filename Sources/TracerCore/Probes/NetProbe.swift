@@ -24,6 +24,7 @@ public final class NetProbe {
     private let uncountedMap: BPFMap
     private let scopedDevices: BPFMap
     private let endpointAddresses: BPFMap
+    private let scopedNamespaces: BPFMap
     private let flowMap: BPFMap
     private let dropCountMap: BPFMap
     private let deviceStatsMap: BPFMap
@@ -54,6 +55,7 @@ public final class NetProbe {
         uncountedMap = try object.map("uncounted_drops")
         scopedDevices = try object.map("scoped_devices")
         endpointAddresses = try object.map("endpoint_addrs")
+        scopedNamespaces = try object.map("scoped_netns")
         flowMap = try object.map("flows")
         dropCountMap = try object.map("drop_counts")
         deviceStatsMap = try object.map("device_stats")
@@ -79,6 +81,11 @@ public final class NetProbe {
     /// Makes an endpoint's own address known, so its packets are told apart from the host's.
     public func scope(endpointAddress: IPv4Address, endpoint: UInt32) throws {
         try endpointAddresses.update(key: endpointAddress.wire.bpfBytes, value: endpoint.bpfBytes)
+    }
+
+    /// A namespace of a path in scope: endpoint addresses count only inside these.
+    public func scope(netnsInode: UInt32) throws {
+        try scopedNamespaces.update(key: netnsInode.bpfBytes, value: [1])
     }
 
     /// Waits up to `timeoutMilliseconds` and returns the drops that arrived.
