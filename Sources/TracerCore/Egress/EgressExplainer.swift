@@ -101,6 +101,8 @@ public enum EgressExplainer {
             staticFindings.first { $0.code == code && $0.severity != .info }
         }).first {
             finding = match
+            // The trace saw packets die of it: whatever the static check thought, it is an error here.
+            finding.severity = .error
             finding.evidence = observed + "; " + match.evidence
         } else {
             finding = Finding(code: fallbackCode(evidence, candidates: candidates), severity: .error,
