@@ -31,6 +31,11 @@ public enum NetfilterInspector {
         let run = path.hostIsRoot ? "" : "nsenter --net=\(path.hostNetnsPath) "
         let ns = path.hostNetnsInode
 
+        // Nothing read is not "no rules": claim nothing about chains we could not see.
+        if ruleset.tables.isEmpty && reading.unchecked.contains(where: { $0.hasPrefix("nftables") || $0.hasPrefix("netfilter") }) {
+            unchecked.append("netfilter: no ruleset could be read; forward chains and NAT not checked")
+            return NetfilterReport(findings: findings, unchecked: unchecked, ruleset: ruleset)
+        }
         let addresses = path.endpoint.ipv4.compactMap { cidr -> (UInt32, IPv4Prefix)? in
             guard let host = IPv4Prefix(cidr.split(separator: "/")[0]), let net = IPv4Prefix(cidr) else { return nil }
             return (host.address, net)

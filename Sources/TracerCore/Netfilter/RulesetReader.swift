@@ -42,7 +42,7 @@ public enum RulesetReader {
                 unchecked.append("nftables: \(firstLine(json.stderr, or: "list ruleset failed"))")
             } else if let ruleset = NftJSONRuleset.parse(json: Array(json.stdout.utf8), text: text.stdout,
                                                          iptablesNftTables: iptablesNftTableNames(json.stderr + text.stderr)) {
-                nftTables = ruleset.tables
+                nftTables = ruleset.tables.map(markIptablesNft)
             } else {
                 unchecked.append("nftables: libnftables printed JSON this reader does not understand")
             }
@@ -105,13 +105,33 @@ public enum RulesetReader {
         return names
     }
 
+    /// nft only warns about iptables-nft tables that hold xt expressions; a table made by
+    /// `iptables-nft -P FORWARD DROP` alone has none. Such a table still has iptables' name and
+    /// only base chains named after their hooks (FORWARD on forward).
+    static func markIptablesNft(_ table: FirewallTable) -> FirewallTable {
+        guard table.backend == .nftables, table.family == "ip" || table.family == "ip6",
+              ["filter", "nat", "mangle", "raw", "security"].contains(table.name),
+              !table.chains.isEmpty,
+              table.chains.allSatisfy({ $0.hook == nil || IptablesSave.builtinHook($0.name) == $0.hook }),
+              table.chains.allSatisfy({ $0.name.allSatisfy { !$0.isLowercase } })
+        else { return table }
+        var marked = table
+        marked.backend = .iptablesNft
+        return marked
+    }
+
     /// The iptables-nft-save view of a table, with nft's hooks, priorities and rule handles.
     /// Rules are matched by position; a chain whose rule count differs keeps no handles.
     static func attachHandles(_ saved: FirewallTable, from nft: FirewallTable) -> FirewallTable {
         var table = saved
         table.handle = nft.handle
         for c in table.chains.indices {
-            guard let nftChain = nft.chain(table.chains[c].name) else { continue }
+            guard let nftChain = nft.chain(table.chains[c].name) else {
+                // iptables-nft-save prints every builtin chain, also those never created: no hook.
+                table.chains[c].hook = nil
+                table.chains[c].policy = nil
+                continue
+            }
             table.chains[c].handle = nftChain.handle
             if nftChain.hook != nil {
                 table.chains[c].hook = nftChain.hook
