@@ -36,6 +36,8 @@ struct NetfilterInspectorTests {
         #expect(finding.message.hasPrefix("ip filter FORWARD policy drop (iptables-nft) drops egress 172.17.0.2"))
         #expect(finding.fix == "nsenter --net=\(lab.hostNetnsPath) iptables-nft -t filter -P FORWARD ACCEPT")
         #expect(!report.findings.contains { $0.code == .legacyIptablesDrop || $0.code == .masqueradeMissing })
+        try shell(["/bin/sh", "-c", try #require(finding.fix)])
+        #expect(lab.probe())
     }
 
     @Test func forwardRuleDropNamesRuleAndComment() throws {
@@ -54,6 +56,8 @@ struct NetfilterInspectorTests {
         let aimed = NetfilterInspector.inspect(path: lab.path(), destination: "203.0.113.10")
         #expect(aimed.findings.contains { $0.code == .forwardRuleDrop && $0.severity == .error })
         #expect(!aimed.findings.contains { $0.code == .forwardPolicyDrop })
+        try shell(["/bin/sh", "-c", try #require(finding.fix)])
+        #expect(lab.probe())
     }
 
     @Test func legacyPolicyDropAndMixedBackends() throws {
@@ -68,6 +72,8 @@ struct NetfilterInspectorTests {
         #expect(finding.fix == "nsenter --net=\(lab.hostNetnsPath) iptables-legacy -t filter -P FORWARD ACCEPT")
         #expect(report.findings.contains { $0.code == .iptablesBackendsMixed })
         #expect(!report.findings.contains { $0.code == .forwardPolicyDrop })
+        try shell(["/bin/sh", "-c", try #require(finding.fix)])
+        #expect(lab.probe())
     }
 
     @Test func masqueradeMissingIsFound() throws {
@@ -80,6 +86,8 @@ struct NetfilterInspectorTests {
         #expect(finding.message.contains("uplink0"))
         #expect(finding.fix == "nsenter --net=\(lab.hostNetnsPath) iptables-nft -t nat -A POSTROUTING -s 172.17.0.0/16 -o uplink0 -j MASQUERADE")
         #expect(!report.findings.contains { $0.code == .forwardPolicyDrop || $0.code == .forwardRuleDrop })
+        try shell(["/bin/sh", "-c", try #require(finding.fix)])
+        #expect(lab.probe())
     }
 
     @Test func missingNamespaceIsReportedUnchecked() {
