@@ -16,6 +16,12 @@ let package = Package(
             pkgConfig: "libbpf",
             providers: [.apt(["libbpf-dev", "libelf-dev", "zlib1g-dev"])]
         ),
+        // libnftables from Debian's libnftables-dev: reads rulesets and adds/removes the trace table.
+        .systemLibrary(
+            name: "CLibNftables",
+            pkgConfig: "libnftables",
+            providers: [.apt(["libnftables-dev"])]
+        ),
         // The event ABI shared with the BPF programs: the headers in bpf/include, checked by abi_check.c.
         .target(
             name: "TracerABI",
@@ -30,7 +36,7 @@ let package = Package(
         // Typed wrapper over libbpf: the only module with unsafe pointers and raw descriptors.
         .target(name: "BPF", dependencies: ["CLibBPF"]),
         // Decoding, attribution, pipelines and renderers.
-        .target(name: "TracerCore", dependencies: ["BPF", "BPFPrograms", "TracerABI"]),
+        .target(name: "TracerCore", dependencies: ["BPF", "BPFPrograms", "TracerABI", "CLibNftables"]),
         .executableTarget(
             name: "tracer",
             dependencies: [

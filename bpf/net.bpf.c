@@ -398,22 +398,33 @@ static __always_inline void see_packet(struct sk_buff *skb, struct net_device *d
 	if (stage == TRACER_STAGE_UPLINK_QUEUE) {
 		if (p.saddr == key.endpoint_addr) {
 			stats->private_source_seen = 1;
-		} else {
-			__u16 port = p.sport; /* ICMP echo: the identifier */
+		} else if (stats->nat_addr != p.saddr || stats->nat_port != p.sport) {
+			/* Once per flow (and whenever conntrack picks another source): the reply's key. */
 			stats->nat_addr = p.saddr;
-			stats->nat_port = port;
+			stats->nat_port = p.sport; /* ICMP echo: the identifier */
 			struct tracer_nat_key nat = {
 				.remote_addr = p.daddr, .nat_addr = p.saddr,
 				.remote_port = key.proto == IPPROTO_ICMP_ ? 0 : p.dport,
-				.nat_port = port, .proto = key.proto,
+				.nat_port = p.sport, .proto = key.proto,
 			};
 			bpf_map_update_elem(&nat_flows, &nat, &key, BPF_ANY);
 		}
 	}
 
-	__u64 address = (__u64)skb;
-	struct skb_memory memory = { .flow = key, .seen_ns = now, .stage = stage };
-	bpf_map_update_elem(&skb_flows, &address, &memory, BPF_ANY);
+	/* The skb carries the flow past NAT and into drops: remembered where the tuple is about
+	 * to change (before forwarding and NAT, and before de-NAT), updated in place when known. */
+	if (stage == TRACER_STAGE_HOST_VETH_RX || stage == TRACER_STAGE_BRIDGE_RX || stage == TRACER_STAGE_UPLINK_RX) {
+		__u64 address = (__u64)skb;
+		struct skb_memory *known = bpf_map_lookup_elem(&skb_flows, &address);
+		if (known) {
+			known->flow = key;
+			known->seen_ns = now;
+			known->stage = stage;
+		} else {
+			struct skb_memory memory = { .flow = key, .seen_ns = now, .stage = stage };
+			bpf_map_update_elem(&skb_flows, &address, &memory, BPF_ANY);
+		}
+	}
 }
 
 SEC("tp_btf/netif_receive_skb")

@@ -4,7 +4,7 @@
 #   tools/setup.sh          build and run dependencies
 #   tools/setup.sh --test   also what the tests use (C compiler, iproute2, container runtimes)
 set -eu
-packages="libbpf-dev libelf-dev zlib1g-dev pkg-config"
+packages="libbpf-dev libelf-dev zlib1g-dev pkg-config libnftables-dev"
 if [ "${1:-}" = "--test" ]; then
     packages="$packages gcc libc6-dev iproute2 podman runc busybox-static docker.io containerd nftables iptables iputils-ping iperf3"
 fi

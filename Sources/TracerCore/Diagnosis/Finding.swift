@@ -57,6 +57,9 @@ public enum FindingCode: String, Sendable, CaseIterable {
     case legacyIptablesDrop = "legacy-iptables-drop"
     case netfilterDrop = "netfilter-drop"
     case masqueradeMissing = "masquerade-missing"
+    /// Both iptables-legacy and nftables tables are loaded in one namespace: two firewalls, each
+    /// invisible to the other's tools.
+    case iptablesBackendsMixed = "iptables-backends-mixed"
     case conntrackFull = "conntrack-full"
     case conntrackInvalid = "conntrack-invalid"
     case brNetfilter = "br-netfilter"

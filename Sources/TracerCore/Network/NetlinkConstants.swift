@@ -4,6 +4,9 @@
 enum NL {
     // <linux/netlink.h>
     static let NETLINK_ROUTE: Int32 = 0
+    static let NETLINK_NETFILTER: Int32 = 12
+    static let SOL_NETLINK: Int32 = 270
+    static let NETLINK_ADD_MEMBERSHIP: Int32 = 1
 
     static let NLMSG_NOOP: UInt16 = 1
     static let NLMSG_ERROR: UInt16 = 2

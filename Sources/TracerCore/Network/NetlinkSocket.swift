@@ -1,6 +1,7 @@
 import Glibc
 
-/// A NETLINK_ROUTE socket used for one or more dump requests, then closed.
+/// A netlink socket (NETLINK_ROUTE unless said otherwise) used for dump requests or to listen
+/// to a multicast group, then closed.
 struct NetlinkSocket: ~Copyable {
     private let fd: Int32
     var seq: UInt32
@@ -8,9 +9,9 @@ struct NetlinkSocket: ~Copyable {
 
     /// Opens socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) in the calling
     /// thread's network namespace, with a receive timeout so a silent kernel cannot hang us.
-    init(receiveTimeoutSeconds: Int = 5) throws(NetlinkError) {
+    init(protocol netlinkProtocol: Int32 = NL.NETLINK_ROUTE, receiveTimeoutSeconds: Int = 5) throws(NetlinkError) {
         let type = Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        let fd = socket(AF_NETLINK, type, NL.NETLINK_ROUTE)
+        let fd = socket(AF_NETLINK, type, netlinkProtocol)
         guard fd >= 0 else { throw .socket(errno) }
         var timeout = timeval(tv_sec: receiveTimeoutSeconds, tv_usec: 0)
         if setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size)) != 0 {
@@ -25,6 +26,35 @@ struct NetlinkSocket: ~Copyable {
     }
 
     deinit { close(fd) }
+
+    /// Binds (the kernel picks the port id) and subscribes to a multicast group
+    /// (NETLINK_ADD_MEMBERSHIP), e.g. NFNLGRP_NFTRACE. Call once. An unbound socket gets no
+    /// broadcasts: the kernel only delivers them to bound sockets.
+    func join(group: UInt32) throws(NetlinkError) {
+        // struct sockaddr_nl (not in Glibc's Swift module): u16 family, u16 pad, u32 pid, u32 groups.
+        var address = [UInt8](repeating: 0, count: 12)
+        address[0] = UInt8(AF_NETLINK & 0xff)
+        address[1] = UInt8(AF_NETLINK >> 8)
+        let fd = self.fd
+        let bound = address.withUnsafeBytes { raw in
+            bind(fd, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(raw.count))
+        }
+        guard bound == 0 else { throw .socket(errno) }
+        var value = group
+        guard setsockopt(fd, NL.SOL_NETLINK, NL.NETLINK_ADD_MEMBERSHIP, &value, socklen_t(MemoryLayout<UInt32>.size)) == 0 else {
+            throw .socket(errno)
+        }
+    }
+
+    /// Waits until a datagram is pending; false on timeout.
+    func waitReadable(timeoutMilliseconds: Int32) -> Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let n = poll(&entry, 1, timeoutMilliseconds)
+            if n < 0 && errno == EINTR { continue }
+            return n > 0
+        }
+    }
 
     /// Sends a dump request and collects every data message of the reply until NLMSG_DONE.
     /// Retries a few times when the kernel flags the dump as interrupted (NLM_F_DUMP_INTR).

@@ -1,0 +1,201 @@
+/// A packet as the static checks imagine it: what is known about it at a hook. Nil fields are
+/// "any" (an internet address, any protocol), which makes matches on them "may match".
+public struct ImaginedPacket: Sendable, Equatable {
+    public var source: UInt32?
+    public var destination: UInt32?
+    public var inInterface: String
+    public var outInterface: String
+    /// new, established, related.
+    public var ctState: String
+    public var proto: String?
+    public var destinationPort: Int?
+
+    public init(source: UInt32?, destination: UInt32?, inInterface: String, outInterface: String, ctState: String,
+                proto: String? = nil, destinationPort: Int? = nil) {
+        self.source = source
+        self.destination = destination
+        self.inInterface = inInterface
+        self.outInterface = outInterface
+        self.ctState = ctState
+        self.proto = proto
+        self.destinationPort = destinationPort
+    }
+}
+
+/// A chain that drops the packet: by its policy (rule nil) or by a rule.
+public struct NetfilterDrop: Sendable, Equatable {
+    public var family: String
+    public var table: String
+    public var backend: NetfilterBackend
+    /// The base chain the packet entered.
+    public var baseChain: String
+    /// The chain holding the rule (a user chain reached by jump/goto), or the base chain for a policy.
+    public var chain: String
+    public var rule: FirewallRule?
+    /// False when the drop depends on something the check cannot know (the destination address,
+    /// a port, a match it does not model), or when an earlier rule may have accepted the packet.
+    public var certain: Bool
+}
+
+/// Walks a packet through the base chains of one hook, in priority order, following
+/// jump/goto/return, over the matches that matter. Three-valued: each match says yes, no or maybe.
+enum ForwardEvaluator {
+    enum Tri { case yes, no, maybe }
+
+    /// Drops the packet meets in the chains of `hook` (IPv4: families ip and inet), in order.
+    /// Stops after the first certain drop.
+    static func drops(in ruleset: Ruleset, hook: String, packet: ImaginedPacket) -> [NetfilterDrop] {
+        var found: [NetfilterDrop] = []
+        for (table, chain) in baseChains(ruleset, hook: hook, type: nil) {
+            var walker = Walker(table: table, packet: packet)
+            let end = walker.walk(chain, conditional: false, depth: 0)
+            found += walker.drops
+            if end == nil, chain.policy == "drop" {
+                found.append(NetfilterDrop(family: table.family, table: table.name, backend: table.backend, baseChain: chain.name,
+                                           chain: chain.name, rule: nil, certain: !walker.uncertain))
+            }
+            if found.contains(where: \.certain) { break }
+        }
+        return found
+    }
+
+    /// The first rule of a nat postrouting chain that rewrites the packet's source (masquerade/SNAT),
+    /// and whether it surely applies.
+    static func sourceNat(in ruleset: Ruleset, packet: ImaginedPacket) -> (table: FirewallTable, chain: String, rule: FirewallRule, certain: Bool)? {
+        var best: (FirewallTable, String, FirewallRule, Bool)?
+        for (table, chain) in baseChains(ruleset, hook: "postrouting", type: "nat") {
+            var walker = Walker(table: table, packet: packet)
+            _ = walker.walk(chain, conditional: false, depth: 0)
+            if let hit = walker.sourceNat {
+                if hit.certain { return (table, hit.chain, hit.rule, true) }
+                best = best ?? (table, hit.chain, hit.rule, false)
+            }
+        }
+        return best
+    }
+
+    static func baseChains(_ ruleset: Ruleset, hook: String, type: String?) -> [(FirewallTable, FirewallChain)] {
+        var chains: [(FirewallTable, FirewallChain)] = []
+        for table in ruleset.tables where table.family == "ip" || table.family == "inet" {
+            for chain in table.chains where chain.hook == hook && (type == nil || chain.type == type) {
+                chains.append((table, chain))
+            }
+        }
+        return chains.sorted { ($0.1.priority ?? 0) < ($1.1.priority ?? 0) }
+    }
+
+    enum End { case accept, drop, `return` }
+
+    struct Walker {
+        let table: FirewallTable
+        let packet: ImaginedPacket
+        var drops: [NetfilterDrop] = []
+        /// An earlier rule may have accepted or returned the packet.
+        var uncertain = false
+        var baseChain = ""
+        var sourceNat: (chain: String, rule: FirewallRule, certain: Bool)?
+
+        /// nil: fell off the end of the chain.
+        mutating func walk(_ chain: FirewallChain, conditional: Bool, depth: Int) -> End? {
+            if depth == 0 { baseChain = chain.name }
+            guard depth < 32 else { return nil }
+            for rule in chain.rules {
+                let m = ForwardEvaluator.match(rule.matches, packet)
+                if m == .no { continue }
+                let maybe = m == .maybe || conditional
+                switch rule.verdict {
+                case .accept:
+                    if !maybe { return .accept }
+                    uncertain = true
+                case .drop, .reject:
+                    drops.append(NetfilterDrop(family: table.family, table: table.name, backend: table.backend, baseChain: baseChain,
+                                               chain: chain.name, rule: rule, certain: !maybe && !uncertain))
+                    if !maybe { return .drop }
+                case .return:
+                    if !maybe { return .return }
+                    uncertain = true
+                case .jump(let target), .goto(let target):
+                    guard let sub = table.chain(target) else { continue }
+                    let end = walk(sub, conditional: maybe, depth: depth + 1)
+                    let isGoto = if case .goto = rule.verdict { true } else { false }
+                    if maybe {
+                        if end != nil { uncertain = true }
+                        continue
+                    }
+                    if end == .accept || end == .drop { return end }
+                    if isGoto { return .return }
+                case .masquerade, .snat:
+                    if sourceNat == nil || (sourceNat?.certain == false && !maybe && !uncertain) {
+                        sourceNat = (chain.name, rule, !maybe && !uncertain)
+                    }
+                    if !maybe { return .accept }
+                case .dnat:
+                    if !maybe { return .accept }
+                case .other, .none:
+                    continue
+                }
+            }
+            return nil
+        }
+    }
+
+    static func match(_ matches: [RuleMatch], _ packet: ImaginedPacket) -> Tri {
+        var result = Tri.yes
+        for m in matches {
+            switch one(m, packet) {
+            case .no: return .no
+            case .maybe: result = .maybe
+            case .yes: break
+            }
+        }
+        return result
+    }
+
+    private static func flip(_ t: Tri, _ negated: Bool) -> Tri {
+        guard negated else { return t }
+        switch t {
+        case .yes: return .no
+        case .no: return .yes
+        case .maybe: return .maybe
+        }
+    }
+
+    private static func one(_ m: RuleMatch, _ p: ImaginedPacket) -> Tri {
+        switch m {
+        case .source(let prefixes, let negated): return flip(address(prefixes, p.source), negated)
+        case .destination(let prefixes, let negated): return flip(address(prefixes, p.destination), negated)
+        case .inInterface(let names, let negated): return flip(interface(names, p.inInterface), negated)
+        case .outInterface(let names, let negated): return flip(interface(names, p.outInterface), negated)
+        case .ctState(let states, let negated): return flip(states.contains(p.ctState) ? .yes : .no, negated)
+        case .proto(let names, let negated):
+            guard let proto = p.proto else { return .maybe }
+            return flip(names.contains(proto) ? .yes : .no, negated)
+        case .destinationPort(let ranges, let negated):
+            guard let port = p.destinationPort else { return .maybe }
+            return flip(ranges.contains { $0.contains(port) } ? .yes : .no, negated)
+        case .sourcePort: return .maybe
+        case .otherFamily: return .no
+        case .other: return .maybe
+        }
+    }
+
+    /// Addresses that are never on the internet: a prefix inside one of them cannot match
+    /// "any internet address".
+    static let nonInternet: [IPv4Prefix] = ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+                                            "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4"]
+        .compactMap { IPv4Prefix($0) }
+
+    private static func address(_ prefixes: [IPv4Prefix], _ address: UInt32?) -> Tri {
+        if let address { return prefixes.contains { $0.contains(address) } ? .yes : .no }
+        if prefixes.contains(where: { $0.length == 0 }) { return .yes }
+        if prefixes.allSatisfy({ p in nonInternet.contains { $0.contains(p) } }) { return .no }
+        return .maybe
+    }
+
+    private static func interface(_ names: [String], _ device: String) -> Tri {
+        names.contains { name in
+            if let last = name.last, last == "+" || last == "*" { return device.hasPrefix(String(name.dropLast())) }
+            return name == device
+        } ? .yes : .no
+    }
+}

@@ -1,0 +1,271 @@
+import FoundationEssentials
+
+/// Parses what libnftables prints for `list ruleset` with JSON and handle output
+/// (`nft -j -a list ruleset`), plus, optionally, the text listing of the same ruleset
+/// (`nft -a -s list ruleset`) for each rule's readable form. Pure: tests feed fixtures.
+enum NftJSONRuleset {
+    /// Tables whose names nft marks as iptables-nft's are tagged `.iptablesNft`, the rest `.nftables`.
+    static func parse(json: [UInt8], text: String? = nil, iptablesNftTables: Set<String> = []) -> Ruleset? {
+        guard let root = JSONValue.parse(Data(json))?.objectValue, let items = root["nftables"]?.arrayValue else {
+            return nil
+        }
+        let texts = text.map(ruleTexts) ?? [:]
+        var tables: [FirewallTable] = []
+        func tableIndex(_ family: String, _ name: String) -> Int? {
+            tables.firstIndex { $0.family == family && $0.name == name }
+        }
+        for item in items {
+            guard let object = item.objectValue else { continue }
+            if let t = object["table"]?.objectValue, let family = t["family"]?.stringValue, let name = t["name"]?.stringValue {
+                let backend: NetfilterBackend = iptablesNftTables.contains("\(family) \(name)") ? .iptablesNft : .nftables
+                tables.append(FirewallTable(family: family, name: name, backend: backend, handle: t["handle"]?.uint64))
+            } else if let c = object["chain"]?.objectValue, let family = c["family"]?.stringValue,
+                      let table = c["table"]?.stringValue, let name = c["name"]?.stringValue,
+                      let index = tableIndex(family, table) {
+                tables[index].chains.append(FirewallChain(
+                    name: name, handle: c["handle"]?.uint64, hook: c["hook"]?.stringValue, type: c["type"]?.stringValue,
+                    priority: c["prio"]?.numberValue.map { Int($0) }, policy: c["policy"]?.stringValue))
+            } else if let r = object["rule"]?.objectValue, let family = r["family"]?.stringValue,
+                      let table = r["table"]?.stringValue, let chain = r["chain"]?.stringValue,
+                      let t = tableIndex(family, table),
+                      let c = tables[t].chains.firstIndex(where: { $0.name == chain }) {
+                let handle = r["handle"]?.uint64
+                var rule = parseRule(r["expr"]?.arrayValue ?? [], family: family)
+                rule.handle = handle
+                rule.position = tables[t].chains[c].rules.count + 1
+                rule.comment = r["comment"]?.stringValue
+                rule.text = handle.flatMap { texts[RuleKey(family: family, table: table, chain: chain, handle: $0)] }
+                    ?? rule.text
+                tables[t].chains[c].rules.append(rule)
+            }
+        }
+        return Ruleset(tables: tables)
+    }
+
+    /// One rule's expressions -> matches, verdict, counters and a fallback text.
+    static func parseRule(_ expressions: [JSONValue], family: String) -> FirewallRule {
+        var matches: [RuleMatch] = []
+        var verdict = RuleVerdict.none
+        var packets: UInt64?
+        var bytes: UInt64?
+        var words: [String] = []
+        for expression in expressions {
+            guard let object = expression.objectValue, let (key, value) = object.first else { continue }
+            switch key {
+            case "match":
+                if let m = value.objectValue, let match = parseMatch(m, family: family) {
+                    matches.append(match)
+                    words.append(describe(match))
+                }
+            case "counter":
+                packets = value.objectValue?["packets"]?.uint64
+                bytes = value.objectValue?["bytes"]?.uint64
+                words.append("counter")
+            case "accept": verdict = .accept; words.append(key)
+            case "drop": verdict = .drop; words.append(key)
+            case "reject": verdict = .reject; words.append(key)
+            case "return": verdict = .return; words.append(key)
+            case "jump":
+                let target = value.objectValue?["target"]?.stringValue ?? "?"
+                verdict = .jump(target)
+                words.append("jump \(target)")
+            case "goto":
+                let target = value.objectValue?["target"]?.stringValue ?? "?"
+                verdict = .goto(target)
+                words.append("goto \(target)")
+            case "masquerade": verdict = .masquerade; words.append(key)
+            case "snat": verdict = .snat(addressText(value)); words.append(key)
+            case "dnat": verdict = .dnat(addressText(value)); words.append(key)
+            case "xt":
+                let name = value.objectValue?["name"]?.stringValue ?? "?"
+                if value.objectValue?["type"]?.stringValue == "target" {
+                    verdict = xtTarget(name)
+                } else if name != "comment" {
+                    matches.append(.other("xt match \(name)"))
+                }
+                words.append("xt \(name)")
+            case "queue": verdict = .other("queue"); words.append(key)
+            default:
+                words.append(key)
+            }
+        }
+        return FirewallRule(position: 0, text: words.joined(separator: " "), matches: matches, verdict: verdict,
+                            packets: packets, bytes: bytes)
+    }
+
+    /// iptables targets as iptables-nft stores them (xt expressions).
+    static func xtTarget(_ name: String) -> RuleVerdict {
+        switch name {
+        case "MASQUERADE": return .masquerade
+        case "SNAT": return .snat(nil)
+        case "DNAT": return .dnat(nil)
+        case "REJECT": return .reject
+        case "ACCEPT": return .accept
+        case "DROP": return .drop
+        case "RETURN": return .return
+        default: return .other(name)
+        }
+    }
+
+    private static func parseMatch(_ m: [String: JSONValue], family: String) -> RuleMatch? {
+        guard let op = m["op"]?.stringValue, let left = m["left"]?.objectValue, let right = m["right"] else { return nil }
+        let negated = op == "!="
+        if let payload = left["payload"]?.objectValue {
+            let proto = payload["protocol"]?.stringValue ?? ""
+            let field = payload["field"]?.stringValue ?? ""
+            switch (proto, field) {
+            case ("ip", "saddr"): return prefixes(right).map { .source($0, negated: negated) } ?? .other("ip saddr")
+            case ("ip", "daddr"): return prefixes(right).map { .destination($0, negated: negated) } ?? .other("ip daddr")
+            case ("ip", "protocol"): return .proto(strings(right), negated: negated)
+            case (let p, "dport") where ["tcp", "udp", "th", "sctp", "dccp"].contains(p):
+                return ports(right).map { .destinationPort($0, negated: negated) } ?? .other("\(p) dport")
+            case (let p, "sport") where ["tcp", "udp", "th", "sctp", "dccp"].contains(p):
+                return ports(right).map { .sourcePort($0, negated: negated) } ?? .other("\(p) sport")
+            case ("ip6", _), ("icmpv6", _):
+                return .otherFamily("ip6")
+            default:
+                return .other("\(proto) \(field)")
+            }
+        }
+        if let meta = left["meta"]?.objectValue?["key"]?.stringValue {
+            switch meta {
+            case "iifname": return .inInterface(strings(right), negated: negated)
+            case "oifname": return .outInterface(strings(right), negated: negated)
+            case "l4proto": return .proto(strings(right), negated: negated)
+            case "nfproto":
+                let families = strings(right)
+                if families.contains("ipv4") != negated { return nil }
+                return .otherFamily(families.joined(separator: ","))
+            default: return .other("meta \(meta)")
+            }
+        }
+        if left["ct"]?.objectValue?["key"]?.stringValue == "state" {
+            return .ctState(Set(strings(right).map { $0.lowercased() }), negated: negated)
+        }
+        return .other(left.keys.sorted().joined(separator: " "))
+    }
+
+    /// A value, a {"set": [...]} or a bare array, as strings.
+    private static func strings(_ value: JSONValue) -> [String] {
+        switch value {
+        case .string(let s): return [s]
+        case .number(let n): return [String(Int(n))]
+        case .array(let a): return a.flatMap(strings)
+        case .object(let o): return o["set"].map(strings) ?? []
+        default: return []
+        }
+    }
+
+    private static func prefixes(_ value: JSONValue) -> [IPv4Prefix]? {
+        switch value {
+        case .string(let s): return IPv4Prefix(s).map { [$0] }
+        case .array(let a):
+            var all: [IPv4Prefix] = []
+            for element in a {
+                guard let p = prefixes(element) else { return nil }
+                all += p
+            }
+            return all
+        case .object(let o):
+            if let set = o["set"] { return prefixes(set) }
+            if let p = o["prefix"]?.objectValue, let addr = p["addr"]?.stringValue, let len = p["len"]?.numberValue,
+               let a = IPv4Prefix.parseAddress(Substring(addr)) {
+                return [IPv4Prefix(address: a, length: Int(len))]
+            }
+            // A range a-b: approximate with the smallest prefix holding both ends.
+            if let r = o["range"]?.arrayValue, r.count == 2, let lo = r[0].stringValue.flatMap({ IPv4Prefix.parseAddress(Substring($0)) }),
+               let hi = r[1].stringValue.flatMap({ IPv4Prefix.parseAddress(Substring($0)) }) {
+                let length = (lo ^ hi).leadingZeroBitCount
+                return [IPv4Prefix(address: lo, length: length)]
+            }
+            return nil
+        default: return nil
+        }
+    }
+
+    private static func ports(_ value: JSONValue) -> [ClosedRange<Int>]? {
+        switch value {
+        case .number(let n): return [Int(n)...Int(n)]
+        case .array(let a):
+            var all: [ClosedRange<Int>] = []
+            for element in a {
+                guard let p = ports(element) else { return nil }
+                all += p
+            }
+            return all
+        case .object(let o):
+            if let set = o["set"] { return ports(set) }
+            if let r = o["range"]?.arrayValue, r.count == 2, let lo = r[0].numberValue, let hi = r[1].numberValue, lo <= hi {
+                return [Int(lo)...Int(hi)]
+            }
+            return nil
+        default: return nil
+        }
+    }
+
+    private static func addressText(_ value: JSONValue) -> String? {
+        guard let addr = value.objectValue?["addr"] else { return nil }
+        return strings(addr).first
+    }
+
+    static func describe(_ match: RuleMatch) -> String {
+        func not(_ negated: Bool) -> String { negated ? "!= " : "" }
+        func list(_ items: [String]) -> String { items.count == 1 ? items[0] : "{ \(items.joined(separator: ", ")) }" }
+        switch match {
+        case .source(let p, let n): return "ip saddr \(not(n))\(list(p.map(\.description)))"
+        case .destination(let p, let n): return "ip daddr \(not(n))\(list(p.map(\.description)))"
+        case .inInterface(let i, let n): return "iifname \(not(n))\(list(i.map { "\"\($0)\"" }))"
+        case .outInterface(let i, let n): return "oifname \(not(n))\(list(i.map { "\"\($0)\"" }))"
+        case .ctState(let s, let n): return "ct state \(not(n))\(s.sorted().joined(separator: ","))"
+        case .proto(let p, let n): return "meta l4proto \(not(n))\(list(p))"
+        case .destinationPort(let r, let n): return "th dport \(not(n))\(list(r.map(portText)))"
+        case .sourcePort(let r, let n): return "th sport \(not(n))\(list(r.map(portText)))"
+        case .otherFamily(let f): return "nfproto \(f)"
+        case .other(let s): return s
+        }
+    }
+
+    private static func portText(_ r: ClosedRange<Int>) -> String {
+        r.lowerBound == r.upperBound ? "\(r.lowerBound)" : "\(r.lowerBound)-\(r.upperBound)"
+    }
+
+    struct RuleKey: Hashable {
+        var family: String
+        var table: String
+        var chain: String
+        var handle: UInt64
+    }
+
+    /// Rule lines of the text listing (`nft -a -s list ruleset`) by their handle, without the
+    /// "# handle N" suffix: nft's own rendering, including its translation of xt matches.
+    static func ruleTexts(_ listing: String) -> [RuleKey: String] {
+        var result: [RuleKey: String] = [:]
+        var family = "", table = "", chain: String?
+        for rawLine in listing.split(separator: "\n") {
+            let line = rawLine.trimmed
+            let words = line.split(separator: " ")
+            if words.first == "table", words.count >= 3 {
+                family = String(words[1])
+                table = String(words[2])
+                chain = nil
+            } else if words.first == "chain", words.count >= 2 {
+                chain = String(words[1])
+            } else if let first = words.first, ["set", "map", "flowtable", "counter", "quota", "ct", "limit",
+                                                "secmark", "synproxy"].contains(first), line.hasSuffix("{") || line.contains("{ #") {
+                chain = nil
+            } else if let chain, let after = Substring(line).lastOccurrence(of: " # handle "),
+                      let handle = UInt64(line[after...]) {
+                let text = line[..<line.index(after, offsetBy: -10)]
+                result[RuleKey(family: family, table: table, chain: chain, handle: handle)] = String(text)
+            }
+        }
+        return result
+    }
+}
+
+extension JSONValue {
+    var uint64: UInt64? {
+        guard let n = numberValue, n >= 0, n < 1.8e19 else { return nil }
+        return UInt64(n)
+    }
+}

@@ -1,0 +1,173 @@
+/// One nftables trace event (NFT_MSG_TRACE on NFNLGRP_NFTRACE), as `nft monitor trace` prints it:
+/// a packet marked with `meta nftrace set 1` met a rule, a chain's end (return) or a base chain's policy.
+public struct NftTraceEvent: Sendable, Equatable {
+    public enum Kind: String, Sendable { case rule, `return`, policy, unknown }
+
+    /// The kernel's id for the traced packet: events of one packet share it.
+    public var id: UInt32
+    public var kind: Kind
+    /// nft family of the table: ip, ip6, inet, bridge, ...
+    public var family: String
+    public var table: String
+    public var chain: String
+    public var ruleHandle: UInt64?
+    /// accept, drop, continue, jump, goto, return, queue, stolen, break (rule events), or the
+    /// policy (policy events).
+    public var verdict: String?
+    public var jumpTarget: String?
+    /// NFPROTO of the hook: 2 IPv4, 10 IPv6.
+    public var nfproto: UInt32?
+    public var inInterfaceIndex: UInt32?
+    public var outInterfaceIndex: UInt32?
+    public var tuple: PacketTuple?
+    /// Filled in by the session from its ruleset: the rule in the host's terms.
+    public var rule: FirewallRule?
+    /// The table is one of the tracer's own trace tables (the packet was just marked).
+    public var fromTraceTable: Bool = false
+
+    /// The packet ends here.
+    public var isDrop: Bool { verdict == "drop" && (kind == .rule || kind == .policy) }
+}
+
+/// Addresses and ports of a packet's network and transport headers.
+public struct PacketTuple: Sendable, Equatable, CustomStringConvertible {
+    public var source: String
+    public var destination: String
+    public var proto: String
+    public var sourcePort: UInt16?
+    public var destinationPort: UInt16?
+
+    public var description: String {
+        let s = sourcePort.map { "\(source):\($0)" } ?? source
+        let d = destinationPort.map { "\(destination):\($0)" } ?? destination
+        return "\(proto) \(s) -> \(d)"
+    }
+}
+
+/// Decodes NFT_MSG_TRACE messages. Pure: tests feed hand-built datagrams.
+enum NftTraceDecoder {
+    // <linux/netfilter/nfnetlink.h>, <linux/netfilter/nf_tables.h>
+    static let NFNL_SUBSYS_NFTABLES: UInt16 = 10
+    static let NFT_MSG_TRACE: UInt16 = 17
+    static let NFNLGRP_NFTRACE: UInt32 = 9
+    static let messageType = NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_TRACE
+    /// sizeof(struct nfgenmsg): u8 family, u8 version, be16 res_id.
+    static let NFGENMSG_LEN = 4
+
+    enum Attribute {
+        static let table: UInt16 = 1
+        static let chain: UInt16 = 2
+        static let ruleHandle: UInt16 = 3
+        static let type: UInt16 = 4
+        static let verdict: UInt16 = 5
+        static let id: UInt16 = 6
+        static let networkHeader: UInt16 = 8
+        static let transportHeader: UInt16 = 9
+        static let iif: UInt16 = 10
+        static let oif: UInt16 = 12
+        static let nfproto: UInt16 = 15
+        static let policy: UInt16 = 16
+    }
+
+    static func decode(datagram: [UInt8]) -> [NftTraceEvent] {
+        guard let messages = try? parseMessages(datagram) else { return [] }
+        return messages.compactMap(decode)
+    }
+
+    static func decode(_ message: NetlinkMessage) -> NftTraceEvent? {
+        guard message.type == messageType, message.payload.count >= NFGENMSG_LEN else { return nil }
+        var event = NftTraceEvent(id: 0, kind: .unknown, family: familyName(message.payload[0]), table: "", chain: "")
+        var network: [UInt8]?
+        var transport: [UInt8]?
+        for attribute in parseAttributes(message.payload, from: NFGENMSG_LEN) {
+            let v = attribute.value
+            switch attribute.type {
+            case Attribute.table: event.table = attributeString(v)
+            case Attribute.chain: event.chain = attributeString(v)
+            case Attribute.ruleHandle: event.ruleHandle = bigEndian64(v)
+            case Attribute.type:
+                switch bigEndian32(v) {
+                case 1: event.kind = .policy
+                case 2: event.kind = .return
+                case 3: event.kind = .rule
+                default: event.kind = .unknown
+                }
+            case Attribute.verdict:
+                for nested in parseAttributes(v) {
+                    if nested.type == 1, let code = bigEndian32(nested.value) { event.verdict = verdictName(Int32(bitPattern: code)) }
+                    if nested.type == 2 { event.jumpTarget = attributeString(nested.value) }
+                }
+            case Attribute.id: event.id = bigEndian32(v) ?? 0
+            case Attribute.networkHeader: network = v
+            case Attribute.transportHeader: transport = v
+            case Attribute.iif: event.inInterfaceIndex = bigEndian32(v)
+            case Attribute.oif: event.outInterfaceIndex = bigEndian32(v)
+            case Attribute.nfproto: event.nfproto = bigEndian32(v)
+            case Attribute.policy: if let code = bigEndian32(v) { event.verdict = verdictName(Int32(bitPattern: code)) }
+            default: break
+            }
+        }
+        if let network { event.tuple = tuple(network: network, transport: transport) }
+        return event
+    }
+
+    /// NF_* and NFT_* verdict codes.
+    static func verdictName(_ code: Int32) -> String {
+        switch code {
+        case 0: return "drop"
+        case 1: return "accept"
+        case 2: return "stolen"
+        case 3: return "queue"
+        case 4: return "repeat"
+        case -1: return "continue"
+        case -2: return "break"
+        case -3: return "jump"
+        case -4: return "goto"
+        case -5: return "return"
+        default: return "verdict \(code)"
+        }
+    }
+
+    static func familyName(_ family: UInt8) -> String {
+        switch family {
+        case 1: return "inet"
+        case 2: return "ip"
+        case 3: return "arp"
+        case 5: return "netdev"
+        case 7: return "bridge"
+        case 10: return "ip6"
+        default: return "family \(family)"
+        }
+    }
+
+    /// IPv4 header (and the start of the transport header) -> tuple.
+    static func tuple(network: [UInt8], transport: [UInt8]?) -> PacketTuple? {
+        guard network.count >= 20, network[0] >> 4 == 4 else { return nil }
+        let source = IPv4Prefix.format(UInt32(network[12]) << 24 | UInt32(network[13]) << 16 | UInt32(network[14]) << 8 | UInt32(network[15]))
+        let destination = IPv4Prefix.format(UInt32(network[16]) << 24 | UInt32(network[17]) << 16 | UInt32(network[18]) << 8 | UInt32(network[19]))
+        let protocolNumber = network[9]
+        var result = PacketTuple(source: source, destination: destination, proto: protoName(protocolNumber))
+        if protocolNumber == 6 || protocolNumber == 17, let t = transport, t.count >= 4 {
+            result.sourcePort = UInt16(t[0]) << 8 | UInt16(t[1])
+            result.destinationPort = UInt16(t[2]) << 8 | UInt16(t[3])
+        }
+        return result
+    }
+
+    static func protoName(_ number: UInt8) -> String {
+        switch number {
+        case 1: return "icmp"
+        case 6: return "tcp"
+        case 17: return "udp"
+        default: return "proto \(number)"
+        }
+    }
+
+    private static func bigEndian32(_ v: [UInt8]) -> UInt32? {
+        v.read(UInt32.self, at: 0).map { UInt32(bigEndian: $0) }
+    }
+
+    private static func bigEndian64(_ v: [UInt8]) -> UInt64? {
+        v.read(UInt64.self, at: 0).map { UInt64(bigEndian: $0) }
+    }
+}

@@ -1,0 +1,191 @@
+/// Which of the kernel's firewalls a table lives in. iptables-nft tables are nftables tables
+/// (nft sees them) written in iptables' terms; iptables-legacy tables are invisible to nft.
+public enum NetfilterBackend: String, Sendable, Equatable, CaseIterable {
+    case nftables
+    case iptablesNft = "iptables-nft"
+    case iptablesLegacy = "iptables-legacy"
+}
+
+/// The firewall of one network namespace, every backend together.
+public struct Ruleset: Sendable, Equatable {
+    public var tables: [FirewallTable]
+
+    public init(tables: [FirewallTable] = []) { self.tables = tables }
+
+    public func table(family: String, name: String, backend: NetfilterBackend? = nil) -> FirewallTable? {
+        tables.first { $0.family == family && $0.name == name && (backend == nil || $0.backend == backend) }
+    }
+
+    /// The nftables rule with this handle (iptables-nft rules carry their nft handle too).
+    public func rule(family: String, table: String, chain: String, handle: UInt64) -> FirewallRule? {
+        tables.first { $0.family == family && $0.name == table && $0.backend != .iptablesLegacy }?
+            .chain(chain)?.rules.first { $0.handle == handle }
+    }
+
+    public var hasLegacyTables: Bool { tables.contains { $0.backend == .iptablesLegacy } }
+    public var hasNftTables: Bool { tables.contains { $0.backend != .iptablesLegacy } }
+}
+
+public struct FirewallTable: Sendable, Equatable {
+    /// nft family: ip, ip6, inet, arp, bridge, netdev. iptables tables are ip (ip6tables: ip6).
+    public var family: String
+    public var name: String
+    public var backend: NetfilterBackend
+    public var handle: UInt64?
+    public var chains: [FirewallChain]
+
+    public init(family: String, name: String, backend: NetfilterBackend, handle: UInt64? = nil, chains: [FirewallChain] = []) {
+        self.family = family
+        self.name = name
+        self.backend = backend
+        self.handle = handle
+        self.chains = chains
+    }
+
+    public func chain(_ name: String) -> FirewallChain? { chains.first { $0.name == name } }
+
+    /// "ip filter" / "inet labfilter", as nft names a table.
+    public var label: String { "\(family) \(name)" }
+}
+
+public struct FirewallChain: Sendable, Equatable {
+    public var name: String
+    public var handle: UInt64?
+    /// Base chains only: hook (prerouting, forward, postrouting, ...), type (filter, nat, route),
+    /// priority and policy ("accept"/"drop").
+    public var hook: String?
+    public var type: String?
+    public var priority: Int?
+    public var policy: String?
+    /// Policy counters (iptables-save -c); nil where the backend has none.
+    public var policyPackets: UInt64?
+    public var policyBytes: UInt64?
+    public var rules: [FirewallRule]
+
+    public init(name: String, handle: UInt64? = nil, hook: String? = nil, type: String? = nil, priority: Int? = nil,
+                policy: String? = nil, policyPackets: UInt64? = nil, policyBytes: UInt64? = nil, rules: [FirewallRule] = []) {
+        self.name = name
+        self.handle = handle
+        self.hook = hook
+        self.type = type
+        self.priority = priority
+        self.policy = policy
+        self.policyPackets = policyPackets
+        self.policyBytes = policyBytes
+        self.rules = rules
+    }
+
+    public var isBaseChain: Bool { hook != nil }
+}
+
+public struct FirewallRule: Sendable, Equatable {
+    /// The nft handle (nftables and iptables-nft); nil for iptables-legacy.
+    public var handle: UInt64?
+    /// 1-based position in its chain, as `iptables -L --line-numbers` counts.
+    public var position: Int
+    /// Readable form: nft syntax for nftables rules, the iptables-save line for iptables rules.
+    public var text: String
+    public var comment: String?
+    public var matches: [RuleMatch]
+    public var verdict: RuleVerdict
+    public var packets: UInt64?
+    public var bytes: UInt64?
+
+    public init(handle: UInt64? = nil, position: Int, text: String, comment: String? = nil, matches: [RuleMatch],
+                verdict: RuleVerdict, packets: UInt64? = nil, bytes: UInt64? = nil) {
+        self.handle = handle
+        self.position = position
+        self.text = text
+        self.comment = comment
+        self.matches = matches
+        self.verdict = verdict
+        self.packets = packets
+        self.bytes = bytes
+    }
+}
+
+/// The matches that decide a forwarded packet's fate; everything else is `.other` and
+/// evaluates as "may match".
+/// The matches that decide a forwarded packet's fate; each holds alternatives (an anonymous
+/// set matches if any element does). Everything else is `.other` and evaluates as "may match".
+public enum RuleMatch: Sendable, Equatable {
+    case source([IPv4Prefix], negated: Bool)
+    case destination([IPv4Prefix], negated: Bool)
+    /// Interface names; a trailing "+" (iptables) or "*" (nft) matches a prefix.
+    case inInterface([String], negated: Bool)
+    case outInterface([String], negated: Bool)
+    /// Conntrack states, lowercased: new, established, related, invalid, untracked.
+    case ctState(Set<String>, negated: Bool)
+    /// Layer 4 protocol names (tcp, udp, icmp, ...).
+    case proto([String], negated: Bool)
+    case destinationPort([ClosedRange<Int>], negated: Bool)
+    case sourcePort([ClosedRange<Int>], negated: Bool)
+    /// The rule only applies to another address family (an ip6 match in an inet chain).
+    case otherFamily(String)
+    case other(String)
+}
+
+public enum RuleVerdict: Sendable, Equatable {
+    case accept, drop, reject, `return`
+    case jump(String)
+    case goto(String)
+    case masquerade
+    case snat(String?)
+    case dnat(String?)
+    /// Any other terminal or non-terminal action (queue, log, mark, ...); `nil` target: no verdict.
+    case other(String)
+    /// No verdict: the packet continues with the next rule.
+    case none
+
+    /// Does the packet stop in this chain for good (in this hook's base chain)?
+    var isDropping: Bool { self == .drop || self == .reject }
+}
+
+/// An IPv4 network: address and prefix length.
+public struct IPv4Prefix: Sendable, Equatable, Hashable, CustomStringConvertible {
+    public var address: UInt32
+    public var length: Int
+
+    public init(address: UInt32, length: Int) {
+        self.length = max(0, min(32, length))
+        self.address = address & IPv4Prefix.mask(self.length)
+    }
+
+    /// "172.17.0.0/16", "10.0.0.1" (a /32) or "172.17.0.2/16" (normalised to its network).
+    public init?(_ text: Substring) {
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let address = IPv4Prefix.parseAddress(parts[0]) else { return nil }
+        var length = 32
+        if parts.count == 2 {
+            guard let n = Int(parts[1]), (0...32).contains(n) else { return nil }
+            length = n
+        }
+        self.init(address: address, length: length)
+    }
+
+    public init?(_ text: String) { self.init(Substring(text)) }
+
+    static func mask(_ length: Int) -> UInt32 { length == 0 ? 0 : UInt32.max << UInt32(32 - length) }
+
+    static func parseAddress(_ text: Substring) -> UInt32? {
+        let octets = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4 else { return nil }
+        var value: UInt32 = 0
+        for octet in octets {
+            guard !octet.isEmpty, octet.count <= 3, let n = UInt32(octet), n <= 255 else { return nil }
+            value = value << 8 | n
+        }
+        return value
+    }
+
+    public func contains(_ address: UInt32) -> Bool { address & IPv4Prefix.mask(length) == self.address }
+    /// Every address of `other` is in self.
+    public func contains(_ other: IPv4Prefix) -> Bool { other.length >= length && contains(other.address) }
+    public func overlaps(_ other: IPv4Prefix) -> Bool { contains(other) || other.contains(self) }
+
+    public static func format(_ address: UInt32) -> String {
+        "\(address >> 24).\(address >> 16 & 255).\(address >> 8 & 255).\(address & 255)"
+    }
+
+    public var description: String { length == 32 ? IPv4Prefix.format(address) : "\(IPv4Prefix.format(address))/\(length)" }
+}

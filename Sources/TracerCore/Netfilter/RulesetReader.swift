@@ -1,0 +1,153 @@
+/// What the firewall of one network namespace holds, and what could not be read.
+public struct RulesetReading: Sendable, Equatable {
+    public var ruleset: Ruleset
+    /// One line per source that could not be read and why ("iptables-legacy: iptables-legacy-save not found ...").
+    public var unchecked: [String]
+
+    public init(ruleset: Ruleset, unchecked: [String]) {
+        self.ruleset = ruleset
+        self.unchecked = unchecked
+    }
+}
+
+/// Reads every backend's IPv4 rules in one network namespace (the host side of an egress path,
+/// which need not be the root namespace). Read-only. Needs CAP_NET_ADMIN in that namespace and
+/// CAP_SYS_ADMIN to enter it.
+///
+/// - nftables (native tables and iptables-nft's): libnftables `list ruleset` with JSON and handles,
+///   plus its text listing for each rule's readable form.
+/// - iptables-nft tables are re-read with `iptables-nft-save -c` when it is installed, so their rules
+///   read in iptables' terms (`-A FORWARD -o docker0 -m conntrack --ctstate ...`), which nft's JSON
+///   only shows as opaque xt expressions; nft handles are attached by position.
+/// - iptables-legacy (invisible to nft): `iptables-legacy-save -c`.
+public enum RulesetReader {
+    public static func read(netnsPath: String) -> RulesetReading {
+        do {
+            return try RouteNetlink.inNamespace(netnsPath) { readCurrentNamespace() }
+        } catch {
+            return RulesetReading(ruleset: Ruleset(), unchecked: ["netfilter: \(error)"])
+        }
+    }
+
+    /// Reads the calling thread's network namespace.
+    public static func readCurrentNamespace() -> RulesetReading {
+        var unchecked: [String] = []
+        var tables: [FirewallTable] = []
+
+        var nftTables: [FirewallTable] = []
+        do {
+            let json = try NftablesLibrary.run("list ruleset", options: [.json, .handle])
+            let text = try NftablesLibrary.run("list ruleset", options: [.handle, .stateless])
+            if json.status != 0 {
+                unchecked.append("nftables: \(firstLine(json.stderr, or: "list ruleset failed"))")
+            } else if let ruleset = NftJSONRuleset.parse(json: Array(json.stdout.utf8), text: text.stdout,
+                                                         iptablesNftTables: iptablesNftTableNames(json.stderr + text.stderr)) {
+                nftTables = ruleset.tables.map(markIptablesNft)
+            } else {
+                unchecked.append("nftables: libnftables printed JSON this reader does not understand")
+            }
+        } catch {
+            unchecked.append("nftables: \(error)")
+        }
+
+        // iptables-nft tables in iptables' own terms.
+        let xtTables = nftTables.filter { $0.backend == .iptablesNft && $0.family == "ip" }
+        var replaced: Set<String> = []
+        if !xtTables.isEmpty {
+            if let tool = SaveTool.find("iptables-nft-save") {
+                do {
+                    let result = try tool.run(["-c"])
+                    if result.status == 0 {
+                        for saved in IptablesSave.parse(result.stdout, backend: .iptablesNft) {
+                            guard let nft = xtTables.first(where: { $0.name == saved.name }) else { continue }
+                            tables.append(attachHandles(saved, from: nft))
+                            replaced.insert(saved.name)
+                        }
+                    } else {
+                        unchecked.append("iptables-nft: iptables-nft-save -c exited \(result.status): \(firstLine(result.stderr, or: ""))")
+                    }
+                } catch {
+                    unchecked.append("iptables-nft: \(error)")
+                }
+            } else {
+                unchecked.append("iptables-nft: iptables-nft-save not found; its tables are read from nft, where matches such as -m conntrack are opaque")
+            }
+        }
+        tables.insert(contentsOf: nftTables.filter { !($0.backend == .iptablesNft && $0.family == "ip" && replaced.contains($0.name)) },
+                      at: 0)
+
+        if let tool = SaveTool.find("iptables-legacy-save") {
+            do {
+                let result = try tool.run(["-c"])
+                if result.status == 0 {
+                    tables += IptablesSave.parse(result.stdout, backend: .iptablesLegacy)
+                } else {
+                    unchecked.append("iptables-legacy: iptables-legacy-save -c exited \(result.status): \(firstLine(result.stderr, or: ""))")
+                }
+            } catch {
+                unchecked.append("iptables-legacy: \(error)")
+            }
+        } else {
+            unchecked.append("iptables-legacy: iptables-legacy-save not found; legacy rules (invisible to nft) not checked")
+        }
+        return RulesetReading(ruleset: Ruleset(tables: tables), unchecked: unchecked)
+    }
+
+    /// Tables libnftables warns about: "# Warning: table ip filter is managed by iptables-nft, do not touch!".
+    static func iptablesNftTableNames(_ warnings: String) -> Set<String> {
+        var names: Set<String> = []
+        for line in warnings.split(separator: "\n") where line.contains("managed by iptables-nft") {
+            let words = line.split(separator: " ")
+            if let i = words.firstIndex(of: "table"), i + 2 < words.count {
+                names.insert("\(words[i + 1]) \(words[i + 2])")
+            }
+        }
+        return names
+    }
+
+    /// nft only warns about iptables-nft tables that hold xt expressions; a table made by
+    /// `iptables-nft -P FORWARD DROP` alone has none. Such a table still has iptables' name and
+    /// only base chains named after their hooks (FORWARD on forward).
+    static func markIptablesNft(_ table: FirewallTable) -> FirewallTable {
+        guard table.backend == .nftables, table.family == "ip" || table.family == "ip6",
+              ["filter", "nat", "mangle", "raw", "security"].contains(table.name),
+              !table.chains.isEmpty,
+              table.chains.allSatisfy({ $0.hook == nil || IptablesSave.builtinHook($0.name) == $0.hook }),
+              table.chains.allSatisfy({ $0.name.allSatisfy { !$0.isLowercase } })
+        else { return table }
+        var marked = table
+        marked.backend = .iptablesNft
+        return marked
+    }
+
+    /// The iptables-nft-save view of a table, with nft's hooks, priorities and rule handles.
+    /// Rules are matched by position; a chain whose rule count differs keeps no handles.
+    static func attachHandles(_ saved: FirewallTable, from nft: FirewallTable) -> FirewallTable {
+        var table = saved
+        table.handle = nft.handle
+        for c in table.chains.indices {
+            guard let nftChain = nft.chain(table.chains[c].name) else {
+                // iptables-nft-save prints every builtin chain, also those never created: no hook.
+                table.chains[c].hook = nil
+                table.chains[c].policy = nil
+                continue
+            }
+            table.chains[c].handle = nftChain.handle
+            if nftChain.hook != nil {
+                table.chains[c].hook = nftChain.hook
+                table.chains[c].priority = nftChain.priority
+                table.chains[c].type = nftChain.type
+            }
+            guard nftChain.rules.count == table.chains[c].rules.count else { continue }
+            for r in table.chains[c].rules.indices {
+                table.chains[c].rules[r].handle = nftChain.rules[r].handle
+            }
+        }
+        return table
+    }
+
+    private static func firstLine(_ text: String, or fallback: String) -> String {
+        let line = text.split(separator: "\n").first { !$0.trimmed.isEmpty }.map { $0.trimmed } ?? ""
+        return line.isEmpty ? fallback : line
+    }
+}

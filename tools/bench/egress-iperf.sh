@@ -1,0 +1,97 @@
+#!/bin/bash
+# Benchmark for `tracer egress` and `tracer drops` (issue #5: speed targets).
+# iperf3 TCP from a container netns through bridge and NAT (tools/lab/egress.sh) to a "world"
+# netns, in one run and alternating so drift on the machine cancels out:
+#   baseline (no tracer), with `tracer drops`, with `tracer egress` on the container's path.
+# Prints each throughput and its ratio against the baseline of this run (targets: drops >= 97%,
+# egress >= 95%), and the tracer's CPU per million packets: its own process (user+system) and
+# its BPF programs (run time from BPF_ENABLE_STATS, switched on only while the tracer runs).
+# usage: tools/bench/egress-iperf.sh [SECONDS_PER_RUN (default 5)] [ROUNDS (default 3)]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=${1:-5}
+rounds=${2:-3}
+lab=benchip$$
+lab=${lab:0:12}
+work=$(mktemp -d /tmp/tracer-bench.XXXXXX)
+cleanup() {
+    [ -f "$work/iperf.pid" ] && kill "$(cat "$work/iperf.pid")" 2>/dev/null || true
+    tools/lab/egress.sh down "$lab" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+[ "$(id -u)" = 0 ] || { echo "egress-iperf.sh: needs root" >&2; exit 77; }
+tools/setup.sh --test >/dev/null
+swift build -c release --static-swift-stdlib --product tracer >/dev/null
+tracer=$(swift build -c release --static-swift-stdlib --show-bin-path)/tracer
+cc -O2 -o "$work/bpf_stats" tools/testprogs/bpf_stats.c
+
+tools/lab/egress.sh up "$lab" >/dev/null
+world=/run/netns/tel-$lab-world
+container=/run/netns/tel-$lab-c1
+host=tel-$lab-host
+nsenter --net="$world" iperf3 -s -B 203.0.113.10 -D -I "$work/iperf.pid"
+sleep 0.5
+
+hz=$(getconf CLK_TCK)
+packets() { # packets through the uplink, both directions (/proc/net/dev is per netns of the reader)
+    nsenter --net="/run/netns/$host" cat /proc/net/dev | awk '$1 == "uplink0:" {print $3 + $11}'
+}
+throughput() { # Mbit/s received by the world
+    nsenter --net="$container" iperf3 -c 203.0.113.10 -t "$seconds" -f m 2>/dev/null | awk '/receiver/ {print $(NF-2)}'
+}
+bpf_run_ns() { # total run time of the BPF programs a process holds
+    local total=0 f
+    for f in /proc/$1/fdinfo/*; do
+        local ns; ns=$(awk '/^run_time_ns:/ {print $2}' "$f" 2>/dev/null || true)
+        [ -n "$ns" ] && total=$((total + ns))
+    done
+    echo $total
+}
+
+declare -A sum count cpu_ms bpf_ms pkts
+run() { # run NAME [TRACER ARGS...]
+    local name=$1; shift
+    local pid="" before_pk after_pk before_cpu=0 after_cpu=0
+    if [ $# -gt 0 ]; then
+        "$work/bpf_stats" "$tracer" "$@" >"$work/$name.out" 2>"$work/$name.err" &
+        pid=$!
+        sleep 2
+        before_cpu=$(awk '{print $14 + $15}' /proc/$pid/stat)
+    fi
+    before_pk=$(packets)
+    local mbit; mbit=$(throughput)
+    after_pk=$(packets)
+    if [ -n "$pid" ]; then
+        after_cpu=$(awk '{print $14 + $15}' /proc/$pid/stat)
+        local run_ns; run_ns=$(bpf_run_ns $pid)
+        kill -INT $pid; wait $pid || true
+        cpu_ms[$name]=$(( ${cpu_ms[$name]:-0} + (after_cpu - before_cpu) * 1000 / hz ))
+        bpf_ms[$name]=$(( ${bpf_ms[$name]:-0} + run_ns / 1000000 ))
+    fi
+    pkts[$name]=$(( ${pkts[$name]:-0} + after_pk - before_pk ))
+    sum[$name]=$(awk -v a="${sum[$name]:-0}" -v b="$mbit" 'BEGIN { print a + b }')
+    count[$name]=$(( ${count[$name]:-0} + 1 ))
+}
+
+echo "iperf3 TCP, container netns -> bridge -> NAT -> uplink -> world, ${seconds}s per run, $rounds rounds"
+throughput >/dev/null # warm up
+for (( r = 1; r <= rounds; r++ )); do
+    run baseline
+    run drops drops --output json
+    run egress egress --netns "tel-$lab-c1" --output json
+done
+base=$(awk -v s="${sum[baseline]}" -v n="${count[baseline]}" 'BEGIN { print s / n }')
+printf "%-16s %10.0f Mbit/s\n" "baseline" "$base"
+for name in drops egress; do
+    avg=$(awk -v s="${sum[$name]}" -v n="${count[$name]}" 'BEGIN { print s / n }')
+    target=$([ $name = drops ] && echo 97 || echo 95)
+    ratio=$(awk -v a="$avg" -v b="$base" 'BEGIN { printf "%.1f", 100 * a / b }')
+    mpk=$(awk -v p="${pkts[$name]}" 'BEGIN { print p / 1e6 }')
+    printf "%-16s %10.0f Mbit/s  %5s%% of baseline (target >= %s%%)  tracer CPU per million packets: %s ms process, %s ms BPF  (%s packets)\n" \
+        "tracer $name" "$avg" "$ratio" "$target" \
+        "$(awk -v c="${cpu_ms[$name]}" -v m="$mpk" 'BEGIN { printf "%.1f", m > 0 ? c / m : 0 }')" \
+        "$(awk -v c="${bpf_ms[$name]}" -v m="$mpk" 'BEGIN { printf "%.1f", m > 0 ? c / m : 0 }')" "${pkts[$name]}"
+done
+grep -h '"type":"stage"' "$work/egress.out" | head -1 | sed 's/^/egress saw: /' | cut -c1-300
