@@ -36,7 +36,7 @@ final class NetSession {
     }
 
     /// Polls until stopped or the deadline; `tick` runs about every `interval`.
-    func run(stop: () -> Bool, interval: UInt64, tick: () throws -> Void) throws {
+    func run(stop: () -> Bool, interval: UInt64, onPoll: () -> Void = {}, tick: () throws -> Void) throws {
         if format == .table {
             sink.line(DropRender.header)
             sink.flush()
@@ -44,6 +44,7 @@ final class NetSession {
         var lastTick = BootClock.now
         while !stop() && !sink.closed {
             for event in try probe.poll(timeoutMilliseconds: 100) { show(event) }
+            onPoll()
             let now = BootClock.now
             if now - lastTick >= interval {
                 try reportLost()

@@ -1,18 +1,28 @@
 /// `tracer diagnose` for one path: reads it, runs every check group, errors first.
 public enum EgressDiagnosis {
-    /// Reads the path's namespaces (CAP_SYS_ADMIN) and checks them.
+    /// Reads the path's namespaces and firewall (CAP_SYS_ADMIN) and checks them.
     public static func findings(for path: EgressPath, directory: NetnsDirectory) -> [Finding] {
-        findings(for: path, state: EgressPathState.read(path, directory: directory))
+        findings(for: path, state: EgressPathState.read(path, directory: directory),
+                 netfilter: NetfilterInspector.inspect(path: path))
     }
 
-    /// The one place where the check groups are joined. Netfilter (NetfilterInspector) adds
-    /// its findings here.
-    public static func findings(for path: EgressPath, state: EgressPathState) -> [Finding] {
+    /// The one place where the check groups are joined: devices, forwarding, routes, MTU,
+    /// conntrack, br_netfilter, and the firewall (what it could not read becomes `unchecked`).
+    public static func findings(for path: EgressPath, state: EgressPathState, netfilter: NetfilterReport? = nil) -> [Finding] {
         let checks = EgressChecks(path: path, state: state)
         var all = checks.endpointChecks() + checks.hostDeviceChecks() + checks.forwardingChecks()
         all += checks.routeChecks(explained: Set(all.map(\.code)))
         all += checks.mtuChecks() + checks.conntrackChecks() + checks.brNetfilterChecks()
-        // Stable: within a severity, the order of the path (endpoint, host devices, forwarding, routes).
+        if let netfilter {
+            all += netfilter.findings
+            // Without an uplink the route checks already said why; the firewall cannot be walked either.
+            let explained = all.contains { $0.code == .noDefaultRoute || $0.code == .uplinkDown }
+            for text in netfilter.unchecked where !(explained && text.contains("no uplink")) {
+                all.append(Finding(code: .unchecked, severity: .warning, message: "could not check \(text)", evidence: text,
+                                   netnsInode: path.hostNetnsInode))
+            }
+        }
+        // Stable: within a severity, the order of the path (endpoint, host devices, forwarding, routes, firewall).
         return all.enumerated().sorted { ($0.element.severity, $0.offset) < ($1.element.severity, $1.offset) }.map(\.element)
     }
 }

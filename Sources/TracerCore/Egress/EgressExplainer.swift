@@ -110,7 +110,7 @@ public enum EgressExplainer {
                               device: evidence.dropDevice, netnsInode: outcome.path.hostNetnsInode)
         }
         if let verdict = evidence.netfilterVerdict {
-            finding.message = "\(finding.message) (nftables trace: \(verdict))"
+            finding.message = "\(finding.message) (seen dropping: \(verdict))"
         }
         return finding
     }

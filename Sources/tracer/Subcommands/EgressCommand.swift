@@ -44,6 +44,9 @@ struct EgressCommand: ParsableCommand {
     @Flag(help: "Also show drops a healthy host makes all the time.")
     var all = false
 
+    @Flag(help: "Do not add the temporary nftables trace table that names the rule dropping a packet.")
+    var noNftTrace = false
+
     func run() throws {
         StopSignal.install()
         LibbpfLog.install(verbose: common.verbose)
@@ -94,15 +97,25 @@ struct EgressCommand: ParsableCommand {
         let describer = DropDescriber(reasons: reasons, scope: scope, directory: finder.directory, inventory: finder.inventory)
         let session = NetSession(probe: probe, scope: scope, describer: describer, format: common.output,
                                  deadline: duration.map { BootClock.now + $0.nanoseconds }, showAll: all, containerIDs: nil)
-        let report = EgressReport(scope: scope, describer: describer)
+        // Rules are named by the firewall itself: a temporary trace table in each host side
+        // (removed on exit, and at start when a killed run left one behind).
+        let watch = NetfilterWatch(paths: paths, nftTrace: !noNftTrace)
+        defer { watch.stop() }
+        for table in watch.removedStaleTables {
+            printError("tracer egress: removed trace table \(table) left by a run that was killed")
+        }
+        for note in watch.notes { printError("tracer egress: could not watch \(note)") }
+        let report = EgressReport(scope: scope, describer: describer, watch: watch)
         let started = BootClock.now
         do {
-            try session.run(stop: { StopSignal.isRequested }, interval: interval?.nanoseconds ?? 1_000_000_000) {
+            try session.run(stop: { StopSignal.isRequested }, interval: interval?.nanoseconds ?? 1_000_000_000, onPoll: watch.poll) {
                 if interval != nil { report.printStages(try report.outcomes(probe), to: session.sink, format: common.output) }
             }
         } catch {
             throw fail(error, command: "egress")
         }
+        watch.finish()
+        watch.stop()
         let outcomes: [FlowOutcome]
         do {
             outcomes = try report.outcomes(probe)
@@ -139,10 +152,12 @@ struct EgressCommand: ParsableCommand {
 final class EgressReport {
     let scope: EgressScope
     let describer: DropDescriber
+    let watch: NetfilterWatch?
 
-    init(scope: EgressScope, describer: DropDescriber) {
+    init(scope: EgressScope, describer: DropDescriber, watch: NetfilterWatch?) {
         self.scope = scope
         self.describer = describer
+        self.watch = watch
     }
 
     func outcomes(_ probe: NetProbe) throws -> [FlowOutcome] {
@@ -153,9 +168,11 @@ final class EgressReport {
 
     func evidence(_ outcome: FlowOutcome) -> EgressExplainer.Evidence {
         guard let drop = outcome.stats.lastDrop else { return EgressExplainer.Evidence(outcome: outcome) }
+        let reason = describer.reasons.name(drop.reason)
         return EgressExplainer.Evidence(
-            outcome: outcome, reason: describer.reasons.name(drop.reason), location: describer.locationName(drop.location),
-            dropDevice: scope.deviceName(drop.device), dropRole: scope.role(drop.device))
+            outcome: outcome, reason: reason, location: describer.locationName(drop.location),
+            dropDevice: scope.deviceName(drop.device), dropRole: scope.role(drop.device),
+            netfilterVerdict: reason == "NETFILTER_DROP" ? watch?.verdict(for: outcome.flow, path: outcome.path) : nil)
     }
 
     func printStages(_ outcomes: [FlowOutcome], to sink: OutputSink, format: OutputFormat) {

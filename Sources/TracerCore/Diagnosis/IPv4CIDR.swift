@@ -1,6 +1,6 @@
-/// An IPv4 address with a prefix length ("172.17.0.2/16"), for route lookups and
+/// An IPv4 address with its prefix length ("172.17.0.2/16"), host bits kept (netfilter's IPv4Prefix is the masked network), for route lookups and
 /// "is this gateway on that subnet" questions in the checks.
-struct IPv4Prefix: Sendable, Equatable {
+struct IPv4CIDR: Sendable, Equatable {
     var address: UInt32
     var length: Int
 
@@ -31,7 +31,7 @@ struct IPv4Prefix: Sendable, Equatable {
         [24, 16, 8, 0].map { String((address >> UInt32($0)) & 0xff) }.joined(separator: ".")
     }
 
-    func contains(_ other: IPv4Prefix) -> Bool {
+    func contains(_ other: IPv4CIDR) -> Bool {
         other.length >= length && (other.address & mask) == (address & mask)
     }
 }
@@ -40,10 +40,10 @@ extension Array where Element == IPv4Route {
     /// The main-table route the kernel would pick for `destination` (longest prefix;
     /// policy rules and metrics are not considered).
     func lookup(_ destination: String) -> IPv4Route? {
-        guard let target = IPv4Prefix(destination) else { return nil }
+        guard let target = IPv4CIDR(destination) else { return nil }
         return self.filter { $0.table == NL.RT_TABLE_MAIN }
-            .compactMap { route in IPv4Prefix(route.destination).map { (route, $0) } }
-            .filter { $0.1.contains(IPv4Prefix(host: target.address)) }
+            .compactMap { route in IPv4CIDR(route.destination).map { (route, $0) } }
+            .filter { $0.1.contains(IPv4CIDR(host: target.address)) }
             .max { $0.1.length < $1.1.length }?.0
     }
 
@@ -53,7 +53,7 @@ extension Array where Element == IPv4Route {
     }
 }
 
-extension IPv4Prefix {
+extension IPv4CIDR {
     init(host address: UInt32) {
         self.address = address
         self.length = 32

@@ -1,13 +1,13 @@
 import Testing
 @testable import TracerCore
 
-struct IPv4PrefixTests {
+struct IPv4CIDRTests {
     @Test func parses() {
-        #expect(IPv4Prefix("172.17.0.2/16")?.host == "172.17.0.2")
-        #expect(IPv4Prefix("172.17.0.2/16")?.length == 16)
-        #expect(IPv4Prefix("10.0.0.1")?.length == 32)
+        #expect(IPv4CIDR("172.17.0.2/16")?.host == "172.17.0.2")
+        #expect(IPv4CIDR("172.17.0.2/16")?.length == 16)
+        #expect(IPv4CIDR("10.0.0.1")?.length == 32)
         for bad in ["", "1.2.3", "1.2.3.4/33", "256.1.1.1", "1.2.3.4/x", "a.b.c.d", "1.2.3.4/8/9", "fe80::1/64"] {
-            #expect(IPv4Prefix(bad) == nil, "\(bad)")
+            #expect(IPv4CIDR(bad) == nil, "\(bad)")
         }
     }
 
