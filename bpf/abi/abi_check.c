@@ -4,3 +4,4 @@
  * on the user-space side of the line too (the BPF build checks the other side).
  */
 #include "tracer/exec_event.h"
+#include "tracer/top_counts.h"
