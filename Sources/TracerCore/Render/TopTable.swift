@@ -37,7 +37,7 @@ public struct TopTable {
             case .execs, .exits, .lifetime, .maxLifetime: return 6
             case .failures: return 4
             case .cpuSeconds, .cpuPercent: return 5
-            case .args: return 8
+            case .args: return 14
             }
         }
 
@@ -52,8 +52,8 @@ public struct TopTable {
             case .args: return 50
             case .lifetime: return 45
             case .failures: return 40
-            case .exits: return 30
             case .maxLifetime: return 20
+            case .exits: return 15
             case .cpuSeconds: return 10
             }
         }
@@ -159,8 +159,8 @@ public struct TopTable {
         case .failures: return String(c.failedExecs)
         case .cpuSeconds: return TopTable.decimal(Double(c.cpuNanoseconds) / Double(max(s.intervalNanoseconds, 1)))
         case .cpuPercent: return TopTable.percent(Double(c.cpuNanoseconds) / Double(max(s.intervalNanoseconds, 1)))
-        case .lifetime: return c.exits == 0 ? "-" : Formatting.duration(c.averageLifetimeNanoseconds)
-        case .maxLifetime: return c.exits == 0 ? "-" : Formatting.duration(c.maxLifetimeNanoseconds)
+        case .lifetime: return c.exits == 0 ? "-" : TopTable.duration(c.averageLifetimeNanoseconds)
+        case .maxLifetime: return c.exits == 0 ? "-" : TopTable.duration(c.maxLifetimeNanoseconds)
         case .args: return row.lastArgs.isEmpty ? "" : ExecTable.arguments(row.lastArgs, truncated: row.argsTruncated)
         }
     }
@@ -191,6 +191,19 @@ public struct TopTable {
         case ..<100: return Formatting.oneDecimal(value)
         case ..<10_000: return String(Int(value.rounded()))
         default: return String(Int((value / 1000).rounded())) + "k"
+        }
+    }
+
+    /// At most 6 characters: "850us", "5.4ms", "135ms", "4.50s", "45.2s", "3m12s", "125m".
+    static func duration(_ ns: UInt64) -> String {
+        switch ns {
+        case ..<1_000_000: return "\(ns / 1000)us"
+        case ..<10_000_000: return Formatting.oneDecimal(Double(ns) / 1e6) + "ms"
+        case ..<1_000_000_000: return "\(Int((Double(ns) / 1e6).rounded()))ms"
+        case ..<10_000_000_000: return String(format2: Double(ns) / 1e9) + "s"
+        case ..<60_000_000_000: return Formatting.oneDecimal(Double(ns) / 1e9) + "s"
+        case ..<6_000_000_000_000: return "\(ns / 60_000_000_000)m\((ns / 1_000_000_000) % 60)s"
+        default: return "\(ns / 60_000_000_000)m"
         }
     }
 
