@@ -306,52 +306,72 @@ int handle_exit(void *ctx)
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct signal_struct *sig = BPF_CORE_READ(task, signal);
 	__u32 tgid = BPF_CORE_READ(task, tgid);
-	struct tracer_top_process *found, p;
-	struct tracer_top_counts *c;
-	__u64 now, lifetime, current, slot;
+	struct tracer_top_process *p;
+	__u64 now;
 	__u32 status;
-	bool created;
 
 	/* Only the last thread of the group ends the process. */
 	if (BPF_CORE_READ(sig, live.counter) != 0)
 		return 0;
-	found = bpf_map_lookup_elem(&processes, &tgid);
-	if (!found)
-		return 0;
-	p = *found;
-	/* Two threads dying at once may both see live == 0: the one that deletes counts. */
-	if (bpf_map_delete_elem(&processes, &tgid))
-		return 0;
-	if (p.start_time_ns != BPF_CORE_READ(task, group_leader, start_boottime))
+	p = bpf_map_lookup_elem(&processes, &tgid);
+	if (!p || p->start_time_ns != BPF_CORE_READ(task, group_leader, start_boottime))
 		return 0;
 
 	now = bpf_ktime_get_boot_ns();
-	lifetime = now > p.start_time_ns ? now - p.start_time_ns : 0;
 	/* A fatal signal's status is in the group's exit code before it reaches the task. */
 	status = BPF_CORE_READ(task, exit_code);
 	if (status == 0)
 		status = BPF_CORE_READ(sig, group_exit_code);
+	p->lifetime_ns = now > p->start_time_ns ? now - p->start_time_ns : 0;
+	p->status = status;
+	p->dead_threads_cpu_ns = BPF_CORE_READ(sig, sum_sched_runtime);
+	p->exiting_tid = BPF_CORE_READ(task, pid);
+	/* Attribution keys need the namespaces, which are gone by the final switch. */
+	if (!bpf_map_lookup_elem(&counts, &p->group))
+		group_detail(&p->group, task);
+	return 0;
+}
+
+#define TOP_TASK_DEAD 0x80 /* TASK_DEAD in task->__state */
+
+/* The last thread's final switch: its runtime is complete now. Every other switch returns at once. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_struct *next, unsigned int prev_state)
+{
+	struct tracer_top_process *found, p;
+	struct tracer_top_counts *c;
+	__u64 current, slot;
+	__u32 tgid;
+	bool created;
+
+	if (prev_state != TOP_TASK_DEAD)
+		return 0;
+	tgid = prev->tgid;
+	found = bpf_map_lookup_elem(&processes, &tgid);
+	if (!found || found->exiting_tid != prev->pid)
+		return 0;
+	p = *found;
+	/* Whoever deletes the entry counts the process, once. */
+	if (bpf_map_delete_elem(&processes, &tgid))
+		return 0;
 
 	c = group_counts(&p.group, &created);
 	if (!c)
 		return 0;
 	c->exits++;
-	/* Dead threads' time is already folded into signal_struct; add the exiting one. */
-	c->cpu_ns += BPF_CORE_READ(sig, sum_sched_runtime) + BPF_CORE_READ(task, se.sum_exec_runtime);
-	c->lifetime_ns += lifetime;
+	c->cpu_ns += p.dead_threads_cpu_ns + prev->se.sum_exec_runtime;
+	c->lifetime_ns += p.lifetime_ns;
 	current = interval;
 	slot = current & 1;
 	if (c->max_interval[slot] != current) {
 		c->max_interval[slot] = current;
-		c->max_lifetime_ns[slot] = lifetime;
-	} else if (lifetime > c->max_lifetime_ns[slot]) {
-		c->max_lifetime_ns[slot] = lifetime;
+		c->max_lifetime_ns[slot] = p.lifetime_ns;
+	} else if (p.lifetime_ns > c->max_lifetime_ns[slot]) {
+		c->max_lifetime_ns[slot] = p.lifetime_ns;
 	}
-	if (created)
-		group_detail(&p.group, task);
 
-	if (status != 0) {
-		struct tracer_top_exit_key ek = { .group = p.group, .status = status };
+	if (p.status != 0) {
+		struct tracer_top_exit_key ek = { .group = p.group, .status = p.status };
 		static const __u64 one = 1;
 		__u64 *n;
 

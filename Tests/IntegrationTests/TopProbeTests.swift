@@ -20,6 +20,9 @@ struct TopProbeTests {
         return (path, Array(name.utf8.prefix(15)))
     }
 
+    /// A child is counted at its final context switch, which may follow its parent's wait by microseconds.
+    func settle() { usleep(20_000) }
+
     func find(_ interval: TopInterval, comm: [UInt8]) -> (TopGroup, TopCounts)? {
         interval.counts.first { $0.key.comm == comm }.map { ($0.key, $0.value) }
     }
@@ -35,6 +38,7 @@ struct TopProbeTests {
         for _ in 0..<200 { #expect(try Child.spawn([truth.path, "first arg"]).wait().status == 0) }
         for _ in 0..<50 { #expect(throws: (any Error).self) { try Child.spawn([missing]) } }
         for _ in 0..<7 { #expect(try Child.spawn([falsity.path]).wait().status == 1 << 8) }
+        settle()
         let interval = try probe.read()
 
         let (trueGroup, trueCounts) = try #require(find(interval, comm: truth.comm))
@@ -81,6 +85,7 @@ struct TopProbeTests {
         let (status, kernelCPU) = child.wait()
         let wall = BootClock.now - started
         #expect(status == 0)
+        settle()
         let interval = try probe.read()
         let comm = Array(URL(fileURLWithPath: busy).lastPathComponent.utf8.prefix(15))
         let (_, counts) = try #require(find(interval, comm: comm))
@@ -92,6 +97,23 @@ struct TopProbeTests {
         #expect(counts.maxLifetimeNanoseconds == counts.lifetimeNanoseconds)
     }
 
+    /// Processes that live a few ticks and never read their own CPU clock (which would bring the
+    /// scheduler's books up to date): their CPU must include the slice still running at exit.
+    @Test func cpuOfManyShortChildrenMatchesTheirRusage() throws {
+        let hasher = try program("/usr/bin/sha256sum", named: "topsha")
+        defer { unlink(hasher.path) }
+        let probe = try TopProbe()
+        defer { probe.close() }
+        var kernelCPU: UInt64 = 0
+        for _ in 0..<40 { kernelCPU += try Child.spawn([hasher.path, "/bin/bash"]).wait().cpuNanoseconds }
+        settle()
+        let interval = try probe.read()
+        let (_, counts) = try #require(find(interval, comm: hasher.comm))
+        #expect(counts.exits == 40)
+        let ratio = Double(counts.cpuNanoseconds) / Double(kernelCPU)
+        #expect(abs(ratio - 1) <= 0.10, "CPU \(counts.cpuNanoseconds) ns vs rusage \(kernelCPU) ns over 40 children")
+    }
+
     @Test func aSignalIsAFailedExitWithItsNumber() throws {
         let sleeper = try program("/bin/sleep", named: "topsleep")
         defer { unlink(sleeper.path) }
@@ -101,6 +123,7 @@ struct TopProbeTests {
         usleep(100_000)
         kill(child.pid, SIGKILL)
         child.wait()
+        settle()
         let interval = try probe.read()
         let (group, counts) = try #require(find(interval, comm: sleeper.comm))
         #expect(counts.exits == 1)
@@ -112,7 +135,7 @@ struct TopProbeTests {
     @Test func closingLeavesNoProgramBehind() throws {
         let probe = try TopProbe()
         let ids = probe.programIDs
-        #expect(ids.count == 7, "\(ids)")
+        #expect(ids.count == 8, "\(ids)")
         #expect(ids.allSatisfy { BPFKernelObjects.programExists(id: $0) })
         probe.close()
         // The BTF tracepoint's trampoline lets go of its program after an RCU grace period.

@@ -53,10 +53,17 @@ struct tracer_top_exit_key {
 	__u32 pad;
 };
 
-/* A process started (forked or exec'd) while top runs: where its exit is counted. */
+/* A process started (forked or exec'd) while top runs: where its exit is counted. Its exit is
+ * noted at sched_process_exit and counted at the last thread's final context switch, the
+ * first point where the scheduler has charged it all its runtime (at the exit tracepoint
+ * the running slice is still unaccounted: up to a tick, most of a short process's CPU). */
 struct tracer_top_process {
 	__u64 start_time_ns; /* CLOCK_BOOTTIME; with the tgid, the process's identity */
 	struct tracer_top_key group;
+	__u64 dead_threads_cpu_ns; /* runtime of the threads that exited before the last one */
+	__u64 lifetime_ns;
+	__u32 status;      /* wait status of the process */
+	__u32 exiting_tid; /* the last thread, once it has exited; 0 before */
 };
 
 /* Indices of the lost map: what could not be counted because a map was full. */
@@ -72,6 +79,6 @@ _Static_assert(sizeof(struct tracer_top_key) == 48, "top key layout");
 _Static_assert(sizeof(struct tracer_top_counts) == 80, "top counts layout");
 _Static_assert(sizeof(struct tracer_top_detail) == sizeof(struct tracer_process_keys) + 8 + TRACER_TOP_ARGS_LEN, "top detail layout");
 _Static_assert(sizeof(struct tracer_top_exit_key) == 56, "top exit key layout");
-_Static_assert(sizeof(struct tracer_top_process) == 56, "top process layout");
+_Static_assert(sizeof(struct tracer_top_process) == 80, "top process layout");
 
 #endif
