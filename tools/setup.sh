@@ -6,7 +6,7 @@
 set -eu
 packages="libbpf-dev libelf-dev zlib1g-dev pkg-config"
 if [ "${1:-}" = "--test" ]; then
-    packages="$packages gcc libc6-dev iproute2 podman runc busybox-static docker.io containerd nftables iptables"
+    packages="$packages gcc libc6-dev iproute2 podman runc busybox-static docker.io containerd nftables iptables tmux"
 fi
 missing=""
 for p in $packages; do

@@ -11,8 +11,9 @@ struct ContainerLab {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("tools/lab/containers.sh").path
 
-    static func up(_ runtime: String, name: String) throws -> ContainerLab {
-        let (status, output) = try shell([script, "up", runtime, name])
+    /// `command`, podman only: the container runs `sh -c COMMAND` instead of `sleep 3600`.
+    static func up(_ runtime: String, name: String, command: String? = nil) throws -> ContainerLab {
+        let (status, output) = try shell([script, "up", runtime, name], environment: command.map { ["TRACERLAB_COMMAND=\($0)"] } ?? [])
         guard status == 0 else { throw LabError(message: "containers.sh up \(runtime) \(name) failed: \(output)") }
         var facts: [String: String] = [:]
         for line in output.split(separator: "\n") {
@@ -51,7 +52,7 @@ struct ContainerLab {
     }
 
     @discardableResult
-    static func shell(_ argv: [String]) throws -> (status: Int32, output: String) {
+    static func shell(_ argv: [String], environment: [String] = []) throws -> (status: Int32, output: String) {
         // Output goes to a file, not a pipe: a runtime's monitor (conmon) keeps the inherited
         // descriptors open for the container's life, so a pipe would never reach end of file.
         // posix_spawn and waitpid, not Process: Process did not notice this child's exit.
@@ -76,8 +77,13 @@ struct ContainerLab {
         let full = ["/bin/bash"] + argv
         var cArgs: [UnsafeMutablePointer<CChar>?] = full.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
+        var env: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) }
+        var inherited = environ
+        while let entry = inherited.pointee { env.append(strdup(entry)); inherited += 1 }
+        env.append(nil)
+        defer { env.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, "/bin/bash", &actions, &attributes, &cArgs, environ)
+        let rc = posix_spawn(&pid, "/bin/bash", &actions, &attributes, &cArgs, &env)
         guard rc == 0 else { throw LabError(message: "cannot start bash: \(rc)") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
