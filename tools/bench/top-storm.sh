@@ -20,26 +20,10 @@ swift build -c release --static-swift-stdlib --product tracer >/dev/null
 tracer=$(swift build -c release --static-swift-stdlib --show-bin-path)/tracer
 cc -O2 -o "$work/storm" tools/testprogs/exec_storm.c
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-hz=$(getconf CLK_TCK)
-storm() { "$work/storm" "$workers" "$per_worker" | sed 's/.*seconds=//'; }
-rate() { awk -v n="$total" -v s="$1" 'BEGIN { printf "%.0f", n / s }'; }
+. tools/bench/storm-lib.sh
 pct() { awk -v t="$1" -v b="$2" 'BEGIN { printf "%.1f%%", 100 * (t - b) / b }'; }
 per_exec() { awk -v c="$1" -v n="$total" 'BEGIN { printf "%.1f", 1000 * c / n }'; }
-
-# Runs the storm under a tracer started with "$@" (output in $work/out); sets seconds, tracer_cpu_ms, peak_rss_kb.
-run_traced() {
-    "$@" > "$work/out" 2>"$work/err" &
-    local pid=$!
-    sleep 1.5
-    local before; before=$(cpu_ticks $pid)
-    seconds=$(storm)
-    sleep 1.2 # top: the interval that holds the storm's last execs closes
-    local after; after=$(cpu_ticks $pid)
-    peak_rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
-    kill -INT $pid; wait $pid || true
-    tracer_cpu_ms=$(( (after - before) * 1000 / hz ))
-}
+settle=1.2 # top: the interval holding the storm's last execs closes before the tracer stops
 
 echo "exec storm: $workers workers x $per_worker fork+exec of /bin/true"
 storm >/dev/null # warm up
