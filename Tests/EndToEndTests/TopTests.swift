@@ -88,11 +88,11 @@ struct TopTests {
             try run(["display-message", "-p", "-t", "top", "#{alternate_on} #{cursor_flag}"]).trimmingCharacters(in: .whitespacesAndNewlines)
         }
 
-        /// Polls the screen until `done` holds or 8 s pass; returns the last screen.
+        /// Polls the screen until `done` holds or 15 s pass; returns the last screen.
         @discardableResult
         func wait(until done: ([String]) -> Bool) throws -> [String] {
             var lines: [String] = []
-            for _ in 0..<80 {
+            for _ in 0..<150 {
                 lines = try screen()
                 if done(lines) { break }
                 usleep(100_000)
@@ -105,7 +105,7 @@ struct TopTests {
 
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/bin/tmux"), "SKIPPED LOUDLY: needs tmux (tools/setup.sh --test)"))
     func interactiveViewFollowsResizesAndRestoresTheTerminal() throws {
-        let loop = try ShellLoop(prefix: "e2etmux")
+        let loop = try ShellLoop(prefix: "tmx") // short enough for the 10-column COMMAND
         defer { loop.stop() }
         let tmux = Tmux()
         defer { tmux.kill() }
