@@ -25,9 +25,9 @@ public struct ExitStatusCount: Sendable, Equatable {
         self.count = count
     }
 
-    public var signal: Int32? { status & 0x7f == 0 ? nil : Int32(status & 0x7f) }
-    public var exitCode: Int32? { signal == nil ? Int32((status >> 8) & 0xff) : nil }
-    public var coreDumped: Bool { status & 0x80 != 0 }
+    public var signal: Int32? { WaitStatus(status).signal }
+    public var exitCode: Int32? { WaitStatus(status).exitCode }
+    public var coreDumped: Bool { WaitStatus(status).coreDumped }
 }
 
 /// The same command in the same container failing again and again (see `CrashLoopRule`).
