@@ -6,7 +6,7 @@
 set -eu
 packages="libbpf-dev libelf-dev zlib1g-dev pkg-config libnftables-dev"
 if [ "${1:-}" = "--test" ]; then
-    packages="$packages gcc libc6-dev iproute2 podman runc busybox-static docker.io containerd nftables iptables iputils-ping iperf3"
+    packages="$packages gcc libc6-dev iproute2 podman runc busybox-static docker.io containerd nftables iptables iputils-ping iperf3 tmux"
 fi
 missing=""
 for p in $packages; do

@@ -13,8 +13,8 @@ struct Tracer: ParsableCommand {
         64 usage error, 69 the kernel lacks a needed feature, 77 missing privileges.
         """,
         version: TracerVersion.string,
-        subcommands: [CheckCommand.self, ExecCommand.self, PidCommand.self, ContainersCommand.self, NetnsCommand.self, DropsCommand.self, EgressCommand.self,
-                      DiagnoseCommand.self]
+        subcommands: [CheckCommand.self, ExecCommand.self, TopCommand.self, PidCommand.self, ContainersCommand.self, NetnsCommand.self,
+                      DropsCommand.self, EgressCommand.self, DiagnoseCommand.self]
     )
 }
 

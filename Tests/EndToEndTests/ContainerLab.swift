@@ -12,8 +12,9 @@ struct ContainerLab {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("tools/lab/containers.sh").path
 
-    static func up(_ runtime: String, name: String) throws -> ContainerLab {
-        let (status, output) = try shell([script, "up", runtime, name])
+    /// `command`, podman only: the container runs `sh -c COMMAND` instead of `sleep 3600`.
+    static func up(_ runtime: String, name: String, command: String? = nil) throws -> ContainerLab {
+        let (status, output) = try shell([script, "up", runtime, name], environment: command.map { ["TRACERLAB_COMMAND=\($0)"] } ?? [])
         guard status == 0 else { throw LabError(message: "containers.sh up \(runtime) \(name) failed: \(output)") }
         return ContainerLab(runtime: runtime, name: name, facts: LabShell.facts(output))
     }
@@ -47,7 +48,7 @@ struct ContainerLab {
     }
 
     @discardableResult
-    static func shell(_ argv: [String]) throws -> (status: Int32, output: String) {
-        try LabShell.run(argv)
+    static func shell(_ argv: [String], environment: [String] = []) throws -> (status: Int32, output: String) {
+        try LabShell.run(argv, environment: environment)
     }
 }

@@ -15,13 +15,13 @@ public enum LabShell {
         public var description: String { message }
     }
 
-    /// Runs `bash ARGV...` with stdout and stderr together.
+    /// Runs `bash ARGV...` with stdout and stderr together, `environment` added to ours.
     ///
     /// Output goes to a file, not a pipe: a runtime's monitor (conmon) keeps the inherited
     /// descriptors open for the container's life, so a pipe would never reach end of file.
     /// posix_spawn and waitpid, not Process: Process did not notice this child's exit.
     @discardableResult
-    public static func run(_ argv: [String]) throws -> (status: Int32, output: String) {
+    public static func run(_ argv: [String], environment: [String] = []) throws -> (status: Int32, output: String) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tracer-lab-\(getpid())-\(UUID().uuidString)").path
         defer { unlink(path) }
         var actions = posix_spawn_file_actions_t()
@@ -43,8 +43,13 @@ public enum LabShell {
         let full = ["/bin/bash"] + argv
         var cArgs: [UnsafeMutablePointer<CChar>?] = full.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
+        var env: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) }
+        var inherited = environ
+        while let entry = inherited.pointee { env.append(strdup(entry)); inherited += 1 }
+        env.append(nil)
+        defer { env.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, "/bin/bash", &actions, &attributes, &cArgs, environ)
+        let rc = posix_spawn(&pid, "/bin/bash", &actions, &attributes, &cArgs, &env)
         guard rc == 0 else { throw Failure("cannot start bash: \(rc)") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

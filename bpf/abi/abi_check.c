@@ -5,3 +5,4 @@
  */
 #include "tracer/exec_event.h"
 #include "tracer/net_event.h"
+#include "tracer/top_counts.h"

@@ -49,26 +49,46 @@ static __always_inline int v1_subsys_index(void)
 	return -1;
 }
 
+/* On v1 and hybrid hosts the container's cgroup is only certain in a v1 hierarchy: that one, or NULL. */
+static __always_inline struct cgroup *v1_cgroup(struct css_set *cset, struct cgroup *dfl)
+{
+	int idx = v1_subsys_index();
+	struct cgroup_subsys_state *css;
+	struct cgroup *cgrp;
+
+	if (idx < 0 || idx >= CGROUP_SUBSYS_COUNT)
+		return NULL;
+	css = BPF_CORE_READ(cset, subsys[idx]);
+	cgrp = css ? BPF_CORE_READ(css, cgroup) : NULL;
+	/* A controller mounted on v2 reports the unified cgroup here: not a v1 key. */
+	if (!cgrp || cgrp == dfl || BPF_CORE_READ(cgrp, root, hierarchy_id) == 0)
+		return NULL;
+	return cgrp;
+}
+
+/* Only the ids of read_process_keys: cheap enough for every fork and exec. */
+static __always_inline void read_cgroup_ids(struct task_struct *task, __u64 *v2, __u64 *v1)
+{
+	struct css_set *cset = BPF_CORE_READ(task, cgroups);
+	struct cgroup *dfl = BPF_CORE_READ(cset, dfl_cgrp);
+	struct cgroup *cgrp = v1_cgroup(cset, dfl);
+
+	*v2 = BPF_CORE_READ(dfl, kn, id);
+	*v1 = cgrp ? BPF_CORE_READ(cgrp, kn, id) : 0;
+}
+
 static __always_inline void read_process_keys(struct task_struct *task, struct tracer_process_keys *keys)
 {
 	struct css_set *cset = BPF_CORE_READ(task, cgroups);
 	struct cgroup *dfl = BPF_CORE_READ(cset, dfl_cgrp);
+	struct cgroup *cgrp = v1_cgroup(cset, dfl);
 	struct pid *pid = BPF_CORE_READ(task, thread_pid);
 	struct upid upid = {};
 	unsigned int level;
-	int idx;
 
 	read_cgroup_names(dfl, &keys->cgroup_id, keys->cgroup_name, keys->cgroup_parent);
-
-	/* On v1 and hybrid hosts the container's cgroup is only certain in a v1 hierarchy. */
-	idx = v1_subsys_index();
-	if (idx >= 0 && idx < CGROUP_SUBSYS_COUNT) {
-		struct cgroup_subsys_state *css = BPF_CORE_READ(cset, subsys[idx]);
-		struct cgroup *cgrp = css ? BPF_CORE_READ(css, cgroup) : NULL;
-		/* A controller mounted on v2 reports the unified cgroup here: not a v1 key. */
-		if (cgrp && cgrp != dfl && BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
-			read_cgroup_names(cgrp, &keys->cgroup_v1_id, keys->cgroup_v1_name, keys->cgroup_v1_parent);
-	}
+	if (cgrp)
+		read_cgroup_names(cgrp, &keys->cgroup_v1_id, keys->cgroup_v1_name, keys->cgroup_v1_parent);
 
 	keys->mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 	keys->net_ns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);

@@ -24,25 +24,7 @@ swift build -c release --static-swift-stdlib --product tracer >/dev/null
 tracer=$(swift build -c release --static-swift-stdlib --show-bin-path)/tracer
 cc -O2 -o "$work/storm" tools/testprogs/exec_storm.c
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-hz=$(getconf CLK_TCK)
-storm() { "$work/storm" "$workers" "$per_worker" | sed 's/.*seconds=//'; }
-rate() { awk -v n="$total" -v s="$1" 'BEGIN { printf "%.0f", n / s }'; }
-
-# Run the storm under a tracer started with "$@", writing its output to $work/out; sets
-# seconds, tracer_cpu_ms, peak_rss_kb.
-run_traced() {
-    "$@" > "$work/out" 2>"$work/err" &
-    local pid=$!
-    sleep 1.5
-    local before; before=$(cpu_ticks $pid)
-    seconds=$(storm)
-    sleep 0.5
-    local after; after=$(cpu_ticks $pid)
-    peak_rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
-    kill -INT $pid; wait $pid || true
-    tracer_cpu_ms=$(( (after - before) * 1000 / hz ))
-}
+. tools/bench/storm-lib.sh
 
 echo "exec storm: $workers workers x $per_worker fork+exec of /bin/true (argv in read-only data)"
 storm >/dev/null # warm up

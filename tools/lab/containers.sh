@@ -11,6 +11,7 @@
 #   containers.sh down RUNTIME NAME            remove everything 'up' created (idempotent)
 #   containers.sh list                         list lab state dirs
 # RUNTIME: podman | docker | containerd | runc.  NAME: [a-z0-9][a-z0-9_.-]{0,30}
+# TRACERLAB_COMMAND='shell command' (podman only): the container runs `sh -c` on it instead of `sleep 3600`.
 #
 # State for one lab: $TRACERLAB_ROOT/<runtime>-<name>/ (default /tmp/tracerlab).
 # Lab network namespace: /run/netns/tracerlab-<runtime>-<name>.
@@ -241,8 +242,10 @@ EOF
   done
   build_image_archive "$STATE/rootfs" "$STATE/image.tar"
   pm load -q -i "$STATE/image.tar" >&2
+  local command=(sleep 3600)
+  [[ -z ${TRACERLAB_COMMAND:-} ]] || command=(sh -c "$TRACERLAB_COMMAND")
   pm run -d --name "$NAME" --network bridge --conmon-pidfile "$STATE/conmon.pid" \
-     "$IMAGE_REF" sleep 3600 >"$STATE/cid"
+     "$IMAGE_REF" "${command[@]}" >"$STATE/cid"
   local cid pid
   cid=$(cat "$STATE/cid")
   pid=$(pm inspect -f '{{.State.Pid}}' "$NAME")
@@ -555,7 +558,7 @@ cmd_install() {
   rm -f /tmp/tracerlab-apt.log
 }
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 # ---------------------------------------------------------------- main
 cmd=${1:-}; shift || true

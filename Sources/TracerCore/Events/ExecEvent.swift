@@ -78,9 +78,9 @@ public struct ExitEvent: Sendable, Equatable {
 
     public var lifetimeNanoseconds: UInt64 { timestamp >= startTime ? timestamp - startTime : 0 }
     /// The signal that ended the process, or nil for a normal exit.
-    public var signal: Int32? { status & 0x7f == 0 ? nil : Int32(status & 0x7f) }
-    public var exitCode: Int32? { signal == nil ? Int32((status >> 8) & 0xff) : nil }
-    public var coreDumped: Bool { status & 0x80 != 0 }
+    public var signal: Int32? { WaitStatus(status).signal }
+    public var exitCode: Int32? { WaitStatus(status).exitCode }
+    public var coreDumped: Bool { WaitStatus(status).coreDumped }
 }
 
 /// What the exec probe delivers.

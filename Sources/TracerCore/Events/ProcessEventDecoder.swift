@@ -61,7 +61,7 @@ public enum ProcessEventDecoder {
             keys: keys(&raw.keys))
     }
 
-    private static func keys(_ raw: inout tracer_process_keys) -> ProcessKeys {
+    static func keys(_ raw: inout tracer_process_keys) -> ProcessKeys {
         ProcessKeys(
             cgroupID: raw.cgroup_id, cgroupV1ID: raw.cgroup_v1_id, mountNamespace: raw.mnt_ns,
             networkNamespace: raw.net_ns, pidNamespace: raw.pid_ns, pidInNamespace: raw.pid_in_ns,

@@ -1,0 +1,68 @@
+import TracerABI
+
+/// Reads the top probe's map entries (bpf/include/tracer/top_counts.h): the only code that
+/// knows their byte layout.
+enum TopMapDecoder {
+    static let keySize = MemoryLayout<tracer_top_key>.size
+    static let countsSize = MemoryLayout<tracer_top_counts>.size
+    static let detailSize = MemoryLayout<tracer_top_detail>.size
+    static let exitKeySize = MemoryLayout<tracer_top_exit_key>.size
+
+    static func group(_ bytes: [UInt8]) -> TopGroup {
+        precondition(bytes.count == keySize, "top key is \(keySize) bytes")
+        var raw = bytes.withUnsafeBytes { $0.loadUnaligned(as: tracer_top_key.self) }
+        return group(&raw)
+    }
+
+    static func group(_ raw: inout tracer_top_key) -> TopGroup {
+        TopGroup(cgroupID: raw.cgroup_id, cgroupV1ID: raw.cgroup_v1_id,
+                 parentComm: ProcessEventDecoder.cString(&raw.parent_comm), comm: ProcessEventDecoder.cString(&raw.comm))
+    }
+
+    /// The sum over CPUs of a per-CPU counts value (each CPU's copy padded to 8 bytes), with the
+    /// largest lifetime any CPU saw in `interval`.
+    static func counts(perCPU bytes: [UInt8], interval: UInt64) -> TopCounts {
+        let stride = (countsSize + 7) & ~7
+        var total = TopCounts()
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset + countsSize <= raw.count {
+                let c = raw.loadUnaligned(fromByteOffset: offset, as: tracer_top_counts.self)
+                total.execs &+= c.execs
+                total.failedExecs &+= c.failed_execs
+                total.exits &+= c.exits
+                total.failedExits &+= c.failed_exits
+                total.cpuNanoseconds &+= c.cpu_ns
+                total.lifetimeNanoseconds &+= c.lifetime_ns
+                let slot = Int(interval & 1)
+                let (maxima, intervals) = (c.max_lifetime_ns, c.max_interval)
+                let slotMax = slot == 0 ? maxima.0 : maxima.1
+                let slotInterval = slot == 0 ? intervals.0 : intervals.1
+                if slotInterval == interval { total.maxLifetimeNanoseconds = max(total.maxLifetimeNanoseconds, slotMax) }
+                offset += stride
+            }
+        }
+        return total
+    }
+
+    static func detail(_ bytes: [UInt8]) -> TopGroupDetail {
+        precondition(bytes.count >= detailSize, "top detail is \(detailSize) bytes")
+        return bytes.withUnsafeBytes { raw in
+            var d = raw.loadUnaligned(as: tracer_top_detail.self)
+            let length = min(Int(d.args_len), Int(TRACER_TOP_ARGS_LEN))
+            let argsOffset = detailSize - Int(TRACER_TOP_ARGS_LEN)
+            let argBytes = raw[argsOffset..<argsOffset + length]
+            var args = argBytes.split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
+            // Every complete argument ends with NUL, leaving one empty piece after the last.
+            if args.last?.isEmpty == true { args.removeLast() }
+            return TopGroupDetail(keys: ProcessEventDecoder.keys(&d.keys), args: args,
+                                  argsTruncated: d.flags & UInt32(TRACER_EXEC_ARGS_TRUNCATED.rawValue) != 0)
+        }
+    }
+
+    static func exitKey(_ bytes: [UInt8]) -> (group: TopGroup, status: UInt32) {
+        precondition(bytes.count == exitKeySize, "top exit key is \(exitKeySize) bytes")
+        var raw = bytes.withUnsafeBytes { $0.loadUnaligned(as: tracer_top_exit_key.self) }
+        return (group(&raw.group), raw.status)
+    }
+}

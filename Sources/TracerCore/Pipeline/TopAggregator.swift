@@ -1,0 +1,143 @@
+/// Turns the kernel's per-group counts of one interval into the rows of `tracer top`: attributes
+/// each group to its container, merges groups by the chosen keys, flags crash loops and fork
+/// storms, and sorts. Keeps what outlives an interval: group details, failure history, the usual rate.
+public final class TopAggregator {
+    public let by: [TopGroupKey]
+    public let sort: TopSortKey
+    public let crashRule: CrashLoopRule
+    public private(set) var stormRule: ForkStormRule
+    private let attribute: (ProcessKeys) -> Attribution
+    private var details: [TopGroup: TopGroupDetail] = [:]
+    private var failures: [CrashKey: CrashLoopRule.History] = [:]
+
+    /// The identity a crash loop is judged on: the container (or the host) and the command.
+    struct CrashKey: Hashable {
+        var container: String
+        var command: [UInt8]
+    }
+
+    private struct RowKey: Hashable {
+        var container: String?
+        var parent: [UInt8]?
+        var command: [UInt8]?
+    }
+
+    /// `attribute` names the container of a group's cgroup keys (normally `ExecAttributor.attribute`).
+    public init(by: [TopGroupKey] = TopGroupKey.allCases, sort: TopSortKey = .cpu, crashRule: CrashLoopRule = CrashLoopRule(),
+                stormRule: ForkStormRule = ForkStormRule(), attribute: @escaping (ProcessKeys) -> Attribution) {
+        self.by = by
+        self.sort = sort
+        self.crashRule = crashRule
+        self.stormRule = stormRule
+        self.attribute = attribute
+    }
+
+    /// The usual exec rate starts from the host's fork rate since boot.
+    public func seedUsualRate(forksSinceBoot: UInt64, uptimeNanoseconds: UInt64) {
+        stormRule.seed(forksSinceBoot: forksSinceBoot, uptimeNanoseconds: uptimeNanoseconds)
+    }
+
+    /// One snapshot. `host` is /proc/stat at the start and the end of the interval, when read.
+    public func snapshot(_ interval: TopInterval, host: (start: HostCPUStat, end: HostCPUStat)? = nil,
+                         onlineCPUs: Int = HostCPUStat.onlineCPUs) -> TopSnapshot {
+        details.merge(interval.details) { _, new in new }
+        // Groups are few and their cgroups repeat: attribute each cgroup once per interval.
+        var containers: [TopGroup: (key: String, attribution: Attribution)] = [:]
+        for group in interval.counts.keys {
+            containers[group] = container(of: group)
+        }
+
+        // Crash loops are judged per container and command, whatever the rows are grouped by.
+        var statusesByCrashKey: [CrashKey: [UInt32: UInt64]] = [:]
+        for (group, statuses) in interval.failedExitStatuses {
+            let key = CrashKey(container: containers[group]?.key ?? container(of: group).key, command: group.comm)
+            statusesByCrashKey[key, default: [:]].merge(statuses, uniquingKeysWith: +)
+        }
+        let cutoff = interval.end > crashRule.windowNanoseconds ? interval.end - crashRule.windowNanoseconds : 0
+        for key in Set(failures.keys).union(statusesByCrashKey.keys) {
+            failures[key, default: CrashLoopRule.History()].record(end: interval.end, statuses: statusesByCrashKey[key] ?? [:], keepingAfter: cutoff)
+            if failures[key]?.intervals.isEmpty == true { failures[key] = nil }
+        }
+
+        var rows: [RowKey: TopRow] = [:]
+        var crashKeysByRow: [RowKey: Set<CrashKey>] = [:]
+        var busiestExecs: [RowKey: UInt64] = [:]
+        var total = TopCounts()
+        for (group, counts) in interval.counts {
+            total.add(counts)
+            let container = containers[group]!
+            let key = RowKey(container: by.contains(.container) ? container.key : nil,
+                             parent: by.contains(.parent) ? group.parentComm : nil,
+                             command: by.contains(.command) ? group.comm : nil)
+            var row = rows[key] ?? TopRow(container: by.contains(.container) ? container.attribution : nil,
+                                          parent: key.parent, command: key.command, counts: TopCounts())
+            row.counts.add(counts)
+            // The argv shown is that of the busiest exec'ing group: the one a person would go after.
+            if let detail = details[group], counts.execs > 0 || row.lastArgs.isEmpty,
+               counts.execs >= busiestExecs[key, default: 0] {
+                row.lastArgs = detail.args
+                row.argsTruncated = detail.argsTruncated
+                busiestExecs[key] = counts.execs
+            }
+            rows[key] = row
+            crashKeysByRow[key, default: []].insert(CrashKey(container: container.key, command: group.comm))
+        }
+        for (key, crashKeys) in crashKeysByRow {
+            var statuses: [UInt32: UInt64] = [:]
+            for crashKey in crashKeys {
+                guard let history = failures[crashKey], crashRule.crashLoop(history.statuses) != nil else { continue }
+                statuses.merge(history.statuses, uniquingKeysWith: +)
+            }
+            rows[key]?.crashLoop = crashRule.crashLoop(statuses)
+        }
+
+        let seconds = Double(interval.nanoseconds) / 1e9
+        let storm = seconds > 0 ? stormRule.evaluate(execsPerSecond: Double(total.execs) / seconds) : nil
+        var totals = TopTotals(counts: total, onlineCPUs: onlineCPUs, lost: interval.lost, forkStorm: storm)
+        if let host, host.end.totalNanoseconds >= host.start.totalNanoseconds {
+            totals.hostBusyNanoseconds = host.end.busyNanoseconds &- host.start.busyNanoseconds
+            totals.hostTotalNanoseconds = host.end.totalNanoseconds - host.start.totalNanoseconds
+        }
+        return TopSnapshot(timestamp: interval.end, intervalNanoseconds: interval.nanoseconds, by: by, sort: sort,
+                           totals: totals, rows: TopAggregator.sorted(Array(rows.values), by: sort))
+    }
+
+    /// The container key of a group ("host" for the host) and its attribution.
+    private func container(of group: TopGroup) -> (key: String, attribution: Attribution) {
+        let attribution: Attribution
+        if let detail = details[group] {
+            attribution = attribute(detail.keys)
+        } else if group.cgroupID <= 1 && group.cgroupV1ID == 0 {
+            attribution = .host
+        } else {
+            attribution = .notAContainer(reason: "no attribution keys for cgroup \(group.cgroupID): the details map was full")
+        }
+        switch attribution {
+        case .container(let identity): return (identity.id, attribution)
+        case .host, .notAContainer: return ("host", attribution)
+        }
+    }
+
+    /// Largest first by the sort key, then by CPU, execs and names so the order is stable.
+    public static func sorted(_ rows: [TopRow], by sort: TopSortKey) -> [TopRow] {
+        func value(_ row: TopRow) -> UInt64 {
+            switch sort {
+            case .cpu: return row.counts.cpuNanoseconds
+            case .execs: return row.counts.execs
+            case .exits: return row.counts.exits
+            case .failures: return row.counts.failedExecs
+            case .failedExits: return row.counts.failedExits
+            case .averageLifetime: return row.counts.averageLifetimeNanoseconds
+            case .maxLifetime: return row.counts.maxLifetimeNanoseconds
+            }
+        }
+        return rows.sorted { a, b in
+            let (va, vb) = (value(a), value(b))
+            if va != vb { return va > vb }
+            if a.counts.cpuNanoseconds != b.counts.cpuNanoseconds { return a.counts.cpuNanoseconds > b.counts.cpuNanoseconds }
+            if a.counts.execs != b.counts.execs { return a.counts.execs > b.counts.execs }
+            let names = { (r: TopRow) in [r.command ?? [], r.parent ?? [], Array((r.container.map(ContainerJSON.column) ?? "").utf8)] }
+            return names(a).lexicographicallyPrecedes(names(b)) { $0.lexicographicallyPrecedes($1) }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import BPF
+import BPFPrograms
+import TracerABI
+
+/// The loaded and attached top probe (bpf/top.bpf.c): exact counters of execs, exits, CPU and
+/// lifetime by (cgroup, parent command, command), read and diffed once per interval.
+///
+/// Needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN), BTF, the sched and syscalls tracepoints
+/// and BTF tracepoints (`tp_btf`, Linux 5.5).
+public final class TopProbe {
+    private let object: BPFObject
+    private let countsMap: BPFMap
+    private let detailsMap: BPFMap
+    private let exitCodesMap: BPFMap
+    private let lostMap: BPFMap
+    private let intervalVariable: BPFMap
+    /// The interval the kernel is counting maxima for; it advances at every `read`.
+    private var interval: UInt64 = 0
+    private var intervalStart: UInt64
+    private var previousCounts: [TopGroup: TopCounts] = [:]
+    private var previousStatuses: [TopGroup: [UInt32: UInt64]] = [:]
+    private var previousLost = TopLosses()
+    /// Groups whose keys were read once; their argv is read again only when they exec.
+    private var knownDetails: Set<TopGroup> = []
+
+    public init() throws {
+        TraceFS.mountIfNeeded()
+        object = try BPFObject(name: "top", bytes: EmbeddedBPF.top.bytes)
+        try object.load()
+        countsMap = try object.map("counts")
+        detailsMap = try object.map("details")
+        exitCodesMap = try object.map("exit_codes")
+        lostMap = try object.map("lost")
+        intervalVariable = try object.map(".bss")
+        try object.attachAll()
+        intervalStart = BootClock.now
+    }
+
+    /// Closes the current interval and returns what happened in it.
+    public func read() throws -> TopInterval {
+        let closed = interval
+        let end = BootClock.now
+        // From here on the kernel records maxima in the other slot, leaving this interval's alone.
+        // (An exit that read the interval number just before this write may still land in the old
+        // slot after we read it: its lifetime is then missing from one maximum, never from a sum.)
+        interval += 1
+        try intervalVariable.update(key: UInt32(0).bpfBytes, value: interval.bpfBytes)
+
+        var counts: [TopGroup: TopCounts] = [:]
+        var cumulative: [TopGroup: TopCounts] = [:]
+        cumulative.reserveCapacity(previousCounts.count)
+        for key in try countsMap.keys() {
+            guard let bytes = try countsMap.lookup(key: key) else { continue }
+            let group = TopMapDecoder.group(key)
+            let total = TopMapDecoder.counts(perCPU: bytes, interval: closed)
+            cumulative[group] = total
+            let delta = total.since(previousCounts[group] ?? TopCounts())
+            if !delta.isEmpty { counts[group] = delta }
+        }
+        previousCounts = cumulative
+
+        var statuses: [TopGroup: [UInt32: UInt64]] = [:]
+        var cumulativeStatuses: [TopGroup: [UInt32: UInt64]] = [:]
+        for key in try exitCodesMap.keys() {
+            let (group, status) = TopMapDecoder.exitKey(key)
+            let total = try exitCodesMap.sum(key: key, as: UInt64.self)
+            cumulativeStatuses[group, default: [:]][status] = total
+            let delta = total &- (previousStatuses[group]?[status] ?? 0)
+            if delta > 0 { statuses[group, default: [:]][status] = delta }
+        }
+        previousStatuses = cumulativeStatuses
+
+        var details: [TopGroup: TopGroupDetail] = [:]
+        for (group, delta) in counts where delta.execs > 0 || !knownDetails.contains(group) {
+            var key = tracer_top_key()
+            key.cgroup_id = group.cgroupID
+            key.cgroup_v1_id = group.cgroupV1ID
+            withUnsafeMutableBytes(of: &key.parent_comm) { $0.copyBytes(from: group.parentComm.prefix($0.count - 1)) }
+            withUnsafeMutableBytes(of: &key.comm) { $0.copyBytes(from: group.comm.prefix($0.count - 1)) }
+            let keyBytes = withUnsafeBytes(of: key) { Array($0) }
+            guard let bytes = try detailsMap.lookup(key: keyBytes) else { continue }
+            details[group] = TopMapDecoder.detail(bytes)
+            knownDetails.insert(group)
+        }
+
+        let lost = try losses()
+        defer {
+            previousLost = lost
+            intervalStart = end
+        }
+        return TopInterval(start: intervalStart, end: end, counts: counts, failedExitStatuses: statuses,
+                           details: details, lost: lost.since(previousLost))
+    }
+
+    private func losses() throws -> TopLosses {
+        func count(_ kind: tracer_top_loss) throws -> UInt64 { try lostMap.sum(key: UInt32(kind.rawValue).bpfBytes) }
+        return TopLosses(groups: try count(TRACER_TOP_LOST_GROUPS), processes: try count(TRACER_TOP_LOST_PROCESSES),
+                         details: try count(TRACER_TOP_LOST_DETAILS), exitCodes: try count(TRACER_TOP_LOST_EXIT_CODES))
+    }
+
+    public var programIDs: [UInt32] { object.programIDs }
+
+    /// Detaches every program and frees the maps.
+    public func close() {
+        object.close()
+    }
+
+    deinit { close() }
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import BPF
+import TracerCore
+
+struct TopCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "top",
+        abstract: "Live summary of short-lived processes: what they cost, by container, parent and command.",
+        discussion: """
+        Counts every exec, failed exec and exit in the kernel, exactly, by (cgroup, parent
+        command, command), with the CPU and lifetime of the processes that exited. Each
+        interval shows execs/s, exits/s, failed execs, CPU of exited processes (% of one
+        core), average and maximum lifetime and the last argv, sorted by CPU; the header has
+        the share of the host's CPU that went to short-lived processes and anything lost.
+
+        Flags: a crash loop (!) is one command in one container exiting non-zero or by a
+        signal at least 5 times within 60 s; a fork storm is an exec rate at least 10 times
+        the host's usual rate and at least 100/s.
+
+        Keys: q or Ctrl-C quits and restores the terminal.
+
+        Examples:
+          tracer top                                  live view, refreshed every 2 s
+          tracer top --by container,parent           rows per container and parent
+          tracer top --sort execs                     busiest exec'ers first
+          tracer top --once --interval 5s             one snapshot after 5 s, then exit
+          tracer top --once --interval 5s -o json     the same as one JSON object
+        """
+    )
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var runtimes: RuntimeOptions
+
+    @Option(help: "Refresh interval (e.g. 1s, 500ms); at least 100ms.")
+    var interval: DurationArgument = DurationArgument(argument: "2s")!
+
+    @Flag(help: "Print one snapshot after one interval and exit.")
+    var once = false
+
+    @Option(help: ArgumentHelp("Group rows by these keys, comma-separated: \(TopGroupKey.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "keys"))
+    var by = TopGroupKey.allCases.map(\.rawValue).joined(separator: ",")
+
+    @Option(help: ArgumentHelp("Sort rows by: \(TopSortKey.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "key"))
+    var sort = TopSortKey.cpu.rawValue
+
+    @Option(help: "Show at most this many rows (the screen shows what fits).")
+    var limit: Int?
+
+    @Option(help: "Stop after this many snapshots.")
+    var count: Int?
+
+    var groupKeys: [TopGroupKey] {
+        get throws {
+            let names = by.split(separator: ",", omittingEmptySubsequences: false).map { String($0.filter { $0 != " " }) }
+            var keys: [TopGroupKey] = []
+            for name in names {
+                guard let key = TopGroupKey(rawValue: name) else {
+                    throw ValidationError("--by: unknown group key '\(name)'; valid keys: \(TopGroupKey.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                if !keys.contains(key) { keys.append(key) }
+            }
+            return keys
+        }
+    }
+
+    func validate() throws {
+        _ = try groupKeys
+        if TopSortKey(rawValue: sort) == nil {
+            throw ValidationError("--sort: unknown sort key '\(sort)'; valid keys: \(TopSortKey.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if interval.nanoseconds < 100_000_000 { throw ValidationError("--interval: at least 100ms") }
+        if let limit, limit <= 0 { throw ValidationError("--limit: must be at least 1") }
+        if let count, count <= 0 { throw ValidationError("--count: must be at least 1") }
+    }
+
+    func run() throws {
+        StopSignal.install()
+        LibbpfLog.install(verbose: common.verbose)
+        let attributor = ExecAttributor(resolver: runtimes.resolver)
+        let aggregator = TopAggregator(by: try groupKeys, sort: TopSortKey(rawValue: sort)!) { keys in
+            attributor.attribute(keys, now: BootClock.now)
+        }
+        let probe: TopProbe
+        do {
+            probe = try TopProbe()
+        } catch {
+            throw fail(error, command: "top")
+        }
+        defer { probe.close() }
+
+        let interactive = !once && common.output == .table && OutputSink.isTerminal
+        let session = TopSession(probe: probe, aggregator: aggregator,
+                                 display: interactive ? .interactive : .stream(common.output),
+                                 intervalNanoseconds: interval.nanoseconds, count: once ? 1 : count, limit: limit)
+        do {
+            try session.run(stop: { StopSignal.isRequested })
+        } catch {
+            throw fail(error, command: "top")
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import Glibc
+import Testing
+@testable import TracerCore
+
+struct TopAggregatorTests {
+    static let web = ContainerIdentity(runtime: .podman, id: String(repeating: "ab", count: 32), name: "web")
+    static let db = ContainerIdentity(runtime: .docker, id: String(repeating: "cd", count: 32), name: "db")
+
+    /// cgroup 1 is the host; 100 is web, 200 is db.
+    func aggregator(by: [TopGroupKey] = TopGroupKey.allCases, sort: TopSortKey = .cpu,
+                    crash: CrashLoopRule = CrashLoopRule()) -> TopAggregator {
+        TopAggregator(by: by, sort: sort, crashRule: crash) { keys in
+            switch keys.cgroupID {
+            case 100: return .container(Self.web)
+            case 200: return .container(Self.db)
+            default: return .host
+            }
+        }
+    }
+
+    func group(_ cgroup: UInt64, _ parent: String, _ command: String) -> TopGroup {
+        TopGroup(cgroupID: cgroup, parentComm: Array(parent.utf8), comm: Array(command.utf8))
+    }
+
+    func detail(_ cgroup: UInt64, args: [String]) -> TopGroupDetail {
+        TopGroupDetail(keys: ProcessKeys(cgroupID: cgroup), args: args.map { Array($0.utf8) })
+    }
+
+    let second: UInt64 = 1_000_000_000
+
+    @Test func groupsAreAttributedMergedAndSortedByCPU() {
+        let a = aggregator()
+        let interval = TopInterval(
+            start: 10 * second, end: 12 * second,
+            counts: [
+                group(100, "sh", "sha256sum"): TopCounts(execs: 100, exits: 100, cpuNanoseconds: 1_500_000_000,
+                                                           lifetimeNanoseconds: 1_000_000_000, maxLifetimeNanoseconds: 30_000_000),
+                group(200, "sh", "sha256sum"): TopCounts(execs: 10, exits: 10, cpuNanoseconds: 100_000_000,
+                                                           lifetimeNanoseconds: 200_000_000, maxLifetimeNanoseconds: 40_000_000),
+                group(1, "bash", "true"): TopCounts(execs: 400, failedExecs: 3, exits: 400, cpuNanoseconds: 300_000_000,
+                                                      lifetimeNanoseconds: 400_000_000, maxLifetimeNanoseconds: 2_000_000),
+            ],
+            details: [group(100, "sh", "sha256sum"): detail(100, args: ["sha256sum", "/bin/busybox"]),
+                      group(200, "sh", "sha256sum"): detail(200, args: ["sha256sum", "/etc/passwd"]),
+                      group(1, "bash", "true"): detail(1, args: ["true"])])
+        let snapshot = a.snapshot(interval, onlineCPUs: 2)
+        #expect(snapshot.intervalNanoseconds == 2 * second)
+        #expect(snapshot.rows.map { $0.container.map(ContainerJSON.column) } == ["web", "-", "db"])
+        #expect(snapshot.rows[0].lastArgs == [Array("sha256sum".utf8), Array("/bin/busybox".utf8)])
+        #expect(snapshot.rows[0].counts.averageLifetimeNanoseconds == 10_000_000)
+        #expect(snapshot.totals.counts.execs == 510)
+        #expect(snapshot.totals.counts.failedExecs == 3)
+        #expect(snapshot.totals.counts.cpuNanoseconds == 1_900_000_000)
+        #expect(snapshot.totals.counts.maxLifetimeNanoseconds == 40_000_000)
+        // 1.9 s of CPU in 2 s on 2 CPUs.
+        #expect(abs(snapshot.shortLivedShare - 0.475) < 1e-9)
+        #expect(snapshot.rate(snapshot.totals.counts.execs) == 255)
+
+        // By command only: both containers' sha256sum become one row with summed counts and the larger maximum.
+        let byCommand = aggregator(by: [.command]).snapshot(interval, onlineCPUs: 2)
+        #expect(byCommand.rows.count == 2)
+        #expect(byCommand.rows[0].command == Array("sha256sum".utf8))
+        #expect(byCommand.rows[0].container == nil && byCommand.rows[0].parent == nil)
+        #expect(byCommand.rows[0].counts.execs == 110)
+        #expect(byCommand.rows[0].counts.cpuNanoseconds == 1_600_000_000)
+        #expect(byCommand.rows[0].counts.maxLifetimeNanoseconds == 40_000_000)
+        // The argv shown is the one of the group that exec'd most.
+        #expect(byCommand.rows[0].lastArgs.last == Array("/bin/busybox".utf8))
+    }
+
+    @Test func everySortKeyOrdersLargestFirst() {
+        let rows = [
+            TopRow(container: .host, parent: [], command: Array("a".utf8),
+                   counts: TopCounts(execs: 1, failedExecs: 9, exits: 1, failedExits: 0, cpuNanoseconds: 5, lifetimeNanoseconds: 100, maxLifetimeNanoseconds: 100)),
+            TopRow(container: .host, parent: [], command: Array("b".utf8),
+                   counts: TopCounts(execs: 9, failedExecs: 0, exits: 2, failedExits: 2, cpuNanoseconds: 50, lifetimeNanoseconds: 20, maxLifetimeNanoseconds: 15)),
+            TopRow(container: .host, parent: [], command: Array("c".utf8),
+                   counts: TopCounts(execs: 5, failedExecs: 1, exits: 9, failedExits: 1, cpuNanoseconds: 1, lifetimeNanoseconds: 90, maxLifetimeNanoseconds: 50)),
+        ]
+        func order(_ key: TopSortKey) -> String {
+            String(decoding: TopAggregator.sorted(rows, by: key).flatMap { $0.command! }, as: UTF8.self)
+        }
+        #expect(order(.cpu) == "bac")
+        #expect(order(.execs) == "bca")
+        #expect(order(.exits) == "cba")
+        #expect(order(.failures) == "acb")
+        #expect(order(.failedExits) == "bca")
+        #expect(order(.averageLifetime) == "abc")  // 100, 10, 10 (the tie broken by CPU)
+        #expect(order(.maxLifetime) == "acb")
+        // Ties fall back to CPU, then execs, then the names.
+        let tied = [TopRow(container: .host, parent: nil, command: Array("z".utf8), counts: TopCounts()),
+                    TopRow(container: .host, parent: nil, command: Array("y".utf8), counts: TopCounts())]
+        #expect(TopAggregator.sorted(tied, by: .cpu).map { $0.command! } == [Array("y".utf8), Array("z".utf8)])
+    }
+
+    @Test func crashLoopNeedsFiveFailuresOfOneCommandInOneContainerWithinTheWindow() {
+        let a = aggregator(crash: CrashLoopRule(threshold: 5, windowNanoseconds: 10 * second))
+        let crasher = group(100, "sh", "app")
+        let other = group(200, "sh", "app") // same command, other container: judged apart
+        func interval(ending end: UInt64, _ failures: [TopGroup: [UInt32: UInt64]]) -> TopInterval {
+            var counts: [TopGroup: TopCounts] = [:]
+            for (g, statuses) in failures {
+                let n = statuses.values.reduce(0, +)
+                counts[g] = TopCounts(execs: n, exits: n, failedExits: n)
+            }
+            return TopInterval(start: end - 2 * second, end: end, counts: counts, failedExitStatuses: failures,
+                               details: [crasher: detail(100, args: ["app"]), other: detail(200, args: ["app"])])
+        }
+        // 3 failures, then 1 + (3 in the other container): neither reaches 5.
+        var s = a.snapshot(interval(ending: 2 * second, [crasher: [1 << 8: 3]]))
+        #expect(s.rows.allSatisfy { $0.crashLoop == nil })
+        s = a.snapshot(interval(ending: 4 * second, [crasher: [1 << 8: 1], other: [1 << 8: 3]]))
+        #expect(s.rows.allSatisfy { $0.crashLoop == nil })
+        // One more, by a signal: 5 within 10 s, with the histogram of the whole window.
+        s = a.snapshot(interval(ending: 6 * second, [crasher: [UInt32(SIGSEGV) | 0x80: 1]]))
+        let loop = try! #require(s.rows.first { $0.container == .container(Self.web) }?.crashLoop)
+        #expect(loop.failedExits == 5)
+        #expect(loop.windowNanoseconds == 10 * second)
+        #expect(loop.statuses == [ExitStatusCount(status: 1 << 8, count: 4), ExitStatusCount(status: UInt32(SIGSEGV) | 0x80, count: 1)])
+        #expect(loop.statuses[1].signal == SIGSEGV && loop.statuses[1].coreDumped)
+        #expect(loop.statuses[0].exitCode == 1)
+        // The first 3 fall out of the window: 2 left, no longer a loop.
+        s = a.snapshot(interval(ending: 13 * second, [crasher: [1 << 8: 0]]))
+        #expect(s.rows.allSatisfy { $0.crashLoop == nil })
+    }
+
+    @Test func forkStormIsTenTimesTheUsualRateAndAtLeastAHundred() {
+        var rule = ForkStormRule()
+        rule.seed(forksSinceBoot: 36_000, uptimeNanoseconds: 3600 * second) // 10 forks/s since boot
+        #expect(rule.evaluate(execsPerSecond: 50) == nil)    // calm: the usual rate moves to 18
+        #expect(abs(rule.usualPerSecond! - 18) < 1e-9)
+        #expect(rule.evaluate(execsPerSecond: 170) == nil)   // under 10x 18
+        let usual = rule.usualPerSecond!
+        let storm = rule.evaluate(execsPerSecond: 10 * usual + 1)
+        #expect(storm?.usualPerSecond == usual)
+        #expect(rule.usualPerSecond == usual)                // a storm does not become the usual
+        var quiet = ForkStormRule()
+        quiet.seed(forksSinceBoot: 10, uptimeNanoseconds: 3600 * second)
+        #expect(quiet.evaluate(execsPerSecond: 99) == nil)   // far above usual, but under 100/s
+    }
+
+    @Test func hostCPUFromProcStat() {
+        let text = """
+        cpu  100 20 30 800 50 0 10 5 0 0
+        cpu0 50 10 15 400 25 0 5 2 0 0
+        processes 4242
+        """
+        let stat = HostCPUStat.parse(text, ticksPerSecond: 100)
+        #expect(stat == HostCPUStat(busyNanoseconds: 165 * 10_000_000, totalNanoseconds: 1015 * 10_000_000, forks: 4242))
+        #expect(HostCPUStat.parse("cpu 1 2\n", ticksPerSecond: 100) == nil)
+    }
+}
