@@ -5,10 +5,10 @@ import Testing
 
 /// The static netfilter checks on the real egress lab: healthy, then each netfilter break.
 /// Each test builds its own lab (names nf1..nf4 are this suite's) and removes it, also on failure.
-@Suite(.serialized, .enabled(if: EgressLab.canRun, EgressLab.reason))
+@Suite(.serialized, .enabled(if: NetfilterLab.canRun, NetfilterLab.reason))
 struct NetfilterInspectorTests {
     @Test func healthyLabHasNoNetfilterErrors() throws {
-        let lab = try EgressLab.up("nf1")
+        let lab = try NetfilterLab.up("nf1")
         defer { lab.down() }
         let report = NetfilterInspector.inspect(path: lab.path())
         #expect(report.findings.filter { $0.severity == .error }.isEmpty, "\(report.findings)")
@@ -26,7 +26,7 @@ struct NetfilterInspectorTests {
     }
 
     @Test func forwardPolicyDropIsNamed() throws {
-        let lab = try EgressLab.up("nf2")
+        let lab = try NetfilterLab.up("nf2")
         defer { lab.down() }
         try lab.breakIt("forward-policy-drop")
         #expect(!lab.probe())
@@ -41,7 +41,7 @@ struct NetfilterInspectorTests {
     }
 
     @Test func forwardRuleDropNamesRuleAndComment() throws {
-        let lab = try EgressLab.up("nf3")
+        let lab = try NetfilterLab.up("nf3")
         defer { lab.down() }
         try lab.breakIt("forward-rule-drop")
         let report = NetfilterInspector.inspect(path: lab.path())
@@ -61,7 +61,7 @@ struct NetfilterInspectorTests {
     }
 
     @Test func legacyPolicyDropAndMixedBackends() throws {
-        let lab = try EgressLab.up("nf4")
+        let lab = try NetfilterLab.up("nf4")
         defer { lab.down() }
         try lab.breakIt("legacy-iptables-drop")
         #expect(!lab.probe())
@@ -77,7 +77,7 @@ struct NetfilterInspectorTests {
     }
 
     @Test func masqueradeMissingIsFound() throws {
-        let lab = try EgressLab.up("nf5")
+        let lab = try NetfilterLab.up("nf5")
         defer { lab.down() }
         try lab.breakIt("masquerade-missing")
         let report = NetfilterInspector.inspect(path: lab.path())
@@ -91,7 +91,7 @@ struct NetfilterInspectorTests {
     }
 
     @Test func missingNamespaceIsReportedUnchecked() {
-        var path = EgressLab(name: "nfnone").path()
+        var path = NetfilterLab(name: "nfnone").path()
         path.hostNetnsPath = "/run/netns/tel-nfnone-does-not-exist"
         let report = NetfilterInspector.inspect(path: path)
         #expect(report.findings.isEmpty)

@@ -3,9 +3,10 @@ import Glibc
 import Testing
 @testable import TracerCore
 
-/// tools/lab/egress.sh, driven from the tests: a container host's egress path built entirely
+/// tools/lab/egress.sh for the netfilter tests (LabSupport.EgressLab is the general driver; this one adds
+/// the lab path as discovery would build it and commands in the host namespace): a container host's egress path built entirely
 /// inside network namespaces (tel-NAME-c1, tel-NAME-host, tel-NAME-world).
-struct EgressLab {
+struct NetfilterLab {
     static let script = TestPrograms.root.appendingPathComponent("tools/lab/egress.sh").path
     static let canRun = geteuid() == 0 && access("/usr/sbin/iptables-nft", X_OK) == 0 && access("/usr/sbin/nft", X_OK) == 0
     static let reason: Comment = "SKIPPED LOUDLY: the egress lab needs root, iproute2, nftables and iptables (tools/setup.sh --test)"
@@ -15,8 +16,8 @@ struct EgressLab {
     var hostNetnsPath: String { "/run/netns/tel-\(name)-host" }
 
     /// Builds the lab; call `down()` in a defer.
-    static func up(_ name: String) throws -> EgressLab {
-        let lab = EgressLab(name: name)
+    static func up(_ name: String) throws -> NetfilterLab {
+        let lab = NetfilterLab(name: name)
         try lab.run("up", name)
         return lab
     }
@@ -50,7 +51,7 @@ struct EgressLab {
     private func run(_ arguments: String...) throws -> String { try run(arguments) }
 
     @discardableResult
-    private func run(_ arguments: [String]) throws -> String { try shell(["/bin/bash", EgressLab.script] + arguments) }
+    private func run(_ arguments: [String]) throws -> String { try shell(["/bin/bash", NetfilterLab.script] + arguments) }
 }
 
 /// Runs a program; throws with its stderr when it exits non-zero. Output goes through temporary

@@ -5,7 +5,7 @@ import Testing
 
 /// The nftables trace on the real egress lab: the temporary table, events naming the dropping
 /// rule or policy, cleanup on stop and after a killed run; and legacy counter diffs.
-@Suite(.serialized, .enabled(if: EgressLab.canRun, EgressLab.reason))
+@Suite(.serialized, .enabled(if: NetfilterLab.canRun, NetfilterLab.reason))
 struct NftTraceSessionTests {
     /// Polls until an event satisfies `done` or 3 s pass.
     func events(_ session: NftTraceSession, until done: (NftTraceEvent) -> Bool) throws -> [NftTraceEvent] {
@@ -18,10 +18,10 @@ struct NftTraceSessionTests {
         return seen
     }
 
-    func tableNames(_ lab: EgressLab) throws -> String { try lab.inHost("nft", "list", "tables") }
+    func tableNames(_ lab: NetfilterLab) throws -> String { try lab.inHost("nft", "list", "tables") }
 
     @Test func ruleDropIsNamedWithItsComment() throws {
-        let lab = try EgressLab.up("nf6")
+        let lab = try NetfilterLab.up("nf6")
         defer { lab.down() }
         try lab.breakIt("forward-rule-drop")
         let session = try NftTraceSession(hostNetnsPath: lab.hostNetnsPath, endpoints: ["172.17.0.2/16"])
@@ -45,7 +45,7 @@ struct NftTraceSessionTests {
     }
 
     @Test func policyDropIsNamedAndRepliesAreTracedAfterDeNAT() throws {
-        let lab = try EgressLab.up("nf7")
+        let lab = try NetfilterLab.up("nf7")
         defer { lab.down() }
         let session = try NftTraceSession(hostNetnsPath: lab.hostNetnsPath, endpoints: ["172.17.0.2"])
         defer { session.stop() }
@@ -68,7 +68,7 @@ struct NftTraceSessionTests {
     }
 
     @Test func tableOfADeadRunIsRemovedAndReported() throws {
-        let lab = try EgressLab.up("nf8")
+        let lab = try NetfilterLab.up("nf8")
         defer { lab.down() }
         // A pid that is not running (pid_max is 32768 here; 4194303 is above any pid_max) and one
         // that is running but was started at another time than the name says.
@@ -88,7 +88,7 @@ struct NftTraceSessionTests {
     }
 
     @Test func legacyCounterDiffNamesThePolicy() throws {
-        let lab = try EgressLab.up("nf9")
+        let lab = try NetfilterLab.up("nf9")
         defer { lab.down() }
         try lab.breakIt("legacy-iptables-drop")
         let before = try LegacyCounters.snapshot(netnsPath: lab.hostNetnsPath)
