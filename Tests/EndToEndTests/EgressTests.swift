@@ -28,6 +28,9 @@ struct EgressTests {
     static let cases: [Case] = [
         Case(mode: "ip-forward-disabled", code: "ip-forward-disabled", lastStage: "bridge-rx", reason: "IP_INADDRERRORS"),
         Case(mode: "device-forwarding-disabled", code: "device-forwarding-disabled", lastStage: "reply-uplink-rx", reason: "IP_INADDRERRORS"),
+        Case(mode: "forward-policy-drop", code: "forward-policy-drop", lastStage: "bridge-rx", reason: "NETFILTER_DROP"),
+        Case(mode: "forward-rule-drop", code: "forward-rule-drop", lastStage: "bridge-rx", reason: "NETFILTER_DROP"),
+        Case(mode: "legacy-iptables-drop", code: "legacy-iptables-drop", lastStage: "bridge-rx", reason: "NETFILTER_DROP"),
         Case(mode: "masquerade-missing", code: "masquerade-missing", lastStage: "uplink-tx", reason: nil),
         Case(mode: "veth-down", code: "veth-down", lastStage: nil, reason: "NEIGH_FAILED"),
         Case(mode: "bridge-no-address", code: "bridge-no-address", lastStage: nil, reason: "NEIGH_FAILED"),
@@ -54,7 +57,12 @@ struct EgressTests {
         let finding = try #require(lines.first { $0["type"] as? String == "finding" }, "\(result.stdout)\(result.stderr)")
         #expect(finding["code"] as? String == breakage.code, "\(result.stdout)")
         #expect(finding["severity"] as? String == "error")
-        #expect((finding["fix"] as? String)?.contains("tel-\(lab.name)-") == true || breakage.code == "masquerade-missing", "\(finding)")
+        #expect((finding["fix"] as? String)?.contains("tel-\(lab.name)-") == true, "\(finding)")
+        if breakage.mode == "forward-rule-drop" {
+            // The firewall itself named the rule, with its comment.
+            #expect((finding["message"] as? String)?.contains("seen dropping: inet labfilter forward handle") == true, "\(finding)")
+            #expect((finding["message"] as? String)?.contains("lab: block container egress") == true)
+        }
         #expect(finding["endpoint"] as? String == lab.endpointNetns)
         let stage = try #require(lines.first { $0["type"] as? String == "stage" && ($0["tuple"] as? [String: Any])?["proto"] as? String == "icmp" },
                                  "\(result.stdout)")
@@ -65,6 +73,23 @@ struct EgressTests {
         let summary = try #require(lines.last)
         #expect(summary["type"] as? String == "summary")
         #expect(summary["lost"] as? Int == 0)
+    }
+
+    /// The trace table is removed on exit, and one left by a killed run is removed by the next.
+    @Test func traceTablesDoNotOutliveTheirRun() throws {
+        let lab = try EgressLab.up(EgressLab.uniqueName("et"))
+        defer { lab.down() }
+        // pid 4194303 is above pid_max here: certainly not running.
+        let stale = "tracer_trace_4194303_1"
+        #expect(try EgressLab.inNamespace(lab.hostNetns, ["nft", "add", "table", "inet", stale]) == 0)
+        let result = try TracerBinary.run(["egress", "--netns", lab.endpointNetns, "--duration", "1s"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("removed trace table inet \(stale) left by a run that was killed"), "\(result.stderr)")
+        let (_, tables) = try LabShell.run(["-c", "nsenter --net=/run/netns/\(lab.hostNetns) nft list tables"])
+        #expect(!tables.contains("tracer_trace_"), "\(tables)")
+        let quiet = try TracerBinary.run(["egress", "--netns", lab.endpointNetns, "--duration", "1s", "--no-nft-trace"])
+        #expect(quiet.status == 0)
+        #expect(!quiet.stderr.contains("removed trace table"))
     }
 
     @Test func aHealthyPathIsFollowedToTheReplyAndMasqueraded() throws {

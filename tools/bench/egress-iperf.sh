@@ -91,7 +91,7 @@ for name in drops egress; do
     mpk=$(awk -v p="${pkts[$name]}" 'BEGIN { print p / 1e6 }')
     printf "%-16s %10.0f Mbit/s  %5s%% of baseline (target >= %s%%)  tracer CPU per million packets: %s ms process, %s ms BPF  (%s packets)\n" \
         "tracer $name" "$avg" "$ratio" "$target" \
-        "$(awk -v c="${cpu_ms[$name]}" -v m="$mpk" 'BEGIN { printf "%.1f", m > 0 ? c / m : 0 }')" \
-        "$(awk -v c="${bpf_ms[$name]}" -v m="$mpk" 'BEGIN { printf "%.1f", m > 0 ? c / m : 0 }')" "${pkts[$name]}"
+        "$(awk -v c="${cpu_ms[$name]}" -v m="$mpk" 'BEGIN { printf "%.1f", (m > 0 ? c / m : 0) }')" \
+        "$(awk -v c="${bpf_ms[$name]}" -v m="$mpk" 'BEGIN { printf "%.1f", (m > 0 ? c / m : 0) }')" "${pkts[$name]}"
 done
 grep -h '"type":"stage"' "$work/egress.out" | head -1 | sed 's/^/egress saw: /' | cut -c1-300
