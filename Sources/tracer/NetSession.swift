@@ -36,6 +36,9 @@ final class NetSession {
     }
 
     /// Polls until stopped or the deadline; `tick` runs about every `interval`.
+    /// Called with every drop shown.
+    var onDrop: (DropRecord) -> Void = { _ in }
+
     func run(stop: () -> Bool, interval: UInt64, onPoll: () -> Void = {}, tick: () throws -> Void) throws {
         if format == .table {
             sink.line(DropRender.header)
@@ -73,6 +76,7 @@ final class NetSession {
             containersByCountKey[key, default: []].insert(name)
         }
         shownDrops += 1
+        onDrop(record)
         switch format {
         case .table: sink.line(DropRender.tableLine(record, clock: clock))
         case .json: sink.line(bytes: DropRender.json(record, clock: clock).finishedBytes)

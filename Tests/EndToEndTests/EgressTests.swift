@@ -50,6 +50,8 @@ struct EgressTests {
                                           whileRunning: {
                                               usleep(800_000)
                                               _ = try lab.probe(size: breakage.size)
+                                              // A firewall drop starts the nftables trace; the second probe is named by it.
+                                              _ = try lab.probe(size: breakage.size)
                                           })
         #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
         let lines = json(result.stdout)

@@ -3,6 +3,7 @@
 // No sysctl changes: the statistics go off again when the command exits. The command can
 // then read run_time_ns and run_cnt of its own programs from /proc/self/fdinfo.
 // usage: bpf_stats COMMAND [ARG...]
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +24,9 @@ int main(int argc, char **argv)
 		perror("bpf_stats: BPF_ENABLE_STATS");
 		return 69;
 	}
-	execvp(argv[1], argv + 1); /* the descriptor is inherited: no O_CLOEXEC on it */
+	/* The kernel makes the descriptor close-on-exec; the command must inherit it. */
+	fcntl((int)fd, F_SETFD, 0);
+	execvp(argv[1], argv + 1);
 	perror("bpf_stats: exec");
 	return 127;
 }

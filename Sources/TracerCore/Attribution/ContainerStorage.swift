@@ -49,7 +49,7 @@ struct ContainerStorage: Sendable {
 
     /// Nil when neither containers.json nor a container directory knows `id`.
     func container(id: String) -> StoredContainer? {
-        container(id: id, index: readIndex())
+        container(id: id, index: readIndex(only: id))
     }
 
     func container(id: String, index: Result<[String: JSONObject], IndexError>) -> StoredContainer? {
@@ -86,6 +86,36 @@ struct ContainerStorage: Sendable {
     }
 
     struct IndexError: Error { var reason: String }
+
+    /// containers.json's record of `id` alone: the index is skimmed, and only the element that
+    /// mentions the id is parsed (the whole index is parsed when it is not a plain array).
+    func readIndex(only id: String) -> Result<[String: JSONObject], IndexError> {
+        let url = containersDirectory.appendingPathComponent("containers.json")
+        guard FileManager.default.fileExists(atPath: url.path) else { return .success([:]) }
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            return .failure(IndexError(reason: "\(url.path): unreadable"))
+        }
+        let bytes = [UInt8](data)
+        guard let ranges = JSONValue.arrayElementRanges(bytes) else { return readIndex() }
+        let needle = Array("\"\(id)\"".utf8)
+        for range in ranges where Self.contains(bytes[range], needle) {
+            guard let object = JSONValue.parse(bytes[range])?.objectValue else { return readIndex() }
+            let record = JSONObject(object)
+            if record.string("id") == id { return .success([id: record]) }
+        }
+        return .success([:])
+    }
+
+    private static func contains(_ haystack: ArraySlice<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, haystack.count >= needle.count else { return false }
+        var i = haystack.startIndex
+        let last = haystack.endIndex - needle.count
+        while i <= last {
+            if haystack[i] == first && haystack[i..<i + needle.count].elementsEqual(needle) { return true }
+            i += 1
+        }
+        return false
+    }
 
     /// containers.json keyed by id.
     func readIndex() -> Result<[String: JSONObject], IndexError> {

@@ -19,6 +19,65 @@ enum JSONValue: Equatable {
         return reader.index == reader.bytes.count ? value : nil
     }
 
+    /// The byte ranges of a top-level array's elements, found without building them (nil when
+    /// the document is not an array): a reader that needs one element of a large index (podman's
+    /// containers.json with hundreds of containers) parses only that one.
+    static func arrayElementRanges(_ bytes: [UInt8]) -> [Range<Int>]? {
+        var i = 0
+        func isSpace(_ b: UInt8) -> Bool { b == 32 || b == 10 || b == 13 || b == 9 }
+        while i < bytes.count, isSpace(bytes[i]) { i += 1 }
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "[") else { return nil }
+        i += 1
+        var ranges: [Range<Int>] = []
+        var depth = 0, start = -1, end = -1
+        var inString = false
+        while i < bytes.count {
+            let b = bytes[i]
+            if inString {
+                if b == UInt8(ascii: "\\") { i += 1 } else if b == UInt8(ascii: "\"") { inString = false; end = i + 1 }
+                i += 1
+                continue
+            }
+            switch b {
+            case UInt8(ascii: "\""):
+                inString = true
+                if start < 0 { start = i }
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                if start < 0 { start = i }
+                depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if depth == 0 {
+                    guard b == UInt8(ascii: "]") else { return nil }
+                    if start >= 0 { ranges.append(start..<end) }
+                    return ranges
+                }
+                depth -= 1
+                end = i + 1
+            case UInt8(ascii: ","):
+                if depth == 0 {
+                    guard start >= 0 else { return nil }
+                    ranges.append(start..<end)
+                    start = -1
+                }
+            default:
+                if !isSpace(b) {
+                    if start < 0 { start = i }
+                    end = i + 1
+                }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// One value from a slice of a document.
+    static func parse(_ bytes: ArraySlice<UInt8>) -> JSONValue? {
+        var reader = Reader(bytes: Array(bytes))
+        guard let value = reader.value(depth: 0) else { return nil }
+        reader.skipSpace()
+        return reader.index == reader.bytes.count ? value : nil
+    }
+
     var objectValue: [String: JSONValue]? { if case .object(let o) = self { return o } else { return nil } }
     var arrayValue: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
     var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }

@@ -1,8 +1,13 @@
 /// The firewall's own word on the packets `tracer egress` follows: the nftables trace (a
-/// temporary table per host side that marks the endpoints' packets) for nftables and
+/// temporary table in a host side that marks the endpoints' packets) for nftables and
 /// iptables-nft, and counter growth for iptables-legacy, which nft cannot see.
+/// The trace table is added only once the kernel reported a NETFILTER_DROP of an endpoint
+/// there: marked packets cost a netlink message per rule they cross, which healthy traffic
+/// should not pay. The next dropped packet (a retransmission, the next probe) is named.
 public final class NetfilterWatch {
-    private var sessions: [NftTraceSession] = []
+    private let nftTrace: Bool
+    private var endpointsByHost: [String: [String]] = [:]
+    private var sessions: [String: NftTraceSession] = [:]
     private var legacy: [(path: String, before: LegacyCounters)] = []
     /// The rule or policy that dropped an endpoint's packet, by endpoint address.
     private var verdicts: [IPv4Address: String] = [:]
@@ -14,27 +19,31 @@ public final class NetfilterWatch {
     public private(set) var notes: [String] = []
 
     public init(paths: [EgressPath], nftTrace: Bool) {
-        var byHost: [String: [String]] = [:]
-        for path in paths { byHost[path.hostNetnsPath, default: []] += path.endpoint.ipv4 }
-        for (host, endpoints) in byHost.sorted(by: { $0.key < $1.key }) {
-            if nftTrace {
-                do {
-                    let session = try NftTraceSession(hostNetnsPath: host, endpoints: endpoints)
-                    removedStaleTables += session.removedStaleTables
-                    sessions.append(session)
-                } catch {
-                    notes.append("nftables trace in \(host): \(error)")
-                }
-            }
+        self.nftTrace = nftTrace
+        for path in paths { endpointsByHost[path.hostNetnsPath, default: []] += path.endpoint.ipv4 }
+        for host in endpointsByHost.keys.sorted() {
+            if let removed = try? NftTraceSession.removeStale(hostNetnsPath: host) { removedStaleTables += removed }
             if let before = try? LegacyCounters.snapshot(netnsPath: host), before.tables.contains(where: { !$0.chains.isEmpty }) {
                 legacy.append((host, before))
             }
         }
     }
 
+    /// A drop the kernel reported: a firewall drop of an endpoint starts tracing its host side.
+    public func sawDrop(reason: String, path: EgressPath?) {
+        guard nftTrace, reason == "NETFILTER_DROP", let path, sessions[path.hostNetnsPath] == nil,
+              let endpoints = endpointsByHost[path.hostNetnsPath] else { return }
+        do {
+            sessions[path.hostNetnsPath] = try NftTraceSession(hostNetnsPath: path.hostNetnsPath, endpoints: endpoints)
+        } catch {
+            notes.append("nftables trace in \(path.hostNetnsPath): \(error)")
+            endpointsByHost[path.hostNetnsPath] = nil // not again
+        }
+    }
+
     /// Takes the trace events that arrived; keeps the drops.
     public func poll() {
-        for session in sessions {
+        for session in sessions.values {
             guard let events = try? session.poll(timeoutMilliseconds: 0) else { continue }
             for event in events where event.isDrop && !event.fromTraceTable {
                 guard let tuple = event.tuple else { continue }
@@ -62,7 +71,7 @@ public final class NetfilterWatch {
 
     /// Removes the trace tables; safe to call more than once.
     public func stop() {
-        for session in sessions { session.stop() }
+        for session in sessions.values { session.stop() }
     }
 
     deinit { stop() }

@@ -90,6 +90,26 @@ public final class NftTraceSession: @unchecked Sendable {
 
     deinit { stop() }
 
+    /// Removes the trace tables of runs that were killed, in the namespace at `hostNetnsPath`,
+    /// without adding one; returns their names ("inet tracer_trace_<pid>_<start>").
+    public static func removeStale(hostNetnsPath: String) throws(NetfilterError) -> [String] {
+        let result: Result<[String], NetfilterError>
+        do {
+            result = try RouteNetlink.inNamespace(hostNetnsPath) { () -> Result<[String], NetfilterError> in
+                do {
+                    return .success(try removeStaleTables())
+                } catch let error as NetfilterError {
+                    return .failure(error)
+                } catch {
+                    return .failure(.library("\(error)"))
+                }
+            }
+        } catch {
+            throw .namespace(path: hostNetnsPath, errno: errnoOf(error))
+        }
+        return try result.get()
+    }
+
     /// Removes the trace table. Idempotent and thread-safe: the CLI's stop path (after SIGINT or
     /// SIGTERM set its flag), `deinit` and a failing test may all call it. Never throws: a namespace
     /// that is already gone took the table with it.

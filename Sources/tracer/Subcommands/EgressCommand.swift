@@ -104,7 +104,7 @@ struct EgressCommand: ParsableCommand {
         for table in watch.removedStaleTables {
             printError("tracer egress: removed trace table \(table) left by a run that was killed")
         }
-        for note in watch.notes { printError("tracer egress: could not watch \(note)") }
+        session.onDrop = { record in watch.sawDrop(reason: record.reason, path: scope.path(of: record.event)) }
         let report = EgressReport(scope: scope, describer: describer, watch: watch)
         let started = BootClock.now
         do {
@@ -116,6 +116,7 @@ struct EgressCommand: ParsableCommand {
         }
         watch.finish()
         watch.stop()
+        for note in watch.notes { printError("tracer egress: could not watch \(note)") }
         let outcomes: [FlowOutcome]
         do {
             outcomes = try report.outcomes(probe)

@@ -27,4 +27,25 @@ struct JSONValueTests {
         #expect(ours.count == theirs.count)
         #expect(ours.compactMap { $0.objectValue?["id"]?.stringValue } == theirs.compactMap { $0["id"] as? String })
     }
+
+    @Test func elementRangesSkimAnArrayWithoutParsingIt() throws {
+        let text = #" [ {"id":"a","names":["x,]"],"m":"{\"q\":1}"} , "s\"]", 12 ,[1,[2]] ,null] "#
+        let bytes = Array(text.utf8)
+        let ranges = try #require(JSONValue.arrayElementRanges(bytes))
+        let pieces = ranges.map { String(decoding: bytes[$0], as: UTF8.self) }
+        #expect(pieces == [#"{"id":"a","names":["x,]"],"m":"{\"q\":1}"}"#, #""s\"]""#, "12", "[1,[2]]", "null"])
+        #expect(JSONValue.parse(bytes[ranges[0]])?.objectValue?["id"]?.stringValue == "a")
+        #expect(JSONValue.arrayElementRanges(Array("{}".utf8)) == nil)
+        #expect(JSONValue.arrayElementRanges(Array("[1,2".utf8)) == nil)
+        #expect(JSONValue.arrayElementRanges(Array("[,1]".utf8)) == nil)
+        #expect(JSONValue.arrayElementRanges(Array("[]".utf8)) == [])
+    }
+
+    @Test func skimmingFindsEveryFixtureRecordAsAFullParseDoes() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixture.path("storage/overlay-containers/containers.json")))
+        let bytes = [UInt8](data)
+        let ranges = try #require(JSONValue.arrayElementRanges(bytes))
+        let full = try #require(JSONValue.parse(data)?.arrayValue)
+        #expect(ranges.map { JSONValue.parse(bytes[$0]) } == full.map { Optional($0) })
+    }
 }
