@@ -3,10 +3,11 @@
  * The network probe: where packets die, and how far each flow got.
  *
  * Drops come from skb:kfree_skb with the kernel's reason and location. The
- * stages come from net:netif_receive_skb, net:net_dev_queue and
- * net:net_dev_start_xmit on the devices user space put in scope (an
- * endpoint's interface, the host veth, the bridge, the uplink, each as
- * (netns, ifindex)); every other device costs one hash lookup.
+ * stages come from net:netif_receive_skb and net:net_dev_queue on the devices
+ * user space put in scope (an endpoint's interface, the host veth, the
+ * bridge, the uplink, each as (netns, ifindex)); every other device costs one
+ * hash lookup. (net:net_dev_start_xmit would add "past the qdisc", but it
+ * fires for every packet on every device too; qdisc drops name themselves.)
  *
  * A flow is keyed from the endpoint's side. Before NAT that is the packet's
  * own tuple; the skb address (which survives veth, bridge, forwarding and
@@ -29,7 +30,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define IPPROTO_TCP_ 6
 #define IPPROTO_UDP_ 17
 #define IPPROTO_ICMPV6_ 58
-/* An skb's address is reused within milliseconds: trust a remembered one only this long. */
+/* An skb's address is reused within milliseconds: trust a remembered one only this long.
+ * CLOCK_MONOTONIC: only ever compared with itself. */
 #define SKB_MEMORY_NS (2ULL * 1000 * 1000 * 1000)
 
 const volatile struct tracer_net_config net_config = {};
@@ -77,8 +79,10 @@ struct {
 	__type(value, struct tracer_device_stats);
 } device_stats SEC(".maps");
 
+/* Per CPU: a flow's packets are seen on several CPUs at once (sender, receiver, softirqs);
+ * one shared value would bounce its cache line between them on every packet. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct tracer_flow_key);
 	__type(value, struct tracer_flow_stats);
@@ -128,13 +132,15 @@ static __always_inline void count_in(void *map)
 		*count += 1;
 }
 
+/* Direct loads of BTF-typed pointers (tp_btf arguments) compile to single guarded loads,
+ * much cheaper than bpf_probe_read_kernel: this runs for every packet on every device. */
 static __always_inline struct tracer_device_key device_of(struct net_device *dev)
 {
 	struct tracer_device_key key = {};
 	if (!dev)
 		return key;
-	key.ifindex = BPF_CORE_READ(dev, ifindex);
-	key.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	key.ifindex = dev->ifindex;
+	key.netns = dev->nd_net.net->ns.inum;
 	return key;
 }
 
@@ -190,32 +196,35 @@ static __always_inline void read_packet(struct packet *p, const unsigned char *n
 	if (!network)
 		return;
 	if (protocol == ETH_P_IP) {
-		struct iphdr_min ip;
-		if (bpf_probe_read_kernel(&ip, sizeof(ip), network))
+		/* One read for the usual header without options and the first 8 bytes after it. */
+		struct {
+			struct iphdr_min ip;
+			union {
+				__u16 ports[2];
+				struct icmp_echo echo;
+			};
+		} h;
+		if (bpf_probe_read_kernel(&h, sizeof(h), network) && bpf_probe_read_kernel(&h.ip, sizeof(h.ip), network))
 			return;
-		if ((ip.ver_ihl >> 4) != 4)
+		if ((h.ip.ver_ihl >> 4) != 4)
 			return;
 		p->ip_version = 4;
-		p->l4_proto = ip.protocol;
-		p->saddr = ip.saddr;
-		p->daddr = ip.daddr;
+		p->l4_proto = h.ip.protocol;
+		p->saddr = h.ip.saddr;
+		p->daddr = h.ip.daddr;
 		/* Only the first fragment has ports. */
-		if (ip.frag_off & bpf_htons(0x1fff))
+		if (h.ip.frag_off & bpf_htons(0x1fff))
 			return;
-		const unsigned char *l4 = network + ((ip.ver_ihl & 0xf) << 2);
-		if (ip.protocol == IPPROTO_TCP_ || ip.protocol == IPPROTO_UDP_) {
-			__u16 ports[2];
-			if (!bpf_probe_read_kernel(ports, sizeof(ports), l4)) {
-				p->sport = ports[0];
-				p->dport = ports[1];
-			}
-		} else if (ip.protocol == IPPROTO_ICMP_) {
-			struct icmp_echo echo;
-			/* Echo request (8) and reply (0): the identifier keeps the flow apart. */
-			if (!bpf_probe_read_kernel(&echo, sizeof(echo), l4) && (echo.type == 8 || echo.type == 0)) {
-				p->sport = echo.id;
-				p->icmp_echo = 1;
-			}
+		__u32 ihl = (h.ip.ver_ihl & 0xf) << 2;
+		if (ihl != sizeof(h.ip) && bpf_probe_read_kernel(&h.echo, sizeof(h.echo), network + ihl))
+			return;
+		if (h.ip.protocol == IPPROTO_TCP_ || h.ip.protocol == IPPROTO_UDP_) {
+			p->sport = h.ports[0];
+			p->dport = h.ports[1];
+		} else if (h.ip.protocol == IPPROTO_ICMP_ && (h.echo.type == 8 || h.echo.type == 0)) {
+			/* Echo request and reply: the identifier keeps the flow apart. */
+			p->sport = h.echo.id;
+			p->icmp_echo = 1;
 		}
 	} else if (protocol == ETH_P_IPV6) {
 		struct ipv6hdr_min ip6;
@@ -245,11 +254,11 @@ static __always_inline void read_packet(struct packet *p, const unsigned char *n
 static __always_inline const unsigned char *network_header(struct sk_buff *skb, int received)
 {
 	if (received)
-		return BPF_CORE_READ(skb, data);
-	__u16 offset = BPF_CORE_READ(skb, network_header);
+		return skb->data;
+	__u16 offset = skb->network_header;
 	if (offset == (__u16)~0U)
 		return 0;
-	return BPF_CORE_READ(skb, head) + offset;
+	return skb->head + offset;
 }
 
 static __always_inline int is_endpoint_addr(__u32 addr)
@@ -308,15 +317,13 @@ static __always_inline int remembers(struct skb_memory *memory, struct packet *p
 }
 
 /* Finds the flow a packet at `stage` belongs to; 0 when it belongs to none. */
-static __always_inline int flow_of(struct sk_buff *skb, struct packet *p, __u32 stage, struct tracer_flow_key *key)
+static __always_inline int flow_of(struct sk_buff *skb, struct packet *p, __u32 stage, __u32 role, struct tracer_flow_key *key)
 {
-	__u64 now = bpf_ktime_get_boot_ns();
-	__u64 address = (__u64)skb;
-
-	if (stage == TRACER_STAGE_UPLINK_QUEUE || stage == TRACER_STAGE_UPLINK_XMIT) {
+	if (stage == TRACER_STAGE_UPLINK_QUEUE) {
 		/* After POSTROUTING: the source may be masqueraded; the skb still knows its flow. */
+		__u64 address = (__u64)skb;
 		struct skb_memory *memory = bpf_map_lookup_elem(&skb_flows, &address);
-		if (memory && now - memory->seen_ns < SKB_MEMORY_NS && remembers(memory, p)) {
+		if (memory && bpf_ktime_get_ns() - memory->seen_ns < SKB_MEMORY_NS && remembers(memory, p)) {
 			*key = memory->flow;
 			return 1;
 		}
@@ -337,9 +344,11 @@ static __always_inline int flow_of(struct sk_buff *skb, struct packet *p, __u32 
 		}
 	}
 
-	int egress = stage <= TRACER_STAGE_UPLINK_XMIT;
+	int egress = stage <= TRACER_STAGE_UPLINK_QUEUE;
 	__u32 local = egress ? p->saddr : p->daddr;
-	if (!is_endpoint_addr(local))
+	/* The endpoint's own veth carries only its traffic; a bridge or uplink carries anyone's. */
+	int own_device = role == TRACER_ROLE_ENDPOINT || role == TRACER_ROLE_HOST_VETH;
+	if (!own_device && !is_endpoint_addr(local))
 		return 0;
 	key->endpoint_addr = local;
 	key->remote_addr = egress ? p->daddr : p->saddr;
@@ -354,7 +363,7 @@ static __always_inline int flow_of(struct sk_buff *skb, struct packet *p, __u32 
 	return 1;
 }
 
-static __always_inline void see_packet(struct sk_buff *skb, struct net_device *dev, int received, int xmit)
+static __always_inline void see_packet(struct sk_buff *skb, struct net_device *dev, int received)
 {
 	if (!net_config.stages)
 		return;
@@ -365,15 +374,9 @@ static __always_inline void see_packet(struct sk_buff *skb, struct net_device *d
 	__u32 stage = stage_of(scope->role, received);
 	if (stage == TRACER_STAGE_NONE)
 		return;
-	if (xmit) {
-		/* net_dev_start_xmit: only the uplink's counts, as "past the qdisc". */
-		if (stage != TRACER_STAGE_UPLINK_QUEUE)
-			return;
-		stage = TRACER_STAGE_UPLINK_XMIT;
-	}
 
 	struct packet p = {};
-	__u16 protocol = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	__u16 protocol = bpf_ntohs(skb->protocol);
 	read_packet(&p, network_header(skb, received), protocol);
 	if (protocol == ETH_P_ARP) {
 		count_arp(&device, &p, received);
@@ -384,16 +387,13 @@ static __always_inline void see_packet(struct sk_buff *skb, struct net_device *d
 		return;
 
 	struct tracer_flow_key key = {};
-	if (!flow_of(skb, &p, stage, &key))
+	if (!flow_of(skb, &p, stage, scope->role, &key))
 		return;
 	struct tracer_flow_stats *stats = flow_stats(&key);
 	if (!stats)
 		return;
-	__u64 now = bpf_ktime_get_boot_ns();
-	if (stage < TRACER_STAGE_COUNT) {
-		__sync_fetch_and_add(&stats->packets[stage], 1);
-		stats->last_ns[stage] = now;
-	}
+	if (stage < TRACER_STAGE_COUNT)
+		stats->packets[stage] += 1; /* this CPU's copy: no atomics needed */
 
 	if (stage == TRACER_STAGE_UPLINK_QUEUE) {
 		if (p.saddr == key.endpoint_addr) {
@@ -411,40 +411,35 @@ static __always_inline void see_packet(struct sk_buff *skb, struct net_device *d
 		}
 	}
 
-	/* The skb carries the flow past NAT and into drops: remembered where the tuple is about
-	 * to change (before forwarding and NAT, and before de-NAT), updated in place when known. */
-	if (stage == TRACER_STAGE_HOST_VETH_RX || stage == TRACER_STAGE_BRIDGE_RX || stage == TRACER_STAGE_UPLINK_RX) {
-		__u64 address = (__u64)skb;
-		struct skb_memory *known = bpf_map_lookup_elem(&skb_flows, &address);
-		if (known) {
-			known->flow = key;
-			known->seen_ns = now;
-			known->stage = stage;
-		} else {
-			struct skb_memory memory = { .flow = key, .seen_ns = now, .stage = stage };
-			bpf_map_update_elem(&skb_flows, &address, &memory, BPF_ANY);
-		}
+	/* The skb carries the flow past NAT: remembered on the last device before routing (the
+	 * bridge, or a routed host veth), updated in place when known. Drops before NAT and after
+	 * de-NAT are matched by address and need no memory. */
+	if (!received || !(scope->flags & TRACER_SCOPE_REMEMBER))
+		return;
+	__u64 address = (__u64)skb;
+	__u64 now = bpf_ktime_get_ns();
+	struct skb_memory *known = bpf_map_lookup_elem(&skb_flows, &address);
+	if (known) {
+		known->flow = key;
+		known->seen_ns = now;
+		known->stage = stage;
+	} else {
+		struct skb_memory memory = { .flow = key, .seen_ns = now, .stage = stage };
+		bpf_map_update_elem(&skb_flows, &address, &memory, BPF_ANY);
 	}
 }
 
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(handle_receive, struct sk_buff *skb)
 {
-	see_packet(skb, BPF_CORE_READ(skb, dev), 1, 0);
+	see_packet(skb, skb->dev, 1);
 	return 0;
 }
 
 SEC("tp_btf/net_dev_queue")
 int BPF_PROG(handle_queue, struct sk_buff *skb)
 {
-	see_packet(skb, BPF_CORE_READ(skb, dev), 0, 0);
-	return 0;
-}
-
-SEC("tp_btf/net_dev_start_xmit")
-int BPF_PROG(handle_start_xmit, const struct sk_buff *skb, const struct net_device *dev)
-{
-	see_packet((struct sk_buff *)skb, (struct net_device *)dev, 0, 1);
+	see_packet(skb, skb->dev, 0);
 	return 0;
 }
 
@@ -461,18 +456,18 @@ int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 	/* Healthy-host noise (NO_SOCKET at ping_rcv, QUEUE_PURGE...) unless asked for. */
 	if (reason_ignored(reason))
 		return 0;
-	struct tracer_device_key device = device_of(BPF_CORE_READ(skb, dev));
+	struct tracer_device_key device = device_of(skb->dev);
 	__u32 flags = 0;
 	__u32 stage = TRACER_STAGE_NONE;
 	struct tracer_flow_key flow = {};
 
 	struct packet p = {};
-	__u16 protocol = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	__u16 protocol = bpf_ntohs(skb->protocol);
 	read_packet(&p, network_header(skb, 0), protocol);
 
 	__u64 address = (__u64)skb;
 	struct skb_memory *memory = bpf_map_lookup_elem(&skb_flows, &address);
-	if (memory && bpf_ktime_get_boot_ns() - memory->seen_ns < SKB_MEMORY_NS && remembers(memory, &p)) {
+	if (memory && bpf_ktime_get_ns() - memory->seen_ns < SKB_MEMORY_NS && remembers(memory, &p)) {
 		flags |= TRACER_DROP_IN_SCOPE | TRACER_DROP_FLOW;
 		flow = memory->flow;
 		stage = memory->stage;
@@ -520,7 +515,7 @@ int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 	if (flags & TRACER_DROP_FLOW) {
 		struct tracer_flow_stats *stats = flow_stats(&flow);
 		if (stats) {
-			__sync_fetch_and_add(&stats->drops, 1);
+			stats->drops += 1;
 			stats->last_drop_ns = bpf_ktime_get_boot_ns();
 			stats->last_drop_location = (__u64)location;
 			stats->last_drop_reason = reason;

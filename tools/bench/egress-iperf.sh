@@ -50,7 +50,7 @@ bpf_run_ns() { # total run time of the BPF programs a process holds
     echo $total
 }
 
-declare -A sum count cpu_ms bpf_ms pkts
+declare -A sum count cpu_ms bpf_ms pkts runs
 run() { # run NAME [TRACER ARGS...]
     local name=$1; shift
     local pid="" before_pk after_pk before_cpu=0 after_cpu=0
@@ -72,6 +72,7 @@ run() { # run NAME [TRACER ARGS...]
     fi
     pkts[$name]=$(( ${pkts[$name]:-0} + after_pk - before_pk ))
     sum[$name]=$(awk -v a="${sum[$name]:-0}" -v b="$mbit" 'BEGIN { print a + b }')
+    runs[$name]="${runs[$name]:-} $mbit"
     count[$name]=$(( ${count[$name]:-0} + 1 ))
 }
 
@@ -83,7 +84,7 @@ for (( r = 1; r <= rounds; r++ )); do
     run egress egress --netns "tel-$lab-c1" --output json
 done
 base=$(awk -v s="${sum[baseline]}" -v n="${count[baseline]}" 'BEGIN { print s / n }')
-printf "%-16s %10.0f Mbit/s\n" "baseline" "$base"
+printf "%-16s %10.0f Mbit/s  (runs:%s Mbit/s: the spread is the machine's noise)\n" "baseline" "$base" "${runs[baseline]}"
 for name in drops egress; do
     avg=$(awk -v s="${sum[$name]}" -v n="${count[$name]}" 'BEGIN { print s / n }')
     target=$([ $name = drops ] && echo 97 || echo 95)
@@ -93,5 +94,6 @@ for name in drops egress; do
         "tracer $name" "$avg" "$ratio" "$target" \
         "$(awk -v c="${cpu_ms[$name]}" -v m="$mpk" 'BEGIN { printf "%.1f", (m > 0 ? c / m : 0) }')" \
         "$(awk -v c="${bpf_ms[$name]}" -v m="$mpk" 'BEGIN { printf "%.1f", (m > 0 ? c / m : 0) }')" "${pkts[$name]}"
+    echo "                 runs:${runs[$name]} Mbit/s"
 done
 grep -h '"type":"stage"' "$work/egress.out" | head -1 | sed 's/^/egress saw: /' | cut -c1-300

@@ -30,7 +30,7 @@ public struct TracingCheck: Sendable {
         "sched/sched_process_exec", "sched/sched_process_exit",
         "syscalls/sys_enter_execve", "syscalls/sys_exit_execve",
         "syscalls/sys_enter_execveat", "syscalls/sys_exit_execveat",
-        "net/netif_receive_skb", "net/net_dev_queue", "net/net_dev_start_xmit",
+        "net/netif_receive_skb", "net/net_dev_queue",
         "skb/kfree_skb",
     ]
 

@@ -77,8 +77,6 @@ public enum EgressExplainer {
         case .uplinkQueue?:
             // Routed but never queued: the packet waits for the gateway's ARP on the uplink.
             return [.uplinkNoCarrier, .uplinkDown, .neighbourFailed, .noDefaultRoute]
-        case .uplinkXmit?:
-            return [.uplinkNoCarrier, .uplinkDown, .qdiscDrop]
         case .uplinkRX?:
             return [.masqueradeMissing, .uplinkNoCarrier, .noReply]
         case .bridgeTX?:

@@ -3,6 +3,8 @@
 public struct EgressScope: Sendable {
     public let paths: [EgressPath]
     private var roles: [DeviceKey: (path: Int, role: DeviceRole)] = [:]
+    /// The last device before routing of each path: the bridge, else the host veth.
+    private var beforeRouting: Set<DeviceKey> = []
     private var deviceNames: [DeviceKey: String] = [:]
     private var byAddress: [IPv4Address: Int] = [:]
     /// Addresses repeat across host sides (every lab, every nested Docker uses 172.17.0.2):
@@ -25,6 +27,7 @@ public struct EgressScope: Sendable {
             if let veth = path.hostVeth { add(DeviceKey(netnsInode: hostNS, ifindex: veth.index), veth.name, i, .hostVeth) }
             if let bridge = path.bridge { add(DeviceKey(netnsInode: hostNS, ifindex: bridge.index), bridge.name, i, .bridge) }
             if let uplink = path.uplink { add(DeviceKey(netnsInode: hostNS, ifindex: uplink.index), uplink.name, i, .uplink) }
+            if let last = path.bridge ?? path.hostVeth { beforeRouting.insert(DeviceKey(netnsInode: hostNS, ifindex: last.index)) }
             for cidr in path.endpoint.ipv4 {
                 guard let address = IPv4Address(cidr) else { continue }
                 if byAddress[address] == nil { byAddress[address] = i } else { ambiguous.insert(address) }
@@ -44,7 +47,7 @@ public struct EgressScope: Sendable {
     /// Puts every device and endpoint address in the probe's scope.
     public func apply(to probe: NetProbe) throws {
         for (device, entry) in roles {
-            try probe.scope(device: device, role: entry.role, endpoint: UInt32(entry.path))
+            try probe.scope(device: device, role: entry.role, endpoint: UInt32(entry.path), beforeRouting: beforeRouting.contains(device))
         }
         for (address, path) in byAddress {
             try probe.scope(endpointAddress: address, endpoint: UInt32(path))

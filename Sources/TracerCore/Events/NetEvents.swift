@@ -2,7 +2,7 @@ import TracerABI
 
 /// Where on an egress path a packet was seen, in path order: egress, then the reply.
 public enum PathStage: Int, Sendable, CaseIterable, Comparable {
-    case endpointTX = 0, hostVethRX, bridgeRX, uplinkQueue, uplinkXmit, uplinkRX, bridgeTX, hostVethTX, endpointRX
+    case endpointTX = 0, hostVethRX, bridgeRX, uplinkQueue, uplinkRX, bridgeTX, hostVethTX, endpointRX
 
     /// The name in JSON and tables.
     public var name: String {
@@ -11,7 +11,6 @@ public enum PathStage: Int, Sendable, CaseIterable, Comparable {
         case .hostVethRX: return "host-veth-rx"
         case .bridgeRX: return "bridge-rx"
         case .uplinkQueue: return "uplink-queue"
-        case .uplinkXmit: return "uplink-tx"
         case .uplinkRX: return "reply-uplink-rx"
         case .bridgeTX: return "reply-bridge-tx"
         case .hostVethTX: return "reply-host-veth-tx"
@@ -143,7 +142,6 @@ public struct DropEvent: Sendable, Equatable {
 /// How far one flow got, from the kernel's counters.
 public struct FlowStats: Sendable, Equatable {
     public var packets: [UInt64]
-    public var lastSeen: [UInt64]
     public var drops: UInt64
     public var lastDrop: (timestamp: UInt64, location: UInt64, reason: UInt32, device: DeviceKey, stage: PathStage?)?
     /// The source the uplink saw after SNAT/MASQUERADE.
@@ -217,20 +215,38 @@ public enum NetEventDecoder {
         return withUnsafeBytes(of: raw) { Array($0) }
     }
 
+    /// A flow's counters from a per-CPU map: `value` holds every CPU's copy, each padded to 8
+    /// bytes. Counts are summed; the last drop is the latest of any CPU.
     public static func decodeFlow(key: [UInt8], value: [UInt8]) -> (FlowKey, FlowStats)? {
-        guard key.count >= MemoryLayout<tracer_flow_key>.size, value.count >= MemoryLayout<tracer_flow_stats>.size else { return nil }
+        let size = MemoryLayout<tracer_flow_stats>.size
+        let stride = (size + 7) & ~7
+        guard key.count >= MemoryLayout<tracer_flow_key>.size, value.count >= size else { return nil }
         let rawKey = key.withUnsafeBytes { $0.loadUnaligned(as: tracer_flow_key.self) }
-        var raw = value.withUnsafeBytes { $0.loadUnaligned(as: tracer_flow_stats.self) }
-        let packets = withUnsafeBytes(of: &raw.packets) { Array($0.bindMemory(to: UInt64.self)) }
-        let lastSeen = withUnsafeBytes(of: &raw.last_ns) { Array($0.bindMemory(to: UInt64.self)) }
-        let lastDrop = raw.drops == 0 ? nil : (
+        var packets = [UInt64](repeating: 0, count: PathStage.allCases.count)
+        var drops: UInt64 = 0
+        var latestDrop: tracer_flow_stats?
+        var nat: (UInt32, UInt16)?
+        var privateSource = false
+        var offset = 0
+        while offset + size <= value.count {
+            var raw = value.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: tracer_flow_stats.self) }
+            offset += stride
+            withUnsafeBytes(of: &raw.packets) { counts in
+                for (i, count) in counts.bindMemory(to: UInt64.self).enumerated() where i < packets.count { packets[i] += count }
+            }
+            drops += raw.drops
+            if raw.drops > 0 && raw.last_drop_ns >= (latestDrop?.last_drop_ns ?? 0) { latestDrop = raw }
+            if raw.nat_addr != 0 { nat = (raw.nat_addr, raw.nat_port) }
+            privateSource = privateSource || raw.private_source_seen != 0
+        }
+        let lastDrop = latestDrop.map { raw in (
             timestamp: raw.last_drop_ns, location: raw.last_drop_location, reason: raw.last_drop_reason,
             device: DeviceKey(netnsInode: raw.last_drop_netns, ifindex: raw.last_drop_ifindex),
-            stage: PathStage(rawValue: Int(raw.last_drop_stage)))
+            stage: PathStage(rawValue: Int(raw.last_drop_stage))) }
         let stats = FlowStats(
-            packets: packets, lastSeen: lastSeen, drops: raw.drops, lastDrop: lastDrop,
-            natAddress: raw.nat_addr == 0 ? nil : IPv4Address(wire: raw.nat_addr), natPort: raw.nat_port.bigEndian,
-            privateSourceSeen: raw.private_source_seen != 0)
+            packets: packets, drops: drops, lastDrop: lastDrop,
+            natAddress: nat.map { IPv4Address(wire: $0.0) }, natPort: nat.map { $0.1.bigEndian } ?? 0,
+            privateSourceSeen: privateSource)
         return (flowKey(rawKey), stats)
     }
 

@@ -46,7 +46,7 @@ public final class NetProbe {
         try object.setReadOnly("net_config", to: config)
         try object.setMaxEntries(map: "events", UInt32(options.ringBufferSize))
         if !options.stages {
-            for program in ["handle_receive", "handle_queue", "handle_start_xmit"] {
+            for program in ["handle_receive", "handle_queue"] {
                 try object.setAutoload(program: program, false)
             }
         }
@@ -71,10 +71,13 @@ public final class NetProbe {
     }
 
     /// Puts a device in scope: its packets count towards the stages of path `endpoint`.
-    public func scope(device: DeviceKey, role: DeviceRole, endpoint: UInt32) throws {
+    /// `beforeRouting`: the last device packets cross before routing and NAT (the bridge, or
+    /// the host veth of a routed path), where each packet's flow is remembered to follow it past NAT.
+    public func scope(device: DeviceKey, role: DeviceRole, endpoint: UInt32, beforeRouting: Bool = false) throws {
         var value = tracer_device_scope()
         value.role = role.rawValue
         value.endpoint = endpoint
+        value.flags = beforeRouting ? UInt32(TRACER_SCOPE_REMEMBER.rawValue) : 0
         try scopedDevices.update(key: NetEventDecoder.deviceKeyBytes(device), value: withUnsafeBytes(of: value) { Array($0) })
     }
 

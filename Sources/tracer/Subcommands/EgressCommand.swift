@@ -9,7 +9,7 @@ struct EgressCommand: ParsableCommand {
         discussion: """
         For each endpoint (container, or `ip netns` namespace) the path is found as in
         `tracer diagnose`, and its devices are traced: endpoint-tx -> host-veth-rx -> bridge-rx
-        -> uplink-queue (forwarded, through NAT) -> uplink-tx, then the reply: reply-uplink-rx
+        -> uplink-queue (forwarded, through NAT), then the reply: reply-uplink-rx
         -> reply-bridge-tx -> reply-host-veth-tx -> reply-endpoint-rx. Drops on the way come
         with the kernel's reason and location as they happen; at the end each flow that
         stopped is shown with the last stage it reached and a diagnosis: a stable code, the

@@ -20,12 +20,11 @@ enum tracer_net_stage {
 	TRACER_STAGE_HOST_VETH_RX = 1, /* received by the host end of its veth */
 	TRACER_STAGE_BRIDGE_RX = 2,    /* passed up by the bridge to routing */
 	TRACER_STAGE_UPLINK_QUEUE = 3, /* routed, forwarded and through POSTROUTING: queued on the uplink */
-	TRACER_STAGE_UPLINK_XMIT = 4,  /* past the uplink's qdisc, handed to its driver */
-	TRACER_STAGE_UPLINK_RX = 5,    /* a reply received on the uplink */
-	TRACER_STAGE_BRIDGE_TX = 6,    /* the reply de-NATed, forwarded and queued on the bridge */
-	TRACER_STAGE_HOST_VETH_TX = 7, /* the reply queued on the host end of the veth */
-	TRACER_STAGE_ENDPOINT_RX = 8,  /* the reply received by the endpoint */
-	TRACER_STAGE_COUNT = 9,
+	TRACER_STAGE_UPLINK_RX = 4,    /* a reply received on the uplink */
+	TRACER_STAGE_BRIDGE_TX = 5,    /* the reply de-NATed, forwarded and queued on the bridge */
+	TRACER_STAGE_HOST_VETH_TX = 6, /* the reply queued on the host end of the veth */
+	TRACER_STAGE_ENDPOINT_RX = 7,  /* the reply received by the endpoint */
+	TRACER_STAGE_COUNT = 8,
 	TRACER_STAGE_NONE = 255,
 };
 
@@ -43,9 +42,15 @@ struct tracer_device_key {
 	__s32 ifindex;
 };
 
+enum tracer_scope_flags {
+	/* The last device before routing and NAT: remember each packet's flow by skb address. */
+	TRACER_SCOPE_REMEMBER = 1 << 0,
+};
+
 struct tracer_device_scope {
 	__u32 role;     /* enum tracer_device_role */
 	__u32 endpoint; /* user space's index of the path */
+	__u32 flags;    /* enum tracer_scope_flags */
 };
 
 /* Per device in scope: ARP, which a flow never shows when a neighbour is not answering. */
@@ -68,7 +73,6 @@ struct tracer_flow_key {
 
 struct tracer_flow_stats {
 	__u64 packets[TRACER_STAGE_COUNT];
-	__u64 last_ns[TRACER_STAGE_COUNT]; /* CLOCK_BOOTTIME of the last packet at each stage */
 	__u64 drops;
 	__u64 last_drop_ns;
 	__u64 last_drop_location;
@@ -137,7 +141,8 @@ struct tracer_net_config {
 };
 
 _Static_assert(sizeof(struct tracer_flow_key) == 16, "flow key layout");
-_Static_assert(sizeof(struct tracer_flow_stats) == 192, "flow stats layout");
+_Static_assert(sizeof(struct tracer_device_scope) == 12, "device scope layout");
+_Static_assert(sizeof(struct tracer_flow_stats) == 112, "flow stats layout");
 _Static_assert(sizeof(struct tracer_nat_key) == 16, "nat key layout");
 _Static_assert(sizeof(struct tracer_drop_key) == 24, "drop key layout");
 _Static_assert(sizeof(struct tracer_drop_event) == 112, "drop event layout");
