@@ -99,7 +99,7 @@ struct skb_memory {
 	struct tracer_flow_key flow;
 	__u64 seen_ns;
 	__u32 stage;
-	__u32 pad;
+	__u32 netns; /* where it was remembered: routing, NAT and their drops happen in the same one */
 };
 
 struct {
@@ -308,22 +308,24 @@ static __always_inline __u32 stage_of(__u32 role, int received)
 	return TRACER_STAGE_NONE;
 }
 
-/* A remembered skb address is reused within milliseconds: the packet must still be of the flow. */
-static __always_inline int remembers(struct skb_memory *memory, struct packet *p)
+/* A remembered skb address is reused within milliseconds (by any namespace): the packet must
+ * still be in the same namespace and of the flow. */
+static __always_inline int remembers(struct skb_memory *memory, struct packet *p, __u32 netns)
 {
-	if (p->ip_version != 4 || p->l4_proto != memory->flow.proto)
+	if (memory->netns != netns || p->ip_version != 4 || p->l4_proto != memory->flow.proto)
 		return 0;
 	return p->daddr == memory->flow.remote_addr || p->saddr == memory->flow.remote_addr;
 }
 
 /* Finds the flow a packet at `stage` belongs to; 0 when it belongs to none. */
-static __always_inline int flow_of(struct sk_buff *skb, struct packet *p, __u32 stage, __u32 role, struct tracer_flow_key *key)
+static __always_inline int flow_of(struct sk_buff *skb, struct packet *p, __u32 stage, __u32 role, __u32 netns,
+				   struct tracer_flow_key *key)
 {
 	if (stage == TRACER_STAGE_UPLINK_QUEUE) {
 		/* After POSTROUTING: the source may be masqueraded; the skb still knows its flow. */
 		__u64 address = (__u64)skb;
 		struct skb_memory *memory = bpf_map_lookup_elem(&skb_flows, &address);
-		if (memory && bpf_ktime_get_ns() - memory->seen_ns < SKB_MEMORY_NS && remembers(memory, p)) {
+		if (memory && bpf_ktime_get_ns() - memory->seen_ns < SKB_MEMORY_NS && remembers(memory, p, netns)) {
 			*key = memory->flow;
 			return 1;
 		}
@@ -387,7 +389,7 @@ static __always_inline void see_packet(struct sk_buff *skb, struct net_device *d
 		return;
 
 	struct tracer_flow_key key = {};
-	if (!flow_of(skb, &p, stage, scope->role, &key))
+	if (!flow_of(skb, &p, stage, scope->role, device.netns, &key))
 		return;
 	struct tracer_flow_stats *stats = flow_stats(&key);
 	if (!stats)
@@ -423,8 +425,9 @@ static __always_inline void see_packet(struct sk_buff *skb, struct net_device *d
 		known->flow = key;
 		known->seen_ns = now;
 		known->stage = stage;
+		known->netns = device.netns;
 	} else {
-		struct skb_memory memory = { .flow = key, .seen_ns = now, .stage = stage };
+		struct skb_memory memory = { .flow = key, .seen_ns = now, .stage = stage, .netns = device.netns };
 		bpf_map_update_elem(&skb_flows, &address, &memory, BPF_ANY);
 	}
 }
@@ -467,7 +470,7 @@ int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 
 	__u64 address = (__u64)skb;
 	struct skb_memory *memory = bpf_map_lookup_elem(&skb_flows, &address);
-	if (memory && bpf_ktime_get_ns() - memory->seen_ns < SKB_MEMORY_NS && remembers(memory, &p)) {
+	if (memory && bpf_ktime_get_ns() - memory->seen_ns < SKB_MEMORY_NS && remembers(memory, &p, device.netns)) {
 		flags |= TRACER_DROP_IN_SCOPE | TRACER_DROP_FLOW;
 		flow = memory->flow;
 		stage = memory->stage;

@@ -35,7 +35,7 @@ public enum EgressExplainer {
             case "IP_INADDRERRORS":
                 return reply ? [.deviceForwardingDisabled, .ipForwardDisabled] : [.ipForwardDisabled, .deviceForwardingDisabled]
             case "IP_INNOROUTES", "IP_OUTNOROUTES":
-                return [.uplinkDown, .noDefaultRoute, .noRoute, .endpointNoDefaultRoute]
+                return [.uplinkDown, .noDefaultRoute, .endpointNoDefaultRoute, .noRoute]
             case "NETFILTER_DROP":
                 if evidence.location == "nf_hook_slow" {
                     return [.legacyIptablesDrop, .forwardPolicyDrop, .forwardRuleDrop, .netfilterDrop]
