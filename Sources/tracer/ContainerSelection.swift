@@ -8,18 +8,7 @@ struct ContainerSelection {
     var cgroupIDs: Set<UInt64>?
 
     static func select(_ queries: [String], resolver: ContainerResolver) throws -> ContainerSelection {
-        let inventory = ContainerInventory.scan(resolver: resolver)
-        var chosen: [ContainerInventory.Container] = []
-        for query in queries {
-            let matches = inventory.matching(query)
-            if matches.isEmpty {
-                let closest = inventory.closestNames(to: query)
-                printError("tracer exec: no running container named or with id prefix '\(query)'"
-                    + (closest.isEmpty ? " (no containers found)" : "; closest: \(closest.joined(separator: ", "))"))
-                throw TracerExit.unknownContainer
-            }
-            chosen += matches
-        }
+        let chosen = try containers(queries, in: ContainerInventory.scan(resolver: resolver), command: "exec")
         let unified = (try? MountTable.read())?.mounts(ofType: "cgroup2").first?.mountPoint
         var cgroupIDs: Set<UInt64>? = []
         for container in chosen {
@@ -31,5 +20,22 @@ struct ContainerSelection {
             cgroupIDs?.insert(id)
         }
         return ContainerSelection(ids: Set(chosen.map(\.identity.id)), cgroupIDs: cgroupIDs)
+    }
+
+    /// The containers named (or id-prefixed) by `queries`; for one that matches none, prints the
+    /// closest names and exits with `unknownContainer`.
+    static func containers(_ queries: [String], in inventory: ContainerInventory, command: String) throws -> [ContainerInventory.Container] {
+        var chosen: [ContainerInventory.Container] = []
+        for query in queries {
+            let matches = inventory.matching(query)
+            if matches.isEmpty {
+                let closest = inventory.closestNames(to: query)
+                printError("tracer \(command): no running container named or with id prefix '\(query)'"
+                    + (closest.isEmpty ? " (no containers found)" : "; closest: \(closest.joined(separator: ", "))"))
+                throw TracerExit.unknownContainer
+            }
+            chosen += matches
+        }
+        return chosen
     }
 }

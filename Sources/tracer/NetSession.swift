@@ -15,7 +15,8 @@ final class NetSession {
     let containerIDs: Set<String>?
     let clock = BootClock()
     let sink = OutputSink()
-    private var lostReported: UInt64 = 0
+    /// Drop records the kernel could not deliver, as reported so far.
+    private(set) var lost: UInt64 = 0
     private var containersByCountKey: [String: Set<String>] = [:]
     /// Counters whose records were all healthy-host noise are left out of the counts too.
     private var noiseKeys: Set<String> = []
@@ -85,15 +86,13 @@ final class NetSession {
 
     private func reportLost() throws {
         let total = try probe.lostEvents()
-        guard total > lostReported else { return }
+        guard total > lost else { return }
         switch format {
-        case .table: sink.line(DropRender.lostLine(total - lostReported))
-        case .json: sink.line(bytes: DropRender.lostJSON(total - lostReported, clock: clock).finishedBytes)
+        case .table: sink.line(DropRender.lostLine(total - lost))
+        case .json: sink.line(bytes: DropRender.lostJSON(total - lost, clock: clock).finishedBytes)
         }
-        lostReported = total
+        lost = total
     }
-
-    var lost: UInt64 { lostReported }
 
     private func countKey(_ location: UInt64, _ reason: UInt32, _ device: DeviceKey) -> String {
         "\(location)/\(reason)/\(device.netnsInode)/\(device.ifindex)"
@@ -127,5 +126,31 @@ final class NetSession {
             sink.line(bytes: DropRender.countJSON(rows).finishedBytes)
         }
         sink.flush()
+    }
+}
+
+extension NetSession {
+    /// The running kernel's drop-reason names; without them, exit 69 saying where they were looked for.
+    static func dropReasons(command: String) throws -> DropReasons {
+        guard let reasons = DropReasons.load() else {
+            printError("tracer \(command): cannot read the kernel's drop reasons from skb/kfree_skb/format in tracefs; run `tracer check`")
+            throw TracerExit.unavailable
+        }
+        return reasons
+    }
+
+    /// The network probe, loaded and attached, with healthy-host noise filtered in the kernel
+    /// unless `showAll`, and `scope`'s devices and addresses in it.
+    static func loadProbe(_ options: NetProbeOptions, reasons: DropReasons, showAll: Bool, scope: EgressScope,
+                          command: String) throws -> NetProbe {
+        var options = options
+        if !showAll { options.ignoredReasons = Set(DropReasons.healthyHostNoise.compactMap(reasons.number)) }
+        do {
+            let probe = try NetProbe(options: options)
+            try scope.apply(to: probe)
+            return probe
+        } catch {
+            throw fail(error, command: command)
+        }
     }
 }

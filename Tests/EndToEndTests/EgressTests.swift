@@ -104,6 +104,8 @@ struct EgressTests {
                                           })
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let lines = json(result.stdout)
+        let path = try #require(lines.first, "\(result.stdout)")
+        #expect(path["type"] as? String == "path" && path["endpoint"] as? String == lab.endpointNetns, "the path comes first: \(path)")
         let stage = try #require(lines.first { $0["type"] as? String == "stage" }, "\(result.stdout)")
         #expect(stage["complete"] as? Bool == true)
         #expect(stage["stage"] as? String == "reply-endpoint-rx")

@@ -27,15 +27,21 @@ struct NetProbeTests {
         try probe.scope(netnsInode: containerNS)
     }
 
+    /// The probe following the lab's path, as `tracer egress` loads it.
+    static func stageProbe(_ lab: EgressLab, ignoring ignored: Set<UInt32> = []) throws -> NetProbe {
+        var options = NetProbeOptions()
+        options.stages = true
+        options.ignoredReasons = ignored
+        let probe = try NetProbe(options: options)
+        try scopeLab(probe, lab)
+        return probe
+    }
+
     @Test func aHealthyPingPassesEveryStageAndIsMasqueraded() throws {
         let lab = try EgressLab.up(EgressLab.uniqueName("np1"))
         defer { lab.down() }
-        var options = NetProbeOptions()
-        options.stages = true
-        options.ignoredReasons = Set(DropReasons.healthyHostNoise.compactMap { DropReasons.load()?.number($0) })
-        let probe = try NetProbe(options: options)
+        let probe = try Self.stageProbe(lab, ignoring: Set(DropReasons.healthyHostNoise.compactMap { DropReasons.load()?.number($0) }))
         defer { probe.close() }
-        try Self.scopeLab(probe, lab)
         #expect(try lab.probe())
         let flows = try probe.flows()
         let icmp = try #require(flows.first { $0.key.proto == 1 && $0.key.remoteAddress == IPv4Address(203, 0, 113, 10) })
@@ -53,11 +59,8 @@ struct NetProbeTests {
         let lab = try EgressLab.up(EgressLab.uniqueName("np2"))
         defer { lab.down() }
         try lab.breakIt("ip-forward-disabled")
-        var options = NetProbeOptions()
-        options.stages = true
-        let probe = try NetProbe(options: options)
+        let probe = try Self.stageProbe(lab)
         defer { probe.close() }
-        try Self.scopeLab(probe, lab)
         #expect(try !lab.probe())
         let reasons = try #require(DropReasons.load())
         let drops = try probe.poll(timeoutMilliseconds: 100)
@@ -79,11 +82,8 @@ struct NetProbeTests {
         let lab = try EgressLab.up(EgressLab.uniqueName("np3"))
         defer { lab.down() }
         try lab.breakIt("masquerade-missing")
-        var options = NetProbeOptions()
-        options.stages = true
-        let probe = try NetProbe(options: options)
+        let probe = try Self.stageProbe(lab)
         defer { probe.close() }
-        try Self.scopeLab(probe, lab)
         #expect(try !lab.probe())
         let flow = try #require(try probe.flows().first { $0.key.proto == 1 }?.value)
         #expect(flow.packets(at: .uplinkQueue) >= 1)

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import LabSupport
 import Testing
 @testable import TracerCore
 
@@ -54,31 +55,13 @@ struct NetfilterLab {
     private func run(_ arguments: [String]) throws -> String { try shell(["/bin/bash", NetfilterLab.script] + arguments) }
 }
 
-/// Runs a program; throws with its stderr when it exits non-zero. Output goes through temporary
-/// files, not pipes: the lab's listener outlives the script and would hold a pipe open forever.
+/// Runs a program (with the sbin directories on PATH); throws with its output when it exits
+/// non-zero. Through LabShell: output goes to a file, since the lab's listener outlives the script.
 @discardableResult
 func shell(_ argv: [String]) throws -> String {
-    let base = FileManager.default.temporaryDirectory.appendingPathComponent("tracer-nf-\(getpid())-\(UInt64.random(in: 0...UInt64.max))").path
-    let outPath = base + ".out", errPath = base + ".err"
-    defer { unlink(outPath); unlink(errPath) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-    let cEnv: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nil]
-    defer { cArgs.forEach { free($0) }; cEnv.forEach { free($0) } }
-    var pid: pid_t = 0
-    let rc = posix_spawn(&pid, argv[0], &actions, nil, &cArgs, cEnv)
-    guard rc == 0 else { throw CommandFailed(description: "cannot run \(argv[0]): \(String(cString: strerror(rc)))") }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+    let (status, output) = try LabShell.run(["-c", "PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH exec \"$0\" \"$@\""] + argv)
     guard status == 0 else {
-        let errors = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        throw CommandFailed(description: "\(argv.joined(separator: " ")): wait status \(status): \(errors)")
+        throw CommandFailed(description: "\(argv.joined(separator: " ")): exit \(status): \(output)")
     }
     return output
 }

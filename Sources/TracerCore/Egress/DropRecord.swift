@@ -27,11 +27,6 @@ public final class DropDescriber {
         self.reasons = reasons
         self.symbols = symbols
         self.scope = scope
-        refresh(directory: directory, inventory: inventory)
-    }
-
-    /// Reads namespace names and containers again (containers come and go while tracing).
-    public func refresh(directory: NetnsDirectory?, inventory: ContainerInventory?) {
         for ns in directory?.namespaces ?? [] {
             let name = ns.isHost ? "host" : ns.names.map { $0.split(separator: "/").last.map(String.init) ?? $0 }.first
             if let name { namespaceNames[ns.inode] = name }

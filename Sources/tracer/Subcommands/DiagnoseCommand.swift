@@ -38,17 +38,7 @@ struct DiagnoseCommand: ParsableCommand {
             throw TracerExit.noPermission
         }
         let finder = EgressPathFinder(resolver: runtimes.resolver)
-        let paths: [EgressPath]
-        do {
-            paths = try finder.paths(containers: container, namespaces: netns)
-        } catch {
-            printError("tracer diagnose: \(error)")
-            switch error {
-            case .unknownContainer: throw TracerExit.unknownContainer
-            case .unknownNamespace: throw TracerExit.unknownNamespace
-            case .noEgressPath: throw TracerExit.failure
-            }
-        }
+        let paths = try PathSelection.paths(finder, containers: container, namespaces: netns, command: "diagnose")
         let sink = OutputSink()
         if paths.isEmpty {
             printError("tracer diagnose: no container networks found (no container or named namespace routes out through a veth)")

@@ -39,39 +39,16 @@ struct DropsCommand: ParsableCommand {
     func run() throws {
         StopSignal.install()
         LibbpfLog.install(verbose: common.verbose)
-        guard let reasons = DropReasons.load() else {
-            printError("tracer drops: cannot read the kernel's drop reasons from skb/kfree_skb/format in tracefs; run `tracer check`")
-            throw TracerExit.unavailable
-        }
+        let reasons = try NetSession.dropReasons(command: "drops")
         let finder = EgressPathFinder(resolver: runtimes.resolver)
-        var containerIDs: Set<String>?
-        if !container.isEmpty {
-            var ids: Set<String> = []
-            for query in container {
-                let matches = finder.inventory.matching(query)
-                if matches.isEmpty {
-                    let closest = finder.inventory.closestNames(to: query)
-                    printError("tracer drops: no running container named or with id prefix '\(query)'"
-                        + (closest.isEmpty ? " (no containers found)" : "; closest: \(closest.joined(separator: ", "))"))
-                    throw TracerExit.unknownContainer
-                }
-                ids.formUnion(matches.map(\.identity.id))
-            }
-            containerIDs = ids
-        }
+        let containerIDs = container.isEmpty ? nil
+            : Set(try ContainerSelection.containers(container, in: finder.inventory, command: "drops").map(\.identity.id))
         // Endpoint addresses let forwarded drops (on host devices) name their container.
         let paths = (try? finder.paths()) ?? []
         let scope = EgressScope(paths: paths)
         var options = NetProbeOptions()
         options.allDrops = true
-        if !all { options.ignoredReasons = Set(DropReasons.healthyHostNoise.compactMap(reasons.number)) }
-        let probe: NetProbe
-        do {
-            probe = try NetProbe(options: options)
-            try scope.apply(to: probe)
-        } catch {
-            throw fail(error, command: "drops")
-        }
+        let probe = try NetSession.loadProbe(options, reasons: reasons, showAll: all, scope: scope, command: "drops")
         defer { probe.close() }
         if finder.inventory.containers.isEmpty && common.output == .table {
             printError("tracer drops: no containers found; showing host drops")

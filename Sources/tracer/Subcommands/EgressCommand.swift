@@ -54,22 +54,9 @@ struct EgressCommand: ParsableCommand {
             printError("tracer egress: tracing and entering network namespaces needs CAP_SYS_ADMIN (or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN): run as root")
             throw TracerExit.noPermission
         }
-        guard let reasons = DropReasons.load() else {
-            printError("tracer egress: cannot read the kernel's drop reasons from skb/kfree_skb/format in tracefs; run `tracer check`")
-            throw TracerExit.unavailable
-        }
+        let reasons = try NetSession.dropReasons(command: "egress")
         let finder = EgressPathFinder(resolver: runtimes.resolver)
-        let paths: [EgressPath]
-        do {
-            paths = try finder.paths(containers: container, namespaces: netns)
-        } catch {
-            printError("tracer egress: \(error)")
-            switch error {
-            case .unknownContainer: throw TracerExit.unknownContainer
-            case .unknownNamespace: throw TracerExit.unknownNamespace
-            case .noEgressPath: throw TracerExit.failure
-            }
-        }
+        let paths = try PathSelection.paths(finder, containers: container, namespaces: netns, command: "egress")
         if paths.isEmpty {
             printError("tracer egress: no container networks found (no container or named namespace routes out through a veth); tracing host drops only")
         }
@@ -77,26 +64,20 @@ struct EgressCommand: ParsableCommand {
         var options = NetProbeOptions()
         options.stages = !paths.isEmpty
         options.allDrops = paths.isEmpty
-        if !all { options.ignoredReasons = Set(DropReasons.healthyHostNoise.compactMap(reasons.number)) }
-        let probe: NetProbe
-        do {
-            probe = try NetProbe(options: options)
-            try scope.apply(to: probe)
-        } catch {
-            throw fail(error, command: "egress")
-        }
+        let probe = try NetSession.loadProbe(options, reasons: reasons, showAll: all, scope: scope, command: "egress")
         defer { probe.close() }
 
-        let sink = OutputSink()
-        if common.output == .table {
-            for path in paths { sink.line("tracing " + FindingRender.pathLine(path)) }
-            sink.flush()
-        } else {
-            for path in paths { sink.line(bytes: FindingRender.pathJSON(path).finishedBytes) }
-        }
         let describer = DropDescriber(reasons: reasons, scope: scope, directory: finder.directory, inventory: finder.inventory)
         let session = NetSession(probe: probe, scope: scope, describer: describer, format: common.output,
                                  deadline: duration.map { BootClock.now + $0.nanoseconds }, showAll: all, containerIDs: nil)
+        // The paths first, through the session's own sink so they come out before the drops.
+        for path in paths {
+            switch common.output {
+            case .table: session.sink.line("tracing " + FindingRender.pathLine(path))
+            case .json: session.sink.line(bytes: FindingRender.pathJSON(path).finishedBytes)
+            }
+        }
+        session.sink.flush()
         // Rules are named by the firewall itself: a temporary trace table in each host side
         // (removed on exit, and at start when a killed run left one behind).
         let watch = NetfilterWatch(paths: paths, nftTrace: !noNftTrace)
