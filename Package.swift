@@ -6,9 +6,6 @@ let package = Package(
     products: [
         .executable(name: "tracer", targets: ["tracer"]),
     ],
-    dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-    ],
     targets: [
         // libbpf from Debian's libbpf-dev, through pkg-config; nothing else lives here.
         .systemLibrary(
@@ -16,12 +13,11 @@ let package = Package(
             pkgConfig: "libbpf",
             providers: [.apt(["libbpf-dev", "libelf-dev", "zlib1g-dev"])]
         ),
-        // libnftables from Debian's libnftables-dev: reads rulesets and adds/removes the trace table.
-        .systemLibrary(
-            name: "CLibNftables",
-            pkgConfig: "libnftables",
-            providers: [.apt(["libnftables-dev"])]
-        ),
+        // libnftables' header from Debian's libnftables-dev: reads rulesets and adds/removes the
+        // trace table. The library is opened with dlopen when first needed (see its shim.h).
+        .systemLibrary(name: "CLibNftables"),
+        // Linux system calls glibc does not wrap yet (listmount, statmount): a header, no library.
+        .systemLibrary(name: "CLinux"),
         // The event ABI shared with the BPF programs: the headers in bpf/include, checked by abi_check.c.
         .target(
             name: "TracerABI",
@@ -36,13 +32,10 @@ let package = Package(
         // Typed wrapper over libbpf: the only module with unsafe pointers and raw descriptors.
         .target(name: "BPF", dependencies: ["CLibBPF"]),
         // Decoding, attribution, pipelines and renderers.
-        .target(name: "TracerCore", dependencies: ["BPF", "BPFPrograms", "TracerABI", "CLibNftables"]),
+        .target(name: "TracerCore", dependencies: ["BPF", "BPFPrograms", "TracerABI", "CLibNftables", "CLinux"]),
         .executableTarget(
             name: "tracer",
-            dependencies: [
-                "TracerCore",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            dependencies: ["TracerCore"]
         ),
         .testTarget(name: "TracerCoreTests", dependencies: ["TracerCore", "TracerABI"], resources: [.copy("Fixtures")]),
         // Test helpers shared by the privileged suites: running the lab scripts in tools/lab.

@@ -1,4 +1,3 @@
-import ArgumentParser
 import BPF
 import Glibc
 import TracerCore
@@ -10,7 +9,7 @@ enum TracerExit {
     static let noSuchProcess = ExitCode(3)
     static let unknownContainer = ExitCode(4)
     static let unknownNamespace = ExitCode(5)
-    static let usage = ExitCode(64)       // EX_USAGE, as ArgumentParser uses for validation errors
+    static let usage = ExitCode(64)       // EX_USAGE: bad command line
     static let unavailable = ExitCode(69) // EX_UNAVAILABLE: the kernel lacks a feature
     static let noPermission = ExitCode(77) // EX_NOPERM
 }

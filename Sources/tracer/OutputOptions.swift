@@ -1,20 +1,25 @@
-import ArgumentParser
-
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+enum OutputFormat: String, ArgumentValue, CaseIterable {
     case table, json
 }
 
 /// Flags every command shares.
-struct CommonOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: "Output format: table or json (one object per line).")
-    var output: OutputFormat = .table
+struct CommonOptions {
+    static let specs: [OptionSpec] = [
+        .option("output", short: "o", value: "format", help: "Output format: table or json (one object per line)."),
+        .flag("verbose", help: "Show libbpf's messages, including verifier logs."),
+    ]
 
-    @Flag(name: .long, help: "Show libbpf's messages, including verifier logs.")
-    var verbose = false
+    let output: OutputFormat
+    let verbose: Bool
+
+    init(_ arguments: ParsedArguments) throws(UsageError) {
+        output = try arguments.value("output") ?? .table
+        verbose = arguments.flag("verbose")
+    }
 }
 
 /// "500ms", "2s", "1.5m", "1h", or plain seconds.
-struct DurationArgument: ExpressibleByArgument {
+struct DurationArgument: ArgumentValue {
     let nanoseconds: UInt64
 
     init?(argument: String) {
@@ -30,5 +35,5 @@ struct DurationArgument: ExpressibleByArgument {
         nanoseconds = UInt64(value * scale)
     }
 
-    static var defaultCompletionKind: CompletionKind { .default }
+    static var expected: String { "a duration such as 500ms, 2s, 1.5m or 1h" }
 }

@@ -1,23 +1,29 @@
-import ArgumentParser
 import TracerCore
 
 /// Where the container runtimes keep their state. The defaults are the rootful locations;
 /// a daemon started with its own --data-root (or a test lab) is pointed at with these.
-struct RuntimeOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Docker's data root (config.v2.json files).", valueName: "dir"))
-    var dockerRoot = "/var/lib/docker"
+struct RuntimeOptions {
+    static let specs: [OptionSpec] = [
+        .option("docker-root", value: "dir", help: "Docker's data root (config.v2.json files; default /var/lib/docker)."),
+        .option("podman-root", value: "dir", help: "Podman's and CRI-O's storage graph root (default /var/lib/containers/storage)."),
+        .option("podman-runroot", value: "dir", help: "Podman's and CRI-O's storage run root (default /run/containers/storage)."),
+        .option("containerd-state", value: "dir", help: "containerd's task state (default /run/containerd/io.containerd.runtime.v2.task)."),
+        .option("runc-root", value: "dir", help: "runc's state root (default /run/runc)."),
+    ]
 
-    @Option(help: ArgumentHelp("Podman's and CRI-O's storage graph root.", valueName: "dir"))
-    var podmanRoot = "/var/lib/containers/storage"
+    let dockerRoot: String
+    let podmanRoot: String
+    let podmanRunroot: String
+    let containerdState: String
+    let runcRoot: String
 
-    @Option(help: ArgumentHelp("Podman's and CRI-O's storage run root.", valueName: "dir"))
-    var podmanRunroot = "/run/containers/storage"
-
-    @Option(help: ArgumentHelp("containerd's task state (io.containerd.runtime.v2.task).", valueName: "dir"))
-    var containerdState = "/run/containerd/io.containerd.runtime.v2.task"
-
-    @Option(help: ArgumentHelp("runc's state root.", valueName: "dir"))
-    var runcRoot = "/run/runc"
+    init(_ arguments: ParsedArguments) {
+        dockerRoot = arguments.strings("docker-root").last ?? "/var/lib/docker"
+        podmanRoot = arguments.strings("podman-root").last ?? "/var/lib/containers/storage"
+        podmanRunroot = arguments.strings("podman-runroot").last ?? "/run/containers/storage"
+        containerdState = arguments.strings("containerd-state").last ?? "/run/containerd/io.containerd.runtime.v2.task"
+        runcRoot = arguments.strings("runc-root").last ?? "/run/runc"
+    }
 
     var resolver: ContainerResolver {
         ContainerResolver(

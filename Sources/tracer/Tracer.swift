@@ -1,21 +1,78 @@
-import ArgumentParser
+import Glibc
 
 @main
-struct Tracer: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "tracer",
-        abstract: "eBPF tracer for container hosts: short-lived processes, container attribution, lost egress.",
-        discussion: """
+enum Tracer {
+    static let abstract = "eBPF tracer for container hosts: short-lived processes, container attribution, lost egress."
+    static let discussion = """
         Tracepoints only: works on locked-down kernels without kprobes or fentry.
         Start with `tracer check` to see whether tracing works on this host.
 
-        Exit codes: 0 success, 1 runtime failure, 3 no such process, 4 unknown container,
-        64 usage error, 69 the kernel lacks a needed feature, 77 missing privileges.
-        """,
-        version: TracerVersion.string,
-        subcommands: [CheckCommand.self, ExecCommand.self, TopCommand.self, PidCommand.self, ContainersCommand.self, NetnsCommand.self,
-                      DropsCommand.self, EgressCommand.self, DiagnoseCommand.self]
-    )
+        Exit codes: 0 success, 1 runtime failure, 2 a problem found at error severity,
+        3 no such process, 4 unknown container, 5 unknown network namespace, 64 usage error,
+        69 the kernel lacks a needed feature, 77 missing privileges.
+        """
+
+    static let commands: [any TracerCommand.Type] = [
+        CheckCommand.self, ExecCommand.self, TopCommand.self, PidCommand.self, ContainersCommand.self, NetnsCommand.self,
+        DropsCommand.self, EgressCommand.self, DiagnoseCommand.self,
+    ]
+
+    static func main() {
+        let status = run(Array(CommandLine.arguments.dropFirst()))
+        exit(status)
+    }
+
+    /// Runs one command line; returns the exit status.
+    static func run(_ arguments: [String]) -> Int32 {
+        let root = Help.root(commands.map { $0.spec }, abstract: abstract, discussion: discussion)
+        guard let first = arguments.first else {
+            print(root)
+            return 0
+        }
+        switch first {
+        case "-h", "--help":
+            print(root)
+            return 0
+        case "--version":
+            print(TracerVersion.string)
+            return 0
+        case "help":
+            guard let name = arguments.dropFirst().first else { print(root); return 0 }
+            guard let command = command(named: name) else { return unknown(name) }
+            print(Help.command(command.spec))
+            return 0
+        default:
+            break
+        }
+        guard let command = command(named: first) else { return unknown(first) }
+        let name = command.spec.name
+        do {
+            let parsed = try ParsedArguments(Array(arguments.dropFirst()), spec: command.spec)
+            if parsed.wantsHelp {
+                print(Help.command(command.spec))
+                return 0
+            }
+            try command.init(parsed).run()
+            return 0
+        } catch let error as UsageError {
+            printError("tracer \(name): \(error.message) (see 'tracer \(name) --help')")
+            return TracerExit.usage.rawValue
+        } catch let exit as ExitCode {
+            return exit.rawValue
+        } catch {
+            printError("tracer \(name): \(error)")
+            return TracerExit.failure.rawValue
+        }
+    }
+
+    private static func command(named name: String) -> (any TracerCommand.Type)? {
+        commands.first { $0.spec.name == name }
+    }
+
+    private static func unknown(_ name: String) -> Int32 {
+        printError("tracer: unknown subcommand '\(name)'; subcommands: \(commands.map { $0.spec.name }.joined(separator: ", "))")
+        return TracerExit.usage.rawValue
+    }
 }
 
 enum TracerVersion {

@@ -17,6 +17,20 @@ struct CLITests {
         #expect(check.stdout.contains("Examples:"))
     }
 
+    @Test func optionsTakeTheirValueInlineOrNextAndHelpWorksEverywhere() throws {
+        let inline = try TracerBinary.run(["pid", "1", "--output=json"])
+        let separate = try TracerBinary.run(["pid", "-o", "json", "--", "1"])
+        #expect(inline.status == 0 && separate.status == 0, "\(inline.stderr) \(separate.stderr)")
+        #expect(inline.stdout.hasPrefix("{\"") && separate.stdout.hasPrefix("{\""))
+        let viaHelp = try TracerBinary.run(["help", "pid"])
+        let viaFlag = try TracerBinary.run(["pid", "--help"])
+        #expect(viaHelp.status == 0 && viaHelp.stdout == viaFlag.stdout)
+        #expect(viaFlag.stdout.contains("USAGE: tracer pid"))
+        #expect(viaFlag.stdout.contains("--podman-root <dir>"))
+        let bare = try TracerBinary.run([])
+        #expect(bare.status == 0 && bare.stdout.contains("SUBCOMMANDS:"))
+    }
+
     @Test func versionPrints() throws {
         let result = try TracerBinary.run(["--version"])
         #expect(result.status == 0)
@@ -36,6 +50,11 @@ struct CLITests {
         (["exec", "--count", "0"], "--count"),
         (["exec", "--comm", "a-command-name-too-long"], "--comm"),
         (["check", "--output", "yaml"], "--output"),
+        (["exec", "--failed=yes"], "--failed"),
+        (["exec", "--comm", "sh", "--comm", "curl"], "--comm"),
+        (["exec", "--pid"], "--pid"),
+        (["containers", "extra"], "extra"),
+        (["pid", "12", "-x"], "-x"),
     ])
     func badInputIsAUsageErrorNamingTheFlag(arguments: [String], flag: String) throws {
         let result = try TracerBinary.run(arguments)

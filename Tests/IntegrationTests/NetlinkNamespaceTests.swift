@@ -154,3 +154,26 @@ func namespaceInode(_ path: String) -> UInt64 {
         #expect(namespaceInode("/proc/thread-self/ns/net") == original)
     }
 }
+
+/// The two readers of namespace bind mounts must agree: listmount/statmount (fast) and mountinfo.
+@Suite struct NetnsMountsTests {
+    @Test(.enabled(if: getuid() == 0 && ipTool != nil, "SKIPPED LOUDLY: adding a named netns needs root and ip"))
+    func statmountAgreesWithMountinfo() throws {
+        let name = "tracer-nsmount-\(getpid())"
+        defer { _ = try? ip("netns", "del", name) }
+        try ip("netns", "add", name)
+        let inode = namespaceInode("/run/netns/\(name)")
+        #expect(inode != 0)
+
+        let fromMountinfo = try MountTable.read(types: ["nsfs"]).networkNamespaceNames
+        #expect(fromMountinfo[inode]?.contains("/run/netns/\(name)") == true)
+        guard let fast = NetnsMounts.fromStatmount() else {
+            // listmount(2) arrived in Linux 6.8; older kernels use mountinfo, which is checked above.
+            Issue.record("listmount/statmount unavailable on this kernel: only the mountinfo reader was tested")
+            return
+        }
+        #expect(fast[inode]?.contains("/run/netns/\(name)") == true)
+        #expect(fast.mapValues { $0.sorted() } == fromMountinfo.mapValues { $0.sorted() })
+        #expect(NetnsMounts.names()[inode] != nil)
+    }
+}

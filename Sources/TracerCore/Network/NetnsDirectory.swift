@@ -45,7 +45,7 @@ public final class NetnsDirectory {
 
     /// Lists the host's and the named namespaces, and with `allProcesses` those of every
     /// process; reads nothing inside them yet.
-    public init(procRoot: String = "/proc", mounts: MountTable? = try? MountTable.read(), allProcesses: Bool = true) {
+    public init(procRoot: String = "/proc", names: [UInt64: [String]] = NetnsMounts.names(), allProcesses: Bool = true) {
         self.procRoot = procRoot
         let host = ProcNamespaces.read(pid: 1, procRoot: procRoot)["net"] != nil ? "\(procRoot)/1/ns/net" : "\(procRoot)/self/ns/net"
         var byInode: [UInt64: Namespace] = [:]
@@ -53,8 +53,8 @@ public final class NetnsDirectory {
         if stat(host, &st) == 0 {
             byInode[UInt64(st.st_ino)] = Namespace(inode: UInt64(st.st_ino), names: [], path: host, pids: [], isHost: true)
         }
-        for (inode, names) in mounts?.networkNamespaceNames ?? [:] {
-            let sorted = names.sorted()
+        for (inode, paths) in names {
+            let sorted = paths.sorted()
             byInode[inode, default: Namespace(inode: inode, names: [], path: sorted[0], pids: [], isHost: false)].names = sorted
         }
         namespaces = NetnsDirectory.ordered(byInode)

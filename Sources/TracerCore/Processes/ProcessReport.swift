@@ -34,7 +34,7 @@ public struct ProcessReport: Sendable {
     }
 
     /// Reads /proc for `pid` and resolves its container. Throws `noSuchProcess` when it is gone.
-    public static func read(pid: Int32, resolver: ContainerResolver, mounts: MountTable?, netns: NetnsDirectory?,
+    public static func read(pid: Int32, resolver: ContainerResolver, netns: NetnsDirectory?,
                             procRoot: String = "/proc") throws -> ProcessReport {
         guard FileSystem.exists("\(procRoot)/\(pid)") else { throw ProcessLookupError.noSuchProcess(pid) }
         let stat: ProcStat
@@ -64,7 +64,7 @@ public struct ProcessReport: Sendable {
                     .first { $0.cgroup.attributionPath == cgroup.attributionPath && $0.pidInNamespace == 1 }?.pid
             }
         }
-        let names = namespaces["net"].flatMap { mounts?.networkNamespaceNames[$0] } ?? []
+        let names = namespaces["net"].flatMap { inode in netns?.namespaces.first { $0.inode == inode }?.names } ?? []
         var links: [LinkReport] = []
         if let netns, let inode = namespaces["net"] {
             links = netns.contents(of: inode).interfaces.map { LinkReport(interface: $0, peer: netns.peer(of: $0, in: inode)) }

@@ -16,21 +16,48 @@ public struct MountTable: Sendable {
     /// With `types`, only mounts of those file system types are parsed: a container host has
     /// hundreds of overlay mounts that most callers do not need.
     public static func read(path: String = "/proc/self/mountinfo", types: Set<String>? = nil) throws -> MountTable {
-        parse(try FileSystem.readText(path), types: types)
+        parse(bytes: try FileSystem.readBytes(path), types: types)
+    }
+
+    public static func parse(_ text: String, types: Set<String>? = nil) -> MountTable {
+        parse(bytes: Array(text.utf8), types: types)
     }
 
     /// Lines look like `36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue`.
-    public static func parse(_ text: String, types: Set<String>? = nil) -> MountTable {
+    /// The file system type is found on the bytes first, so skipped lines cost one scan and no
+    /// String: that scan is what keeps `tracer pid` fast on a host with hundreds of overlays.
+    static func parse(bytes: [UInt8], types: Set<String>?) -> MountTable {
+        let wanted = types.map { Set($0.map { Array($0.utf8) }) }
         var mounts: [Mount] = []
-        let markers = types.map { $0.map { " - \($0) " } }
-        for line in text.split(separator: "\n") {
-            if let markers, !markers.contains(where: { line.contains($0) }) { continue }
-            let fields = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-            guard let dash = fields.firstIndex(of: "-"), fields.count > dash + 3, fields.count > 4 else { continue }
-            mounts.append(Mount(root: unescape(fields[3]), mountPoint: unescape(fields[4]), fileSystem: fields[dash + 1],
-                                source: fields[dash + 2], superOptions: fields[dash + 3]))
+        bytes.withUnsafeBufferPointer { all in
+            var start = 0
+            while start < all.count {
+                var end = start
+                while end < all.count && all[end] != 10 { end += 1 }
+                let line = UnsafeBufferPointer(rebasing: all[start..<end])
+                start = end + 1
+                // Fields never hold a bare space (mountinfo escapes it), so the first " - " ends the optional fields.
+                guard let dash = separator(in: line) else { continue }
+                var typeEnd = dash + 3
+                while typeEnd < line.count && line[typeEnd] != 32 { typeEnd += 1 }
+                if let wanted, !wanted.contains(Array(line[(dash + 3)..<typeEnd])) { continue }
+                let head = String(decoding: UnsafeBufferPointer(rebasing: line[..<dash]), as: UTF8.self)
+                    .split(separator: " ", omittingEmptySubsequences: false)
+                let tail = String(decoding: UnsafeBufferPointer(rebasing: line[(dash + 3)...]), as: UTF8.self)
+                    .split(separator: " ", omittingEmptySubsequences: false)
+                guard head.count > 4, tail.count >= 3 else { continue }
+                mounts.append(Mount(root: unescape(String(head[3])), mountPoint: unescape(String(head[4])),
+                                    fileSystem: String(tail[0]), source: String(tail[1]), superOptions: String(tail[2])))
+            }
         }
         return MountTable(mounts: mounts)
+    }
+
+    /// Offset of the space that starts " - " in a mountinfo line.
+    private static func separator(in line: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard line.count >= 3 else { return nil }
+        for i in 0..<(line.count - 2) where line[i] == 32 && line[i + 1] == 45 && line[i + 2] == 32 { return i }
+        return nil
     }
 
     public func mounts(ofType type: String) -> [Mount] { mounts.filter { $0.fileSystem == type } }

@@ -1,10 +1,9 @@
-import ArgumentParser
 import BPF
 import TracerCore
 
-struct CheckCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "check",
+struct CheckCommand: TracerCommand {
+    static let spec = CommandSpec(
+        name: "check",
         abstract: "Say whether tracing works on this host, and if not, exactly why.",
         discussion: """
         Reports kernel, BTF, privileges, lockdown, which attach types really work (it loads and
@@ -14,10 +13,15 @@ struct CheckCommand: ParsableCommand {
         Examples:
           tracer check
           tracer check --output json
-        """
+        """,
+        options: CommonOptions.specs
     )
 
-    @OptionGroup var common: CommonOptions
+    let common: CommonOptions
+
+    init(_ arguments: ParsedArguments) throws(UsageError) {
+        common = try CommonOptions(arguments)
+    }
 
     func run() throws {
         LibbpfLog.install(verbose: common.verbose)

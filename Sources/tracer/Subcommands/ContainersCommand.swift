@@ -1,9 +1,8 @@
-import ArgumentParser
 import TracerCore
 
-struct ContainersCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "containers",
+struct ContainersCommand: TracerCommand {
+    static let spec = CommandSpec(
+        name: "containers",
         abstract: "Every running container on the host: runtime, id, name, image, pod, init PID, processes, netns.",
         discussion: """
         Found from the processes' cgroups and named from the runtimes' files on disk
@@ -13,11 +12,17 @@ struct ContainersCommand: ParsableCommand {
           tracer containers
           tracer containers --output json
           tracer containers --docker-root /srv/docker --runc-root /run/my-runc
-        """
+        """,
+        options: CommonOptions.specs + RuntimeOptions.specs
     )
 
-    @OptionGroup var common: CommonOptions
-    @OptionGroup var runtimes: RuntimeOptions
+    let common: CommonOptions
+    let runtimes: RuntimeOptions
+
+    init(_ arguments: ParsedArguments) throws(UsageError) {
+        common = try CommonOptions(arguments)
+        runtimes = RuntimeOptions(arguments)
+    }
 
     func run() throws {
         let inventory = ContainerInventory.scan(resolver: runtimes.resolver)

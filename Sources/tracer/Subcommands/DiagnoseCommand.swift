@@ -1,9 +1,8 @@
-import ArgumentParser
 import TracerCore
 
-struct DiagnoseCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "diagnose",
+struct DiagnoseCommand: TracerCommand {
+    static let spec = CommandSpec(
+        name: "diagnose",
         abstract: "Check each container's egress path without tracing: forwarding, devices, routes, MTU, conntrack.",
         discussion: """
         For every endpoint (each container with a network namespace of its own, and each
@@ -20,17 +19,24 @@ struct DiagnoseCommand: ParsableCommand {
           tracer diagnose --container web1 --output json
           tracer diagnose --netns tel-lab-c1
           tracer diagnose --netns tel-lab-host        # every endpoint behind that host side
-        """
+        """,
+        options: [
+            .option("container", value: "name|id", help: "Only this container (name or id prefix).", repeatable: true),
+            .option("netns", value: "name", help: "Only the endpoint in this network namespace (ip netns name, path or inode), or every endpoint behind it when it is a host side.", repeatable: true),
+        ] + CommonOptions.specs + RuntimeOptions.specs
     )
 
-    @Option(name: .long, help: ArgumentHelp("Only this container (name or id prefix); repeatable.", valueName: "name|id"))
-    var container: [String] = []
+    let container: [String]
+    let netns: [String]
+    let common: CommonOptions
+    let runtimes: RuntimeOptions
 
-    @Option(name: .long, help: ArgumentHelp("Only the endpoint in this network namespace (ip netns name, path or inode), or every endpoint behind it when it is a host side; repeatable.", valueName: "name"))
-    var netns: [String] = []
-
-    @OptionGroup var common: CommonOptions
-    @OptionGroup var runtimes: RuntimeOptions
+    init(_ arguments: ParsedArguments) throws(UsageError) {
+        container = arguments.strings("container")
+        netns = arguments.strings("netns")
+        common = try CommonOptions(arguments)
+        runtimes = RuntimeOptions(arguments)
+    }
 
     func run() throws {
         guard (try? ProcStatus.readSelf())?.has(capability: .sysAdmin) == true else {

@@ -1,10 +1,9 @@
-import ArgumentParser
 import BPF
 import TracerCore
 
-struct DropsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "drops",
+struct DropsCommand: TracerCommand {
+    static let spec = CommandSpec(
+        name: "drops",
         abstract: "Show packet drops across the host: the kernel's reason, where, device, namespace, tuple and container.",
         discussion: """
         Every skb:kfree_skb on the host, named with the running kernel's drop reasons and
@@ -18,23 +17,30 @@ struct DropsCommand: ParsableCommand {
           tracer drops
           tracer drops --container web --duration 30s
           tracer drops --all --output json
-        """
+        """,
+        options: [
+            .flag("all", help: "Also show the drops a healthy host makes all the time."),
+            .option("container", value: "name|id", help: "Only drops of this container (name or id prefix).", repeatable: true),
+            .option("duration", help: "Stop after this long (e.g. 10s, 1m)."),
+            .option("interval", help: "Print the exact counts this often, not only at the end (e.g. 10s)."),
+        ] + CommonOptions.specs + RuntimeOptions.specs
     )
 
-    @OptionGroup var common: CommonOptions
-    @OptionGroup var runtimes: RuntimeOptions
+    let common: CommonOptions
+    let runtimes: RuntimeOptions
+    let all: Bool
+    let container: [String]
+    let duration: DurationArgument?
+    let interval: DurationArgument?
 
-    @Flag(help: "Also show the drops a healthy host makes all the time.")
-    var all = false
-
-    @Option(help: ArgumentHelp("Only drops of this container (name or id prefix); repeatable.", valueName: "name|id"))
-    var container: [String] = []
-
-    @Option(help: "Stop after this long (e.g. 10s, 1m).")
-    var duration: DurationArgument?
-
-    @Option(help: "Print the exact counts this often, not only at the end (e.g. 10s).")
-    var interval: DurationArgument?
+    init(_ arguments: ParsedArguments) throws(UsageError) {
+        common = try CommonOptions(arguments)
+        runtimes = RuntimeOptions(arguments)
+        all = arguments.flag("all")
+        container = arguments.strings("container")
+        duration = try arguments.value("duration")
+        interval = try arguments.value("interval")
+    }
 
     func run() throws {
         StopSignal.install()

@@ -1,10 +1,9 @@
-import ArgumentParser
 import BPF
 import TracerCore
 
-struct EgressCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "egress",
+struct EgressCommand: TracerCommand {
+    static let spec = CommandSpec(
+        name: "egress",
         abstract: "Follow containers' egress through veth, bridge, forwarding, NAT and uplink, and say where it is lost and why.",
         discussion: """
         For each endpoint (container, or `ip netns` namespace) the path is found as in
@@ -23,29 +22,36 @@ struct EgressCommand: ParsableCommand {
         Examples:
           tracer egress --duration 10s
           tracer egress --container web --output json
-        """
+        """,
+        options: [
+            .option("container", value: "name|id", help: "Only this container (name or id prefix).", repeatable: true),
+            .option("netns", value: "name", help: "Only the endpoint in this network namespace, or every endpoint behind it when it is a host side.", repeatable: true),
+            .option("duration", help: "Stop after this long (e.g. 10s); without it, run until Ctrl-C."),
+            .option("interval", help: "Print the flows' stages this often while tracing (e.g. 5s)."),
+            .flag("all", help: "Also show drops a healthy host makes all the time."),
+            .flag("no-nft-trace", help: "Do not add the temporary nftables trace table that names the rule dropping a packet."),
+        ] + CommonOptions.specs + RuntimeOptions.specs
     )
 
-    @OptionGroup var common: CommonOptions
-    @OptionGroup var runtimes: RuntimeOptions
+    let common: CommonOptions
+    let runtimes: RuntimeOptions
+    let container: [String]
+    let netns: [String]
+    let duration: DurationArgument?
+    let interval: DurationArgument?
+    let all: Bool
+    let noNftTrace: Bool
 
-    @Option(help: ArgumentHelp("Only this container (name or id prefix); repeatable.", valueName: "name|id"))
-    var container: [String] = []
-
-    @Option(help: ArgumentHelp("Only the endpoint in this network namespace, or every endpoint behind it when it is a host side; repeatable.", valueName: "name"))
-    var netns: [String] = []
-
-    @Option(help: "Stop after this long (e.g. 10s); without it, run until Ctrl-C.")
-    var duration: DurationArgument?
-
-    @Option(help: "Print the flows' stages this often while tracing (e.g. 5s).")
-    var interval: DurationArgument?
-
-    @Flag(help: "Also show drops a healthy host makes all the time.")
-    var all = false
-
-    @Flag(help: "Do not add the temporary nftables trace table that names the rule dropping a packet.")
-    var noNftTrace = false
+    init(_ arguments: ParsedArguments) throws(UsageError) {
+        common = try CommonOptions(arguments)
+        runtimes = RuntimeOptions(arguments)
+        container = arguments.strings("container")
+        netns = arguments.strings("netns")
+        duration = try arguments.value("duration")
+        interval = try arguments.value("interval")
+        all = arguments.flag("all")
+        noNftTrace = arguments.flag("no-nft-trace")
+    }
 
     func run() throws {
         StopSignal.install()

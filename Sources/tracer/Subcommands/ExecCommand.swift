@@ -1,10 +1,9 @@
-import ArgumentParser
 import BPF
 import TracerCore
 
-struct ExecCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "exec",
+struct ExecCommand: TracerCommand {
+    static let spec = CommandSpec(
+        name: "exec",
         abstract: "List every exec on the host, with full arguments, parent, lifetime, CPU and exit status.",
         discussion: """
         argv is read from the new process's memory at sched_process_exec, so even processes
@@ -22,72 +21,80 @@ struct ExecCommand: ParsableCommand {
           tracer exec --duration 10s --count 100   stop after 10 s or 100 lines
           tracer exec --container web              only processes of the container named web
           tracer exec --host                       only processes outside containers
-        """
+        """,
+        options: [
+            .flag("exits", help: "Print one joined record per process when it exits, with DURATION, CPU and EXIT."),
+            .option("max-lifetime", value: "duration", help: "Only processes that lived less than this (e.g. 500ms, 2s); implies --exits."),
+            .option("pid", help: "Only this process id (applied in the kernel)."),
+            .option("ppid", help: "Only children of this process id (applied in the kernel)."),
+            .option("uid", help: "Only this user id (applied in the kernel)."),
+            .option("comm", help: "Only this command name (the kernel's comm, exact)."),
+            .option("args", value: "regex", help: "Only execs whose arguments, joined by spaces, match this regular expression."),
+            .flag("failed", help: "Only failed execs."),
+            .option("container", value: "name|id", help: "Only this container (name, or id prefix). Applied in the kernel by cgroup where it can.", repeatable: true),
+            .flag("host", help: "Only processes on the host, in no container."),
+            .option("args-size", value: "bytes", help: "argv bytes captured per exec (at most 32768; default 4096)."),
+            .option("ring-buffer-size", value: "bytes", help: "Ring buffer size in bytes: a power of two, at least 4096 (default 4 MiB)."),
+            .option("duration", help: "Stop after this long (e.g. 10s, 1m)."),
+            .option("count", help: "Stop after this many lines."),
+        ] + CommonOptions.specs + RuntimeOptions.specs
     )
 
-    @OptionGroup var common: CommonOptions
-    @OptionGroup var runtimes: RuntimeOptions
+    let common: CommonOptions
+    let runtimes: RuntimeOptions
+    let exits: Bool
+    let maxLifetime: DurationArgument?
+    let pid: UInt32?
+    let ppid: UInt32?
+    let uid: UInt32?
+    let comm: String?
+    let argsPattern: String?
+    let failed: Bool
+    let container: [String]
+    let host: Bool
+    let argsSize: Int
+    let ringBufferSize: Int
+    let duration: DurationArgument?
+    let count: Int?
 
-    @Flag(help: "Print one joined record per process when it exits, with DURATION, CPU and EXIT.")
-    var exits = false
+    init(_ arguments: ParsedArguments) throws(UsageError) {
+        common = try CommonOptions(arguments)
+        runtimes = RuntimeOptions(arguments)
+        exits = arguments.flag("exits")
+        maxLifetime = try arguments.value("max-lifetime")
+        pid = try arguments.value("pid")
+        ppid = try arguments.value("ppid")
+        uid = try arguments.value("uid")
+        comm = try arguments.value("comm")
+        argsPattern = try arguments.value("args")
+        failed = arguments.flag("failed")
+        container = arguments.strings("container")
+        host = arguments.flag("host")
+        argsSize = try arguments.value("args-size") ?? 4096
+        ringBufferSize = try arguments.value("ring-buffer-size") ?? 4 << 20
+        duration = try arguments.value("duration")
+        count = try arguments.value("count")
+        try validate()
+    }
 
-    @Option(help: "Only processes that lived less than this (e.g. 500ms, 2s); implies --exits.")
-    var maxLifetime: DurationArgument?
-
-    @Option(help: "Only this process id (applied in the kernel).")
-    var pid: UInt32?
-
-    @Option(help: "Only children of this process id (applied in the kernel).")
-    var ppid: UInt32?
-
-    @Option(help: "Only this user id (applied in the kernel).")
-    var uid: UInt32?
-
-    @Option(help: "Only this command name (the kernel's comm, exact).")
-    var comm: String?
-
-    @Option(name: .customLong("args"), help: "Only execs whose arguments, joined by spaces, match this regular expression.")
-    var argsPattern: String?
-
-    @Flag(help: "Only failed execs.")
-    var failed = false
-
-    @Option(help: ArgumentHelp("Only this container (name, or id prefix); repeatable. Applied in the kernel by cgroup where it can.", valueName: "name|id"))
-    var container: [String] = []
-
-    @Flag(help: "Only processes on the host, in no container.")
-    var host = false
-
-    @Option(help: "argv bytes captured per exec (at most 32768).")
-    var argsSize: Int = 4096
-
-    @Option(help: "Ring buffer size in bytes: a power of two, at least 4096.")
-    var ringBufferSize: Int = 4 << 20
-
-    @Option(help: "Stop after this long (e.g. 10s, 1m).")
-    var duration: DurationArgument?
-
-    @Option(help: "Stop after this many lines.")
-    var count: Int?
-
-    func validate() throws {
-        if let pid, pid == 0 { throw ValidationError("--pid: 0 is not a process id") }
-        if let ppid, ppid == 0 { throw ValidationError("--ppid: 0 is not a process id") }
+    private func validate() throws(UsageError) {
+        if let pid, pid == 0 { throw UsageError("--pid: 0 is not a process id") }
+        if let ppid, ppid == 0 { throw UsageError("--ppid: 0 is not a process id") }
         if argsSize < 0 || argsSize > ExecProbeOptions.maxArgsSize {
-            throw ValidationError("--args-size: \(argsSize) is outside 0...\(ExecProbeOptions.maxArgsSize)")
+            throw UsageError("--args-size: \(argsSize) is outside 0...\(ExecProbeOptions.maxArgsSize)")
         }
         if ringBufferSize < 4096 || ringBufferSize & (ringBufferSize - 1) != 0 || ringBufferSize > 1 << 30 {
-            throw ValidationError("--ring-buffer-size: \(ringBufferSize) is not a power of two between 4096 and 1073741824")
+            throw UsageError("--ring-buffer-size: \(ringBufferSize) is not a power of two between 4096 and 1073741824")
         }
-        if let count, count <= 0 { throw ValidationError("--count: must be at least 1") }
+        if let count, count <= 0 { throw UsageError("--count: must be at least 1") }
         if let argsPattern {
             do { try ExecFilter.validate(argsPattern: argsPattern) } catch {
-                throw ValidationError("--args: invalid regular expression '\(argsPattern)'")
+                throw UsageError("--args: invalid regular expression '\(argsPattern)'")
             }
         }
-        if host && !container.isEmpty { throw ValidationError("--host and --container exclude each other") }
+        if host && !container.isEmpty { throw UsageError("--host and --container exclude each other") }
         if let comm, comm.utf8.count > 15 {
-            throw ValidationError("--comm: '\(comm)' is longer than the kernel's 15-byte command name")
+            throw UsageError("--comm: '\(comm)' is longer than the kernel's 15-byte command name")
         }
     }
 

@@ -1,9 +1,8 @@
-import ArgumentParser
 import TracerCore
 
-struct NetnsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "netns",
+struct NetnsCommand: TracerCommand {
+    static let spec = CommandSpec(
+        name: "netns",
         abstract: "Every network namespace: names, containers and processes in it, interfaces, veth peers, routes.",
         discussion: """
         Namespaces are found from every process and from bind mounts (ip netns, docker, CNI,
@@ -13,11 +12,17 @@ struct NetnsCommand: ParsableCommand {
         Examples:
           tracer netns
           tracer netns --output json
-        """
+        """,
+        options: CommonOptions.specs + RuntimeOptions.specs
     )
 
-    @OptionGroup var common: CommonOptions
-    @OptionGroup var runtimes: RuntimeOptions
+    let common: CommonOptions
+    let runtimes: RuntimeOptions
+
+    init(_ arguments: ParsedArguments) throws(UsageError) {
+        common = try CommonOptions(arguments)
+        runtimes = RuntimeOptions(arguments)
+    }
 
     func run() throws {
         let directory = NetnsDirectory()

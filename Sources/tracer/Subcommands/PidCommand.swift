@@ -1,9 +1,8 @@
-import ArgumentParser
 import TracerCore
 
-struct PidCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "pid",
+struct PidCommand: TracerCommand {
+    static let spec = CommandSpec(
+        name: "pid",
         abstract: "Which container owns this PID: runtime, id, name, image, pod, PID inside, namespaces.",
         discussion: """
         Reads /proc and the runtimes' files on disk; no daemon or runtime socket is needed.
@@ -14,25 +13,33 @@ struct PidCommand: ParsableCommand {
           tracer pid 4242 4243 --output json
           tracer pid --container web
           tracer pid --container 3f2a --docker-root /srv/docker
-        """
+        """,
+        arguments: (name: "pid", help: "Process ids on the host."),
+        options: [
+            .option("container", value: "name|id", help: "List this container's processes (name, or id prefix)."),
+        ] + CommonOptions.specs + RuntimeOptions.specs
     )
 
-    @OptionGroup var common: CommonOptions
-    @OptionGroup var runtimes: RuntimeOptions
+    let common: CommonOptions
+    let runtimes: RuntimeOptions
+    let pids: [String]
+    let container: String?
 
-    @Argument(help: "Process ids on the host.")
-    var pids: [String] = []
+    init(_ arguments: ParsedArguments) throws(UsageError) {
+        common = try CommonOptions(arguments)
+        runtimes = RuntimeOptions(arguments)
+        pids = arguments.positionals
+        container = try arguments.value("container")
+        try validate()
+    }
 
-    @Option(help: ArgumentHelp("List this container's processes (name, or id prefix).", valueName: "name|id"))
-    var container: String?
-
-    func validate() throws {
-        if pids.isEmpty && container == nil { throw ValidationError("give at least one PID, or --container NAME") }
+    private func validate() throws(UsageError) {
+        if pids.isEmpty && container == nil { throw UsageError("give at least one PID, or --container NAME") }
         let limit = PIDLimit.read()
         for text in pids {
-            guard let value = Int64(text) else { throw ValidationError("PID '\(text)' is not a number") }
-            guard value > 0 else { throw ValidationError("PID \(value) must be positive") }
-            guard value <= Int64(limit) else { throw ValidationError("PID \(value) is above pid_max (\(limit))") }
+            guard let value = Int64(text) else { throw UsageError("PID '\(text)' is not a number") }
+            guard value > 0 else { throw UsageError("PID \(value) must be positive") }
+            guard value <= Int64(limit) else { throw UsageError("PID \(value) is above pid_max (\(limit))") }
         }
     }
 
@@ -43,12 +50,11 @@ struct PidCommand: ParsableCommand {
             try listContainer(container, resolver: resolver)
             return
         }
-        let mounts = try? MountTable.read(types: ["nsfs"])
-        let netns = NetnsDirectory(mounts: mounts, allProcesses: false)
+        let netns = NetnsDirectory(allProcesses: false)
         var missing: [Int32] = []
         for (i, pid) in pids.compactMap({ Int32($0) }).enumerated() {
             do {
-                let report = try ProcessReport.read(pid: pid, resolver: resolver, mounts: mounts, netns: netns)
+                let report = try ProcessReport.read(pid: pid, resolver: resolver, netns: netns)
                 switch common.output {
                 case .table:
                     if i > 0 { print("") }

@@ -1,10 +1,9 @@
-import ArgumentParser
 import BPF
 import TracerCore
 
-struct TopCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "top",
+struct TopCommand: TracerCommand {
+    static let spec = CommandSpec(
+        name: "top",
         abstract: "Live summary of short-lived processes: what they cost, by container, parent and command.",
         discussion: """
         Counts every exec, failed exec and exit in the kernel, exactly, by (cgroup, parent
@@ -25,37 +24,45 @@ struct TopCommand: ParsableCommand {
           tracer top --sort execs                     busiest exec'ers first
           tracer top --once --interval 5s             one snapshot after 5 s, then exit
           tracer top --once --interval 5s -o json     the same as one JSON object
-        """
+        """,
+        options: [
+            .option("interval", help: "Refresh interval (e.g. 1s, 500ms); at least 100ms."),
+            .flag("once", help: "Print one snapshot after one interval and exit."),
+            .option("by", value: "keys", help: "Group rows by these keys, comma-separated: \(TopGroupKey.allCases.map(\.rawValue).joined(separator: ", "))."),
+            .option("sort", value: "key", help: "Sort rows by: \(TopSortKey.allCases.map(\.rawValue).joined(separator: ", "))."),
+            .option("limit", help: "Show at most this many rows (the screen shows what fits)."),
+            .option("count", help: "Stop after this many snapshots."),
+        ] + CommonOptions.specs + RuntimeOptions.specs
     )
 
-    @OptionGroup var common: CommonOptions
-    @OptionGroup var runtimes: RuntimeOptions
+    let common: CommonOptions
+    let runtimes: RuntimeOptions
+    let interval: DurationArgument
+    let once: Bool
+    let by: String
+    let sort: String
+    let limit: Int?
+    let count: Int?
 
-    @Option(help: "Refresh interval (e.g. 1s, 500ms); at least 100ms.")
-    var interval: DurationArgument = DurationArgument(argument: "2s")!
-
-    @Flag(help: "Print one snapshot after one interval and exit.")
-    var once = false
-
-    @Option(help: ArgumentHelp("Group rows by these keys, comma-separated: \(TopGroupKey.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "keys"))
-    var by = TopGroupKey.allCases.map(\.rawValue).joined(separator: ",")
-
-    @Option(help: ArgumentHelp("Sort rows by: \(TopSortKey.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "key"))
-    var sort = TopSortKey.cpu.rawValue
-
-    @Option(help: "Show at most this many rows (the screen shows what fits).")
-    var limit: Int?
-
-    @Option(help: "Stop after this many snapshots.")
-    var count: Int?
+    init(_ arguments: ParsedArguments) throws(UsageError) {
+        common = try CommonOptions(arguments)
+        runtimes = RuntimeOptions(arguments)
+        interval = try arguments.value("interval") ?? DurationArgument(argument: "2s")!
+        once = arguments.flag("once")
+        by = try arguments.value("by") ?? TopGroupKey.allCases.map(\.rawValue).joined(separator: ",")
+        sort = try arguments.value("sort") ?? TopSortKey.cpu.rawValue
+        limit = try arguments.value("limit")
+        count = try arguments.value("count")
+        try validate()
+    }
 
     var groupKeys: [TopGroupKey] {
-        get throws {
+        get throws(UsageError) {
             let names = by.split(separator: ",", omittingEmptySubsequences: false).map { String($0.filter { $0 != " " }) }
             var keys: [TopGroupKey] = []
             for name in names {
                 guard let key = TopGroupKey(rawValue: name) else {
-                    throw ValidationError("--by: unknown group key '\(name)'; valid keys: \(TopGroupKey.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw UsageError("--by: unknown group key '\(name)'; valid keys: \(TopGroupKey.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 if !keys.contains(key) { keys.append(key) }
             }
@@ -63,14 +70,14 @@ struct TopCommand: ParsableCommand {
         }
     }
 
-    func validate() throws {
+    private func validate() throws(UsageError) {
         _ = try groupKeys
         if TopSortKey(rawValue: sort) == nil {
-            throw ValidationError("--sort: unknown sort key '\(sort)'; valid keys: \(TopSortKey.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw UsageError("--sort: unknown sort key '\(sort)'; valid keys: \(TopSortKey.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        if interval.nanoseconds < 100_000_000 { throw ValidationError("--interval: at least 100ms") }
-        if let limit, limit <= 0 { throw ValidationError("--limit: must be at least 1") }
-        if let count, count <= 0 { throw ValidationError("--count: must be at least 1") }
+        if interval.nanoseconds < 100_000_000 { throw UsageError("--interval: at least 100ms") }
+        if let limit, limit <= 0 { throw UsageError("--limit: must be at least 1") }
+        if let count, count <= 0 { throw UsageError("--count: must be at least 1") }
     }
 
     func run() throws {

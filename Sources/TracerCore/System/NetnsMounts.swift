@@ -1,0 +1,52 @@
+import CLinux
+import Glibc
+
+/// Network namespaces pinned by bind mounts (ip netns, docker, CNI, podman): paths by namespace inode.
+///
+/// On Linux 6.8+ the mounts are listed with listmount(2) and only the file system magic of each is
+/// read with statmount(2); /proc/self/mountinfo would make the kernel format every overlay's long
+/// option string, which on a host with a hundred containers costs more than the rest of `tracer pid`.
+/// Older kernels fall back to mountinfo.
+public enum NetnsMounts {
+    public static func names() -> [UInt64: [String]] {
+        if let names = fromStatmount() { return names }
+        return (try? MountTable.read(types: ["nsfs"]))?.networkNamespaceNames ?? [:]
+    }
+
+    static let nsfsMagic: UInt64 = 0x6e73_6673
+
+    /// nil when the kernel lacks listmount/statmount (or they fail), so the caller falls back.
+    static func fromStatmount() -> [UInt64: [String]]? {
+        var ids: [UInt64] = []
+        var batch = [UInt64](repeating: 0, count: 1024)
+        while true {
+            let last = ids.last ?? 0
+            let n = batch.withUnsafeMutableBufferPointer { tracer_listmount(last, $0.baseAddress, $0.count) }
+            guard n >= 0 else { return nil }
+            ids.append(contentsOf: batch[0..<n])
+            if n < batch.count { break }
+        }
+        var names: [UInt64: [String]] = [:]
+        let size = 8192
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
+        defer { buffer.deallocate() }
+        for id in ids {
+            guard tracer_statmount(id, UInt64(TRACER_STATMOUNT_SB_BASIC), buffer, size) == 0 else {
+                if errno == ENOENT { continue } // unmounted since listed
+                return nil
+            }
+            guard buffer.load(as: tracer_statmount.self).sb_magic == nsfsMagic else { continue }
+            let fields = UInt64(TRACER_STATMOUNT_MNT_ROOT | TRACER_STATMOUNT_MNT_POINT)
+            guard tracer_statmount(id, fields, buffer, size) == 0 else { continue }
+            let head = buffer.load(as: tracer_statmount.self)
+            guard head.mask & fields == fields else { continue }
+            let strings = buffer + MemoryLayout<tracer_statmount>.size
+            let root = String(cString: (strings + Int(head.mnt_root)).assumingMemoryBound(to: CChar.self))
+            let point = String(cString: (strings + Int(head.mnt_point)).assumingMemoryBound(to: CChar.self))
+            // The root of a namespace bind mount reads `net:[4026532281]`.
+            guard root.hasPrefix("net:["), root.hasSuffix("]"), let inode = UInt64(root.dropFirst(5).dropLast()) else { continue }
+            if !(names[inode] ?? []).contains(point) { names[inode, default: []].append(point) }
+        }
+        return names
+    }
+}

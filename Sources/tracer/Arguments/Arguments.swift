@@ -1,0 +1,154 @@
+/// The command line: each subcommand declares its options as data, the parser checks the
+/// arguments against them, and the command reads typed values back. Kept in the tool instead of
+/// a framework because `tracer pid` has to answer in a few milliseconds: a reflection-based
+/// parser cost it more than reading /proc did.
+
+/// One `--name` a command accepts: a flag, or an option taking a value.
+struct OptionSpec: Sendable {
+    let name: String
+    let short: Character?
+    /// Shown as `<valueName>`; nil for a flag.
+    let valueName: String?
+    let help: String
+    let repeatable: Bool
+
+    static func flag(_ name: String, short: Character? = nil, help: String) -> OptionSpec {
+        OptionSpec(name: name, short: short, valueName: nil, help: help, repeatable: false)
+    }
+
+    static func option(_ name: String, short: Character? = nil, value: String? = nil, help: String, repeatable: Bool = false) -> OptionSpec {
+        OptionSpec(name: name, short: short, valueName: value ?? name, help: help, repeatable: repeatable)
+    }
+}
+
+/// What `tracer NAME --help` shows, and what the parser accepts.
+struct CommandSpec: Sendable {
+    let name: String
+    let abstract: String
+    let discussion: String
+    /// Positional arguments: their name and help, or nil when the command takes none.
+    var arguments: (name: String, help: String)? = nil
+    var options: [OptionSpec]
+}
+
+/// A subcommand: built from checked arguments, then run.
+protocol TracerCommand {
+    static var spec: CommandSpec { get }
+    init(_ arguments: ParsedArguments) throws(UsageError)
+    func run() throws
+}
+
+/// Bad input on the command line: one line naming the problem, exit 64.
+struct UsageError: Error, Equatable {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
+
+/// A process exit status thrown out of `run()`; see `TracerExit`.
+struct ExitCode: Error, Equatable {
+    let rawValue: Int32
+    init(_ rawValue: Int32) { self.rawValue = rawValue }
+}
+
+/// A value given to an option, parsed from its text.
+protocol ArgumentValue {
+    init?(argument: String)
+    /// What a valid value looks like, for the error message.
+    static var expected: String { get }
+}
+
+extension Int: ArgumentValue {
+    init?(argument: String) { self.init(argument) }
+    static var expected: String { "an integer" }
+}
+
+extension UInt32: ArgumentValue {
+    init?(argument: String) { self.init(argument) }
+    static var expected: String { "a number from 0 to \(UInt32.max)" }
+}
+
+extension String: ArgumentValue {
+    init?(argument: String) { self = argument }
+    static var expected: String { "text" }
+}
+
+extension ArgumentValue where Self: RawRepresentable, Self.RawValue == String, Self: CaseIterable {
+    init?(argument: String) { self.init(rawValue: argument) }
+    static var expected: String { "one of " + allCases.map(\.rawValue).joined(separator: ", ") }
+}
+
+/// The arguments of one command, checked against its spec.
+struct ParsedArguments {
+    private(set) var flags: Set<String> = []
+    private(set) var values: [String: [String]] = [:]
+    private(set) var positionals: [String] = []
+    /// `-h` or `--help` was given.
+    private(set) var wantsHelp = false
+
+    init(_ arguments: [String], spec: CommandSpec) throws(UsageError) {
+        var byName: [String: OptionSpec] = [:]
+        var byShort: [Character: OptionSpec] = [:]
+        for option in spec.options {
+            byName[option.name] = option
+            if let short = option.short { byShort[short] = option }
+        }
+        var rest = arguments[...]
+        var optionsEnded = false
+        while let argument = rest.popFirst() {
+            if optionsEnded || !argument.hasPrefix("-") || argument == "-" || Self.isNegativeNumber(argument) {
+                guard spec.arguments != nil else {
+                    throw UsageError("unexpected argument '\(argument)'")
+                }
+                positionals.append(argument)
+                continue
+            }
+            if argument == "--" { optionsEnded = true; continue }
+            if argument == "--help" || argument == "-h" { wantsHelp = true; continue }
+            // --name=value, --name value, -x value
+            var name = argument
+            var inline: String?
+            if let equals = argument.firstIndex(of: "=") {
+                name = String(argument[..<equals])
+                inline = String(argument[argument.index(after: equals)...])
+            }
+            let option: OptionSpec?
+            if name.hasPrefix("--") {
+                option = byName[String(name.dropFirst(2))]
+            } else if name.count == 2, let letter = name.last {
+                option = byShort[letter]
+            } else {
+                option = nil
+            }
+            guard let option else { throw UsageError("unknown option '\(name)'") }
+            let flagName = "--\(option.name)"
+            guard option.valueName != nil else {
+                if inline != nil { throw UsageError("\(flagName) takes no value") }
+                flags.insert(option.name)
+                continue
+            }
+            guard let value = inline ?? rest.popFirst() else { throw UsageError("\(flagName) needs a value") }
+            if !option.repeatable && values[option.name] != nil {
+                throw UsageError("\(flagName) given more than once")
+            }
+            values[option.name, default: []].append(value)
+        }
+    }
+
+    /// `-5` is a (bad) value for a command's arguments, not an option.
+    private static func isNegativeNumber(_ argument: String) -> Bool {
+        argument.count > 1 && argument.dropFirst().allSatisfy(\.isNumber)
+    }
+
+    func flag(_ name: String) -> Bool { flags.contains(name) }
+
+    func strings(_ name: String) -> [String] { values[name] ?? [] }
+
+    /// The option's value, parsed; nil when it was not given.
+    func value<T: ArgumentValue>(_ name: String, as type: T.Type = T.self) throws(UsageError) -> T? {
+        guard let text = values[name]?.last else { return nil }
+        guard let value = T(argument: text) else {
+            throw UsageError("--\(name): '\(text)' is not \(T.expected)")
+        }
+        return value
+    }
+}
