@@ -24,7 +24,7 @@ enum Tracer {
 
     /// Runs one command line; returns the exit status.
     static func run(_ arguments: [String]) -> Int32 {
-        let root = Help.root(commands.map { $0.spec }, abstract: abstract, discussion: discussion)
+        var root: String { Help.root(commands.map { $0.spec }, abstract: abstract, discussion: discussion) }
         guard let first = arguments.first else {
             print(root)
             return 0
