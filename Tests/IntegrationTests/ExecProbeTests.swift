@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import LabSupport
 import Testing
 import BPF
 import TracerCore
@@ -19,7 +20,7 @@ struct ExecProbeTests {
         defer { probe.close() }
         let argv: [[UInt8]] = [Array("/bin/echo".utf8), Array("with space".utf8), Array("line\nbreak".utf8), [],
                                [0xFF, 0xFE, 0x41], Array("tab\tand\u{1B}[31m".utf8)]
-        let child = try Child.spawn(argv)
+        let child = try ChildProcess.spawn(argv)
         child.wait()
         let events = try waitForEvents(probe) { !$0.execs(pid: child.pid).isEmpty }
         let exec = try #require(events.execs(pid: child.pid).first)
@@ -48,7 +49,7 @@ struct ExecProbeTests {
         defer { large.close() }
         let small = try probe()
         defer { small.close() }
-        let child = try Child.spawn(argv)
+        let child = try ChildProcess.spawn(argv)
         child.wait()
 
         let full = try #require(try waitForEvents(large) { !$0.execs(pid: child.pid).isEmpty }.execs(pid: child.pid).first)
@@ -70,8 +71,8 @@ struct ExecProbeTests {
         let notExecutable = FileManager.default.temporaryDirectory.appendingPathComponent("tracer-noexec-\(getpid())").path
         FileManager.default.createFile(atPath: notExecutable, contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o644])
         defer { unlink(notExecutable) }
-        #expect(throws: (any Error).self) { try Child.spawn([missing, "first-arg"]) }
-        #expect(throws: (any Error).self) { try Child.spawn([notExecutable, "second-arg"]) }
+        #expect(throws: (any Error).self) { try ChildProcess.spawn([missing, "first-arg"]) }
+        #expect(throws: (any Error).self) { try ChildProcess.spawn([notExecutable, "second-arg"]) }
 
         func failed(_ path: String) -> ([ProcessEvent]) -> ExecEvent? {
             { events in
@@ -91,7 +92,7 @@ struct ExecProbeTests {
         let helper = try TestPrograms.path("execveat")
         let probe = try probe()
         defer { probe.close() }
-        let child = try Child.spawn([helper, "/bin/echo", "echo", "via-execveat"])
+        let child = try ChildProcess.spawn([helper, "/bin/echo", "echo", "via-execveat"])
         child.wait()
         let events = try waitForEvents(probe) { $0.execs(pid: child.pid).count >= 2 }
         let exec = try #require(events.execs(pid: child.pid).first { $0.comm == Array("echo".utf8) })
@@ -102,7 +103,7 @@ struct ExecProbeTests {
         let plain = FileManager.default.temporaryDirectory.appendingPathComponent("tracer-plain-\(getpid())").path
         FileManager.default.createFile(atPath: plain, contents: Data("data\n".utf8), attributes: [.posixPermissions: 0o644])
         defer { unlink(plain) }
-        let failing = try Child.spawn([helper, plain, "hostname", "x"])
+        let failing = try ChildProcess.spawn([helper, plain, "hostname", "x"])
         failing.wait()
         let more = try waitForEvents(probe) { $0.execs(pid: failing.pid).contains { $0.failed } }
         let failed = try #require(more.execs(pid: failing.pid).first { $0.failed })
@@ -115,7 +116,7 @@ struct ExecProbeTests {
         let helper = try TestPrograms.path("thread_exec")
         let probe = try probe()
         defer { probe.close() }
-        let child = try Child.spawn([helper, "/bin/echo", "echo", "from-thread"])
+        let child = try ChildProcess.spawn([helper, "/bin/echo", "echo", "from-thread"])
         child.wait()
         let events = try waitForEvents(probe) { $0.execs(pid: child.pid).contains { $0.comm == Array("echo".utf8) } }
         let exec = try #require(events.execs(pid: child.pid).first { $0.comm == Array("echo".utf8) })
@@ -129,7 +130,7 @@ struct ExecProbeTests {
         defer { unlink(script) }
         let probe = try probe()
         defer { probe.close() }
-        let child = try Child.spawn([script, "script-arg"])
+        let child = try ChildProcess.spawn([script, "script-arg"])
         child.wait()
         let exec = try #require(try waitForEvents(probe) { !$0.execs(pid: child.pid).isEmpty }.execs(pid: child.pid).first)
         #expect(exec.filename == Array(script.utf8))
@@ -141,10 +142,10 @@ struct ExecProbeTests {
         let probe = try probe { $0.reportExits = true }
         defer { probe.close() }
 
-        let code = try Child.spawn(["/bin/sh", "-c", "exit 7"])
-        let killed = try Child.spawn(["/bin/sh", "-c", "kill -TERM $$"])
-        let sleeper = try Child.spawn(["/bin/sleep", "0.2"])
-        let burner = try Child.spawn([busy, "300"])
+        let code = try ChildProcess.spawn(["/bin/sh", "-c", "exit 7"])
+        let killed = try ChildProcess.spawn(["/bin/sh", "-c", "kill -TERM $$"])
+        let sleeper = try ChildProcess.spawn(["/bin/sleep", "0.2"])
+        let burner = try ChildProcess.spawn([busy, "300"])
         code.wait()
         killed.wait()
         sleeper.wait()

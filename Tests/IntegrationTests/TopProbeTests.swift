@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import LabSupport
 import Testing
 import BPF
 import TracerCore
@@ -35,9 +36,9 @@ struct TopProbeTests {
         defer { unlink(truth.path); unlink(falsity.path) }
         let missing = "/nonexistent-\(getpid())/topmiss\(getpid())"
 
-        for _ in 0..<200 { #expect(try Child.spawn([truth.path, "first arg"]).wait().status == 0) }
-        for _ in 0..<50 { #expect(throws: (any Error).self) { try Child.spawn([missing]) } }
-        for _ in 0..<7 { #expect(try Child.spawn([falsity.path]).wait().status == 1 << 8) }
+        for _ in 0..<200 { #expect(try ChildProcess.spawn([truth.path, "first arg"]).wait().status == 0) }
+        for _ in 0..<50 { #expect(throws: (any Error).self) { try ChildProcess.spawn([missing]) } }
+        for _ in 0..<7 { #expect(try ChildProcess.spawn([falsity.path]).wait().status == 1 << 8) }
         settle()
         let interval = try probe.read()
 
@@ -81,7 +82,7 @@ struct TopProbeTests {
         let probe = try TopProbe()
         defer { probe.close() }
         let started = BootClock.now
-        let child = try Child.spawn([busy, "300"])
+        let child = try ChildProcess.spawn([busy, "300"])
         let (status, kernelCPU) = child.wait()
         let wall = BootClock.now - started
         #expect(status == 0)
@@ -105,7 +106,7 @@ struct TopProbeTests {
         let probe = try TopProbe()
         defer { probe.close() }
         var kernelCPU: UInt64 = 0
-        for _ in 0..<40 { kernelCPU += try Child.spawn([hasher.path, "/bin/bash"]).wait().cpuNanoseconds }
+        for _ in 0..<40 { kernelCPU += try ChildProcess.spawn([hasher.path, "/bin/bash"]).wait().cpuNanoseconds }
         settle()
         let interval = try probe.read()
         let (_, counts) = try #require(find(interval, comm: hasher.comm))
@@ -119,7 +120,7 @@ struct TopProbeTests {
         defer { unlink(sleeper.path) }
         let probe = try TopProbe()
         defer { probe.close() }
-        let child = try Child.spawn([sleeper.path, "30"])
+        let child = try ChildProcess.spawn([sleeper.path, "30"])
         usleep(100_000)
         kill(child.pid, SIGKILL)
         child.wait()
