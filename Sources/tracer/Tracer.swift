@@ -66,11 +66,11 @@ enum Tracer {
     }
 
     private static func command(named name: String) -> (any TracerCommand.Type)? {
-        commands.first { $0.spec.name == name }
+        commands.first { $0.name == name }
     }
 
     private static func unknown(_ name: String) -> Int32 {
-        printError("tracer: unknown subcommand '\(name)'; subcommands: \(commands.map { $0.spec.name }.joined(separator: ", "))")
+        printError("tracer: unknown subcommand '\(name)'; subcommands: \(commands.map { $0.name }.joined(separator: ", "))")
         return TracerExit.usage.rawValue
     }
 }

@@ -33,6 +33,8 @@ struct CommandSpec: Sendable {
 
 /// A subcommand: built from checked arguments, then run.
 protocol TracerCommand {
+    /// The subcommand's name; found without building the spec, whose help text costs time to make.
+    static var name: String { get }
     static var spec: CommandSpec { get }
     init(_ arguments: ParsedArguments) throws(UsageError)
     func run() throws

@@ -2,8 +2,9 @@ import BPF
 import TracerCore
 
 struct CheckCommand: TracerCommand {
+    static let name = "check"
     static let spec = CommandSpec(
-        name: "check",
+        name: name,
         abstract: "Say whether tracing works on this host, and if not, exactly why.",
         discussion: """
         Reports kernel, BTF, privileges, lockdown, which attach types really work (it loads and

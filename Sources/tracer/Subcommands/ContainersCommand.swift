@@ -1,8 +1,9 @@
 import TracerCore
 
 struct ContainersCommand: TracerCommand {
+    static let name = "containers"
     static let spec = CommandSpec(
-        name: "containers",
+        name: name,
         abstract: "Every running container on the host: runtime, id, name, image, pod, init PID, processes, netns.",
         discussion: """
         Found from the processes' cgroups and named from the runtimes' files on disk

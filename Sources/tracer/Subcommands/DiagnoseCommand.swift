@@ -1,8 +1,9 @@
 import TracerCore
 
 struct DiagnoseCommand: TracerCommand {
+    static let name = "diagnose"
     static let spec = CommandSpec(
-        name: "diagnose",
+        name: name,
         abstract: "Check each container's egress path without tracing: forwarding, devices, routes, MTU, conntrack.",
         discussion: """
         For every endpoint (each container with a network namespace of its own, and each

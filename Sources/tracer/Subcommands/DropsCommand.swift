@@ -2,8 +2,9 @@ import BPF
 import TracerCore
 
 struct DropsCommand: TracerCommand {
+    static let name = "drops"
     static let spec = CommandSpec(
-        name: "drops",
+        name: name,
         abstract: "Show packet drops across the host: the kernel's reason, where, device, namespace, tuple and container.",
         discussion: """
         Every skb:kfree_skb on the host, named with the running kernel's drop reasons and

@@ -2,8 +2,9 @@ import BPF
 import TracerCore
 
 struct EgressCommand: TracerCommand {
+    static let name = "egress"
     static let spec = CommandSpec(
-        name: "egress",
+        name: name,
         abstract: "Follow containers' egress through veth, bridge, forwarding, NAT and uplink, and say where it is lost and why.",
         discussion: """
         For each endpoint (container, or `ip netns` namespace) the path is found as in

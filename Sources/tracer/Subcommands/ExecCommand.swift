@@ -2,8 +2,9 @@ import BPF
 import TracerCore
 
 struct ExecCommand: TracerCommand {
+    static let name = "exec"
     static let spec = CommandSpec(
-        name: "exec",
+        name: name,
         abstract: "List every exec on the host, with full arguments, parent, lifetime, CPU and exit status.",
         discussion: """
         argv is read from the new process's memory at sched_process_exec, so even processes

@@ -1,8 +1,9 @@
 import TracerCore
 
 struct NetnsCommand: TracerCommand {
+    static let name = "netns"
     static let spec = CommandSpec(
-        name: "netns",
+        name: name,
         abstract: "Every network namespace: names, containers and processes in it, interfaces, veth peers, routes.",
         discussion: """
         Namespaces are found from every process and from bind mounts (ip netns, docker, CNI,

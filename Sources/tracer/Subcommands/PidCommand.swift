@@ -1,8 +1,9 @@
 import TracerCore
 
 struct PidCommand: TracerCommand {
+    static let name = "pid"
     static let spec = CommandSpec(
-        name: "pid",
+        name: name,
         abstract: "Which container owns this PID: runtime, id, name, image, pod, PID inside, namespaces.",
         discussion: """
         Reads /proc and the runtimes' files on disk; no daemon or runtime socket is needed.

@@ -2,8 +2,9 @@ import BPF
 import TracerCore
 
 struct TopCommand: TracerCommand {
+    static let name = "top"
     static let spec = CommandSpec(
-        name: "top",
+        name: name,
         abstract: "Live summary of short-lived processes: what they cost, by container, parent and command.",
         discussion: """
         Counts every exec, failed exec and exit in the kernel, exactly, by (cgroup, parent
