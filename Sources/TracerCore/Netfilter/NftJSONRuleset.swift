@@ -10,6 +10,7 @@ enum NftJSONRuleset {
             return nil
         }
         let texts = text.map(ruleTexts) ?? [:]
+        let sets = namedSets(items)
         var tables: [FirewallTable] = []
         func tableIndex(_ family: String, _ name: String) -> Int? {
             tables.firstIndex { $0.family == family && $0.name == name }
@@ -30,7 +31,7 @@ enum NftJSONRuleset {
                       let t = tableIndex(family, table),
                       let c = tables[t].chains.firstIndex(where: { $0.name == chain }) {
                 let handle = r["handle"]?.uint64
-                var rule = parseRule(r["expr"]?.arrayValue ?? [], family: family)
+                var rule = parseRule(r["expr"]?.arrayValue ?? [], family: family, sets: sets["\(family) \(table)"] ?? [:])
                 rule.handle = handle
                 rule.position = tables[t].chains[c].rules.count + 1
                 rule.comment = r["comment"]?.stringValue
@@ -42,8 +43,24 @@ enum NftJSONRuleset {
         return Ruleset(tables: tables)
     }
 
-    /// One rule's expressions -> matches, verdict, counters and a fallback text.
-    static func parseRule(_ expressions: [JSONValue], family: String) -> FirewallRule {
+    /// The named sets of each table ("family table" -> name -> elements), so a rule's `@name`
+    /// matches what the set holds now. Elements with timeouts or comments come wrapped in `elem`.
+    static func namedSets(_ items: [JSONValue]) -> [String: [String: JSONValue]] {
+        var sets: [String: [String: JSONValue]] = [:]
+        for item in items {
+            guard let set = item.objectValue?["set"]?.objectValue, let family = set["family"]?.stringValue,
+                  let table = set["table"]?.stringValue, let name = set["name"]?.stringValue else { continue }
+            let elements = (set["elem"]?.arrayValue ?? []).map { element in
+                element.objectValue?["elem"]?.objectValue?["val"] ?? element
+            }
+            sets["\(family) \(table)", default: [:]][name] = .array(elements)
+        }
+        return sets
+    }
+
+    /// One rule's expressions -> matches, verdict, counters and a fallback text. `sets` are the
+    /// named sets of the rule's table; a reference to one that is not there stays unknown.
+    static func parseRule(_ expressions: [JSONValue], family: String, sets: [String: JSONValue] = [:]) -> FirewallRule {
         var matches: [RuleMatch] = []
         var verdict = RuleVerdict.none
         var packets: UInt64?
@@ -53,7 +70,7 @@ enum NftJSONRuleset {
             guard let object = expression.objectValue, let (key, value) = object.first else { continue }
             switch key {
             case "match":
-                if let m = value.objectValue, let match = parseMatch(m, family: family) {
+                if let m = value.objectValue, let match = parseMatch(m, family: family, sets: sets) {
                     matches.append(match)
                     words.append(describe(match))
                 }
@@ -107,8 +124,12 @@ enum NftJSONRuleset {
         }
     }
 
-    private static func parseMatch(_ m: [String: JSONValue], family: String) -> RuleMatch? {
-        guard let op = m["op"]?.stringValue, let left = m["left"]?.objectValue, let right = m["right"] else { return nil }
+    private static func parseMatch(_ m: [String: JSONValue], family: String, sets: [String: JSONValue]) -> RuleMatch? {
+        guard let op = m["op"]?.stringValue, let left = m["left"]?.objectValue, var right = m["right"] else { return nil }
+        if let reference = right.stringValue, reference.hasPrefix("@") {
+            guard let elements = sets[String(reference.dropFirst())] else { return .other("set \(reference)") }
+            right = elements
+        }
         let negated = op == "!="
         if let payload = left["payload"]?.objectValue {
             let proto = payload["protocol"]?.stringValue ?? ""

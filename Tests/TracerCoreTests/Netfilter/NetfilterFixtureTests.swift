@@ -41,6 +41,8 @@ import Testing
         let blocklist = forward.rules[1]
         #expect(blocklist.text == "ip daddr @blocked counter drop comment \"blocklist\"")
         #expect(blocklist.comment == "blocklist" && blocklist.verdict == .drop && blocklist.packets == 0)
+        // `@blocked` is the table's named set, read from the same listing.
+        #expect(blocklist.matches == [.destination([IPv4Prefix("192.0.2.0/24")!, IPv4Prefix("198.51.100.7")!], negated: false)])
         #expect(forward.rules[0].matches == [.ctState(["established", "related"], negated: false)])
         #expect(forward.rules[2].matches.contains(.destinationPort([1000...2000], negated: false)))
         #expect(forward.rules[2].verdict == .reject)
@@ -52,6 +54,27 @@ import Testing
         // nft's JSON shows iptables-nft's multiport only as an opaque xt match: why RulesetReader
         // re-reads iptables-nft tables with iptables-nft-save.
         #expect(docker.matches.contains(.other("xt match multiport")))
+    }
+
+    @Test func namedSetsAreResolvedInTheirOwnTable() throws {
+        let json = #"""
+            {"nftables": [
+              {"table": {"family": "inet", "name": "a", "handle": 1}},
+              {"table": {"family": "inet", "name": "b", "handle": 2}},
+              {"chain": {"family": "inet", "table": "a", "name": "fwd", "handle": 1, "type": "filter", "hook": "forward", "prio": 0, "policy": "accept"}},
+              {"chain": {"family": "inet", "table": "b", "name": "fwd", "handle": 1, "type": "filter", "hook": "forward", "prio": 0, "policy": "accept"}},
+              {"rule": {"family": "inet", "table": "a", "chain": "fwd", "handle": 3, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": "@ports"}}, {"drop": null}]}},
+              {"rule": {"family": "inet", "table": "b", "chain": "fwd", "handle": 3, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": "@ports"}}, {"drop": null}]}},
+              {"set": {"family": "inet", "name": "ports", "table": "a", "type": "inet_service", "handle": 2,
+                       "elem": [25, {"range": [1000, 2000]}, {"elem": {"val": 465, "timeout": 60}}]}}
+            ]}
+            """#
+        let ruleset = try #require(NftJSONRuleset.parse(json: Array(json.utf8)))
+        let a = try #require(ruleset.table(family: "inet", name: "a")?.chain("fwd")?.rules.first)
+        #expect(a.matches == [.destinationPort([25...25, 1000...2000, 465...465], negated: false)])
+        // Table b has no set of that name: the match stays unknown rather than matching nothing.
+        let b = try #require(ruleset.table(family: "inet", name: "b")?.chain("fwd")?.rules.first)
+        #expect(b.matches == [.other("set @ports")])
     }
 
     @Test func iptablesNftWarningsNameTables() {
