@@ -1,14 +1,15 @@
 import Foundation
 import Glibc
+import LabSupport
 import Testing
 @testable import TracerCore
 
 /// The static netfilter checks on the real egress lab: healthy, then each netfilter break.
 /// Each test builds its own lab (names nf1..nf4 are this suite's) and removes it, also on failure.
-@Suite(.serialized, .enabled(if: NetfilterLab.canRun, NetfilterLab.reason))
+@Suite(.serialized, .enabled(if: EgressLab.canRunFirewall, EgressLab.firewallReason))
 struct NetfilterInspectorTests {
     @Test func healthyLabHasNoNetfilterErrors() throws {
-        let lab = try NetfilterLab.up("nf1")
+        let lab = try EgressLab.up("nf1")
         defer { lab.down() }
         let report = NetfilterInspector.inspect(path: lab.path())
         #expect(report.findings.filter { $0.severity == .error }.isEmpty, "\(report.findings)")
@@ -22,14 +23,14 @@ struct NetfilterInspectorTests {
         let natPacket = ImaginedPacket(source: 0xAC11_0002, destination: nil, inInterface: "br-lab", outInterface: "uplink0", ctState: "new")
         let snat = try #require(ForwardEvaluator.sourceNat(in: report.ruleset, packet: natPacket))
         #expect(snat.certain)
-        #expect(lab.probe())
+        #expect(lab.answers())
     }
 
     @Test func forwardPolicyDropIsNamed() throws {
-        let lab = try NetfilterLab.up("nf2")
+        let lab = try EgressLab.up("nf2")
         defer { lab.down() }
         try lab.breakIt("forward-policy-drop")
-        #expect(!lab.probe())
+        #expect(!lab.answers())
         let report = NetfilterInspector.inspect(path: lab.path())
         let finding = try #require(report.findings.first { $0.code == .forwardPolicyDrop })
         #expect(finding.severity == .error)
@@ -37,11 +38,11 @@ struct NetfilterInspectorTests {
         #expect(finding.fix == "nsenter --net=\(lab.hostNetnsPath) iptables-nft -t filter -P FORWARD ACCEPT")
         #expect(!report.findings.contains { $0.code == .legacyIptablesDrop || $0.code == .masqueradeMissing })
         try shell(["/bin/sh", "-c", try #require(finding.fix)])
-        #expect(lab.probe())
+        #expect(lab.answers())
     }
 
     @Test func forwardRuleDropNamesRuleAndComment() throws {
-        let lab = try NetfilterLab.up("nf3")
+        let lab = try EgressLab.up("nf3")
         defer { lab.down() }
         try lab.breakIt("forward-rule-drop")
         let report = NetfilterInspector.inspect(path: lab.path())
@@ -57,14 +58,14 @@ struct NetfilterInspectorTests {
         #expect(aimed.findings.contains { $0.code == .forwardRuleDrop && $0.severity == .error })
         #expect(!aimed.findings.contains { $0.code == .forwardPolicyDrop })
         try shell(["/bin/sh", "-c", try #require(finding.fix)])
-        #expect(lab.probe())
+        #expect(lab.answers())
     }
 
     @Test func legacyPolicyDropAndMixedBackends() throws {
-        let lab = try NetfilterLab.up("nf4")
+        let lab = try EgressLab.up("nf4")
         defer { lab.down() }
         try lab.breakIt("legacy-iptables-drop")
-        #expect(!lab.probe())
+        #expect(!lab.answers())
         let report = NetfilterInspector.inspect(path: lab.path())
         let finding = try #require(report.findings.first { $0.code == .legacyIptablesDrop })
         #expect(finding.severity == .error)
@@ -73,11 +74,11 @@ struct NetfilterInspectorTests {
         #expect(report.findings.contains { $0.code == .iptablesBackendsMixed })
         #expect(!report.findings.contains { $0.code == .forwardPolicyDrop })
         try shell(["/bin/sh", "-c", try #require(finding.fix)])
-        #expect(lab.probe())
+        #expect(lab.answers())
     }
 
     @Test func masqueradeMissingIsFound() throws {
-        let lab = try NetfilterLab.up("nf5")
+        let lab = try EgressLab.up("nf5")
         defer { lab.down() }
         try lab.breakIt("masquerade-missing")
         let report = NetfilterInspector.inspect(path: lab.path())
@@ -87,11 +88,11 @@ struct NetfilterInspectorTests {
         #expect(finding.fix == "nsenter --net=\(lab.hostNetnsPath) iptables-nft -t nat -A POSTROUTING -s 172.17.0.0/16 -o uplink0 -j MASQUERADE")
         #expect(!report.findings.contains { $0.code == .forwardPolicyDrop || $0.code == .forwardRuleDrop })
         try shell(["/bin/sh", "-c", try #require(finding.fix)])
-        #expect(lab.probe())
+        #expect(lab.answers())
     }
 
     @Test func missingNamespaceIsReportedUnchecked() {
-        var path = NetfilterLab(name: "nfnone").path()
+        var path = EgressLab.path(of: "nfnone")
         path.hostNetnsPath = "/run/netns/tel-nfnone-does-not-exist"
         let report = NetfilterInspector.inspect(path: path)
         #expect(report.findings.isEmpty)

@@ -4,55 +4,33 @@ import LabSupport
 import Testing
 @testable import TracerCore
 
-/// tools/lab/egress.sh for the netfilter tests (LabSupport.EgressLab is the general driver; this one adds
-/// the lab path as discovery would build it and commands in the host namespace): a container host's egress path built entirely
-/// inside network namespaces (tel-NAME-c1, tel-NAME-host, tel-NAME-world).
-struct NetfilterLab {
-    static let script = TestPrograms.root.appendingPathComponent("tools/lab/egress.sh").path
-    static let canRun = geteuid() == 0 && access("/usr/sbin/iptables-nft", X_OK) == 0 && access("/usr/sbin/nft", X_OK) == 0
-    static let reason: Comment = "SKIPPED LOUDLY: the egress lab needs root, iproute2, nftables and iptables (tools/setup.sh --test)"
-
-    let name: String
-
-    var hostNetnsPath: String { "/run/netns/tel-\(name)-host" }
-
-    /// Builds the lab; call `down()` in a defer.
-    static func up(_ name: String) throws -> NetfilterLab {
-        let lab = NetfilterLab(name: name)
-        try lab.run("up", name)
-        return lab
-    }
-
-    func down() { _ = try? run("down", name) }
-
-    func breakIt(_ mode: String) throws { try run("break", name, mode) }
+/// What the netfilter tests add to tools/lab/egress.sh's lab (LabSupport.EgressLab): the lab's path
+/// as discovery would build it, and commands in its host namespace.
+extension EgressLab {
+    static let canRunFirewall = geteuid() == 0 && access("/usr/sbin/iptables-nft", X_OK) == 0 && access("/usr/sbin/nft", X_OK) == 0
+    static let firewallReason: Comment = "SKIPPED LOUDLY: the egress lab needs root, iproute2, nftables and iptables (tools/setup.sh --test)"
 
     /// One probe from c1 to the world; true if it was answered.
-    func probe(tcp: Bool = false) -> Bool {
-        (try? run(tcp ? ["probe", name, "--tcp"] : ["probe", name])) != nil
-    }
+    func answers(tcp: Bool = false) -> Bool { (try? probe(tcp: tcp)) ?? false }
 
-    /// The lab's path from c1, as discovery would build it.
-    func path() -> EgressPath {
+    /// The path from c1 of the lab called `name`, as discovery would build it.
+    static func path(of name: String) -> EgressPath {
         let endpoint = EgressPath.Endpoint(
             name: "c1", netnsInode: namespaceInode("/run/netns/tel-\(name)-c1"), netnsPath: "/run/netns/tel-\(name)-c1",
             interface: "eth0", interfaceIndex: 2, ipv4: ["172.17.0.2/16"], mtu: 1500)
-        return EgressPath(endpoint: endpoint, hostNetnsInode: namespaceInode(hostNetnsPath), hostNetnsPath: hostNetnsPath,
+        let host = "/run/netns/tel-\(name)-host"
+        return EgressPath(endpoint: endpoint, hostNetnsInode: namespaceInode(host), hostNetnsPath: host,
                           hostIsRoot: false, hostVeth: .init(name: "veth-c1", index: 0), bridge: .init(name: "br-lab", index: 0),
                           uplink: .init(name: "uplink0", index: 0), gateway: "198.51.100.1")
     }
+
+    func path() -> EgressPath { EgressLab.path(of: name) }
 
     /// Runs a command inside the lab's host namespace.
     @discardableResult
     func inHost(_ arguments: String...) throws -> String {
         try shell(["/usr/bin/nsenter", "--net=\(hostNetnsPath)"] + arguments)
     }
-
-    @discardableResult
-    private func run(_ arguments: String...) throws -> String { try run(arguments) }
-
-    @discardableResult
-    private func run(_ arguments: [String]) throws -> String { try shell(["/bin/bash", NetfilterLab.script] + arguments) }
 }
 
 /// Runs a program (with the sbin directories on PATH); throws with its output when it exits

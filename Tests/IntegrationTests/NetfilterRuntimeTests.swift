@@ -1,11 +1,12 @@
 import Foundation
 import Glibc
+import LabSupport
 import Testing
 @testable import TracerCore
 
 /// A real podman (netavark, iptables backend) network, read in its own terms: podman runs inside
 /// the lab netns tracerlab-podman-nfpod (tools/lab/containers.sh), which egress.sh gives an uplink.
-@Suite(.serialized, .enabled(if: NetfilterLab.canRun && access("/usr/bin/podman", X_OK) == 0,
+@Suite(.serialized, .enabled(if: EgressLab.canRunFirewall && access("/usr/bin/podman", X_OK) == 0,
                              "SKIPPED LOUDLY: needs root, podman and the egress lab tools (tools/setup.sh --test)"))
 struct NetfilterRuntimeTests {
     static let containers = TestPrograms.root.appendingPathComponent("tools/lab/containers.sh").path
@@ -14,7 +15,7 @@ struct NetfilterRuntimeTests {
         let labName = "nfpod"
         let hostNetns = "tracerlab-podman-\(labName)"
         defer {
-            _ = try? shell(["/bin/bash", NetfilterLab.script, "down", "nfpodw"])
+            _ = try? shell(["/bin/bash", EgressLab.script, "down", "nfpodw"])
             _ = try? shell(["/bin/bash", Self.containers, "down", "podman", labName])
         }
         let output = try shell(["/bin/bash", Self.containers, "up", "podman", labName])
@@ -24,7 +25,7 @@ struct NetfilterRuntimeTests {
         }
         let ip = try #require(facts["container_ip"])
         let veth = try #require(facts["host_veth"])
-        try shell(["/bin/bash", NetfilterLab.script, "uplink", "nfpodw", hostNetns])
+        try shell(["/bin/bash", EgressLab.script, "uplink", "nfpodw", hostNetns])
         let hostPath = "/run/netns/\(hostNetns)"
         let endpoint = EgressPath.Endpoint(name: "podman container", netnsInode: 0, netnsPath: facts["container_netns"] ?? "",
                                            interface: "eth0", interfaceIndex: 2, ipv4: [ip], mtu: 1500)

@@ -1,11 +1,12 @@
 import Foundation
 import Glibc
+import LabSupport
 import Testing
 @testable import TracerCore
 
 /// The nftables trace on the real egress lab: the temporary table, events naming the dropping
 /// rule or policy, cleanup on stop and after a killed run; and legacy counter diffs.
-@Suite(.serialized, .enabled(if: NetfilterLab.canRun, NetfilterLab.reason))
+@Suite(.serialized, .enabled(if: EgressLab.canRunFirewall, EgressLab.firewallReason))
 struct NftTraceSessionTests {
     /// Polls until an event satisfies `done` or 3 s pass.
     func events(_ session: NftTraceSession, until done: (NftTraceEvent) -> Bool) throws -> [NftTraceEvent] {
@@ -18,16 +19,16 @@ struct NftTraceSessionTests {
         return seen
     }
 
-    func tableNames(_ lab: NetfilterLab) throws -> String { try lab.inHost("nft", "list", "tables") }
+    func tableNames(_ lab: EgressLab) throws -> String { try lab.inHost("nft", "list", "tables") }
 
     @Test func ruleDropIsNamedWithItsComment() throws {
-        let lab = try NetfilterLab.up("nf6")
+        let lab = try EgressLab.up("nf6")
         defer { lab.down() }
         try lab.breakIt("forward-rule-drop")
         let session = try NftTraceSession(hostNetnsPath: lab.hostNetnsPath, endpoints: ["172.17.0.2/16"])
         defer { session.stop() }
         #expect(try tableNames(lab).contains("table inet \(session.tableName)"))
-        #expect(!lab.probe())
+        #expect(!lab.answers())
         let seen = try events(session) { $0.isDrop }
         let drop = try #require(seen.first { $0.isDrop }, "no drop among \(seen.count) events")
         #expect(drop.family == "inet" && drop.table == "labfilter" && drop.chain == "forward" && drop.kind == .rule)
@@ -45,12 +46,12 @@ struct NftTraceSessionTests {
     }
 
     @Test func policyDropIsNamedAndRepliesAreTracedAfterDeNAT() throws {
-        let lab = try NetfilterLab.up("nf7")
+        let lab = try EgressLab.up("nf7")
         defer { lab.down() }
         let session = try NftTraceSession(hostNetnsPath: lab.hostNetnsPath, endpoints: ["172.17.0.2"])
         defer { session.stop() }
         // Healthy: the reply comes back on uplink0 masqueraded and is marked once de-NATed to 172.17.0.2.
-        #expect(lab.probe())
+        #expect(lab.answers())
         let isReply = { (e: NftTraceEvent) in e.fromTraceTable && e.chain == "reply" && e.tuple?.destination == "172.17.0.2" }
         let healthy = try events(session, until: isReply)
         let reply = try #require(healthy.first(where: isReply))
@@ -60,7 +61,7 @@ struct NftTraceSessionTests {
         #expect(!healthy.contains { $0.isDrop })
 
         try lab.breakIt("forward-policy-drop")
-        #expect(!lab.probe())
+        #expect(!lab.answers())
         let seen = try events(session) { $0.isDrop }
         let drop = try #require(seen.first { $0.isDrop })
         #expect(drop.kind == .policy)
@@ -68,7 +69,7 @@ struct NftTraceSessionTests {
     }
 
     @Test func tableOfADeadRunIsRemovedAndReported() throws {
-        let lab = try NetfilterLab.up("nf8")
+        let lab = try EgressLab.up("nf8")
         defer { lab.down() }
         // A pid that is not running (pid_max is 32768 here; 4194303 is above any pid_max) and one
         // that is running but was started at another time than the name says.
@@ -88,11 +89,11 @@ struct NftTraceSessionTests {
     }
 
     @Test func legacyCounterDiffNamesThePolicy() throws {
-        let lab = try NetfilterLab.up("nf9")
+        let lab = try EgressLab.up("nf9")
         defer { lab.down() }
         try lab.breakIt("legacy-iptables-drop")
         let before = try LegacyCounters.snapshot(netnsPath: lab.hostNetnsPath)
-        #expect(!lab.probe())
+        #expect(!lab.answers())
         let after = try LegacyCounters.snapshot(netnsPath: lab.hostNetnsPath)
         let grown = after.growth(since: before)
         let first = try #require(grown.first)

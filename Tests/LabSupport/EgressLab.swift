@@ -43,14 +43,16 @@ public struct EgressLab {
         guard status == 0 else { throw LabShell.Failure("egress.sh break \(name) \(mode) failed: \(output)") }
     }
 
-    /// One ping (DF set, `size` bytes of payload) from c1 to the world: true when answered.
-    public func probe(size: Int = 56) throws -> Bool {
-        try LabShell.run([EgressLab.script, "probe", name, "--size", String(size)]).status == 0
+    /// One ping (DF set, `size` bytes of payload), or with `tcp` one TCP connection, from c1 to the
+    /// world: true when answered.
+    public func probe(size: Int = 56, tcp: Bool = false) throws -> Bool {
+        try LabShell.run([EgressLab.script, "probe", name, "--size", String(size)] + (tcp ? ["--tcp"] : [])).status == 0
     }
 
     public func down() { _ = try? LabShell.run([EgressLab.script, "down", name]) }
 
     public var hostNetns: String { facts["host_netns"] ?? "" }
+    public var hostNetnsPath: String { "/run/netns/tel-\(name)-host" }
     public var endpointNetns: String { facts["c1_netns"] ?? "" }
     public subscript(key: String) -> String? { facts[key] }
 
