@@ -7,8 +7,8 @@ struct ContainerSelection {
     /// Nil when some container has no v2 cgroup of its own: then only user space can filter.
     var cgroupIDs: Set<UInt64>?
 
-    static func select(_ queries: [String], resolver: ContainerResolver) throws -> ContainerSelection {
-        let chosen = try containers(queries, in: ContainerInventory.scan(resolver: resolver), command: "exec")
+    static func select(_ queries: [String], resolver: ContainerResolver, command: String) throws -> ContainerSelection {
+        let chosen = try containers(queries, in: ContainerInventory.scan(resolver: resolver), command: command)
         let unified = (try? MountTable.read())?.mounts(ofType: "cgroup2").first?.mountPoint
         var cgroupIDs: Set<UInt64>? = []
         for container in chosen {

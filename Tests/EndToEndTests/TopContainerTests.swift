@@ -122,6 +122,17 @@ struct Containers {
         let sleeps = try #require(ours.first { $0["last_args"] as? [String] == ["sleep", "0.2"] })
         #expect(sleeps["crash_loop"] is NSNull)
 
+        // --container shows this container's rows only; --host none of them.
+        let filtered = try snapshot(try TracerBinary.run(["top", "--once", "--interval", "2s", "--output", "json",
+                                                          "--container", name] + lab.tracerFlags))
+        let filteredRows = try #require(filtered["rows"] as? [[String: Any]])
+        #expect(!filteredRows.isEmpty)
+        #expect(filteredRows.allSatisfy { ($0["container"] as? [String: Any])?["id"] as? String == lab.id }, "\(filteredRows)")
+        let hostOnly = try snapshot(try TracerBinary.run(["top", "--once", "--interval", "2s", "--output", "json", "--host"] + lab.tracerFlags))
+        let hostRows = try #require(hostOnly["rows"] as? [[String: Any]])
+        #expect(!hostRows.contains { ($0["container"] as? [String: Any])?["id"] as? String == lab.id }, "\(hostRows)")
+        #expect(try TracerBinary.run(["top", "--once", "--container", "no-such-\(name)"] + lab.tracerFlags).status == 4)
+
         // The table flags it too.
         let table = try TracerBinary.run(["top", "--once", "--interval", "3s"] + lab.tracerFlags)
         #expect(table.lines.contains { $0.hasPrefix("CRASH LOOP: \(name) > ") && $0.contains("exit 1 x") }, "\(table.stdout)")

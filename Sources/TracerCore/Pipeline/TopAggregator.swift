@@ -6,6 +6,9 @@ public final class TopAggregator {
     public let sort: TopSortKey
     public let crashRule: CrashLoopRule
     public private(set) var stormRule: ForkStormRule
+    /// Which groups become rows and totals (`--container`, `--host`); the fork-storm rule still
+    /// judges the whole host's exec rate, since that is what the usual rate is learnt from.
+    public var only: TopFilter = .everything
     private let attribute: (ProcessKeys) -> Attribution
     private var details: [TopGroup: TopGroupDetail] = [:]
     private var failures: [CrashKey: CrashLoopRule.History] = [:]
@@ -63,9 +66,12 @@ public final class TopAggregator {
         var crashKeysByRow: [RowKey: Set<CrashKey>] = [:]
         var busiestExecs: [RowKey: UInt64] = [:]
         var total = TopCounts()
+        var hostExecs: UInt64 = 0
         for (group, counts) in interval.counts {
-            total.add(counts)
+            hostExecs += counts.execs
             let container = containers[group]!
+            guard only.admits(container.key) else { continue }
+            total.add(counts)
             let key = RowKey(container: by.contains(.container) ? container.key : nil,
                              parent: by.contains(.parent) ? group.parentComm : nil,
                              command: by.contains(.command) ? group.comm : nil)
@@ -92,7 +98,7 @@ public final class TopAggregator {
         }
 
         let seconds = Double(interval.nanoseconds) / 1e9
-        let storm = seconds > 0 ? stormRule.evaluate(execsPerSecond: Double(total.execs) / seconds) : nil
+        let storm = seconds > 0 ? stormRule.evaluate(execsPerSecond: Double(hostExecs) / seconds) : nil
         var totals = TopTotals(counts: total, onlineCPUs: onlineCPUs, lost: interval.lost, forkStorm: storm)
         if let host, host.end.totalNanoseconds >= host.start.totalNanoseconds {
             totals.hostBusyNanoseconds = host.end.busyNanoseconds &- host.start.busyNanoseconds
@@ -102,7 +108,7 @@ public final class TopAggregator {
                            totals: totals, rows: TopAggregator.sorted(Array(rows.values), by: sort))
     }
 
-    /// The container key of a group ("host" for the host) and its attribution.
+    /// The container key of a group (its full id, or "host") and its attribution.
     private func container(of group: TopGroup) -> (key: String, attribution: Attribution) {
         let attribution: Attribution
         if let detail = details[group] {
@@ -138,6 +144,21 @@ public final class TopAggregator {
             if a.counts.execs != b.counts.execs { return a.counts.execs > b.counts.execs }
             let names = { (r: TopRow) in [r.command ?? [], r.parent ?? [], Array((r.container.map(ContainerJSON.column) ?? "").utf8)] }
             return names(a).lexicographicallyPrecedes(names(b)) { $0.lexicographicallyPrecedes($1) }
+        }
+    }
+}
+
+/// The groups `tracer top` shows: all, the host's only, or those of some containers (by full id).
+public enum TopFilter: Sendable, Equatable {
+    case everything
+    case host
+    case containers(Set<String>)
+
+    func admits(_ containerKey: String) -> Bool {
+        switch self {
+        case .everything: return true
+        case .host: return containerKey == "host"
+        case .containers(let ids): return ids.contains(containerKey)
         }
     }
 }

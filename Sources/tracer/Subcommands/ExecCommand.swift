@@ -116,7 +116,7 @@ struct ExecCommand: TracerCommand {
         var filter = ExecFilter()
         filter.hostOnly = host
         if !container.isEmpty {
-            let selection = try ContainerSelection.select(container, resolver: resolver)
+            let selection = try ContainerSelection.select(container, resolver: resolver, command: "exec")
             filter.containerIDs = selection.ids
             options.cgroupIDs = selection.cgroupIDs
         }

@@ -25,6 +25,8 @@ struct TopCommand: TracerCommand {
           tracer top --sort execs                     busiest exec'ers first
           tracer top --once --interval 5s             one snapshot after 5 s, then exit
           tracer top --once --interval 5s -o json     the same as one JSON object
+          tracer top --container web                  only the processes of the container web
+          tracer top --host                           only processes outside containers
         """,
         options: [
             .option("interval", help: "Refresh interval (e.g. 1s, 500ms); at least 100ms."),
@@ -33,6 +35,8 @@ struct TopCommand: TracerCommand {
             .option("sort", value: "key", help: "Sort rows by: \(TopSortKey.allCases.map(\.rawValue).joined(separator: ", "))."),
             .option("limit", help: "Show at most this many rows (the screen shows what fits)."),
             .option("count", help: "Stop after this many snapshots."),
+            .option("container", value: "name|id", help: "Only this container's processes (name, or id prefix).", repeatable: true),
+            .flag("host", help: "Only processes on the host, in no container."),
         ] + CommonOptions.specs + RuntimeOptions.specs
     )
 
@@ -44,6 +48,8 @@ struct TopCommand: TracerCommand {
     let sort: String
     let limit: Int?
     let count: Int?
+    let container: [String]
+    let host: Bool
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
         common = try CommonOptions(arguments)
@@ -54,6 +60,8 @@ struct TopCommand: TracerCommand {
         sort = try arguments.value("sort") ?? TopSortKey.cpu.rawValue
         limit = try arguments.value("limit")
         count = try arguments.value("count")
+        container = arguments.strings("container")
+        host = arguments.flag("host")
         try validate()
     }
 
@@ -79,14 +87,21 @@ struct TopCommand: TracerCommand {
         if interval.nanoseconds < 100_000_000 { throw UsageError("--interval: at least 100ms") }
         if let limit, limit <= 0 { throw UsageError("--limit: must be at least 1") }
         if let count, count <= 0 { throw UsageError("--count: must be at least 1") }
+        if host && !container.isEmpty { throw UsageError("--host and --container exclude each other") }
     }
 
     func run() throws {
         StopSignal.install()
         LibbpfLog.install(verbose: common.verbose)
-        let attributor = ExecAttributor(resolver: runtimes.resolver)
+        let resolver = runtimes.resolver
+        let attributor = ExecAttributor(resolver: resolver)
         let aggregator = TopAggregator(by: try groupKeys, sort: TopSortKey(rawValue: sort)!) { keys in
             attributor.attribute(keys, now: BootClock.now)
+        }
+        if host {
+            aggregator.only = .host
+        } else if !container.isEmpty {
+            aggregator.only = .containers(try ContainerSelection.select(container, resolver: resolver, command: "top").ids)
         }
         let probe: TopProbe
         do {

@@ -66,6 +66,16 @@ struct TopAggregatorTests {
         #expect(byCommand.rows[0].counts.maxLifetimeNanoseconds == 40_000_000)
         // The argv shown is the one of the group that exec'd most.
         #expect(byCommand.rows[0].lastArgs.last == Array("/bin/busybox".utf8))
+
+        // --container web: its rows and totals only; --host: the host's only.
+        let webOnly = aggregator()
+        webOnly.only = .containers([Self.web.id])
+        let web = webOnly.snapshot(interval, onlineCPUs: 2)
+        #expect(web.rows.map { $0.container.map(ContainerJSON.column) } == ["web"])
+        #expect(web.totals.counts.execs == 100 && web.totals.counts.cpuNanoseconds == 1_500_000_000)
+        let hostOnly = aggregator()
+        hostOnly.only = .host
+        #expect(hostOnly.snapshot(interval, onlineCPUs: 2).rows.map { $0.container.map(ContainerJSON.column) } == ["-"])
     }
 
     @Test func everySortKeyOrdersLargestFirst() {
