@@ -4,7 +4,7 @@ import TracerCore
 /// Runs `tracer top`: every interval, kernel counters -> aggregation -> screen, table or JSON.
 final class TopSession {
     enum Display {
-        /// Redrawn in place on a terminal until q, Ctrl-C or SIGTERM.
+        /// Redrawn in place on a terminal until q, Ctrl-C or SIGTERM; Ctrl-Z suspends it cleanly.
         case interactive
         /// One snapshot after another on standard output.
         case stream(OutputFormat)
@@ -80,7 +80,8 @@ final class TopSession {
             let wait = Int32(min((deadline - now) / 1_000_000 + 1, 100))
             if let terminal {
                 if terminal.key(waitingUpTo: wait) == .quit { return }
-                if terminal.takeResize() { redraw() }
+                let resumed = terminal.suspendIfAsked()
+                if terminal.takeResize() || resumed { redraw() }
             } else {
                 usleep(useconds_t(wait) * 1000)
             }

@@ -3,9 +3,11 @@ import Synchronization
 
 /// The interactive screen of `tracer top`: alternate screen, hidden cursor, keys read without
 /// echo or line buffering, redrawn in place. `restore()` undoes all of it and is called on every
-/// way out (q, Ctrl-C, SIGTERM, an error), since the session's `defer` runs for each.
+/// way out (q, Ctrl-C, SIGTERM, an error), since the session's `defer` runs for each. Ctrl-Z
+/// gives the shell its screen back before stopping, and `fg` takes it over again.
 final class TopTerminal {
     private static let resized = Atomic<Bool>(false)
+    private static let suspendRequested = Atomic<Bool>(false)
     private var saved = termios()
     private var keysEnabled = false
     private var active = false
@@ -13,6 +15,12 @@ final class TopTerminal {
     /// Takes over the terminal. Keys are read only when standard input is a terminal too.
     init() {
         signal(SIGWINCH) { _ in TopTerminal.resized.store(true, ordering: .relaxed) }
+        takeOver()
+    }
+
+    private func takeOver() {
+        // Stopping is deferred to the main loop, which restores the terminal first (`suspendIfAsked`).
+        signal(SIGTSTP) { _ in TopTerminal.suspendRequested.store(true, ordering: .relaxed) }
         if isatty(0) == 1 && tcgetattr(0, &saved) == 0 {
             var raw = saved
             // No canonical mode or echo; ISIG stays, so Ctrl-C is SIGINT, handled like SIGTERM.
@@ -35,6 +43,18 @@ final class TopTerminal {
         active = false
         write("\u{1B}[?25h\u{1B}[?1049l")
         if keysEnabled { tcsetattr(0, TCSANOW, &saved) }
+        keysEnabled = false
+        signal(SIGTSTP, SIG_DFL)
+    }
+
+    /// After Ctrl-Z: restores the terminal, stops this process as the default action would, and
+    /// once continued takes the terminal over again. True when it did, so the caller redraws.
+    func suspendIfAsked() -> Bool {
+        guard TopTerminal.suspendRequested.exchange(false, ordering: .relaxed), active else { return false }
+        restore()
+        raise(SIGTSTP) // default action now: stop; returns after SIGCONT
+        takeOver()
+        return true
     }
 
     /// Columns and rows; 80x24 when the terminal does not say.

@@ -157,5 +157,28 @@ struct TopTests {
         screen = try tmux.wait { $0.contains("EXITED:0") }
         #expect(screen.contains("EXITED:0"), "\(screen)")
         #expect(try tmux.state() == "0 1")
+
+        // Ctrl-Z: the shell's screen and cursor back while it is stopped; fg: the view again; q ends it.
+        // (Run alone: a stopped job would let the shell go on to the `echo` of the lines above.)
+        func waitForState(_ wanted: String) throws -> String {
+            var state = try tmux.state()
+            for _ in 0..<150 where state != wanted {
+                usleep(100_000)
+                state = try tmux.state()
+            }
+            return state
+        }
+        try tmux.run(["send-keys", "-t", "top", "clear; \(TracerBinary.path) top --interval 1s", "Enter"])
+        try tmux.wait { $0.first?.hasPrefix("tracer top") == true }
+        try tmux.run(["send-keys", "-t", "top", "C-z"])
+        #expect(try waitForState("0 1") == "0 1", "normal screen, cursor shown while stopped")
+        screen = try tmux.wait { $0.contains { $0.contains("Stopped") } }
+        #expect(screen.contains { $0.contains("Stopped") }, "\(screen)")
+        try tmux.run(["send-keys", "-t", "top", "fg", "Enter"])
+        screen = try tmux.wait { $0.first?.hasPrefix("tracer top") == true }
+        #expect(screen.first?.hasPrefix("tracer top") == true, "\(screen)")
+        #expect(try waitForState("1 0") == "1 0", "alternate screen again after fg")
+        try tmux.run(["send-keys", "-t", "top", "q"])
+        #expect(try waitForState("0 1") == "0 1", "normal screen after q")
     }
 }

@@ -17,7 +17,7 @@ struct TopCommand: TracerCommand {
         signal at least 5 times within 60 s; a fork storm is an exec rate at least 10 times
         the host's usual rate and at least 100/s.
 
-        Keys: q or Ctrl-C quits and restores the terminal.
+        Keys: q or Ctrl-C quits and restores the terminal; Ctrl-Z suspends it cleanly (fg resumes).
 
         Examples:
           tracer top                                  live view, refreshed every 2 s
