@@ -133,6 +133,35 @@ struct TopProbeTests {
         #expect(counts.maxLifetimeNanoseconds >= 100_000_000)
     }
 
+    @Test func idleGroupsAreEvictedWhenTheMapsFillAndComeBackFromZero() throws {
+        // Any group at all is "too many", and idle after 150 ms.
+        let probe = try TopProbe(eviction: .init(above: 0, idleNanoseconds: 150_000_000))
+        defer { probe.close() }
+        let falsity = try program("/bin/false", named: "topevict")
+        defer { unlink(falsity.path) }
+        for _ in 0..<3 { _ = try ChildProcess.spawn([falsity.path]).wait() }
+        settle()
+        let first = try probe.read()
+        let (group, counts) = try #require(find(first, comm: falsity.comm))
+        #expect(counts.execs == 3 && counts.failedExits == 3)
+        #expect(first.failedExitStatuses[group] == [256: 3])
+
+        usleep(300_000)
+        _ = try probe.read() // the group has been idle long enough: gone from the kernel's maps
+        // Had the kernel kept its counters, this read would see all 3 again as new.
+        let afterEviction = try probe.read()
+        #expect(find(afterEviction, comm: falsity.comm) == nil)
+
+        // It runs again: counted from zero, exactly, with its exit statuses and argv.
+        for _ in 0..<2 { _ = try ChildProcess.spawn([falsity.path]).wait() }
+        settle()
+        let again = try probe.read()
+        let (_, recount) = try #require(find(again, comm: falsity.comm))
+        #expect(recount.execs == 2 && recount.exits == 2 && recount.failedExits == 2)
+        #expect(again.failedExitStatuses[group] == [256: 2])
+        #expect(again.details[group]?.args == [Array(falsity.path.utf8)])
+    }
+
     @Test func closingLeavesNoProgramBehind() throws {
         let probe = try TopProbe()
         let ids = probe.programIDs

@@ -14,6 +14,16 @@ enum TopMapDecoder {
         return group(&raw)
     }
 
+    /// The kernel's key for a group (comms zero-padded, as the kernel writes them): for lookups and deletes.
+    static func keyBytes(_ group: TopGroup) -> [UInt8] {
+        var key = tracer_top_key()
+        key.cgroup_id = group.cgroupID
+        key.cgroup_v1_id = group.cgroupV1ID
+        withUnsafeMutableBytes(of: &key.parent_comm) { $0.copyBytes(from: group.parentComm.prefix($0.count - 1)) }
+        withUnsafeMutableBytes(of: &key.comm) { $0.copyBytes(from: group.comm.prefix($0.count - 1)) }
+        return withUnsafeBytes(of: key) { Array($0) }
+    }
+
     static func group(_ raw: inout tracer_top_key) -> TopGroup {
         TopGroup(cgroupID: raw.cgroup_id, cgroupV1ID: raw.cgroup_v1_id,
                  parentComm: ProcessEventDecoder.cString(&raw.parent_comm), comm: ProcessEventDecoder.cString(&raw.comm))

@@ -22,8 +22,26 @@ public final class TopProbe {
     private var previousLost = TopLosses()
     /// Groups whose keys were read once; their argv is read again only when they exec.
     private var knownDetails: Set<TopGroup> = []
+    /// When each group last changed, to find the idle ones when the kernel's maps fill up.
+    private var lastActive: [TopGroup: UInt64] = [:]
+    private let eviction: Eviction
 
-    public init() throws {
+    /// The kernel's group maps hold 16384 entries; a long-running top on a busy host with ever-new
+    /// commands or containers would fill them and count every new group as lost. Past `above`
+    /// groups, those idle for `idleNanoseconds` are deleted from the maps (and from our diffs):
+    /// they come back from zero if they run again. An event that lands between the last read of
+    /// an idle group and its deletion is lost with it.
+    public struct Eviction: Sendable {
+        public var above: Int
+        public var idleNanoseconds: UInt64
+        public init(above: Int = 12288, idleNanoseconds: UInt64 = 60_000_000_000) {
+            self.above = above
+            self.idleNanoseconds = idleNanoseconds
+        }
+    }
+
+    public init(eviction: Eviction = Eviction()) throws {
+        self.eviction = eviction
         TraceFS.mountIfNeeded()
         object = try BPFObject(name: "top", bytes: EmbeddedBPF.top.bytes)
         try object.load()
@@ -55,7 +73,10 @@ public final class TopProbe {
             let total = TopMapDecoder.counts(perCPU: bytes, interval: closed)
             cumulative[group] = total
             let delta = total.since(previousCounts[group] ?? TopCounts())
-            if !delta.isEmpty { counts[group] = delta }
+            if !delta.isEmpty {
+                counts[group] = delta
+                lastActive[group] = end
+            }
         }
         previousCounts = cumulative
 
@@ -72,13 +93,7 @@ public final class TopProbe {
 
         var details: [TopGroup: TopGroupDetail] = [:]
         for (group, delta) in counts where delta.execs > 0 || !knownDetails.contains(group) {
-            var key = tracer_top_key()
-            key.cgroup_id = group.cgroupID
-            key.cgroup_v1_id = group.cgroupV1ID
-            withUnsafeMutableBytes(of: &key.parent_comm) { $0.copyBytes(from: group.parentComm.prefix($0.count - 1)) }
-            withUnsafeMutableBytes(of: &key.comm) { $0.copyBytes(from: group.comm.prefix($0.count - 1)) }
-            let keyBytes = withUnsafeBytes(of: key) { Array($0) }
-            guard let bytes = try detailsMap.lookup(key: keyBytes) else { continue }
+            guard let bytes = try detailsMap.lookup(key: TopMapDecoder.keyBytes(group)) else { continue }
             details[group] = TopMapDecoder.detail(bytes)
             knownDetails.insert(group)
         }
@@ -88,8 +103,29 @@ public final class TopProbe {
             previousLost = lost
             intervalStart = end
         }
+        if previousCounts.count > eviction.above { try evictIdle(now: end) }
         return TopInterval(start: intervalStart, end: end, counts: counts, failedExitStatuses: statuses,
                            details: details, lost: lost.since(previousLost))
+    }
+
+    /// Deletes the groups idle for `eviction.idleNanoseconds` from the kernel's maps and our state.
+    private func evictIdle(now: UInt64) throws {
+        let idle = Set(previousCounts.keys.filter { group in
+            now &- (lastActive[group] ?? intervalStart) >= eviction.idleNanoseconds
+        })
+        guard !idle.isEmpty else { return }
+        for group in idle {
+            let key = TopMapDecoder.keyBytes(group)
+            try countsMap.delete(key: key)
+            try detailsMap.delete(key: key)
+            previousCounts[group] = nil
+            previousStatuses[group] = nil
+            knownDetails.remove(group)
+            lastActive[group] = nil
+        }
+        for key in try exitCodesMap.keys() where idle.contains(TopMapDecoder.exitKey(key).group) {
+            try exitCodesMap.delete(key: key)
+        }
     }
 
     private func losses() throws -> TopLosses {
