@@ -29,7 +29,15 @@ public enum BPFError: Error, CustomStringConvertible, Equatable {
 
     /// True when the error comes from missing privileges rather than from the kernel's features.
     public var isPermissionDenied: Bool {
-        errno == EPERM || errno == EACCES
+        (errno == EPERM || errno == EACCES) && !isVerifierRejection
+    }
+
+    /// The verifier refused a program: it answers EACCES for an unsafe access, which is a bug
+    /// (or a kernel this program does not suit), not missing privileges. libbpf prints the
+    /// verifier's log when that happens.
+    public var isVerifierRejection: Bool {
+        guard case .load(_, _, let e, let log) = self else { return false }
+        return (e == EACCES || e == EINVAL) && log.contains("BEGIN PROG LOAD LOG")
     }
 
     public var description: String {

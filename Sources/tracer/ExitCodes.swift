@@ -17,6 +17,10 @@ enum TracerExit {
 /// Prints one line naming the problem and returns the exit code it deserves.
 func fail(_ error: Error, command: String) -> ExitCode {
     if let bpf = error as? BPFError {
+        if bpf.isVerifierRejection {
+            printError("tracer \(command): the kernel's verifier rejected \(bpf) (the verifier's log with --verbose; please report it with `tracer check --output json`)")
+            return TracerExit.unavailable
+        }
         if bpf.isPermissionDenied {
             printError("tracer \(command): permission denied loading BPF programs: needs CAP_BPF and CAP_PERFMON (or root); run `tracer check`")
             return TracerExit.noPermission
