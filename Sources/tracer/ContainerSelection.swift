@@ -9,7 +9,7 @@ struct ContainerSelection {
 
     static func select(_ queries: [String], resolver: ContainerResolver, command: String) throws -> ContainerSelection {
         let chosen = try containers(queries, in: ContainerInventory.scan(resolver: resolver), command: command)
-        let unified = (try? MountTable.read())?.mounts(ofType: "cgroup2").first?.mountPoint
+        let unified = (try? MountTable.read(types: ["cgroup2"]))?.mounts.first?.mountPoint
         var cgroupIDs: Set<UInt64>? = []
         for container in chosen {
             guard let unified, let path = container.cgroup.unified, path != "/",
