@@ -39,6 +39,8 @@ struct EgressTests {
         Case(mode: "no-default-route", code: "no-default-route", lastStage: "bridge-rx", reason: "IP_INNOROUTES"),
         Case(mode: "uplink-no-carrier", code: "uplink-no-carrier", lastStage: "bridge-rx", reason: nil),
         Case(mode: "mtu-mismatch", code: "mtu-mismatch", lastStage: "bridge-rx", reason: "PKT_TOO_BIG", size: 1400),
+        // Not in egress.md's catalogue: an `ip rule` blackholing the subnet (ip_error gives no reason).
+        Case(mode: "policy-blackhole", code: "policy-rule-drop", lastStage: "bridge-rx", reason: "NOT_SPECIFIED"),
     ]
 
     @Test(arguments: cases)

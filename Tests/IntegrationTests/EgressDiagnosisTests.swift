@@ -106,4 +106,46 @@ struct EgressDiagnosisTests {
         let after = EgressDiagnosis.findings(for: path, directory: NetnsDirectory())
         #expect(!after.contains { $0.severity == .error }, "\(after)")
     }
+
+    /// Policy routing on the lab's host side: the endpoint's packets are routed by a table of their
+    /// own (found, and the uplink with it), dropped by a rule (named, and its fix repairs), or sent
+    /// to a table without a default route (named in the finding).
+    @Test func policyRulesDecideTheUplinkAndTheirDropsAreNamed() throws {
+        let lab = try EgressLab.up(EgressLab.uniqueName("p"))
+        defer { lab.down() }
+        func inHost(_ command: String) throws {
+            #expect(try EgressLab.inNamespace(lab.hostNetns, ["sh", "-c", command]) == 0, "\(command)")
+        }
+        func diagnose() throws -> (path: EgressPath, findings: [Finding]) {
+            let path = try #require(try finder().paths(namespaces: [lab.endpointNetns]).first)
+            return (path, EgressDiagnosis.findings(for: path, directory: NetnsDirectory()))
+        }
+        // The default route moves to table 100, used for the containers' subnet only.
+        try inHost("ip route add default via \(lab["gateway"] ?? "?") dev uplink0 table 100 && ip route del default"
+                   + " && ip rule add from 172.17.0.0/16 lookup 100 priority 100")
+        let rules = try RouteNetlink.inNamespace("/run/netns/\(lab.hostNetns)") { try RouteNetlink.ipv4Rules() }
+        #expect(rules.contains(IPv4Rule(priority: 100, action: .lookup(table: 100), source: "172.17.0.0/16")), "\(rules)")
+        #expect(try lab.probe())
+        var (path, findings) = try diagnose()
+        #expect(path.uplink?.name == "uplink0" && path.gateway == lab["gateway"])
+        #expect(!findings.contains { $0.severity == .error }, "\(findings)")
+
+        // A blackhole rule before it: named, and its fix repairs the lab.
+        try inHost("ip rule add from 172.17.0.0/16 blackhole priority 50")
+        #expect(try !lab.probe())
+        (path, findings) = try diagnose()
+        let drop = try #require(findings.first { $0.code == .policyRuleDrop }, "\(findings)")
+        #expect(drop.message.contains("50: from 172.17.0.0/16 blackhole"))
+        let fix = try #require(drop.fix)
+        #expect(fix == "ip -n \(lab.hostNetns) rule del priority 50")
+        #expect(try LabShell.run(["-c", fix]).status == 0)
+        #expect(try lab.probe())
+
+        // Table 100 emptied: no default route where the rules look, said with the table.
+        try inHost("ip route del default table 100")
+        (path, findings) = try diagnose()
+        let missing = try #require(findings.first { $0.code == .noDefaultRoute }, "\(findings)")
+        #expect(missing.message.contains("table") && missing.message.contains("100"), "\(missing.message)")
+        #expect(missing.fix?.hasSuffix("table 100") == true, "\(missing.fix ?? "-")")
+    }
 }

@@ -16,7 +16,8 @@
 #   egress.sh info NAME                 key=value lines describing the lab
 #   egress.sh break NAME MODE           break it (modes below); `egress.sh modes` lists them
 #                                       (egress.md's catalogue); extra modes, not listed there:
-#                                       bridge-port-disabled (STP state of veth-c1 set to disabled)
+#                                       bridge-port-disabled (STP state of veth-c1 set to disabled),
+#                                       policy-blackhole (an `ip rule` blackholing the subnet)
 #   egress.sh probe NAME [ENDPOINT] [--tcp] [--size BYTES]
 #                                       one ping (or TCP connect) from an endpoint (default c1) to
 #                                       the world; exit 0 if answered, 1 if not
@@ -180,6 +181,7 @@ EOF
         no-default-route) ip -n "$host" route del default ;;
         uplink-no-carrier) ip -n "tel-$name-world" link set wan0 down ;;
         bridge-port-disabled) bridge -n "$host" link set dev veth-c1 state 0 ;;
+        policy-blackhole) ip -n "$host" rule add from "$SUBNET" blackhole priority 50 ;;
         mtu-mismatch)
             ip -n "$host" link set uplink0 mtu 1280
             ip -n "tel-$name-world" link set wan0 mtu 1280 ;;

@@ -44,13 +44,29 @@ extension EgressChecks {
     func routeChecks(explained: Set<FindingCode>) -> [Finding] {
         guard host.error == nil else { return [] }
         var findings: [Finding] = []
-        if host.routes.defaultRoute == nil {
-            let guess = uplink?.device.name
+        let guess = uplink?.device.name
+        let addDefault = "route add default via \(path.gateway ?? "GATEWAY") dev \(guess.map(shellWord) ?? "UPLINK")"
+        switch Self.egressRoute(of: path, in: host) {
+        case .route:
+            break
+        case .noRoute where PolicyRouting.isDefault(host.rules):
             findings.append(onHost(.noDefaultRoute, .error,
                 "\(hostName) has no default route: forwarded packets to the outside are dropped at ip_error (IP_INNOROUTES)",
-                evidence: "no 0.0.0.0/0 route in the main table of \(hostName)",
-                fix: hostCommand.ip("route add default via \(path.gateway ?? "GATEWAY") dev \(guess.map(shellWord) ?? "UPLINK")"),
-                device: guess))
+                evidence: "no 0.0.0.0/0 route in the main table of \(hostName)", fix: hostCommand.ip(addDefault), device: guess))
+        case .noRoute(let tables):
+            // Policy routing: the tables the endpoint's packets are looked up in, and for the fix the
+            // first of them that could hold a default route (local holds the host's own addresses).
+            let names = tables.map(RoutingTables.name)
+            let first = tables.first { $0 != 255 } ?? NL.RT_TABLE_MAIN
+            findings.append(onHost(.noDefaultRoute, .error,
+                "no default route for \(path.endpoint.name)'s packets in \(hostName): its policy rules consult table\(names.count == 1 ? "" : "s") \(names.joined(separator: ", ")), none has one (IP_INNOROUTES)",
+                evidence: "ip rule: " + host.rules.map(\.description).joined(separator: "; "),
+                fix: hostCommand.ip(addDefault + (first == NL.RT_TABLE_MAIN ? "" : " table \(RoutingTables.name(first))")), device: guess))
+        case .dropped(let rule):
+            findings.append(onHost(.policyRuleDrop, .error,
+                "policy rule \"\(rule.description)\" in \(hostName) drops \(path.endpoint.name)'s packets before any route is looked up",
+                evidence: "ip rule: " + host.rules.map(\.description).joined(separator: "; "),
+                fix: hostCommand.ip("rule del priority \(rule.priority)"), device: path.bridge?.name ?? path.hostVeth?.name))
         }
         // Without its address or while down, the bridge's connected route is gone: already explained.
         guard let ingress, let address = endpointAddress,

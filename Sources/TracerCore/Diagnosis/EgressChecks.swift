@@ -35,11 +35,19 @@ struct EgressChecks {
         (endpointInterface?.ipv4 ?? path.endpoint.ipv4).first.flatMap { IPv4CIDR($0)?.host }
     }
 
-    /// The device the host side's default route leaves by; without a default route (the kernel
+    /// The route the endpoint's egress takes on the host side, policy rules included.
+    static func egressRoute(of path: EgressPath, in side: EgressPathState.Side) -> PolicyRouting.Decision {
+        PolicyRouting.egress(from: path.endpoint.ipv4.first.flatMap { IPv4CIDR($0)?.host },
+                             inInterface: path.bridge?.name ?? path.hostVeth?.name, rules: side.rules, routes: side.routes)
+    }
+
+    /// The device the endpoint's egress route leaves by on the host side; without one (the kernel
     /// drops routes with their device), the one device that is neither loopback, a bridge, a
     /// bridge port nor the endpoint's veth, preferring one that is down.
     static func uplink(of path: EgressPath, in side: EgressPathState.Side) -> (device: NetworkInterface, guessed: Bool)? {
-        if let device = side.interface(index: side.routes.defaultRoute?.outputIndex) { return (device, false) }
+        if case .route(let route, _) = egressRoute(of: path, in: side), let device = side.interface(index: route.outputIndex) {
+            return (device, false)
+        }
         let candidates = side.interfaces.filter {
             $0.name != "lo" && $0.kind != "bridge" && $0.masterIndex == nil && $0.name != path.hostVeth?.name
         }

@@ -157,19 +157,27 @@ public struct EgressPathFinder {
             return EgressPath.Device(name: found.name, index: found.index)
         }
         let hostVeth = host.interfaces.first { $0.index == link.peer.index }
+        let bridge = device(hostVeth?.masterIndex).flatMap { bridge in
+            host.interfaces.first { $0.index == bridge.index }?.kind == "bridge" ? bridge : nil
+        }
         let endpoint = EgressPath.Endpoint(
             name: name, container: container, netnsInode: link.namespace.inode, netnsPath: link.namespace.path,
             interface: link.interface.name, interfaceIndex: link.interface.index,
             ipv4: link.interface.ipv4, mtu: link.interface.mtu)
+        // The uplink is where the endpoint's packets are routed, policy rules included.
+        var route: IPv4Route?
+        if case .route(let found, _) = PolicyRouting.egress(
+            from: link.interface.ipv4.first.flatMap { IPv4CIDR($0)?.host }, inInterface: bridge?.name ?? link.peer.name,
+            rules: host.rules, routes: host.routes) {
+            route = found
+        }
         return EgressPath(
             endpoint: endpoint, hostNetnsInode: link.peer.netnsInode,
             hostNetnsPath: hostNamespace?.path ?? "", hostIsRoot: hostNamespace?.isHost ?? false,
             hostVeth: EgressPath.Device(name: link.peer.name, index: link.peer.index),
-            bridge: device(hostVeth?.masterIndex).flatMap { bridge in
-                host.interfaces.first { $0.index == bridge.index }?.kind == "bridge" ? bridge : nil
-            },
-            uplink: device(host.defaultRoute?.outputIndex),
-            gateway: host.defaultRoute?.gateway)
+            bridge: bridge,
+            uplink: device(route?.outputIndex),
+            gateway: route?.gateway)
     }
 
     private func namespace(named query: String) -> NetnsDirectory.Namespace? {

@@ -6,6 +6,8 @@ public struct EgressPathState: Sendable {
     public struct Side: Sendable {
         public var interfaces: [NetworkInterface] = []
         public var routes: [IPv4Route] = []
+        /// Policy routing rules; empty when they could not be read (then the main table decides).
+        public var rules: [IPv4Rule] = []
         public var bridgePorts: [BridgePort] = []
         /// Keyed by the /proc/sys path below /proc/sys ("net/ipv4/ip_forward").
         var sysctls: [String: SysctlFile.Reading] = [:]
@@ -14,9 +16,11 @@ public struct EgressPathState: Sendable {
         /// Why the bridge ports could not be read, when the rest could.
         public var bridgePortsError: String?
 
-        public init(interfaces: [NetworkInterface] = [], routes: [IPv4Route] = [], bridgePorts: [BridgePort] = [], error: String? = nil) {
+        public init(interfaces: [NetworkInterface] = [], routes: [IPv4Route] = [], rules: [IPv4Rule] = [],
+                    bridgePorts: [BridgePort] = [], error: String? = nil) {
             self.interfaces = interfaces
             self.routes = routes
+            self.rules = rules
             self.bridgePorts = bridgePorts
             self.error = error
         }
@@ -75,7 +79,8 @@ public struct EgressPathState: Sendable {
         var host = Side()
         do {
             host = try RouteNetlink.inNamespace(path.hostNetnsPath) {
-                var side = Side(interfaces: try RouteNetlink.interfaces(), routes: try RouteNetlink.ipv4Routes())
+                var side = Side(interfaces: try RouteNetlink.interfaces(), routes: try RouteNetlink.ipv4Routes(),
+                                rules: (try? RouteNetlink.ipv4Rules()) ?? [])
                 do { side.bridgePorts = try RouteNetlink.bridgePorts() } catch { side.bridgePortsError = "\(error)" }
                 let uplink = EgressChecks.uplink(of: path, in: side)?.device.name
                 for key in hostSysctlKeys(ingress: path.bridge?.name ?? path.hostVeth?.name, uplink: uplink) {

@@ -48,6 +48,7 @@ public enum FindingCode: String, Sendable, CaseIterable {
     case ipForwardDisabled = "ip-forward-disabled"
     case deviceForwardingDisabled = "device-forwarding-disabled"
     case noDefaultRoute = "no-default-route"
+    case policyRuleDrop = "policy-rule-drop"
     case noRoute = "no-route"
     case rpFilterDrop = "rp-filter-drop"
     case martianSource = "martian-source"

@@ -35,7 +35,10 @@ public enum EgressExplainer {
             case "IP_INADDRERRORS":
                 return reply ? [.deviceForwardingDisabled, .ipForwardDisabled] : [.ipForwardDisabled, .deviceForwardingDisabled]
             case "IP_INNOROUTES", "IP_OUTNOROUTES":
-                return [.uplinkDown, .noDefaultRoute, .endpointNoDefaultRoute, .noRoute]
+                return [.uplinkDown, .noDefaultRoute, .endpointNoDefaultRoute, .noRoute, .policyRuleDrop]
+            case "NOT_SPECIFIED" where evidence.location == "ip_error":
+                // A blackhole, unreachable or prohibit policy rule (or route) gives ip_error no reason of its own.
+                return [.policyRuleDrop, .noDefaultRoute, .noRoute]
             case "NETFILTER_DROP":
                 if evidence.location == "nf_hook_slow" {
                     return [.legacyIptablesDrop, .forwardPolicyDrop, .forwardRuleDrop, .netfilterDrop]

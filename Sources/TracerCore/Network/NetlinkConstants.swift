@@ -41,6 +41,26 @@ enum NL {
     static let RTM_GETADDR: UInt16 = 22
     static let RTM_NEWROUTE: UInt16 = 24
     static let RTM_GETROUTE: UInt16 = 26
+    static let RTM_NEWRULE: UInt16 = 32
+    static let RTM_GETRULE: UInt16 = 34
+    /// struct fib_rule_hdr, and its attributes (linux/fib_rules.h).
+    static let FIB_RULE_HDR_LEN = 12
+    static let FIB_RULE_INVERT: UInt32 = 0x2
+    static let FRA_DST: UInt16 = 1
+    static let FRA_SRC: UInt16 = 2
+    static let FRA_IIFNAME: UInt16 = 3
+    static let FRA_GOTO: UInt16 = 4
+    static let FRA_PRIORITY: UInt16 = 6
+    static let FRA_FWMARK: UInt16 = 10
+    static let FRA_SUPPRESS_PREFIXLEN: UInt16 = 14
+    static let FRA_TABLE: UInt16 = 15
+    static let FRA_FWMASK: UInt16 = 16
+    static let FRA_OIFNAME: UInt16 = 17
+    static let FRA_L3MDEV: UInt16 = 19
+    static let FRA_UID_RANGE: UInt16 = 20
+    static let FRA_IP_PROTO: UInt16 = 22
+    static let FRA_SPORT_RANGE: UInt16 = 23
+    static let FRA_DPORT_RANGE: UInt16 = 24
 
     /// sizeof(struct ifinfomsg): u8 family, u8 pad, u16 type, s32 index, u32 flags, u32 change.
     static let IFINFOMSG_LEN = 16

@@ -272,6 +272,50 @@ func parseIPv4Route(_ message: NetlinkMessage) -> IPv4Route? {
     return route
 }
 
+/// One RTM_NEWRULE message of an IPv4 rule dump.
+func parseIPv4Rule(_ message: NetlinkMessage) -> IPv4Rule? {
+    let p = message.payload
+    guard message.type == NL.RTM_NEWRULE, p.count >= NL.FIB_RULE_HDR_LEN, p[0] == NL.AF_INET else { return nil }
+    let (dstLength, srcLength, headerTable, actionCode) = (p[1], p[2], p[4], p[7])
+    let flags = p.read(UInt32.self, at: 8) ?? 0
+    var table = UInt32(headerTable)
+    var gotoTarget: UInt32?
+    var rule = IPv4Rule(priority: 0, action: .nop, inverted: flags & NL.FIB_RULE_INVERT != 0)
+    for attribute in parseAttributes(p, from: NL.FIB_RULE_HDR_LEN) {
+        let v = attribute.value
+        switch attribute.type {
+        case NL.FRA_PRIORITY: rule.priority = v.read(UInt32.self, at: 0) ?? 0
+        case NL.FRA_TABLE: table = v.read(UInt32.self, at: 0) ?? table
+        case NL.FRA_SRC: rule.source = formatIPAddress(v).map { "\($0)/\(srcLength)" }
+        case NL.FRA_DST: rule.destination = formatIPAddress(v).map { "\($0)/\(dstLength)" }
+        case NL.FRA_IIFNAME: rule.inInterface = attributeString(v)
+        case NL.FRA_OIFNAME: rule.outInterface = attributeString(v)
+        case NL.FRA_FWMARK: rule.fwmark = v.read(UInt32.self, at: 0)
+        case NL.FRA_FWMASK: rule.fwmask = v.read(UInt32.self, at: 0)
+        case NL.FRA_GOTO: gotoTarget = v.read(UInt32.self, at: 0)
+        case NL.FRA_SUPPRESS_PREFIXLEN:
+            // -1 (all bits set) means "not set".
+            if let length = v.read(Int32.self, at: 0), length >= 0 { rule.suppressPrefixLength = Int(length) }
+        case NL.FRA_UID_RANGE: rule.otherSelectors.append("uidrange")
+        case NL.FRA_IP_PROTO: rule.otherSelectors.append("ipproto")
+        case NL.FRA_SPORT_RANGE: rule.otherSelectors.append("sport")
+        case NL.FRA_DPORT_RANGE: rule.otherSelectors.append("dport")
+        case NL.FRA_L3MDEV: if v.first == 1 { rule.otherSelectors.append("l3mdev") }
+        default: break
+        }
+    }
+    switch actionCode {
+    case 1: rule.action = .lookup(table: table)
+    case 2: rule.action = gotoTarget.map { .goto(priority: $0) } ?? .nop
+    case 3: rule.action = .nop
+    case 6: rule.action = .blackhole
+    case 7: rule.action = .unreachable
+    case 8: rule.action = .prohibit
+    default: rule.action = .other(actionCode)
+    }
+    return rule
+}
+
 /// Attaches addresses to links by ifindex, keeping kernel order.
 func attachAddresses(_ addresses: [InterfaceAddress], to links: [NetworkInterface]) -> [NetworkInterface] {
     var positions: [Int32: Int] = [:]

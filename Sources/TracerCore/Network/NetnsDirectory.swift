@@ -20,7 +20,11 @@ public final class NetnsDirectory {
     /// What is read from inside a namespace.
     public struct Contents: Sendable {
         public var interfaces: [NetworkInterface] = []
+        /// The main table's default route.
         public var defaultRoute: IPv4Route?
+        /// Every IPv4 unicast route, of every table, and the policy rules (empty when unreadable).
+        public var routes: [IPv4Route] = []
+        public var rules: [IPv4Rule] = []
         /// net.ipv4.ip_forward inside the namespace.
         public var ipForward: Bool?
         /// Why it could not be read, if it could not.
@@ -96,9 +100,11 @@ public final class NetnsDirectory {
         }
         do {
             result = try RouteNetlink.inNamespace(ns.path) {
-                Contents(interfaces: try RouteNetlink.interfaces(),
-                         defaultRoute: try RouteNetlink.ipv4Routes().first { $0.destination == "0.0.0.0/0" && $0.table == 254 },
-                         ipForward: SysctlFile.read("net/ipv4/ip_forward").map { $0 == "1" })
+                let routes = try RouteNetlink.ipv4Routes()
+                return Contents(interfaces: try RouteNetlink.interfaces(),
+                                defaultRoute: routes.first { $0.destination == "0.0.0.0/0" && $0.table == NL.RT_TABLE_MAIN },
+                                routes: routes, rules: (try? RouteNetlink.ipv4Rules()) ?? [],
+                                ipForward: SysctlFile.read("net/ipv4/ip_forward").map { $0 == "1" })
             }
         } catch {
             result.error = "\(error)"

@@ -73,6 +73,84 @@ public struct IPv4Route: Sendable, Equatable {
     }
 }
 
+/// An IPv4 policy routing rule (`ip rule`): which packets it selects and what it does with them.
+public struct IPv4Rule: Sendable, Equatable {
+    public enum Action: Sendable, Equatable {
+        case lookup(table: UInt32)
+        case goto(priority: UInt32)
+        case nop
+        case blackhole, unreachable, prohibit
+        case other(UInt8)
+    }
+
+    public var priority: UInt32
+    public var action: Action
+    /// Selectors; nil matches everything.
+    public var source: String?
+    public var destination: String?
+    public var inInterface: String?
+    public var outInterface: String?
+    public var fwmark: UInt32?
+    public var fwmask: UInt32?
+    /// `not`: the rule applies to the packets the selectors do not match.
+    public var inverted = false
+    /// `suppress_prefixlength N`: a route found with a prefix this short or shorter is ignored.
+    public var suppressPrefixLength: Int?
+    /// Selectors tracer does not model (uid range, ports, protocol, l3mdev): never assumed to match.
+    public var otherSelectors: [String] = []
+
+    public init(priority: UInt32, action: Action, source: String? = nil, destination: String? = nil,
+                inInterface: String? = nil, outInterface: String? = nil, fwmark: UInt32? = nil, fwmask: UInt32? = nil,
+                inverted: Bool = false, suppressPrefixLength: Int? = nil, otherSelectors: [String] = []) {
+        self.priority = priority
+        self.action = action
+        self.source = source
+        self.destination = destination
+        self.inInterface = inInterface
+        self.outInterface = outInterface
+        self.fwmark = fwmark
+        self.fwmask = fwmask
+        self.inverted = inverted
+        self.suppressPrefixLength = suppressPrefixLength
+        self.otherSelectors = otherSelectors
+    }
+
+    /// As `ip rule` prints it: "100: from 172.17.0.0/16 lookup 100".
+    public var description: String {
+        var words = ["\(priority):"]
+        if inverted { words.append("not") }
+        words.append("from \(source ?? "all")")
+        if let destination { words.append("to \(destination)") }
+        if let fwmark { words.append("fwmark 0x\(String(fwmark, radix: 16))" + (fwmask.map { "/0x\(String($0, radix: 16))" } ?? "")) }
+        if let inInterface { words.append("iif \(inInterface)") }
+        if let outInterface { words.append("oif \(outInterface)") }
+        words += otherSelectors
+        switch action {
+        case .lookup(let table): words.append("lookup \(RoutingTables.name(table))")
+        case .goto(let target): words.append("goto \(target)")
+        case .nop: words.append("nop")
+        case .blackhole: words.append("blackhole")
+        case .unreachable: words.append("unreachable")
+        case .prohibit: words.append("prohibit")
+        case .other(let code): words.append("action \(code)")
+        }
+        if let suppressPrefixLength { words.append("suppress_prefixlength \(suppressPrefixLength)") }
+        return words.joined(separator: " ")
+    }
+}
+
+/// The routing tables' reserved ids, named as iproute2 names them.
+public enum RoutingTables {
+    public static func name(_ table: UInt32) -> String {
+        switch table {
+        case 253: return "default"
+        case 254: return "main"
+        case 255: return "local"
+        default: return String(table)
+        }
+    }
+}
+
 /// Errors from the rtnetlink reader. Associated values are errno values.
 public enum NetlinkError: Error, CustomStringConvertible, Sendable, Equatable {
     /// socket(2) or setsockopt(2) failed.

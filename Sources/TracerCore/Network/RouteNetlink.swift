@@ -24,6 +24,13 @@ public enum RouteNetlink {
             .compactMap(parseIPv4Route)
     }
 
+    /// IPv4 policy routing rules of the current network namespace, by priority.
+    public static func ipv4Rules() throws -> [IPv4Rule] {
+        var socket = try NetlinkSocket()
+        return try socket.dump(type: NL.RTM_GETRULE, family: NL.AF_INET, headerLength: NL.FIB_RULE_HDR_LEN)
+            .compactMap(parseIPv4Rule).sorted { $0.priority < $1.priority }
+    }
+
     /// Runs `body` with the calling thread switched into the network namespace at `path`
     /// (e.g. /proc/PID/ns/net or /run/netns/NAME), switching back afterwards even when `body` throws.
     ///
