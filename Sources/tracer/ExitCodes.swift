@@ -40,7 +40,8 @@ func fail(_ error: Error, command: String) -> ExitCode {
     return TracerExit.failure
 }
 
+/// One line on stderr, its control characters escaped: messages quote arguments and names.
 func printError(_ message: String) {
-    let line = message + "\n"
+    let line = ByteText.controlsEscaped(message) + "\n"
     _ = line.withCString { write(2, $0, strlen($0)) }
 }

@@ -55,6 +55,7 @@ struct CLITests {
         (["exec", "--pid"], "--pid"),
         (["containers", "extra"], "extra"),
         (["pid", "12", "-x"], "-x"),
+        (["pid", "1\u{1B}[2J"], "'1\\x1b[2J' is not a number"),
     ])
     func badInputIsAUsageErrorNamingTheFlag(arguments: [String], flag: String) throws {
         let result = try TracerBinary.run(arguments)

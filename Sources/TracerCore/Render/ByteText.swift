@@ -58,6 +58,20 @@ public enum ByteText {
         return out
     }
 
+    /// A message for stderr: control characters escaped (an argument or a name could hold any),
+    /// everything else, backslashes included, as it is.
+    public static func controlsEscaped(_ text: String) -> String {
+        var out = ""
+        for s in text.unicodeScalars {
+            if s.value < 0x20 || s.value == 0x7F || (0x80...0x9F).contains(s.value) {
+                out += hex(UInt8(s.value))
+            } else {
+                out.unicodeScalars.append(s)
+            }
+        }
+        return out
+    }
+
     /// A JSON string literal (with quotes), valid for any input bytes.
     /// Invalid UTF-8 bytes appear as the four characters `\xHH`.
     public static func jsonString(_ bytes: some Collection<UInt8>) -> String {
