@@ -39,6 +39,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile struct tracer_net_config net_config = {};
 
+/* Weak: absent before 6.2, and only called where net_config.direct_reads says it works. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20); /* resized by the loader */
@@ -122,6 +125,26 @@ struct {
 	__type(key, struct tracer_nat_key);
 	__type(value, struct tracer_flow_key);
 } nat_flows SEC(".maps");
+
+/* The same mappings in a table indexed by a hash of the NAT key, looked up first for every reply
+ * on the uplink: one load where the hash costs a hash, a bucket walk and a call. A slot holds the
+ * latest mapping that hashed to it; all CPUs read and write it, so an entry carries a check of
+ * its words, and a read that raced a write fails it and asks nat_flows. */
+#define NAT_SLOT_BITS 12
+
+struct nat_slot {
+	struct tracer_nat_key nat;
+	struct tracer_flow_key flow;
+	__u32 check;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << NAT_SLOT_BITS);
+	__type(key, __u32);
+	__type(value, struct nat_slot);
+} nat_slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -234,12 +257,13 @@ struct icmp_echo {
 	__u16 sequence;
 };
 
-/* Copies `size` bytes of a packet's headers; 0 on success. Where the kernel lets a program read
- * the memory behind a BTF-typed pointer with plain loads (skb->head, skb->data), the loader sets
- * direct_reads: a faulting load reads zeros instead of failing, so callers check what they read.
- * Elsewhere the verifier never sees this branch and bpf_probe_read_kernel does the copy, which
- * costs a helper call per read, several times per packet. */
-static __always_inline long read_header(void *dst, __u32 size, const unsigned char *src)
+/* Copies `size` bytes of kernel memory (packet headers, a conntrack tuple); 0 on success. Where
+ * the kernel lets a program read such memory with plain loads (pointers in BTF-typed structs such
+ * as skb->head, and bpf_rdonly_cast to void: 6.18 here), the loader sets direct_reads: a faulting
+ * load reads zeros instead of failing, so callers check what they read. Elsewhere the verifier
+ * never sees this branch and bpf_probe_read_kernel does the copy, which costs a helper call per
+ * read, several times per packet. */
+static __always_inline long read_kernel(void *dst, __u32 size, const void *src)
 {
 	if (net_config.direct_reads) {
 		/* Word loads, not byte loads (each load carries a fault check): the architectures the
@@ -265,7 +289,7 @@ static __always_inline void read_packet(struct packet *p, const unsigned char *n
 				struct icmp_echo echo;
 			};
 		} h;
-		if (read_header(&h, sizeof(h), network) && read_header(&h.ip, sizeof(h.ip), network))
+		if (read_kernel(&h, sizeof(h), network) && read_kernel(&h.ip, sizeof(h.ip), network))
 			return;
 		if ((h.ip.ver_ihl >> 4) != 4)
 			return;
@@ -277,7 +301,7 @@ static __always_inline void read_packet(struct packet *p, const unsigned char *n
 		if (h.ip.frag_off & bpf_htons(0x1fff))
 			return;
 		__u32 ihl = (h.ip.ver_ihl & 0xf) << 2;
-		if (ihl != sizeof(h.ip) && read_header(&h.echo, sizeof(h.echo), network + ihl))
+		if (ihl != sizeof(h.ip) && read_kernel(&h.echo, sizeof(h.echo), network + ihl))
 			return;
 		if (h.ip.protocol == IPPROTO_TCP_ || h.ip.protocol == IPPROTO_UDP_) {
 			p->sport = h.ports[0];
@@ -289,7 +313,7 @@ static __always_inline void read_packet(struct packet *p, const unsigned char *n
 		}
 	} else if (protocol == ETH_P_IPV6) {
 		struct ipv6hdr_min ip6;
-		if (read_header(&ip6, sizeof(ip6), network) || (ip6.ver_tc_flow & 0xf0) != 0x60)
+		if (read_kernel(&ip6, sizeof(ip6), network) || (*(__u8 *)&ip6 >> 4) != 6)
 			return;
 		p->ip_version = 6;
 		p->l4_proto = ip6.nexthdr;
@@ -297,7 +321,7 @@ static __always_inline void read_packet(struct packet *p, const unsigned char *n
 		__builtin_memcpy(p->daddr6, ip6.daddr, 16);
 		if (ip6.nexthdr == IPPROTO_TCP_ || ip6.nexthdr == IPPROTO_UDP_) {
 			__u16 ports[2];
-			if (!read_header(ports, sizeof(ports), network + sizeof(ip6))) {
+			if (!read_kernel(ports, sizeof(ports), network + sizeof(ip6))) {
 				p->sport = ports[0];
 				p->dport = ports[1];
 			}
@@ -305,7 +329,7 @@ static __always_inline void read_packet(struct packet *p, const unsigned char *n
 	} else if (protocol == ETH_P_ARP) {
 		__u16 op;
 		/* struct arphdr: hrd, pro, hln, pln, then op at byte 6 */
-		if (!read_header(&op, sizeof(op), network + 6))
+		if (!read_kernel(&op, sizeof(op), network + 6))
 			p->arp_op = bpf_ntohs(op);
 	}
 }
@@ -351,10 +375,19 @@ static __always_inline void count_arp(struct tracer_device_key *device, struct p
 		__sync_fetch_and_add(received ? &stats->arp_replies_rx : &stats->arp_replies_tx, 1);
 }
 
+static __always_inline int same_words(const __u32 *x, const __u32 *y)
+{
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
 static __always_inline int same_flow(const struct tracer_flow_key *a, const struct tracer_flow_key *b)
 {
-	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+	return same_words((const __u32 *)a, (const __u32 *)b);
+}
+
+static __always_inline int same_nat(const struct tracer_nat_key *a, const struct tracer_nat_key *b)
+{
+	return same_words((const __u32 *)a, (const __u32 *)b);
 }
 
 /* The counters of a known flow on this CPU: its slot, else its LRU entry; NULL when unknown.
@@ -407,6 +440,63 @@ static __always_inline __u32 stage_of(__u32 role, int received)
 	return TRACER_STAGE_NONE;
 }
 
+/* FNV-1a over the 32-bit words of a NAT key and its flow: a slot's check. An empty slot (all
+ * zero) matches no key: a key's protocol is set. */
+static __always_inline __u32 nat_check(const struct tracer_nat_key *nat, const struct tracer_flow_key *flow)
+{
+	const __u32 *a = (const __u32 *)nat, *b = (const __u32 *)flow;
+	__u32 h = 0x811c9dc5U;
+	h = (h ^ a[0]) * 0x01000193U;
+	h = (h ^ a[1]) * 0x01000193U;
+	h = (h ^ a[2]) * 0x01000193U;
+	h = (h ^ a[3]) * 0x01000193U;
+	h = (h ^ b[0]) * 0x01000193U;
+	h = (h ^ b[1]) * 0x01000193U;
+	h = (h ^ b[2]) * 0x01000193U;
+	h = (h ^ b[3]) * 0x01000193U;
+	return h;
+}
+
+static __always_inline struct nat_slot *nat_slot_of(const struct tracer_nat_key *nat)
+{
+	const __u32 *words = (const __u32 *)nat;
+	__u32 index = ((words[0] ^ words[1] ^ words[2] ^ words[3]) * 0x9e3779b1U) >> (32 - NAT_SLOT_BITS);
+	return bpf_map_lookup_elem(&nat_slots, &index);
+}
+
+/* The flow a reply addressed to the masqueraded side belongs to; 0 when none is known. */
+static __always_inline int flow_of_reply(const struct tracer_nat_key *nat, struct tracer_flow_key *key)
+{
+	struct nat_slot *slot = nat_slot_of(nat);
+	if (slot) {
+		struct nat_slot entry = *slot;
+		if (same_nat(&entry.nat, nat) && entry.check == nat_check(&entry.nat, &entry.flow)) {
+			*key = entry.flow;
+			return 1;
+		}
+	}
+	struct tracer_flow_key *known = bpf_map_lookup_elem(&nat_flows, nat);
+	if (!known)
+		return 0;
+	*key = *known;
+	return 1;
+}
+
+/* Remembers a flow's masqueraded side, for its replies. */
+static __always_inline void remember_nat(const struct tracer_nat_key *nat, const struct tracer_flow_key *key)
+{
+	bpf_map_update_elem(&nat_flows, nat, key, BPF_ANY);
+	struct nat_slot *slot = nat_slot_of(nat);
+	if (!slot)
+		return;
+	slot->check = 0;
+	asm volatile("" ::: "memory");
+	slot->nat = *nat;
+	slot->flow = *key;
+	asm volatile("" ::: "memory");
+	slot->check = nat_check(nat, key);
+}
+
 /* The tuple a packet had when it entered this namespace, from its conntrack entry (NAT rewrites
  * the packet, not the entry): the entry's tuple in the packet's direction. The skb holds a
  * reference to the entry. 0 when the packet has no entry here (no conntrack in this namespace,
@@ -417,16 +507,17 @@ static __always_inline int conntrack_flow(struct sk_buff *skb, struct tracer_flo
 	if (!bpf_core_field_exists(skb->_nfct) || !bpf_core_type_exists(struct nf_conn) ||
 	    bpf_core_type_size(struct nf_conntrack_tuple) != sizeof(struct nf_conntrack_tuple))
 		return 0;
-	unsigned long nfct = BPF_CORE_READ(skb, _nfct);
-	struct nf_conn *ct = (struct nf_conn *)(nfct & ~NFCT_INFOMASK_);
+	unsigned long nfct = skb->_nfct;
+	const struct nf_conn *ct = (const struct nf_conn *)(nfct & ~NFCT_INFOMASK_);
+	if (net_config.direct_reads)
+		ct = bpf_rdonly_cast(ct, 0); /* the entry as memory to load from */
 	if (!ct)
 		return 0;
 	/* One read of the whole tuple; its fields are then read at the kernel's offsets. */
 	struct nf_conntrack_tuple tuple;
-	long failed = (nfct & NFCT_INFOMASK_) >= IP_CT_IS_REPLY ?
-			      bpf_core_read(&tuple, sizeof(tuple), &ct->tuplehash[1].tuple) :
-			      bpf_core_read(&tuple, sizeof(tuple), &ct->tuplehash[0].tuple);
-	if (failed || tuple.src.l3num != AF_INET_)
+	const struct nf_conntrack_tuple *entry = (nfct & NFCT_INFOMASK_) >= IP_CT_IS_REPLY ?
+							 &ct->tuplehash[1].tuple : &ct->tuplehash[0].tuple;
+	if (read_kernel(&tuple, sizeof(tuple), entry) || tuple.src.l3num != AF_INET_)
 		return 0;
 	key->endpoint_addr = tuple.src.u3.ip;
 	key->remote_addr = tuple.dst.u3.ip;
@@ -462,9 +553,7 @@ static __always_inline int flow_of(struct sk_buff *skb, struct packet *p, __u32 
 			nat.nat_port = p->sport;
 			nat.remote_port = 0;
 		}
-		struct tracer_flow_key *known = bpf_map_lookup_elem(&nat_flows, &nat);
-		if (known) {
-			*key = *known;
+		if (flow_of_reply(&nat, key)) {
 			*check = 0;
 			return 1;
 		}
@@ -542,7 +631,7 @@ static __always_inline void see_packet(struct sk_buff *skb, struct net_device *d
 				.remote_port = key.proto == IPPROTO_ICMP_ ? 0 : p.dport,
 				.nat_port = p.sport, .proto = key.proto,
 			};
-			bpf_map_update_elem(&nat_flows, &nat, &key, BPF_ANY);
+			remember_nat(&nat, &key);
 		}
 	}
 }

@@ -109,6 +109,38 @@ struct NetProbeTests {
         #expect(udp.values.allSatisfy { $0.natAddress == IPv4Address(198, 51, 100, 2) })
     }
 
+    /// More masqueraded flows than the table of NAT slots holds, twice: in the second round the
+    /// slots of most flows hold later ones, and their replies are recognised through the hash.
+    @Test func repliesOfMoreFlowsThanNATSlotsAreRecognised() throws {
+        let lab = try EgressLab.up(EgressLab.uniqueName("np7"))
+        defer { lab.down() }
+        let probe = try Self.stageProbe(lab, ignoring: Self.healthyNoise)
+        defer { probe.close() }
+        let flowCount = 6000
+        // Echo requests, one per identifier (a flow each), from a raw socket, in two rounds; the
+        // world answers each.
+        let script = """
+            import socket, struct, time
+            def checksum(b):
+                s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+                s = (s >> 16) + (s & 0xffff)
+                return ~(s + (s >> 16)) & 0xffff
+            s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+            for seq in (1, 2):
+                for ident in range(1, \(flowCount) + 1):
+                    body = struct.pack('!BBHHH', 8, 0, 0, ident, seq) + b'tracer'
+                    s.sendto(struct.pack('!BBHHH', 8, 0, checksum(body), ident, seq) + b'tracer', ('203.0.113.10', 0))
+                    if ident % 500 == 0: time.sleep(0.01)
+            """
+        #expect(try EgressLab.inNamespace(lab.endpointNetns, ["python3", "-c", script]) == 0)
+        usleep(300_000)
+        let echoes = try probe.flows().filter { $0.key.proto == 1 && $0.key.remoteAddress == IPv4Address(203, 0, 113, 10) }
+        #expect(echoes.count == flowCount)
+        for stage in PathStage.allCases {
+            #expect(echoes.values.filter { $0.packets(at: stage) == 2 }.count == flowCount, "stage \(stage.name)")
+        }
+    }
+
     @Test func forwardingOffDropsOnTheBridgeWithTheKernelsReason() throws {
         let lab = try EgressLab.up(EgressLab.uniqueName("np2"))
         defer { lab.down() }
