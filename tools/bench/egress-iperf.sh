@@ -1,10 +1,12 @@
 #!/bin/bash
 # Benchmark for `tracer egress` and `tracer drops` (issue #5: speed targets).
 # iperf3 TCP from a container netns through bridge and NAT (tools/lab/egress.sh) to a "world"
-# netns, in one run and alternating so drift on the machine cancels out:
+# netns, in one run and alternating so drift on the machine cancels out (each round starts
+# with the next configuration):
 #   baseline (no tracer), with `tracer drops`, with `tracer egress` on the container's path.
 # Prints each throughput and its ratio against the baseline of this run (targets: drops >= 97%,
-# egress >= 95%), and the tracer's CPU per million packets: its own process (user+system) in
+# egress >= 95%), each round's ratio and their median (a run another process disturbed moves
+# the median less than the mean), and the tracer's CPU per million packets: its own process (user+system) in
 # those runs, and its BPF programs' run time from one more run of each with BPF_ENABLE_STATS
 # (switched on only while that tracer runs; never during the throughput runs, which it slows).
 # usage: tools/bench/egress-iperf.sh [SECONDS_PER_RUN (default 5)] [ROUNDS (default 3)]
@@ -64,7 +66,7 @@ wait_ready() { # until the tracer has attached its programs and its start-up is 
     echo "egress-iperf.sh: the tracer did not settle: $*" >&2
 }
 
-declare -A sum count cpu_ms bpf_ms pkts bpf_pkts runs
+declare -A sum count cpu_ms bpf_ms pkts bpf_pkts runs ratios
 start_tracer() { # start_tracer OUT [WRAPPER...] -- TRACER ARGS...: sets pid, once the tracer is ready
     local out=$1; shift
     local wrapper=()
@@ -112,10 +114,20 @@ bpf_cost() { # bpf_cost NAME TRACER ARGS...: one more run with BPF_ENABLE_STATS,
 
 echo "iperf3 TCP, container netns -> bridge -> NAT -> uplink -> world, ${seconds}s per run, $rounds rounds"
 throughput >/dev/null # warm up
-for (( r = 1; r <= rounds; r++ )); do
-    run baseline
-    run drops drops --output json
-    run egress egress --netns "tel-$lab-c1" --output json
+measure() { # measure NAME: one throughput run of baseline, drops or egress
+    case $1 in
+        baseline) run baseline ;;
+        drops) run drops drops --output json ;;
+        egress) run egress egress --netns "tel-$lab-c1" --output json ;;
+    esac
+}
+order=(baseline drops egress)
+for (( r = 0; r < rounds; r++ )); do
+    # Each round starts with the next one, so no configuration always runs in the same place.
+    for (( i = 0; i < 3; i++ )); do measure "${order[(r + i) % 3]}"; done
+    round_mbit=("${runs[baseline]##* }" "${runs[drops]##* }" "${runs[egress]##* }")
+    ratios[drops]="${ratios[drops]:-} $(awk -v a="${round_mbit[1]}" -v b="${round_mbit[0]}" 'BEGIN { printf "%.1f", 100 * a / b }')"
+    ratios[egress]="${ratios[egress]:-} $(awk -v a="${round_mbit[2]}" -v b="${round_mbit[0]}" 'BEGIN { printf "%.1f", 100 * a / b }')"
 done
 bpf_cost drops drops --output json
 bpf_cost egress egress --netns "tel-$lab-c1" --output json
@@ -129,6 +141,8 @@ for name in drops egress; do
         "tracer $name" "$avg" "$ratio" "$target" \
         "$(awk -v c="${cpu_ms[$name]}" -v p="${pkts[$name]}" 'BEGIN { printf "%.1f", (p > 0 ? c * 1e6 / p : 0) }')" \
         "$(awk -v c="${bpf_ms[$name]}" -v p="${bpf_pkts[$name]}" 'BEGIN { printf "%.1f", (p > 0 ? c * 1e6 / p : 0) }')"
+    median=$(echo ${ratios[$name]} | tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
     echo "                 runs:${runs[$name]} Mbit/s (${pkts[$name]} packets; BPF time from one more run with BPF statistics on)"
+    echo "                 each round's ratio:${ratios[$name]} %, median $median %"
 done
 grep -h '"type":"stage"' "$work/egress.out" | head -1 | sed 's/^/egress saw: /' | cut -c1-300
