@@ -6,13 +6,17 @@
  * stages come from net:netif_receive_skb and net:net_dev_queue on the devices
  * user space put in scope (an endpoint's interface, the host veth, the
  * bridge, the uplink, each as (netns, ifindex)); every other device costs one
- * hash lookup. (net:net_dev_start_xmit would add "past the qdisc", but it
+ * array load. (net:net_dev_start_xmit would add "past the qdisc", but it
  * fires for every packet on every device too; qdisc drops name themselves.)
  *
  * A flow is keyed from the endpoint's side. Before NAT that is the packet's
- * own tuple; the skb address (which survives veth, bridge, forwarding and
- * NAT) carries the key to the uplink, where the masqueraded tuple is
- * remembered so the reply can be recognised before it is de-NATed.
+ * own tuple; past NAT it is the tuple the packet's conntrack entry kept from
+ * before NAT. On the uplink the masqueraded tuple is remembered so the reply
+ * can be recognised before it is de-NATed.
+ *
+ * These programs run for every packet on every device of the host, several
+ * times per packet: for a packet of a known flow nothing is written but the
+ * flow's per-CPU counters.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -30,11 +34,13 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define IPPROTO_TCP_ 6
 #define IPPROTO_UDP_ 17
 #define IPPROTO_ICMPV6_ 58
-/* An skb's address is reused within milliseconds: trust a remembered one only this long.
- * CLOCK_MONOTONIC: only ever compared with itself. */
-#define SKB_MEMORY_NS (2ULL * 1000 * 1000 * 1000)
+#define AF_INET_ 2
+#define NFCT_INFOMASK_ 7UL
 
 const volatile struct tracer_net_config net_config = {};
+
+/* Weak: absent before 6.2, and only called where net_config.direct_reads says it works. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -48,6 +54,15 @@ struct {
 	__type(value, __u64);
 } lost_events SEC(".maps");
 
+/* The devices in scope by ifindex (see net_event.h), written by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TRACER_DEVICE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct tracer_device_slot);
+} scoped_ifindex SEC(".maps");
+
+/* Every device in scope; looked up only when its ifindex slot cannot say. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
@@ -61,8 +76,16 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, struct tracer_netns_scope);
 } scoped_netns SEC(".maps");
+
+/* Which low bits endpoint addresses have (TRACER_ENDPOINT_HINTS): nonzero when some may. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TRACER_ENDPOINT_HINTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} endpoint_hints SEC(".maps");
 
 /* The endpoints' own IPv4 addresses -> path index. */
 struct {
@@ -79,8 +102,16 @@ struct {
 	__type(value, struct tracer_device_stats);
 } device_stats SEC(".maps");
 
-/* Per CPU: a flow's packets are seen on several CPUs at once (sender, receiver, softirqs);
- * one shared value would bounce its cache line between them on every packet. */
+/* Flow counters, per CPU: a flow's packets are seen on several CPUs at once (sender, receiver,
+ * softirqs); one shared value would bounce its cache line between them on every packet.
+ * The slot table (see net_event.h) first, the LRU hash for flows whose slot is taken. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TRACER_FLOW_SLOTS);
+	__type(key, __u32);
+	__type(value, struct tracer_flow_slot);
+} flow_slots SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, 16384);
@@ -95,19 +126,25 @@ struct {
 	__type(value, struct tracer_flow_key);
 } nat_flows SEC(".maps");
 
-struct skb_memory {
+/* The same mappings in a table indexed by a hash of the NAT key, looked up first for every reply
+ * on the uplink: one load where the hash costs a hash, a bucket walk and a call. A slot holds the
+ * latest mapping that hashed to it; all CPUs read and write it, so an entry carries a check of
+ * its words, and a read that raced a write fails it and asks nat_flows. */
+#define NAT_SLOT_BITS 12
+
+struct nat_slot {
+	struct tracer_nat_key nat;
 	struct tracer_flow_key flow;
-	__u64 seen_ns;
-	__u32 stage;
-	__u32 netns; /* where it was remembered: routing, NAT and their drops happen in the same one */
+	__u32 check;
+	__u32 pad;
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64); /* skb address */
-	__type(value, struct skb_memory);
-} skb_flows SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << NAT_SLOT_BITS);
+	__type(key, __u32);
+	__type(value, struct nat_slot);
+} nat_slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -142,6 +179,37 @@ static __always_inline struct tracer_device_key device_of(struct net_device *dev
 	key.ifindex = dev->ifindex;
 	key.netns = dev->nd_net.net->ns.inum;
 	return key;
+}
+
+/* 0 when no device with this ifindex is in scope, in any namespace: nearly every packet's
+ * answer, given by one load before the device's namespace is read (struct net is seldom in
+ * the cache). */
+static __always_inline int ifindex_in_scope(__s32 ifindex)
+{
+	__u32 index = (__u32)ifindex;
+	if (index >= TRACER_DEVICE_SLOTS)
+		return 1;
+	struct tracer_device_slot *slot = bpf_map_lookup_elem(&scoped_ifindex, &index);
+	return slot && slot->count != 0;
+}
+
+/* What a device is to the paths in scope; NULL for a device out of scope. */
+static __always_inline struct tracer_device_scope *scope_of(const struct tracer_device_key *device)
+{
+	__u32 index = (__u32)device->ifindex;
+	if (index < TRACER_DEVICE_SLOTS) {
+		struct tracer_device_slot *slot = bpf_map_lookup_elem(&scoped_ifindex, &index);
+		if (!slot || slot->count == 0)
+			return 0;
+		if (slot->count != TRACER_DEVICE_SLOT_SHARED) {
+			for (int i = 0; i < TRACER_DEVICE_SLOT_WAYS; i++) {
+				if (i < slot->count && slot->devices[i].netns == device->netns)
+					return &slot->devices[i].scope;
+			}
+			return 0;
+		}
+	}
+	return bpf_map_lookup_elem(&scoped_devices, device);
 }
 
 /* The headers of a packet, as far as they could be read. */
@@ -189,6 +257,23 @@ struct icmp_echo {
 	__u16 sequence;
 };
 
+/* Copies `size` bytes of kernel memory (packet headers, a conntrack tuple); 0 on success. Where
+ * the kernel lets a program read such memory with plain loads (pointers in BTF-typed structs such
+ * as skb->head, and bpf_rdonly_cast to void: 6.18 here), the loader sets direct_reads: a faulting
+ * load reads zeros instead of failing, so callers check what they read. Elsewhere the verifier
+ * never sees this branch and bpf_probe_read_kernel does the copy, which costs a helper call per
+ * read, several times per packet. */
+static __always_inline long read_kernel(void *dst, __u32 size, const void *src)
+{
+	if (net_config.direct_reads) {
+		/* Word loads, not byte loads (each load carries a fault check): the architectures the
+		 * tracer is built for (x86-64, arm64) load unaligned words. */
+		__builtin_memcpy(dst, __builtin_assume_aligned(src, 8), size);
+		return 0;
+	}
+	return bpf_probe_read_kernel(dst, size, src);
+}
+
 /* Reads IPv4/IPv6/ARP headers starting at `network`. */
 static __always_inline void read_packet(struct packet *p, const unsigned char *network, __u16 protocol)
 {
@@ -204,7 +289,7 @@ static __always_inline void read_packet(struct packet *p, const unsigned char *n
 				struct icmp_echo echo;
 			};
 		} h;
-		if (bpf_probe_read_kernel(&h, sizeof(h), network) && bpf_probe_read_kernel(&h.ip, sizeof(h.ip), network))
+		if (read_kernel(&h, sizeof(h), network) && read_kernel(&h.ip, sizeof(h.ip), network))
 			return;
 		if ((h.ip.ver_ihl >> 4) != 4)
 			return;
@@ -216,7 +301,7 @@ static __always_inline void read_packet(struct packet *p, const unsigned char *n
 		if (h.ip.frag_off & bpf_htons(0x1fff))
 			return;
 		__u32 ihl = (h.ip.ver_ihl & 0xf) << 2;
-		if (ihl != sizeof(h.ip) && bpf_probe_read_kernel(&h.echo, sizeof(h.echo), network + ihl))
+		if (ihl != sizeof(h.ip) && read_kernel(&h.echo, sizeof(h.echo), network + ihl))
 			return;
 		if (h.ip.protocol == IPPROTO_TCP_ || h.ip.protocol == IPPROTO_UDP_) {
 			p->sport = h.ports[0];
@@ -228,7 +313,7 @@ static __always_inline void read_packet(struct packet *p, const unsigned char *n
 		}
 	} else if (protocol == ETH_P_IPV6) {
 		struct ipv6hdr_min ip6;
-		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), network))
+		if (read_kernel(&ip6, sizeof(ip6), network) || (*(__u8 *)&ip6 >> 4) != 6)
 			return;
 		p->ip_version = 6;
 		p->l4_proto = ip6.nexthdr;
@@ -236,7 +321,7 @@ static __always_inline void read_packet(struct packet *p, const unsigned char *n
 		__builtin_memcpy(p->daddr6, ip6.daddr, 16);
 		if (ip6.nexthdr == IPPROTO_TCP_ || ip6.nexthdr == IPPROTO_UDP_) {
 			__u16 ports[2];
-			if (!bpf_probe_read_kernel(ports, sizeof(ports), network + sizeof(ip6))) {
+			if (!read_kernel(ports, sizeof(ports), network + sizeof(ip6))) {
 				p->sport = ports[0];
 				p->dport = ports[1];
 			}
@@ -244,7 +329,7 @@ static __always_inline void read_packet(struct packet *p, const unsigned char *n
 	} else if (protocol == ETH_P_ARP) {
 		__u16 op;
 		/* struct arphdr: hrd, pro, hln, pln, then op at byte 6 */
-		if (!bpf_probe_read_kernel(&op, sizeof(op), network + 6))
+		if (!read_kernel(&op, sizeof(op), network + 6))
 			p->arp_op = bpf_ntohs(op);
 	}
 }
@@ -266,6 +351,14 @@ static __always_inline int is_endpoint_addr(__u32 addr)
 	return bpf_map_lookup_elem(&endpoint_addrs, &addr) != 0;
 }
 
+/* 0 when `addr` is certainly no endpoint's; 1 when it may be (is_endpoint_addr tells). */
+static __always_inline int may_be_endpoint_addr(__u32 addr)
+{
+	__u32 index = bpf_ntohl(addr) & (TRACER_ENDPOINT_HINTS - 1);
+	__u32 *hint = bpf_map_lookup_elem(&endpoint_hints, &index);
+	return hint && *hint;
+}
+
 static __always_inline void count_arp(struct tracer_device_key *device, struct packet *p, int received)
 {
 	struct tracer_device_stats *stats = bpf_map_lookup_elem(&device_stats, device);
@@ -282,11 +375,50 @@ static __always_inline void count_arp(struct tracer_device_key *device, struct p
 		__sync_fetch_and_add(received ? &stats->arp_replies_rx : &stats->arp_replies_tx, 1);
 }
 
-static __always_inline struct tracer_flow_stats *flow_stats(struct tracer_flow_key *key)
+static __always_inline int same_words(const __u32 *x, const __u32 *y)
 {
-	struct tracer_flow_stats *stats = bpf_map_lookup_elem(&flows, key);
-	if (stats)
-		return stats;
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+static __always_inline int same_flow(const struct tracer_flow_key *a, const struct tracer_flow_key *b)
+{
+	return same_words((const __u32 *)a, (const __u32 *)b);
+}
+
+static __always_inline int same_nat(const struct tracer_nat_key *a, const struct tracer_nat_key *b)
+{
+	return same_words((const __u32 *)a, (const __u32 *)b);
+}
+
+/* The counters of a known flow on this CPU: its slot, else its LRU entry; NULL when unknown.
+ * `slot` is left pointing at the flow's slot, for new_flow. */
+static __always_inline struct tracer_flow_stats *known_flow(const struct tracer_flow_key *key,
+							    struct tracer_flow_slot **slot)
+{
+	/* Fibonacci hashing of the key's words: the top bits of the product index the table. */
+	const __u32 *words = (const __u32 *)key;
+	__u32 index = ((words[0] ^ words[1] ^ words[2] ^ words[3]) * 0x9e3779b1U) >> (32 - TRACER_FLOW_SLOT_BITS);
+	*slot = bpf_map_lookup_elem(&flow_slots, &index);
+	if (*slot && same_flow(&(*slot)->key, key))
+		return &(*slot)->stats;
+	return bpf_map_lookup_elem(&flows, key);
+}
+
+/* Counters for a flow known_flow did not find: its slot if free and `claim`, else an LRU entry. */
+static __always_inline struct tracer_flow_stats *new_flow(const struct tracer_flow_key *key,
+							  struct tracer_flow_slot *slot, int claim)
+{
+	if (claim && slot && slot->key.proto == 0) {
+		slot->stats.last_drop_stage = TRACER_STAGE_NONE;
+		slot->key.endpoint_addr = key->endpoint_addr;
+		slot->key.remote_addr = key->remote_addr;
+		slot->key.endpoint_port = key->endpoint_port;
+		slot->key.remote_port = key->remote_port;
+		/* proto last: user space takes a slot with a protocol for a flow */
+		asm volatile("" ::: "memory");
+		slot->key.proto = key->proto;
+		return &slot->stats;
+	}
 	struct tracer_flow_stats zero = {};
 	zero.last_drop_stage = TRACER_STAGE_NONE;
 	bpf_map_update_elem(&flows, key, &zero, BPF_NOEXIST);
@@ -308,27 +440,109 @@ static __always_inline __u32 stage_of(__u32 role, int received)
 	return TRACER_STAGE_NONE;
 }
 
-/* A remembered skb address is reused within milliseconds (by any namespace): the packet must
- * still be in the same namespace and of the flow. */
-static __always_inline int remembers(struct skb_memory *memory, struct packet *p, __u32 netns)
+/* FNV-1a over the 32-bit words of a NAT key and its flow: a slot's check. An empty slot (all
+ * zero) matches no key: a key's protocol is set. */
+static __always_inline __u32 nat_check(const struct tracer_nat_key *nat, const struct tracer_flow_key *flow)
 {
-	if (memory->netns != netns || p->ip_version != 4 || p->l4_proto != memory->flow.proto)
-		return 0;
-	return p->daddr == memory->flow.remote_addr || p->saddr == memory->flow.remote_addr;
+	const __u32 *a = (const __u32 *)nat, *b = (const __u32 *)flow;
+	__u32 h = 0x811c9dc5U;
+	h = (h ^ a[0]) * 0x01000193U;
+	h = (h ^ a[1]) * 0x01000193U;
+	h = (h ^ a[2]) * 0x01000193U;
+	h = (h ^ a[3]) * 0x01000193U;
+	h = (h ^ b[0]) * 0x01000193U;
+	h = (h ^ b[1]) * 0x01000193U;
+	h = (h ^ b[2]) * 0x01000193U;
+	h = (h ^ b[3]) * 0x01000193U;
+	return h;
 }
 
-/* Finds the flow a packet at `stage` belongs to; 0 when it belongs to none. */
-static __always_inline int flow_of(struct sk_buff *skb, struct packet *p, __u32 stage, __u32 role, __u32 netns,
-				   struct tracer_flow_key *key)
+static __always_inline struct nat_slot *nat_slot_of(const struct tracer_nat_key *nat)
 {
-	if (stage == TRACER_STAGE_UPLINK_QUEUE) {
-		/* After POSTROUTING: the source may be masqueraded; the skb still knows its flow. */
-		__u64 address = (__u64)skb;
-		struct skb_memory *memory = bpf_map_lookup_elem(&skb_flows, &address);
-		if (memory && bpf_ktime_get_ns() - memory->seen_ns < SKB_MEMORY_NS && remembers(memory, p, netns)) {
-			*key = memory->flow;
+	const __u32 *words = (const __u32 *)nat;
+	__u32 index = ((words[0] ^ words[1] ^ words[2] ^ words[3]) * 0x9e3779b1U) >> (32 - NAT_SLOT_BITS);
+	return bpf_map_lookup_elem(&nat_slots, &index);
+}
+
+/* The flow a reply addressed to the masqueraded side belongs to; 0 when none is known. */
+static __always_inline int flow_of_reply(const struct tracer_nat_key *nat, struct tracer_flow_key *key)
+{
+	struct nat_slot *slot = nat_slot_of(nat);
+	if (slot) {
+		struct nat_slot entry = *slot;
+		if (same_nat(&entry.nat, nat) && entry.check == nat_check(&entry.nat, &entry.flow)) {
+			*key = entry.flow;
 			return 1;
 		}
+	}
+	struct tracer_flow_key *known = bpf_map_lookup_elem(&nat_flows, nat);
+	if (!known)
+		return 0;
+	*key = *known;
+	return 1;
+}
+
+/* Remembers a flow's masqueraded side, for its replies. */
+static __always_inline void remember_nat(const struct tracer_nat_key *nat, const struct tracer_flow_key *key)
+{
+	bpf_map_update_elem(&nat_flows, nat, key, BPF_ANY);
+	struct nat_slot *slot = nat_slot_of(nat);
+	if (!slot)
+		return;
+	slot->check = 0;
+	asm volatile("" ::: "memory");
+	slot->nat = *nat;
+	slot->flow = *key;
+	asm volatile("" ::: "memory");
+	slot->check = nat_check(nat, key);
+}
+
+/* The tuple a packet had when it entered this namespace, from its conntrack entry (NAT rewrites
+ * the packet, not the entry): the entry's tuple in the packet's direction. The skb holds a
+ * reference to the entry. 0 when the packet has no entry here (no conntrack in this namespace,
+ * or not yet: it is attached in PREROUTING) or the kernel's types do not match ours. */
+static __always_inline int conntrack_flow(struct sk_buff *skb, struct tracer_flow_key *key)
+{
+	/* Resolved at load time: without conntrack (or with another layout) this is dead code. */
+	if (!bpf_core_field_exists(skb->_nfct) || !bpf_core_type_exists(struct nf_conn) ||
+	    bpf_core_type_size(struct nf_conntrack_tuple) != sizeof(struct nf_conntrack_tuple))
+		return 0;
+	unsigned long nfct = skb->_nfct;
+	const struct nf_conn *ct = (const struct nf_conn *)(nfct & ~NFCT_INFOMASK_);
+	if (net_config.direct_reads)
+		ct = bpf_rdonly_cast(ct, 0); /* the entry as memory to load from */
+	if (!ct)
+		return 0;
+	/* One read of the whole tuple; its fields are then read at the kernel's offsets. */
+	struct nf_conntrack_tuple tuple;
+	const struct nf_conntrack_tuple *entry = (nfct & NFCT_INFOMASK_) >= IP_CT_IS_REPLY ?
+							 &ct->tuplehash[1].tuple : &ct->tuplehash[0].tuple;
+	if (read_kernel(&tuple, sizeof(tuple), entry) || tuple.src.l3num != AF_INET_)
+		return 0;
+	key->endpoint_addr = tuple.src.u3.ip;
+	key->remote_addr = tuple.dst.u3.ip;
+	key->proto = tuple.dst.protonum;
+	if (key->proto == IPPROTO_ICMP_) {
+		key->endpoint_port = tuple.src.u.icmp.id; /* the echo identifier, as the endpoint sent it */
+		key->remote_port = 0;
+	} else {
+		key->endpoint_port = tuple.src.u.all;
+		key->remote_port = tuple.dst.u.all;
+	}
+	return 1;
+}
+
+/* Finds the flow a packet at `stage` belongs to; 0 when it belongs to none. `check`: the key's
+ * endpoint address must be checked (is_endpoint_addr) before a new flow is made of it. */
+static __always_inline int flow_of(struct sk_buff *skb, struct packet *p, __u32 stage, __u32 role,
+				   struct tracer_flow_key *key, int *check)
+{
+	*check = 1;
+	if (stage == TRACER_STAGE_UPLINK_QUEUE) {
+		/* After POSTROUTING: the source may be masqueraded; conntrack kept the tuple from before. */
+		if (conntrack_flow(skb, key) && key->proto == p->l4_proto)
+			return may_be_endpoint_addr(key->endpoint_addr);
+		__builtin_memset(key, 0, sizeof(*key));
 	} else if (stage == TRACER_STAGE_UPLINK_RX) {
 		/* A reply before de-NAT: addressed to the masqueraded side. */
 		struct tracer_nat_key nat = {
@@ -339,9 +553,8 @@ static __always_inline int flow_of(struct sk_buff *skb, struct packet *p, __u32 
 			nat.nat_port = p->sport;
 			nat.remote_port = 0;
 		}
-		struct tracer_flow_key *known = bpf_map_lookup_elem(&nat_flows, &nat);
-		if (known) {
-			*key = *known;
+		if (flow_of_reply(&nat, key)) {
+			*check = 0;
 			return 1;
 		}
 	}
@@ -350,7 +563,9 @@ static __always_inline int flow_of(struct sk_buff *skb, struct packet *p, __u32 
 	__u32 local = egress ? p->saddr : p->daddr;
 	/* The endpoint's own veth carries only its traffic; a bridge or uplink carries anyone's. */
 	int own_device = role == TRACER_ROLE_ENDPOINT || role == TRACER_ROLE_HOST_VETH;
-	if (!own_device && !is_endpoint_addr(local))
+	if (own_device)
+		*check = 0;
+	else if (!may_be_endpoint_addr(local))
 		return 0;
 	key->endpoint_addr = local;
 	key->remote_addr = egress ? p->daddr : p->saddr;
@@ -367,10 +582,10 @@ static __always_inline int flow_of(struct sk_buff *skb, struct packet *p, __u32 
 
 static __always_inline void see_packet(struct sk_buff *skb, struct net_device *dev, int received)
 {
-	if (!net_config.stages)
+	if (!net_config.stages || !dev || !ifindex_in_scope(dev->ifindex))
 		return;
 	struct tracer_device_key device = device_of(dev);
-	struct tracer_device_scope *scope = bpf_map_lookup_elem(&scoped_devices, &device);
+	struct tracer_device_scope *scope = scope_of(&device);
 	if (!scope)
 		return;
 	__u32 stage = stage_of(scope->role, received);
@@ -389,11 +604,18 @@ static __always_inline void see_packet(struct sk_buff *skb, struct net_device *d
 		return;
 
 	struct tracer_flow_key key = {};
-	if (!flow_of(skb, &p, stage, scope->role, device.netns, &key))
+	int check;
+	if (!flow_of(skb, &p, stage, scope->role, &key, &check))
 		return;
-	struct tracer_flow_stats *stats = flow_stats(&key);
-	if (!stats)
-		return;
+	struct tracer_flow_slot *slot;
+	struct tracer_flow_stats *stats = known_flow(&key, &slot);
+	if (!stats) {
+		if (check && !is_endpoint_addr(key.endpoint_addr))
+			return;
+		stats = new_flow(&key, slot, 1);
+		if (!stats)
+			return;
+	}
 	if (stage < TRACER_STAGE_COUNT)
 		stats->packets[stage] += 1; /* this CPU's copy: no atomics needed */
 
@@ -409,26 +631,8 @@ static __always_inline void see_packet(struct sk_buff *skb, struct net_device *d
 				.remote_port = key.proto == IPPROTO_ICMP_ ? 0 : p.dport,
 				.nat_port = p.sport, .proto = key.proto,
 			};
-			bpf_map_update_elem(&nat_flows, &nat, &key, BPF_ANY);
+			remember_nat(&nat, &key);
 		}
-	}
-
-	/* The skb carries the flow past NAT: remembered on the last device before routing (the
-	 * bridge, or a routed host veth), updated in place when known. Drops before NAT and after
-	 * de-NAT are matched by address and need no memory. */
-	if (!received || !(scope->flags & TRACER_SCOPE_REMEMBER))
-		return;
-	__u64 address = (__u64)skb;
-	__u64 now = bpf_ktime_get_ns();
-	struct skb_memory *known = bpf_map_lookup_elem(&skb_flows, &address);
-	if (known) {
-		known->flow = key;
-		known->seen_ns = now;
-		known->stage = stage;
-		known->netns = device.netns;
-	} else {
-		struct skb_memory memory = { .flow = key, .seen_ns = now, .stage = stage, .netns = device.netns };
-		bpf_map_update_elem(&skb_flows, &address, &memory, BPF_ANY);
 	}
 }
 
@@ -468,20 +672,22 @@ int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 	__u16 protocol = bpf_ntohs(skb->protocol);
 	read_packet(&p, network_header(skb, 0), protocol);
 
-	__u64 address = (__u64)skb;
-	struct skb_memory *memory = bpf_map_lookup_elem(&skb_flows, &address);
-	if (memory && bpf_ktime_get_ns() - memory->seen_ns < SKB_MEMORY_NS && remembers(memory, &p, device.netns)) {
+	/* A packet from an endpoint that conntrack knows in a host side of the scope has passed that
+	 * side's last device before routing, and its entry names the flow even after NAT. */
+	struct tracer_netns_scope *netns = bpf_map_lookup_elem(&scoped_netns, &device.netns);
+	if (net_config.stages && netns && p.ip_version == 4 && conntrack_flow(skb, &flow) && flow.proto == p.l4_proto &&
+	    is_endpoint_addr(flow.endpoint_addr)) {
 		flags |= TRACER_DROP_IN_SCOPE | TRACER_DROP_FLOW;
-		flow = memory->flow;
-		stage = memory->stage;
-	} else if (bpf_map_lookup_elem(&scoped_devices, &device)) {
-		flags |= TRACER_DROP_IN_SCOPE;
+		stage = netns->routed_stage;
+	} else {
+		__builtin_memset(&flow, 0, sizeof(flow));
+		if (scope_of(&device))
+			flags |= TRACER_DROP_IN_SCOPE;
 	}
 
 	/* A packet of an endpoint dropped in one of the scoped namespaces, on a device outside
 	 * the scope or before any stage saw it (an unanswered neighbour, say). */
-	int endpoint_packet = p.ip_version == 4 && (is_endpoint_addr(p.saddr) || is_endpoint_addr(p.daddr)) &&
-			      bpf_map_lookup_elem(&scoped_netns, &device.netns);
+	int endpoint_packet = p.ip_version == 4 && netns && (is_endpoint_addr(p.saddr) || is_endpoint_addr(p.daddr));
 	if (endpoint_packet)
 		flags |= TRACER_DROP_IN_SCOPE;
 	/* Outside the scope only host-wide tracing reports drops. */
@@ -516,7 +722,12 @@ int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 	}
 
 	if (flags & TRACER_DROP_FLOW) {
-		struct tracer_flow_stats *stats = flow_stats(&flow);
+		/* A drop never takes a slot: it may come in a hard IRQ, in the middle of the packet
+		 * path taking that slot on this CPU. */
+		struct tracer_flow_slot *slot;
+		struct tracer_flow_stats *stats = known_flow(&flow, &slot);
+		if (!stats)
+			stats = new_flow(&flow, slot, 0);
 		if (stats) {
 			stats->drops += 1;
 			stats->last_drop_ns = bpf_ktime_get_boot_ns();

@@ -41,6 +41,8 @@ final class NetSession {
     var onDrop: (DropRecord) -> Void = { _ in }
 
     func run(stop: () -> Bool, interval: UInt64, onPoll: () -> Void = {}, tick: () throws -> Void) throws {
+        // The first drop would otherwise read /proc/kallsyms in the middle of the traffic traced.
+        describer.loadSymbols()
         if format == .table {
             sink.line(DropRender.header)
             sink.flush()

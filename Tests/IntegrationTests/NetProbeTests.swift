@@ -3,6 +3,7 @@ import Glibc
 import Testing
 @testable import TracerCore
 import LabSupport
+import TracerABI
 
 /// A namespace inode from the lab's facts.
 func inode(_ lab: EgressLab, _ key: String) -> UInt32 { UInt32(lab[key] ?? "") ?? 0 }
@@ -28,20 +29,30 @@ struct NetProbeTests {
     }
 
     /// The probe following the lab's path, as `tracer egress` loads it.
-    static func stageProbe(_ lab: EgressLab, ignoring ignored: Set<UInt32> = []) throws -> NetProbe {
+    static func stageProbe(_ lab: EgressLab, ignoring ignored: Set<UInt32> = [], directReads: Bool = true) throws -> NetProbe {
         var options = NetProbeOptions()
         options.stages = true
         options.ignoredReasons = ignored
+        options.directReads = directReads
         let probe = try NetProbe(options: options)
         try scopeLab(probe, lab)
         return probe
     }
 
-    @Test func aHealthyPingPassesEveryStageAndIsMasqueraded() throws {
-        let lab = try EgressLab.up(EgressLab.uniqueName("np1"))
+    static var healthyNoise: Set<UInt32> { Set(DropReasons.healthyHostNoise.compactMap { DropReasons.load()?.number($0) }) }
+
+    /// Both ways of reading headers: plain loads (this kernel) and bpf_probe_read_kernel (older ones).
+    @Test(arguments: [true, false])
+    func aHealthyPingPassesEveryStageAndIsMasqueraded(directReads: Bool) throws {
+        let lab = try EgressLab.up(EgressLab.uniqueName(directReads ? "np1" : "np1h"))
         defer { lab.down() }
-        let probe = try Self.stageProbe(lab, ignoring: Set(DropReasons.healthyHostNoise.compactMap { DropReasons.load()?.number($0) }))
+        let probe = try Self.stageProbe(lab, ignoring: Self.healthyNoise, directReads: directReads)
         defer { probe.close() }
+        if !directReads {
+            #expect(!probe.readsHeadersDirectly)
+        } else if KernelRelease.current >= (6, 18) {
+            #expect(probe.readsHeadersDirectly, "this kernel allows plain loads through skb->head; the helper path was taken")
+        }
         #expect(try lab.probe())
         let flows = try probe.flows()
         let icmp = try #require(flows.first { $0.key.proto == 1 && $0.key.remoteAddress == IPv4Address(203, 0, 113, 10) })
@@ -53,6 +64,81 @@ struct NetProbeTests {
         let reasons = DropReasons.load()
         let symbols = KernelSymbols()
         #expect(icmp.value.drops == 0, "\(icmp.value.lastDrop.map { "\(reasons?.name($0.reason) ?? "") at \(symbols.name(of: $0.location)) stage \(String(describing: $0.stage))" } ?? "")")
+    }
+
+    /// Devices in scope that share an ifindex beyond what its array slot lists are found in the
+    /// (netns, ifindex) hash, and one more namespace with the index changes nothing.
+    @Test func devicesSharingAnIndexAreFoundBeyondTheirSlot() throws {
+        let lab = try EgressLab.up(EgressLab.uniqueName("np5"))
+        defer { lab.down() }
+        let probe = try Self.stageProbe(lab, ignoring: Self.healthyNoise)
+        defer { probe.close() }
+        let host = try RouteNetlink.interfaces(inNamespace: lab["host_netns_path"] ?? "")
+        let bridge = try #require(host.first { $0.name == "br-lab" }?.index)
+        // Other namespaces (made-up inodes) with a device of the same index: more than a slot lists.
+        for fake in UInt32(1)...UInt32(TRACER_DEVICE_SLOT_WAYS) {
+            try probe.scope(device: DeviceKey(netnsInode: fake, ifindex: bridge), role: .uplink, endpoint: 1)
+        }
+        #expect(try lab.probe())
+        let flows = try probe.flows()
+        let icmp = try #require(flows.first { $0.key.proto == 1 && $0.key.remoteAddress == IPv4Address(203, 0, 113, 10) })
+        for stage in PathStage.allCases {
+            #expect(icmp.value.packets(at: stage) >= 1, "stage \(stage.name)")
+        }
+    }
+
+    /// More flows than the per-CPU slot table holds: those whose slot is taken are counted in the
+    /// LRU hash, and every flow is counted once per stage either way.
+    @Test func flowsBeyondTheSlotTableAreCountedToo() throws {
+        let lab = try EgressLab.up(EgressLab.uniqueName("np6"))
+        defer { lab.down() }
+        let probe = try Self.stageProbe(lab, ignoring: Self.healthyNoise)
+        defer { probe.close() }
+        let flowCount = 3 * Int(TRACER_FLOW_SLOTS)
+        // One UDP datagram from each of flowCount source ports to the world (nothing listens there).
+        let script = "import socket\nfor port in range(20000, 20000 + \(flowCount)):\n"
+            + "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n    s.bind(('', port))\n"
+            + "    s.sendto(b'x', ('203.0.113.10', 9))\n    s.close()\n"
+        #expect(try EgressLab.inNamespace(lab.endpointNetns, ["python3", "-c", script]) == 0)
+        usleep(200_000)
+        let udp = try probe.flows().filter { $0.key.proto == 17 && $0.key.remoteAddress == IPv4Address(203, 0, 113, 10) && $0.key.remotePort == 9 }
+        #expect(udp.count == flowCount)
+        for stage in [PathStage.endpointTX, .hostVethRX, .bridgeRX, .uplinkQueue] {
+            #expect(udp.values.allSatisfy { $0.packets(at: stage) == 1 }, "stage \(stage.name)")
+        }
+        #expect(udp.values.allSatisfy { $0.natAddress == IPv4Address(198, 51, 100, 2) })
+    }
+
+    /// More masqueraded flows than the table of NAT slots holds, twice: in the second round the
+    /// slots of most flows hold later ones, and their replies are recognised through the hash.
+    @Test func repliesOfMoreFlowsThanNATSlotsAreRecognised() throws {
+        let lab = try EgressLab.up(EgressLab.uniqueName("np7"))
+        defer { lab.down() }
+        let probe = try Self.stageProbe(lab, ignoring: Self.healthyNoise)
+        defer { probe.close() }
+        let flowCount = 6000
+        // Echo requests, one per identifier (a flow each), from a raw socket, in two rounds; the
+        // world answers each.
+        let script = """
+            import socket, struct, time
+            def checksum(b):
+                s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+                s = (s >> 16) + (s & 0xffff)
+                return ~(s + (s >> 16)) & 0xffff
+            s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+            for seq in (1, 2):
+                for ident in range(1, \(flowCount) + 1):
+                    body = struct.pack('!BBHHH', 8, 0, 0, ident, seq) + b'tracer'
+                    s.sendto(struct.pack('!BBHHH', 8, 0, checksum(body), ident, seq) + b'tracer', ('203.0.113.10', 0))
+                    if ident % 500 == 0: time.sleep(0.01)
+            """
+        #expect(try EgressLab.inNamespace(lab.endpointNetns, ["python3", "-c", script]) == 0)
+        usleep(300_000)
+        let echoes = try probe.flows().filter { $0.key.proto == 1 && $0.key.remoteAddress == IPv4Address(203, 0, 113, 10) }
+        #expect(echoes.count == flowCount)
+        for stage in PathStage.allCases {
+            #expect(echoes.values.filter { $0.packets(at: stage) == 2 }.count == flowCount, "stage \(stage.name)")
+        }
     }
 
     @Test func forwardingOffDropsOnTheBridgeWithTheKernelsReason() throws {

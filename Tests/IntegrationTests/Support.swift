@@ -61,3 +61,14 @@ extension Array where Element == ProcessEvent {
         compactMap { if case .exit(let e) = $0, e.pid == UInt32(pid) { return e } else { return nil } }
     }
 }
+
+/// The running kernel's (major, minor), from uname.
+enum KernelRelease {
+    static var current: (Int, Int) {
+        var u = utsname()
+        uname(&u)
+        let release = withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let parts = release.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        return (parts.first ?? 0, parts.count > 1 ? parts[1] : 0)
+    }
+}

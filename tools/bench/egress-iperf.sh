@@ -1,11 +1,14 @@
 #!/bin/bash
 # Benchmark for `tracer egress` and `tracer drops` (issue #5: speed targets).
 # iperf3 TCP from a container netns through bridge and NAT (tools/lab/egress.sh) to a "world"
-# netns, in one run and alternating so drift on the machine cancels out:
+# netns, in one run and alternating so drift on the machine cancels out (each round starts
+# with the next configuration):
 #   baseline (no tracer), with `tracer drops`, with `tracer egress` on the container's path.
 # Prints each throughput and its ratio against the baseline of this run (targets: drops >= 97%,
-# egress >= 95%), and the tracer's CPU per million packets: its own process (user+system) and
-# its BPF programs (run time from BPF_ENABLE_STATS, switched on only while the tracer runs).
+# egress >= 95%), each round's ratio and their median (a run another process disturbed moves
+# the median less than the mean), and the tracer's CPU per million packets: its own process (user+system) in
+# those runs, and its BPF programs' run time from one more run of each with BPF_ENABLE_STATS
+# (switched on only while that tracer runs; never during the throughput runs, which it slows).
 # usage: tools/bench/egress-iperf.sh [SECONDS_PER_RUN (default 5)] [ROUNDS (default 3)]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -50,14 +53,34 @@ bpf_run_ns() { # total run time of the BPF programs a process holds
     echo $total
 }
 
-declare -A sum count cpu_ms bpf_ms pkts runs
-run() { # run NAME [TRACER ARGS...]
+wait_ready() { # until the tracer has attached its programs and its start-up is over (its CPU time
+    # stops growing): start-up overlapping the measurement would be charged to the tracing
+    local pid=$1 last=-1 now i
+    for (( i = 0; i < 100; i++ )); do
+        sleep 0.3
+        grep -qs '^link_type:' /proc/$pid/fdinfo/* || continue
+        now=$(awk '{print $14 + $15}' /proc/$pid/stat)
+        [ "$now" = "$last" ] && return 0
+        last=$now
+    done
+    echo "egress-iperf.sh: the tracer did not settle: $*" >&2
+}
+
+declare -A sum count cpu_ms bpf_ms pkts bpf_pkts runs ratios
+start_tracer() { # start_tracer OUT [WRAPPER...] -- TRACER ARGS...: sets pid, once the tracer is ready
+    local out=$1; shift
+    local wrapper=()
+    while [ "$1" != -- ]; do wrapper+=("$1"); shift; done
+    shift
+    "${wrapper[@]}" "$tracer" "$@" >"$out" 2>"$out.err" &
+    pid=$!
+    wait_ready $pid "$@"
+}
+run() { # run NAME [TRACER ARGS...]: one throughput run, with the tracer's process CPU
     local name=$1; shift
     local pid="" before_pk after_pk before_cpu=0 after_cpu=0
     if [ $# -gt 0 ]; then
-        "$work/bpf_stats" "$tracer" "$@" >"$work/$name.out" 2>"$work/$name.err" &
-        pid=$!
-        sleep 2
+        start_tracer "$work/$name.out" -- "$@"
         before_cpu=$(awk '{print $14 + $15}' /proc/$pid/stat)
     fi
     before_pk=$(packets)
@@ -65,35 +88,61 @@ run() { # run NAME [TRACER ARGS...]
     after_pk=$(packets)
     if [ -n "$pid" ]; then
         after_cpu=$(awk '{print $14 + $15}' /proc/$pid/stat)
-        local run_ns; run_ns=$(bpf_run_ns $pid)
         kill -INT $pid; wait $pid || true
         cpu_ms[$name]=$(( ${cpu_ms[$name]:-0} + (after_cpu - before_cpu) * 1000 / hz ))
-        bpf_ms[$name]=$(( ${bpf_ms[$name]:-0} + run_ns / 1000000 ))
     fi
     pkts[$name]=$(( ${pkts[$name]:-0} + after_pk - before_pk ))
     sum[$name]=$(awk -v a="${sum[$name]:-0}" -v b="$mbit" 'BEGIN { print a + b }')
     runs[$name]="${runs[$name]:-} $mbit"
     count[$name]=$(( ${count[$name]:-0} + 1 ))
 }
+bpf_cost() { # bpf_cost NAME TRACER ARGS...: one more run with BPF_ENABLE_STATS, for the programs' run time.
+    # Apart from the throughput runs: the statistics read the clock twice around every program
+    # run, which slows a program that runs several times per packet by more than it costs itself.
+    local name=$1; shift
+    local pid before_pk after_pk
+    start_tracer "$work/$name-stats.out" "$work/bpf_stats" -- "$@"
+    local before_ns; before_ns=$(bpf_run_ns $pid)
+    before_pk=$(packets)
+    throughput >/dev/null
+    after_pk=$(packets)
+    local run_ns; run_ns=$(bpf_run_ns $pid)
+    kill -INT $pid; wait $pid || true
+    bpf_ms[$name]=$(( (run_ns - before_ns) / 1000000 ))
+    bpf_pkts[$name]=$(( after_pk - before_pk ))
+}
 
 echo "iperf3 TCP, container netns -> bridge -> NAT -> uplink -> world, ${seconds}s per run, $rounds rounds"
 throughput >/dev/null # warm up
-for (( r = 1; r <= rounds; r++ )); do
-    run baseline
-    run drops drops --output json
-    run egress egress --netns "tel-$lab-c1" --output json
+measure() { # measure NAME: one throughput run of baseline, drops or egress
+    case $1 in
+        baseline) run baseline ;;
+        drops) run drops drops --output json ;;
+        egress) run egress egress --netns "tel-$lab-c1" --output json ;;
+    esac
+}
+order=(baseline drops egress)
+for (( r = 0; r < rounds; r++ )); do
+    # Each round starts with the next one, so no configuration always runs in the same place.
+    for (( i = 0; i < 3; i++ )); do measure "${order[(r + i) % 3]}"; done
+    round_mbit=("${runs[baseline]##* }" "${runs[drops]##* }" "${runs[egress]##* }")
+    ratios[drops]="${ratios[drops]:-} $(awk -v a="${round_mbit[1]}" -v b="${round_mbit[0]}" 'BEGIN { printf "%.1f", 100 * a / b }')"
+    ratios[egress]="${ratios[egress]:-} $(awk -v a="${round_mbit[2]}" -v b="${round_mbit[0]}" 'BEGIN { printf "%.1f", 100 * a / b }')"
 done
+bpf_cost drops drops --output json
+bpf_cost egress egress --netns "tel-$lab-c1" --output json
 base=$(awk -v s="${sum[baseline]}" -v n="${count[baseline]}" 'BEGIN { print s / n }')
 printf "%-16s %10.0f Mbit/s  (runs:%s Mbit/s: the spread is the machine's noise)\n" "baseline" "$base" "${runs[baseline]}"
 for name in drops egress; do
     avg=$(awk -v s="${sum[$name]}" -v n="${count[$name]}" 'BEGIN { print s / n }')
     target=$([ $name = drops ] && echo 97 || echo 95)
     ratio=$(awk -v a="$avg" -v b="$base" 'BEGIN { printf "%.1f", 100 * a / b }')
-    mpk=$(awk -v p="${pkts[$name]}" 'BEGIN { print p / 1e6 }')
-    printf "%-16s %10.0f Mbit/s  %5s%% of baseline (target >= %s%%)  tracer CPU per million packets: %s ms process, %s ms BPF  (%s packets)\n" \
+    printf "%-16s %10.0f Mbit/s  %5s%% of baseline (target >= %s%%)  tracer CPU per million uplink packets: %s ms process, %s ms BPF\n" \
         "tracer $name" "$avg" "$ratio" "$target" \
-        "$(awk -v c="${cpu_ms[$name]}" -v m="$mpk" 'BEGIN { printf "%.1f", (m > 0 ? c / m : 0) }')" \
-        "$(awk -v c="${bpf_ms[$name]}" -v m="$mpk" 'BEGIN { printf "%.1f", (m > 0 ? c / m : 0) }')" "${pkts[$name]}"
-    echo "                 runs:${runs[$name]} Mbit/s"
+        "$(awk -v c="${cpu_ms[$name]}" -v p="${pkts[$name]}" 'BEGIN { printf "%.1f", (p > 0 ? c * 1e6 / p : 0) }')" \
+        "$(awk -v c="${bpf_ms[$name]}" -v p="${bpf_pkts[$name]}" 'BEGIN { printf "%.1f", (p > 0 ? c * 1e6 / p : 0) }')"
+    median=$(echo ${ratios[$name]} | tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
+    echo "                 runs:${runs[$name]} Mbit/s (${pkts[$name]} packets; BPF time from one more run with BPF statistics on)"
+    echo "                 each round's ratio:${ratios[$name]} %, median $median %"
 done
 grep -h '"type":"stage"' "$work/egress.out" | head -1 | sed 's/^/egress saw: /' | cut -c1-300

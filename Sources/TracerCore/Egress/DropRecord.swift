@@ -60,6 +60,9 @@ public final class DropDescriber {
 
     public func locationName(_ address: UInt64) -> String { symbols.name(of: address) }
 
+    /// Reads the kernel's symbols now, not at the first drop.
+    public func loadSymbols() { symbols.loadIfNeeded() }
+
     /// Noise a healthy host makes that the kernel filter cannot tell by reason alone:
     /// multicast nobody listens to (IPv6 ff00::/8, IGMP reports to 224.0.0.0/4).
     public static func isHealthyNoise(_ record: DropRecord) -> Bool {

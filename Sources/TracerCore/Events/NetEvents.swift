@@ -215,22 +215,42 @@ public enum NetEventDecoder {
         return withUnsafeBytes(of: raw) { Array($0) }
     }
 
-    /// A flow's counters from a per-CPU map: `value` holds every CPU's copy, each padded to 8
-    /// bytes. Counts are summed; the last drop is the latest of any CPU.
-    public static func decodeFlow(key: [UInt8], value: [UInt8]) -> (FlowKey, FlowStats)? {
-        let size = MemoryLayout<tracer_flow_stats>.size
-        let stride = (size + 7) & ~7
-        guard key.count >= MemoryLayout<tracer_flow_key>.size, value.count >= size else { return nil }
+    /// A flow of the LRU hash `flows` with every CPU's copy of its counters (`value` holds them
+    /// each padded to 8 bytes); `combine` adds them up with the flow's other copies.
+    public static func decodeFlowCopies(key: [UInt8], value: [UInt8]) -> (FlowKey, [tracer_flow_stats])? {
+        guard key.count >= MemoryLayout<tracer_flow_key>.size, value.count >= MemoryLayout<tracer_flow_stats>.size else { return nil }
         let rawKey = key.withUnsafeBytes { $0.loadUnaligned(as: tracer_flow_key.self) }
+        return (flowKey(rawKey), perCPU(value, as: tracer_flow_stats.self))
+    }
+
+    /// The flows in one slot of the per-CPU flow table (`flow_slots`): each CPU's copy whose
+    /// slot a flow has taken (a protocol is set), with that CPU's counters.
+    public static func decodeFlowSlot(_ value: [UInt8]) -> [(FlowKey, tracer_flow_stats)] {
+        perCPU(value, as: tracer_flow_slot.self).filter { $0.key.proto != 0 }.map { (flowKey($0.key), $0.stats) }
+    }
+
+    /// Every CPU's copy in a per-CPU map value, each padded to 8 bytes.
+    static func perCPU<T>(_ value: [UInt8], as: T.Type) -> [T] {
+        let size = MemoryLayout<T>.size
+        let stride = (size + 7) & ~7
+        var copies: [T] = []
+        var offset = 0
+        while offset + size <= value.count {
+            copies.append(value.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) })
+            offset += stride
+        }
+        return copies
+    }
+
+    /// One flow's counters from all their copies (every CPU's, in the slot table and the LRU
+    /// hash): counts summed, the latest drop, the NAT source any copy saw.
+    public static func combine(_ copies: [tracer_flow_stats]) -> FlowStats {
         var packets = [UInt64](repeating: 0, count: PathStage.allCases.count)
         var drops: UInt64 = 0
         var latestDrop: tracer_flow_stats?
         var nat: (UInt32, UInt16)?
         var privateSource = false
-        var offset = 0
-        while offset + size <= value.count {
-            var raw = value.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: tracer_flow_stats.self) }
-            offset += stride
+        for var raw in copies {
             withUnsafeBytes(of: &raw.packets) { counts in
                 for (i, count) in counts.bindMemory(to: UInt64.self).enumerated() where i < packets.count { packets[i] += count }
             }
@@ -243,11 +263,10 @@ public enum NetEventDecoder {
             timestamp: raw.last_drop_ns, location: raw.last_drop_location, reason: raw.last_drop_reason,
             device: DeviceKey(netnsInode: raw.last_drop_netns, ifindex: raw.last_drop_ifindex),
             stage: PathStage(rawValue: Int(raw.last_drop_stage))) }
-        let stats = FlowStats(
+        return FlowStats(
             packets: packets, drops: drops, lastDrop: lastDrop,
             natAddress: nat.map { IPv4Address(wire: $0.0) }, natPort: nat.map { $0.1.bigEndian } ?? 0,
             privateSourceSeen: privateSource)
-        return (flowKey(rawKey), stats)
     }
 
     public static func decodeDropKey(_ key: [UInt8]) -> (location: UInt64, reason: UInt32, device: DeviceKey)? {

@@ -11,6 +11,9 @@ public struct NetProbeOptions: Sendable, Equatable {
     /// Drop reasons (numbers on the running kernel) neither counted nor reported: healthy-host noise.
     public var ignoredReasons: Set<UInt32> = []
     public var ringBufferSize: Int = 1 << 20
+    /// Read packet headers with plain loads where the kernel allows them (6.18 does), else with
+    /// bpf_probe_read_kernel; false takes the helper path older kernels take, for tests.
+    public var directReads = true
 
     public init() {}
 }
@@ -22,41 +25,43 @@ public final class NetProbe {
     private var ring: RingBuffer?
     private let lostMap: BPFMap
     private let uncountedMap: BPFMap
+    private let deviceSlots: BPFMap
     private let scopedDevices: BPFMap
     private let endpointAddresses: BPFMap
     private let scopedNamespaces: BPFMap
     private let flowMap: BPFMap
+    private let flowSlots: BPFMap
+    private let endpointHints: BPFMap
     private let dropCountMap: BPFMap
     private let deviceStatsMap: BPFMap
+    /// The devices put in scope, from which each ifindex's slot is filled.
+    private var scopedDeviceValues: [DeviceKey: tracer_device_scope] = [:]
+    /// Per host side, the stage of its last device before routing.
+    private var routedStages: [UInt32: PathStage] = [:]
     private var pending: [DropEvent] = []
     /// Records the decoder could not read; a broken ABI, never expected.
     public private(set) var undecodable = 0
 
     public init(options: NetProbeOptions) throws {
         TraceFS.mountIfNeeded()
-        object = try BPFObject(name: "net", bytes: EmbeddedBPF.net.bytes)
-        var config = tracer_net_config()
-        config.all_drops = options.allDrops ? 1 : 0
-        config.stages = options.stages ? 1 : 0
-        var bitmap: [UInt64] = [0, 0, 0, 0]
-        for reason in options.ignoredReasons where reason < 256 {
-            bitmap[Int(reason / 64)] |= 1 << UInt64(reason % 64)
+        if options.directReads, let direct = try? Self.load(options, directReads: true) {
+            object = direct
+            readsHeadersDirectly = true
+        } else {
+            // Kernels without plain loads through the pointers of BTF-typed structs reject the
+            // direct reads; any other failure fails again here, with its own error.
+            object = try Self.load(options, directReads: false)
+            readsHeadersDirectly = false
         }
-        config.ignored_reasons = (bitmap[0], bitmap[1], bitmap[2], bitmap[3])
-        try object.setReadOnly("net_config", to: config)
-        try object.setMaxEntries(map: "events", UInt32(options.ringBufferSize))
-        if !options.stages {
-            for program in ["handle_receive", "handle_queue"] {
-                try object.setAutoload(program: program, false)
-            }
-        }
-        try object.load()
         lostMap = try object.map("lost_events")
         uncountedMap = try object.map("uncounted_drops")
+        deviceSlots = try object.map("scoped_ifindex")
         scopedDevices = try object.map("scoped_devices")
         endpointAddresses = try object.map("endpoint_addrs")
         scopedNamespaces = try object.map("scoped_netns")
         flowMap = try object.map("flows")
+        flowSlots = try object.map("flow_slots")
+        endpointHints = try object.map("endpoint_hints")
         dropCountMap = try object.map("drop_counts")
         deviceStatsMap = try object.map("device_stats")
         let events = try object.map("events")
@@ -72,23 +77,50 @@ public final class NetProbe {
 
     /// Puts a device in scope: its packets count towards the stages of path `endpoint`.
     /// `beforeRouting`: the last device packets cross before routing and NAT (the bridge, or
-    /// the host veth of a routed path), where each packet's flow is remembered to follow it past NAT.
+    /// the host veth of a routed path): a packet conntrack knows in its namespace has passed it.
     public func scope(device: DeviceKey, role: DeviceRole, endpoint: UInt32, beforeRouting: Bool = false) throws {
         var value = tracer_device_scope()
         value.role = role.rawValue
         value.endpoint = endpoint
-        value.flags = beforeRouting ? UInt32(TRACER_SCOPE_REMEMBER.rawValue) : 0
         try scopedDevices.update(key: NetEventDecoder.deviceKeyBytes(device), value: withUnsafeBytes(of: value) { Array($0) })
+        scopedDeviceValues[device] = value
+        try fillSlot(ifindex: device.ifindex)
+        if beforeRouting {
+            routedStages[device.netnsInode] = role == .bridge ? .bridgeRX : .hostVethRX
+            try scope(netnsInode: device.netnsInode)
+        }
+    }
+
+    /// The array slot of an ifindex: the devices in scope with it in any namespace, or "look in
+    /// the hash" when there are more than the slot holds.
+    private func fillSlot(ifindex: Int32) throws {
+        guard ifindex >= 0, ifindex < TRACER_DEVICE_SLOTS else { return }
+        let devices = scopedDeviceValues.filter { $0.key.ifindex == ifindex }.sorted { $0.key.netnsInode < $1.key.netnsInode }
+        var slot = tracer_device_slot()
+        if devices.count > Int(TRACER_DEVICE_SLOT_WAYS) {
+            slot.count = TRACER_DEVICE_SLOT_SHARED
+        } else {
+            slot.count = UInt32(devices.count)
+            withUnsafeMutableBytes(of: &slot.devices) { raw in
+                let ways = raw.bindMemory(to: tracer_device_way.self)
+                for (i, (device, value)) in devices.enumerated() { ways[i] = tracer_device_way(netns: device.netnsInode, scope: value) }
+            }
+        }
+        try deviceSlots.update(key: UInt32(ifindex).bpfBytes, value: withUnsafeBytes(of: slot) { Array($0) })
     }
 
     /// Makes an endpoint's own address known, so its packets are told apart from the host's.
     public func scope(endpointAddress: IPv4Address, endpoint: UInt32) throws {
         try endpointAddresses.update(key: endpointAddress.wire.bpfBytes, value: endpoint.bpfBytes)
+        let hint = endpointAddress.wire.bigEndian & UInt32(TRACER_ENDPOINT_HINTS - 1)
+        try endpointHints.update(key: hint.bpfBytes, value: UInt32(1).bpfBytes)
     }
 
     /// A namespace of a path in scope: endpoint addresses count only inside these.
     public func scope(netnsInode: UInt32) throws {
-        try scopedNamespaces.update(key: netnsInode.bpfBytes, value: [1])
+        var value = tracer_netns_scope()
+        value.routed_stage = routedStages[netnsInode].map { UInt32($0.rawValue) } ?? UInt32(TRACER_STAGE_NONE.rawValue)
+        try scopedNamespaces.update(key: netnsInode.bpfBytes, value: withUnsafeBytes(of: value) { Array($0) })
     }
 
     /// Waits up to `timeoutMilliseconds` and returns the drops that arrived.
@@ -99,16 +131,21 @@ public final class NetProbe {
         return pending
     }
 
-    /// Every flow the kernel follows now, with its stage counters.
+    /// Every flow the kernel follows now, with its stage counters: each CPU's copies, from the
+    /// slot table and the LRU hash, added up.
     public func flows() throws -> [FlowKey: FlowStats] {
-        var result: [FlowKey: FlowStats] = [:]
+        var copies: [FlowKey: [tracer_flow_stats]] = [:]
+        for index in 0..<UInt32(TRACER_FLOW_SLOTS) {
+            guard let value = try flowSlots.lookup(key: index.bpfBytes) else { continue }
+            for (flow, stats) in NetEventDecoder.decodeFlowSlot(value) { copies[flow, default: []].append(stats) }
+        }
         for key in try flowMap.keys() {
-            guard let value = try flowMap.lookup(key: key), let (flow, stats) = NetEventDecoder.decodeFlow(key: key, value: value) else {
+            guard let value = try flowMap.lookup(key: key), let (flow, stats) = NetEventDecoder.decodeFlowCopies(key: key, value: value) else {
                 continue
             }
-            result[flow] = stats
+            copies[flow, default: []] += stats
         }
-        return result
+        return copies.mapValues(NetEventDecoder.combine)
     }
 
     /// Exact drop counts since load, per (location, reason, device).
@@ -144,6 +181,32 @@ public final class NetProbe {
     }
 
     public var programIDs: [UInt32] { object.programIDs }
+
+    /// The programs read packet headers with plain loads (the kernel allows loads through the
+    /// pointers in BTF-typed structs, as 6.18 does), not with bpf_probe_read_kernel.
+    public let readsHeadersDirectly: Bool
+
+    private static func load(_ options: NetProbeOptions, directReads: Bool) throws -> BPFObject {
+        let object = try BPFObject(name: "net", bytes: EmbeddedBPF.net.bytes)
+        var config = tracer_net_config()
+        config.all_drops = options.allDrops ? 1 : 0
+        config.stages = options.stages ? 1 : 0
+        config.direct_reads = directReads ? 1 : 0
+        var bitmap: [UInt64] = [0, 0, 0, 0]
+        for reason in options.ignoredReasons where reason < 256 {
+            bitmap[Int(reason / 64)] |= 1 << UInt64(reason % 64)
+        }
+        config.ignored_reasons = (bitmap[0], bitmap[1], bitmap[2], bitmap[3])
+        try object.setReadOnly("net_config", to: config)
+        try object.setMaxEntries(map: "events", UInt32(options.ringBufferSize))
+        if !options.stages {
+            for program in ["handle_receive", "handle_queue"] {
+                try object.setAutoload(program: program, false)
+            }
+        }
+        try object.load()
+        return object
+    }
 
     public func close() {
         ring?.close()

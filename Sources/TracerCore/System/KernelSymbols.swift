@@ -1,7 +1,7 @@
 import Glibc
 
 /// Kernel text addresses to function names, from /proc/kallsyms, for drop locations.
-/// Read once, on first use: the file has ~200k lines and most runs see no drop.
+/// Read once, on first use or on `loadIfNeeded`: the file has ~200k lines (about 90 ms of CPU).
 public final class KernelSymbols: @unchecked Sendable {
     private var starts: [UInt64] = []
     private var names: [String] = []
@@ -23,6 +23,12 @@ public final class KernelSymbols: @unchecked Sendable {
         }
         guard low > 0, address != 0 else { return "0x" + String(address, radix: 16) }
         return names[low - 1]
+    }
+
+    /// Reads the symbols now unless done already, for a caller that would rather pay for them
+    /// before its work than in the middle of it.
+    public func loadIfNeeded() {
+        if !loaded { load() }
     }
 
     /// Kernel text symbols (t/T, module ones too) sorted by address.

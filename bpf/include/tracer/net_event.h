@@ -42,15 +42,40 @@ struct tracer_device_key {
 	__s32 ifindex;
 };
 
-enum tracer_scope_flags {
-	/* The last device before routing and NAT: remember each packet's flow by skb address. */
-	TRACER_SCOPE_REMEMBER = 1 << 0,
-};
-
 struct tracer_device_scope {
 	__u32 role;     /* enum tracer_device_role */
 	__u32 endpoint; /* user space's index of the path */
-	__u32 flags;    /* enum tracer_scope_flags */
+};
+
+/* Devices in scope by ifindex, the first check of every packet on every device: an array slot
+ * is a load or two where the (netns, ifindex) hash costs a hash and a bucket walk. Indexes
+ * repeat across namespaces (every container's eth0 is 2), so a slot lists up to
+ * TRACER_DEVICE_SLOT_WAYS devices; an index beyond the array or in scope more often than that
+ * is looked up in the hash. */
+#define TRACER_DEVICE_SLOTS 16384
+#define TRACER_DEVICE_SLOT_WAYS 4
+#define TRACER_DEVICE_SLOT_SHARED 0xffffffffU /* `count` of a slot that defers to the hash */
+
+struct tracer_device_way {
+	__u32 netns;
+	struct tracer_device_scope scope;
+};
+
+struct tracer_device_slot {
+	__u32 count; /* devices listed, or TRACER_DEVICE_SLOT_SHARED */
+	struct tracer_device_way devices[TRACER_DEVICE_SLOT_WAYS];
+};
+
+/* Endpoint addresses by their low bits (host order), set for each endpoint: a bridge or
+ * uplink carries anyone's packets, and most are told apart from the endpoints' by one load. */
+#define TRACER_ENDPOINT_HINTS 4096
+
+/* A namespace of a path in scope (map scoped_netns, keyed by netns inode). */
+struct tracer_netns_scope {
+	/* On a host side, the stage an endpoint's packet has passed once conntrack knows it there:
+	 * the last device before routing (BRIDGE_RX, or HOST_VETH_RX on a routed path).
+	 * TRACER_STAGE_NONE in an endpoint's namespace. */
+	__u32 routed_stage;
 };
 
 /* Per device in scope: ARP, which a flow never shows when a neighbour is not answering. */
@@ -84,6 +109,20 @@ struct tracer_flow_stats {
 	__u16 nat_port;
 	__u8 private_source_seen; /* the uplink saw the endpoint's own source: no SNAT */
 	__u8 pad;
+};
+
+/* A flow's counters on the packet path: a per-CPU table indexed by a hash of the key, where a
+ * flow's counters are found with one array load and a key compare (the LRU hash costs a
+ * hash, a bucket walk and a call, several times per packet). A slot belongs to the first flow
+ * that hashes to it for the rest of the run; a flow finding its slot taken is counted in the
+ * LRU hash `flows` instead, as is a flow a drop made known before a packet did. On each CPU a
+ * flow's counters live in one of the two; user space adds up both. An empty slot has proto 0. */
+#define TRACER_FLOW_SLOT_BITS 10
+#define TRACER_FLOW_SLOTS (1 << TRACER_FLOW_SLOT_BITS)
+
+struct tracer_flow_slot {
+	struct tracer_flow_key key;
+	struct tracer_flow_stats stats;
 };
 
 /* Reply lookup on the uplink: the masqueraded side of a flow, as the reply arrives. */
@@ -136,13 +175,18 @@ struct tracer_drop_event {
 struct tracer_net_config {
 	__u8 all_drops;     /* report drops anywhere on the host, not just in scope */
 	__u8 stages;        /* follow flows through the stages of the devices in scope */
-	__u8 pad[6];
+	__u8 direct_reads;  /* read packet headers with plain loads (kernels that allow them, 6.18 here) */
+	__u8 pad[5];
 	__u64 ignored_reasons[4]; /* bitmap: drop reasons below 256 not to count or report (healthy-host noise) */
 };
 
 _Static_assert(sizeof(struct tracer_flow_key) == 16, "flow key layout");
-_Static_assert(sizeof(struct tracer_device_scope) == 12, "device scope layout");
+_Static_assert(sizeof(struct tracer_device_scope) == 8, "device scope layout");
+_Static_assert(sizeof(struct tracer_device_way) == 12, "device way layout");
+_Static_assert(sizeof(struct tracer_device_slot) == 4 + 12 * TRACER_DEVICE_SLOT_WAYS, "device slot layout");
+_Static_assert(sizeof(struct tracer_netns_scope) == 4, "netns scope layout");
 _Static_assert(sizeof(struct tracer_flow_stats) == 112, "flow stats layout");
+_Static_assert(sizeof(struct tracer_flow_slot) == 128, "flow slot layout");
 _Static_assert(sizeof(struct tracer_nat_key) == 16, "nat key layout");
 _Static_assert(sizeof(struct tracer_drop_key) == 24, "drop key layout");
 _Static_assert(sizeof(struct tracer_drop_event) == 112, "drop event layout");

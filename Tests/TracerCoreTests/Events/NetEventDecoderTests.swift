@@ -1,0 +1,70 @@
+import Testing
+import TracerABI
+@testable import TracerCore
+
+/// The network probe's map layouts and the flow counters added up from their copies.
+struct NetEventDecoderTests {
+    @Test func layoutsMatchTheCHeader() {
+        #expect(MemoryLayout<tracer_device_way>.size == 12)
+        #expect(MemoryLayout<tracer_device_slot>.size == 4 + 12 * Int(TRACER_DEVICE_SLOT_WAYS))
+        #expect(MemoryLayout<tracer_netns_scope>.size == 4)
+        #expect(MemoryLayout<tracer_flow_slot>.size == 128)
+        #expect(MemoryLayout<tracer_flow_slot>.offset(of: \tracer_flow_slot.stats) == 16)
+        #expect(MemoryLayout<tracer_net_config>.size == 40)
+        #expect(TRACER_FLOW_SLOTS == 1 << TRACER_FLOW_SLOT_BITS)
+    }
+
+    static func key(port: UInt16) -> tracer_flow_key {
+        var key = tracer_flow_key()
+        key.endpoint_addr = IPv4Address(172, 17, 0, 2).wire
+        key.remote_addr = IPv4Address(203, 0, 113, 10).wire
+        key.endpoint_port = port.bigEndian
+        key.remote_port = UInt16(80).bigEndian
+        key.proto = 6
+        return key
+    }
+
+    static func stats(_ packets: [UInt64], drops: UInt64 = 0, dropAt: UInt64 = 0, reason: UInt32 = 0, nat: UInt32 = 0) -> tracer_flow_stats {
+        var raw = tracer_flow_stats()
+        withUnsafeMutableBytes(of: &raw.packets) { counts in
+            for (i, count) in packets.enumerated() { counts.storeBytes(of: count, toByteOffset: 8 * i, as: UInt64.self) }
+        }
+        raw.drops = drops
+        raw.last_drop_ns = dropAt
+        raw.last_drop_reason = reason
+        raw.last_drop_stage = UInt32(TRACER_STAGE_NONE.rawValue)
+        raw.nat_addr = nat
+        return raw
+    }
+
+    /// Two CPUs' copies of one slot, as a per-CPU lookup returns them: each padded to 8 bytes.
+    static func perCPU<T>(_ copies: [T]) -> [UInt8] {
+        copies.flatMap { copy in
+            var copy = copy
+            var bytes = withUnsafeBytes(of: &copy) { Array($0) }
+            while bytes.count % 8 != 0 { bytes.append(0) }
+            return bytes
+        }
+    }
+
+    @Test func aSlotYieldsTheFlowOfEachCPUThatTookIt() {
+        let taken = tracer_flow_slot(key: Self.key(port: 40000), stats: Self.stats([3, 3, 3, 3]))
+        let empty = tracer_flow_slot()
+        let flows = NetEventDecoder.decodeFlowSlot(Self.perCPU([taken, empty]))
+        #expect(flows.count == 1)
+        #expect(flows.first?.0.endpointPort == 40000)
+        #expect(flows.first?.0.remoteAddress == IPv4Address(203, 0, 113, 10))
+        #expect(flows.first?.1.packets.0 == 3)
+    }
+
+    @Test func copiesAddUpWithTheLatestDrop() {
+        let nat = IPv4Address(198, 51, 100, 2).wire
+        let fromSlot = Self.stats([2, 2, 2, 2, 1, 1, 1, 1], drops: 1, dropAt: 100, reason: 7, nat: nat)
+        let fromLRU = Self.stats([1, 1, 1, 0], drops: 2, dropAt: 200, reason: 9)
+        let combined = NetEventDecoder.combine([fromSlot, fromLRU])
+        #expect(combined.packets == [3, 3, 3, 2, 1, 1, 1, 1])
+        #expect(combined.drops == 3)
+        #expect(combined.lastDrop?.reason == 9)
+        #expect(combined.natAddress == IPv4Address(198, 51, 100, 2))
+    }
+}
