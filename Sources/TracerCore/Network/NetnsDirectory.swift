@@ -45,12 +45,17 @@ public final class NetnsDirectory {
     public private(set) var namespaces: [Namespace]
     private var contents: [UInt64: Contents] = [:]
     private let procRoot: String
+    /// Whether `contents` reads routes, rules and ip_forward too, or the interfaces alone.
+    private let readsRouting: Bool
     private var processesScanned = false
 
     /// Lists the host's and the named namespaces, and with `allProcesses` those of every
-    /// process; reads nothing inside them yet.
-    public init(procRoot: String = "/proc", names: [UInt64: [String]] = NetnsMounts.names(), allProcesses: Bool = true) {
+    /// process; reads nothing inside them yet. Without `readsRouting`, `contents` holds the
+    /// interfaces only (what `tracer pid` shows; two netlink dumps less per namespace).
+    public init(procRoot: String = "/proc", names: [UInt64: [String]] = NetnsMounts.names(), allProcesses: Bool = true,
+                readsRouting: Bool = true) {
         self.procRoot = procRoot
+        self.readsRouting = readsRouting
         let host = ProcNamespaces.read(pid: 1, procRoot: procRoot)["net"] != nil ? "\(procRoot)/1/ns/net" : "\(procRoot)/self/ns/net"
         var byInode: [UInt64: Namespace] = [:]
         var st = stat()
@@ -99,7 +104,9 @@ public final class NetnsDirectory {
             return result
         }
         do {
+            let readsRouting = readsRouting
             result = try RouteNetlink.inNamespace(ns.path) {
+                guard readsRouting else { return Contents(interfaces: try RouteNetlink.interfaces()) }
                 let routes = try RouteNetlink.ipv4Routes()
                 return Contents(interfaces: try RouteNetlink.interfaces(),
                                 defaultRoute: routes.first { $0.destination == "0.0.0.0/0" && $0.table == NL.RT_TABLE_MAIN },
