@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Glibc
 
 /// One runtime metadata file as read from disk. Readers switch on this instead of throwing so a
 /// corrupt file becomes a warning on the identity, never a crash or a lost container.
@@ -8,15 +9,17 @@ enum MetadataFile {
     case corrupt(String)
     case object(JSONObject)
 
+    /// One open and read (FileSystem's): `tracer pid` reads one of these per lookup, and
+    /// FileManager's existence check and Data(contentsOf:) cost several times that.
     static func read(_ url: URL) -> MetadataFile {
-        guard FileManager.default.fileExists(atPath: url.path) else { return .missing }
-        let data: Data
+        let path = url.path
+        let bytes: [UInt8]
         do {
-            data = try Data(contentsOf: url)
+            bytes = try FileSystem.readBytes(path)
         } catch {
-            return .corrupt("\(url.path): unreadable (\(error))")
+            return error.errno == ENOENT ? .missing : .corrupt("\(path): unreadable (\(error))")
         }
-        guard let object = JSONValue.parse(data)?.objectValue else { return .corrupt("\(url.path): not a JSON object") }
+        guard let object = JSONValue.parse(Data(bytes))?.objectValue else { return .corrupt("\(path): not a JSON object") }
         return .object(JSONObject(object))
     }
 
