@@ -103,6 +103,10 @@ struct TopTests {
         func kill() { _ = try? run(["kill-server"]) }
     }
 
+    /// The shell printed the exit status: a line ending in it (after the resizes, tmux may join the
+    /// shell's wrapped lines with the next, so the line need not be only that).
+    func exited(_ screen: [String]) -> Bool { screen.contains { $0.hasSuffix("EXITED:0") } }
+
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/bin/tmux"), "SKIPPED LOUDLY: needs tmux (tools/setup.sh --test)"))
     func interactiveViewFollowsResizesAndRestoresTheTerminal() throws {
         let loop = try ShellLoop(prefix: "tmx") // short enough for the 10-column COMMAND
@@ -133,20 +137,20 @@ struct TopTests {
         #expect(screen.contains { $0.contains("PARENT") && $0.contains("EXIT/s") && $0.contains("CPU/s") }, "\(screen)")
 
         try tmux.run(["send-keys", "-t", "top", "q"])
-        screen = try tmux.wait { $0.contains("EXITED:0") }
-        #expect(screen.contains("EXITED:0"), "\(screen)")
+        screen = try tmux.wait(until: exited)
+        #expect(exited(screen), "\(screen)")
         #expect(!screen.contains { $0.hasPrefix("tracer top") }, "the view is gone with the alternate screen")
         #expect(try tmux.state() == "0 1", "normal screen, cursor shown")
         try tmux.run(["send-keys", "-t", "top", "clear; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e echo | tr '\\n' ' '; echo MODES", "Enter"])
-        screen = try tmux.wait { $0.contains { $0.hasSuffix("MODES") } }
-        #expect(screen.contains("icanon echo MODES"), "\(screen)")
+        screen = try tmux.wait { $0.contains { $0.hasSuffix("icanon echo MODES") } }
+        #expect(screen.contains { $0.hasSuffix("icanon echo MODES") }, "\(screen)")
 
         // Ctrl-C, then SIGTERM to the tracer itself: the same clean exit.
         try tmux.run(["send-keys", "-t", "top", "clear; " + top, "Enter"])
         try tmux.wait { $0.first?.hasPrefix("tracer top") == true }
         try tmux.run(["send-keys", "-t", "top", "C-c"])
-        screen = try tmux.wait { $0.contains("EXITED:0") }
-        #expect(screen.contains("EXITED:0"), "\(screen)")
+        screen = try tmux.wait(until: exited)
+        #expect(exited(screen), "\(screen)")
         #expect(try tmux.state() == "0 1")
 
         try tmux.run(["send-keys", "-t", "top", "clear; " + top, "Enter"])
@@ -154,8 +158,8 @@ struct TopTests {
         let pid = try #require(Int32(String(decoding: FileManager.default.contents(atPath: pidFile) ?? Data(), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)))
         kill(pid, SIGTERM)
-        screen = try tmux.wait { $0.contains("EXITED:0") }
-        #expect(screen.contains("EXITED:0"), "\(screen)")
+        screen = try tmux.wait(until: exited)
+        #expect(exited(screen), "\(screen)")
         #expect(try tmux.state() == "0 1")
 
         // Ctrl-Z: the shell's screen and cursor back while it is stopped; fg: the view again; q ends it.
