@@ -45,6 +45,7 @@ extension EgressChecks {
         guard host.error == nil else { return [] }
         var findings: [Finding] = []
         let guess = uplink?.device.name
+        let ruleList = "ip rule: " + host.rules.map(\.description).joined(separator: "; ")
         let addDefault = "route add default via \(path.gateway ?? "GATEWAY") dev \(guess.map(shellWord) ?? "UPLINK")"
         switch Self.egressRoute(of: path, in: host) {
         case .route:
@@ -60,12 +61,12 @@ extension EgressChecks {
             let first = tables.first { $0 != 255 } ?? NL.RT_TABLE_MAIN
             findings.append(onHost(.noDefaultRoute, .error,
                 "no default route for \(path.endpoint.name)'s packets in \(hostName): its policy rules consult table\(names.count == 1 ? "" : "s") \(names.joined(separator: ", ")), none has one (IP_INNOROUTES)",
-                evidence: "ip rule: " + host.rules.map(\.description).joined(separator: "; "),
+                evidence: ruleList,
                 fix: hostCommand.ip(addDefault + (first == NL.RT_TABLE_MAIN ? "" : " table \(RoutingTables.name(first))")), device: guess))
         case .dropped(let rule):
             findings.append(onHost(.policyRuleDrop, .error,
                 "policy rule \"\(rule.description)\" in \(hostName) drops \(path.endpoint.name)'s packets before any route is looked up",
-                evidence: "ip rule: " + host.rules.map(\.description).joined(separator: "; "),
+                evidence: ruleList,
                 fix: hostCommand.ip("rule del priority \(rule.priority)"), device: path.bridge?.name ?? path.hostVeth?.name))
         }
         // Without its address or while down, the bridge's connected route is gone: already explained.

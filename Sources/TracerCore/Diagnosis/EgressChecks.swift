@@ -37,8 +37,7 @@ struct EgressChecks {
 
     /// The route the endpoint's egress takes on the host side, policy rules included.
     static func egressRoute(of path: EgressPath, in side: EgressPathState.Side) -> PolicyRouting.Decision {
-        PolicyRouting.egress(from: path.endpoint.ipv4.first.flatMap { IPv4CIDR($0)?.host },
-                             inInterface: path.bridge?.name ?? path.hostVeth?.name, rules: side.rules, routes: side.routes)
+        PolicyRouting.egress(of: path, rules: side.rules, routes: side.routes)
     }
 
     /// The device the endpoint's egress route leaves by on the host side; without one (the kernel

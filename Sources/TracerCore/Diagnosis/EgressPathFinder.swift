@@ -164,20 +164,17 @@ public struct EgressPathFinder {
             name: name, container: container, netnsInode: link.namespace.inode, netnsPath: link.namespace.path,
             interface: link.interface.name, interfaceIndex: link.interface.index,
             ipv4: link.interface.ipv4, mtu: link.interface.mtu)
-        // The uplink is where the endpoint's packets are routed, policy rules included.
-        var route: IPv4Route?
-        if case .route(let found, _) = PolicyRouting.egress(
-            from: link.interface.ipv4.first.flatMap { IPv4CIDR($0)?.host }, inInterface: bridge?.name ?? link.peer.name,
-            rules: host.rules, routes: host.routes) {
-            route = found
-        }
-        return EgressPath(
+        var path = EgressPath(
             endpoint: endpoint, hostNetnsInode: link.peer.netnsInode,
             hostNetnsPath: hostNamespace?.path ?? "", hostIsRoot: hostNamespace?.isHost ?? false,
             hostVeth: EgressPath.Device(name: link.peer.name, index: link.peer.index),
-            bridge: bridge,
-            uplink: device(route?.outputIndex),
-            gateway: route?.gateway)
+            bridge: bridge, uplink: nil, gateway: nil)
+        // The uplink is where the endpoint's packets are routed, policy rules included.
+        if case .route(let route, _) = PolicyRouting.egress(of: path, rules: host.rules, routes: host.routes) {
+            path.uplink = device(route.outputIndex)
+            path.gateway = route.gateway
+        }
+        return path
     }
 
     private func namespace(named query: String) -> NetnsDirectory.Namespace? {

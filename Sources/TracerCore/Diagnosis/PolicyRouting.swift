@@ -16,6 +16,13 @@ public enum PolicyRouting {
         case noRoute(tables: [UInt32])
     }
 
+    /// The route of `path`'s egress: from the endpoint's first address, entering by the bridge
+    /// (or by the host veth of a routed endpoint).
+    public static func egress(of path: EgressPath, rules: [IPv4Rule], routes: [IPv4Route]) -> Decision {
+        egress(from: path.endpoint.ipv4.first.flatMap { IPv4CIDR($0)?.host },
+               inInterface: path.bridge?.name ?? path.hostVeth?.name, rules: rules, routes: routes)
+    }
+
     /// `source`: the endpoint's address ("172.17.0.2"); `inInterface`: where the packet enters
     /// the host side (the bridge, or the veth of a routed endpoint).
     public static func egress(from source: String?, inInterface: String?, rules: [IPv4Rule], routes: [IPv4Route]) -> Decision {

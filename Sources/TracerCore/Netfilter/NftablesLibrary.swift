@@ -22,7 +22,7 @@ enum NftablesLibrary {
 
     /// Runs nft commands (`list ruleset`, `add table inet x`, a whole script).
     static func run(_ commands: String, options: Options = []) throws(NetfilterError) -> Output {
-        let nft = try api.get()
+        let nft = try api.get().table
         guard let context = nft.ctx_new(0) else { throw .library("nft_ctx_new failed") }
         defer { nft.ctx_free(context) }
         nft.ctx_output_set_flags(context, options.rawValue)
@@ -41,29 +41,11 @@ enum NftablesLibrary {
         if let error = tracer_nft_load(&functions) {
             return .failure(.library("cannot load libnftables (package libnftables1): \(String(cString: error))"))
         }
-        return .success(Functions(functions))
+        return .success(Functions(table: functions))
     }()
 
     /// Function pointers into a library that stays loaded: safe to share between threads.
     private struct Functions: @unchecked Sendable {
-        let ctx_new: @convention(c) (UInt32) -> OpaquePointer?
-        let ctx_free: @convention(c) (OpaquePointer?) -> Void
-        let ctx_output_set_flags: @convention(c) (OpaquePointer?, UInt32) -> Void
-        let ctx_buffer_output: @convention(c) (OpaquePointer?) -> Int32
-        let ctx_buffer_error: @convention(c) (OpaquePointer?) -> Int32
-        let ctx_get_output_buffer: @convention(c) (OpaquePointer?) -> UnsafePointer<CChar>?
-        let ctx_get_error_buffer: @convention(c) (OpaquePointer?) -> UnsafePointer<CChar>?
-        let run_cmd_from_buffer: @convention(c) (OpaquePointer?, UnsafePointer<CChar>?) -> Int32
-
-        init(_ api: tracer_nft_api) {
-            ctx_new = api.ctx_new
-            ctx_free = api.ctx_free
-            ctx_output_set_flags = api.ctx_output_set_flags
-            ctx_buffer_output = api.ctx_buffer_output
-            ctx_buffer_error = api.ctx_buffer_error
-            ctx_get_output_buffer = api.ctx_get_output_buffer
-            ctx_get_error_buffer = api.ctx_get_error_buffer
-            run_cmd_from_buffer = api.run_cmd_from_buffer
-        }
+        let table: tracer_nft_api
     }
 }

@@ -20,8 +20,6 @@ public final class NetnsDirectory {
     /// What is read from inside a namespace.
     public struct Contents: Sendable {
         public var interfaces: [NetworkInterface] = []
-        /// The main table's default route.
-        public var defaultRoute: IPv4Route?
         /// Every IPv4 unicast route, of every table, and the policy rules (empty when unreadable).
         public var routes: [IPv4Route] = []
         public var rules: [IPv4Rule] = []
@@ -29,6 +27,9 @@ public final class NetnsDirectory {
         public var ipForward: Bool?
         /// Why it could not be read, if it could not.
         public var error: String?
+
+        /// The main table's default route.
+        public var defaultRoute: IPv4Route? { routes.defaultRoute }
     }
 
     /// A veth's other end.
@@ -107,10 +108,8 @@ public final class NetnsDirectory {
             let readsRouting = readsRouting
             result = try RouteNetlink.inNamespace(ns.path) {
                 guard readsRouting else { return Contents(interfaces: try RouteNetlink.interfaces()) }
-                let routes = try RouteNetlink.ipv4Routes()
-                return Contents(interfaces: try RouteNetlink.interfaces(),
-                                defaultRoute: routes.first { $0.destination == "0.0.0.0/0" && $0.table == NL.RT_TABLE_MAIN },
-                                routes: routes, rules: (try? RouteNetlink.ipv4Rules()) ?? [],
+                return Contents(interfaces: try RouteNetlink.interfaces(), routes: try RouteNetlink.ipv4Routes(),
+                                rules: (try? RouteNetlink.ipv4Rules()) ?? [],
                                 ipForward: SysctlFile.read("net/ipv4/ip_forward").map { $0 == "1" })
             }
         } catch {

@@ -47,7 +47,7 @@ public enum ByteText {
                 case "\r": out += "\\r"
                 case "\\": out += "\\\\"
                 default:
-                    if s.value < 0x20 || s.value == 0x7F || (0x80...0x9F).contains(s.value) {
+                    if isControl(s) {
                         out += s.value < 0x100 ? hex(UInt8(s.value)) : "\\u{\(String(s.value, radix: 16))}"
                     } else {
                         out.unicodeScalars.append(s)
@@ -63,7 +63,7 @@ public enum ByteText {
     public static func controlsEscaped(_ text: String) -> String {
         var out = ""
         for s in text.unicodeScalars {
-            if s.value < 0x20 || s.value == 0x7F || (0x80...0x9F).contains(s.value) {
+            if isControl(s) {
                 out += hex(UInt8(s.value))
             } else {
                 out.unicodeScalars.append(s)
@@ -145,6 +145,11 @@ public enum ByteText {
     }
 
     public static func jsonString(_ text: String) -> String { jsonString(Array(text.utf8)) }
+
+    /// C0, DEL and C1: what a terminal would act on instead of showing.
+    private static func isControl(_ s: Unicode.Scalar) -> Bool {
+        s.value < 0x20 || s.value == 0x7F || (0x80...0x9F).contains(s.value)
+    }
 
     private static func hex(_ byte: UInt8) -> String {
         let digits = String(byte, radix: 16)
