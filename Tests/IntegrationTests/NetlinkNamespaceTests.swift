@@ -51,6 +51,17 @@ func namespaceInode(_ path: String) -> UInt64 {
         _ = try RouteNetlink.ipv4Routes()
     }
 
+    /// What `tracer pid` asks for: the interfaces alone, no routes, rules or sysctls.
+    @Test func interfacesOnlyDirectoryReadsNoRouting() {
+        let inode = namespaceInode("/proc/thread-self/ns/net")
+        let lean = NetnsDirectory(allProcesses: false, readsRouting: false).contents(of: inode)
+        let full = NetnsDirectory(allProcesses: false).contents(of: inode)
+        #expect(lean.error == nil && full.error == nil)
+        #expect(lean.interfaces.map(\.name) == full.interfaces.map(\.name))
+        #expect(lean.routes.isEmpty && lean.rules.isEmpty && lean.ipForward == nil)
+        #expect(full.ipForward != nil && !full.rules.isEmpty, "the kernel's default rules are always there")
+    }
+
     @Test func missingNamespaceThrows() {
         let before = namespaceInode("/proc/thread-self/ns/net")
         var ran = false
