@@ -54,7 +54,8 @@ struct TopTests {
         let snapshot = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(snapshot["type"] as? String == "snapshot")
         let interval = try #require(snapshot["interval_ns"] as? Int)
-        #expect(abs(interval - 2_000_000_000) < 200_000_000)
+        // The measured interval: never short, and late by at most what a loaded machine adds.
+        #expect(interval >= 1_990_000_000 && interval < 3_000_000_000, "interval \(interval) ns")
         let totals = try #require(snapshot["totals"] as? [String: Any])
         #expect(totals["lost"] as? Int == 0)
         let rows = try #require(snapshot["rows"] as? [[String: Any]])
