@@ -1,5 +1,4 @@
 import CLibBPF
-import FoundationEssentials
 import Glibc
 
 /// A BPF object opened from bytes in memory: set tunables and map sizes, load, attach.

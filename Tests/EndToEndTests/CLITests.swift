@@ -4,6 +4,15 @@ import Testing
 
 /// The built binary: help, usage errors and their exit codes. No privileges needed.
 struct CLITests {
+    /// Foundation would cost every command about 1.5 ms of start-up (see FileSystem): one import
+    /// anywhere in the tracer's modules brings it back.
+    @Test func theTracerLinksNoFoundation() throws {
+        let binary = try Data(contentsOf: URL(fileURLWithPath: TracerBinary.path))
+        #expect(binary.count > 1_000_000)
+        #expect(binary.range(of: Data("20FoundationEssentials".utf8)) == nil)
+        #expect(binary.range(of: Data("10Foundation".utf8)) == nil)
+    }
+
     @Test func helpListsEverySubcommandWithExamples() throws {
         let result = try TracerBinary.run(["--help"])
         #expect(result.status == 0)

@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// Tests on single cgroup directory names, shared by the classifier and the readers.
 enum CgroupName {
     static let systemdUnitSuffixes = [

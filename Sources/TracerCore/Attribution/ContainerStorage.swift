@@ -1,4 +1,4 @@
-import FoundationEssentials
+import Glibc
 
 /// The containers/storage layout podman and CRI-O share: `<graphRoot>/overlay-containers/containers.json`
 /// plus each container's `userdata/config.json` (OCI spec) and `userdata/pidfile`. The one reader of
@@ -30,8 +30,8 @@ struct ContainerStorage: Sendable {
         var ownerKnown: Bool { !metadata.isEmpty || !names.isEmpty || !annotations.isEmpty }
     }
 
-    var containersDirectory: URL {
-        URL(fileURLWithPath: graphRoot).appendingPathComponent("overlay-containers")
+    var containersDirectory: String {
+        FileSystem.join(graphRoot, "overlay-containers")
     }
 
     /// All containers in containers.json, or every container directory when that index is corrupt.
@@ -41,7 +41,7 @@ struct ContainerStorage: Sendable {
         case .success(let records):
             return records.keys.sorted().compactMap { container(id: $0, index: index) }
         case .failure:
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: containersDirectory.path)) ?? []
+            let names = FileSystem.entries(containersDirectory) ?? []
             return names.filter { PathComponent.isPlain($0) && !$0.hasPrefix("containers.") }
                 .sorted().compactMap { container(id: $0, index: index) }
         }
@@ -54,7 +54,7 @@ struct ContainerStorage: Sendable {
 
     func container(id: String, index: Result<[String: JSONObject], IndexError>) -> StoredContainer? {
         guard PathComponent.isPlain(id) else { return nil }
-        let userdata = containersDirectory.appendingPathComponent(id).appendingPathComponent("userdata")
+        let userdata = FileSystem.join(containersDirectory, id, "userdata")
         var stored = StoredContainer(id: id)
         var listed = false
         switch index {
@@ -68,42 +68,43 @@ struct ContainerStorage: Sendable {
         case .failure(let why):
             stored.warnings.append(why.reason)
         }
-        let directoryExists = FileManager.default.fileExists(atPath: containersDirectory.appendingPathComponent(id).path)
+        let directoryExists = FileSystem.exists(FileSystem.join(containersDirectory, id))
         guard listed || directoryExists else { return nil }
 
-        switch MetadataFile.read(userdata.appendingPathComponent("config.json")) {
+        switch MetadataFile.read(FileSystem.join(userdata, "config.json")) {
         case .object(let json): stored.annotations = OCISpec(json).annotations
         case .corrupt(let why): stored.warnings.append(why)
         case .missing: break  // a created-but-never-started container has no bundle yet
         }
-        stored.initPID = MetadataFile.readPID(userdata.appendingPathComponent("pidfile"))
+        stored.initPID = MetadataFile.readPID(FileSystem.join(userdata, "pidfile"))
         if stored.initPID == nil, let runRoot {
-            let runUserdata = URL(fileURLWithPath: runRoot).appendingPathComponent("overlay-containers")
-                .appendingPathComponent(id).appendingPathComponent("userdata")
-            stored.initPID = MetadataFile.readPID(runUserdata.appendingPathComponent("pidfile"))
+            stored.initPID = MetadataFile.readPID(FileSystem.join(runRoot, "overlay-containers", id, "userdata", "pidfile"))
         }
         return stored
     }
 
     struct IndexError: Error { var reason: String }
 
-    /// containers.json's record of `id` alone: the index is skimmed, and only the element that
-    /// mentions the id is parsed (the whole index is parsed when it is not a plain array).
-    func readIndex(only id: String) -> Result<[String: JSONObject], IndexError> {
-        let url = containersDirectory.appendingPathComponent("containers.json")
-        guard FileManager.default.fileExists(atPath: url.path) else { return .success([:]) }
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            return .failure(IndexError(reason: "\(url.path): unreadable"))
+    /// containers.json keyed by id; with `only`, that id's record alone: the index is skimmed and
+    /// only the element that mentions the id is parsed (the whole index when it is not a plain array).
+    func readIndex(only id: String? = nil) -> Result<[String: JSONObject], IndexError> {
+        let path = FileSystem.join(containersDirectory, "containers.json")
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readBytes(path)
+        } catch {
+            return error.errno == ENOENT ? .success([:]) : .failure(IndexError(reason: "\(path): unreadable"))
         }
-        let bytes = [UInt8](data)
-        guard let ranges = JSONValue.arrayElementRanges(bytes) else { return readIndex() }
-        let needle = Array("\"\(id)\"".utf8)
-        for range in ranges where Self.contains(bytes[range], needle) {
-            guard let object = JSONValue.parse(bytes[range])?.objectValue else { return readIndex() }
-            let record = JSONObject(object)
-            if record.string("id") == id { return .success([id: record]) }
+        if let id, let ranges = JSONValue.arrayElementRanges(bytes) {
+            let needle = Array("\"\(id)\"".utf8)
+            for range in ranges where Self.contains(bytes[range], needle) {
+                guard let object = JSONValue.parse(bytes[range])?.objectValue else { return Self.index(bytes, path: path) }
+                let record = JSONObject(object)
+                if record.string("id") == id { return .success([id: record]) }
+            }
+            return .success([:])
         }
-        return .success([:])
+        return Self.index(bytes, path: path)
     }
 
     private static func contains(_ haystack: ArraySlice<UInt8>, _ needle: [UInt8]) -> Bool {
@@ -117,15 +118,9 @@ struct ContainerStorage: Sendable {
         return false
     }
 
-    /// containers.json keyed by id.
-    func readIndex() -> Result<[String: JSONObject], IndexError> {
-        let url = containersDirectory.appendingPathComponent("containers.json")
-        guard FileManager.default.fileExists(atPath: url.path) else { return .success([:]) }
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            return .failure(IndexError(reason: "\(url.path): unreadable"))
-        }
-        guard let array = JSONValue.parse(data)?.arrayValue else {
-            return .failure(IndexError(reason: "\(url.path): not a JSON array"))
+    private static func index(_ bytes: [UInt8], path: String) -> Result<[String: JSONObject], IndexError> {
+        guard let array = JSONValue.parse(bytes)?.arrayValue else {
+            return .failure(IndexError(reason: "\(path): not a JSON array"))
         }
         var records: [String: JSONObject] = [:]
         for object in array.compactMap(\.objectValue) {

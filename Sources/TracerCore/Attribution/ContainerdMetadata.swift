@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// Reads containerd's runtime v2 task state, `<stateRoot>/<namespace>/<id>/{config.json,init.pid}`,
 /// without the daemon. (Names and images also sit in containerd's bolt DB, but containerd holds an
 /// exclusive lock on it while running; the OCI spec's annotations carry what CRI and nerdctl set.)
@@ -18,12 +16,12 @@ public struct ContainerdMetadata: Sendable {
     }
 
     public func namespaces() -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: stateRoot)) ?? []
-        return names.filter { PathComponent.isPlain($0) && isDirectory(taskURL($0)) }.sorted()
+        let names = FileSystem.entries(stateRoot) ?? []
+        return names.filter { PathComponent.isPlain($0) && FileSystem.isDirectory(taskPath($0)) }.sorted()
     }
 
     public func taskExists(namespace: String, id: String) -> Bool {
-        PathComponent.isPlain(namespace) && PathComponent.isPlain(id) && isDirectory(taskURL(namespace, id))
+        PathComponent.isPlain(namespace) && PathComponent.isPlain(id) && FileSystem.isDirectory(taskPath(namespace, id))
     }
 
     /// The namespace holding task `id`: k8s.io first, then others, `moby` last. An id of 12 or more
@@ -37,9 +35,9 @@ public struct ContainerdMetadata: Sendable {
     public func identity(namespace: String, id: String) -> ContainerIdentity? {
         guard taskExists(namespace: namespace, id: id) else { return nil }
         let runtime: ContainerRuntime = namespace == Self.dockerNamespace ? .docker : .containerd
-        let directory = taskURL(namespace, id)
-        let initPID = MetadataFile.readPID(directory.appendingPathComponent("init.pid"))
-        switch MetadataFile.read(directory.appendingPathComponent("config.json")) {
+        let directory = taskPath(namespace, id)
+        let initPID = MetadataFile.readPID(FileSystem.join(directory, "init.pid"))
+        switch MetadataFile.read(FileSystem.join(directory, "config.json")) {
         case .object(let json):
             var identity = Self.identity(OCISpec(json), runtime: runtime, id: id)
             identity.initPID = initPID
@@ -48,7 +46,7 @@ public struct ContainerdMetadata: Sendable {
             return identity
         case .missing:
             return ContainerIdentity(runtime: runtime, id: id, initPID: initPID,
-                                     warning: "\(directory.path)/config.json: missing")
+                                     warning: "\(directory)/config.json: missing")
         case .corrupt(let why):
             return ContainerIdentity(runtime: runtime, id: id, initPID: initPID, warning: why)
         }
@@ -91,16 +89,12 @@ public struct ContainerdMetadata: Sendable {
     }
 
     func taskIDs(_ namespace: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: taskURL(namespace).path)) ?? []
-        return names.filter { PathComponent.isPlain($0) && isDirectory(taskURL(namespace, $0)) }.sorted()
+        let names = FileSystem.entries(taskPath(namespace)) ?? []
+        return names.filter { PathComponent.isPlain($0) && FileSystem.isDirectory(taskPath(namespace, $0)) }.sorted()
     }
 
-    func taskURL(_ parts: String...) -> URL {
-        parts.reduce(URL(fileURLWithPath: stateRoot)) { $0.appendingPathComponent($1) }
-    }
-
-    func isDirectory(_ url: URL) -> Bool {
-        return FileSystem.isDirectory(url.path)
+    func taskPath(_ parts: String...) -> String {
+        parts.reduce(stateRoot) { FileSystem.join($0, $1) }
     }
 
     /// CRI sets io.kubernetes.cri.* (sandbox-uid since containerd 1.6.11/1.7); nerdctl sets nerdctl/name.

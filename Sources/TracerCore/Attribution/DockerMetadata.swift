@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// Reads Docker's per-container state, `<root>/containers/<id>/config.v2.json`, without the daemon.
 ///
 /// Needs read access to the Docker root (root only by default). Works on any kernel.
@@ -16,7 +14,7 @@ public struct DockerMetadata: Sendable {
         switch read(id: id) {
         case nil: return nil
         case .object(let json)?: return Self.identity(json, directoryID: id)
-        case .missing?: return ContainerIdentity(runtime: .docker, id: id, warning: "\(configURL(id).path): missing")
+        case .missing?: return ContainerIdentity(runtime: .docker, id: id, warning: "\(configPath(id)): missing")
         case .corrupt(let why)?: return ContainerIdentity(runtime: .docker, id: id, warning: why)
         }
     }
@@ -34,22 +32,19 @@ public struct DockerMetadata: Sendable {
     }
 
     func containerIDs() -> [String] {
-        let directory = URL(fileURLWithPath: root).appendingPathComponent("containers").path
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let names = FileSystem.entries(FileSystem.join(root, "containers")) ?? []
         return names.filter(PathComponent.isPlain).sorted()
     }
 
-    func configURL(_ id: String) -> URL {
-        URL(fileURLWithPath: root).appendingPathComponent("containers").appendingPathComponent(id)
-            .appendingPathComponent("config.v2.json")
+    func configPath(_ id: String) -> String {
+        FileSystem.join(root, "containers", id, "config.v2.json")
     }
 
     /// Nil when the container directory does not exist: Docker does not know this id.
     func read(id: String) -> MetadataFile? {
         guard PathComponent.isPlain(id) else { return nil }
-        let directory = configURL(id).deletingLastPathComponent().path
-        guard FileSystem.isDirectory(directory) else { return nil }
-        return MetadataFile.read(configURL(id))
+        guard FileSystem.isDirectory(FileSystem.join(root, "containers", id)) else { return nil }
+        return MetadataFile.read(configPath(id))
     }
 
     static func identity(_ json: JSONObject, directoryID: String) -> ContainerIdentity {

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Synchronization
 
 /// Identities the resolver has read from metadata, kept so a container that just exited (its

@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// Any JSON document. Parsed by a small byte-level reader: runtime metadata files are read on
 /// every `tracer pid`, and decoding them through Codable cost most of its time (full Foundation,
 /// with JSONSerialization, is not linked: it would double the tracer's resident memory).
@@ -12,8 +10,8 @@ enum JSONValue: Equatable {
     case null
 
     /// The document, or nil for anything that is not exactly one valid JSON value.
-    static func parse(_ data: Data) -> JSONValue? {
-        var reader = Reader(bytes: [UInt8](data))
+    static func parse(_ bytes: some Collection<UInt8>) -> JSONValue? {
+        var reader = Reader(bytes: Array(bytes))
         guard let value = reader.value(depth: 0) else { return nil }
         reader.skipSpace()
         return reader.index == reader.bytes.count ? value : nil
@@ -68,14 +66,6 @@ enum JSONValue: Equatable {
             i += 1
         }
         return nil
-    }
-
-    /// One value from a slice of a document.
-    static func parse(_ bytes: ArraySlice<UInt8>) -> JSONValue? {
-        var reader = Reader(bytes: Array(bytes))
-        guard let value = reader.value(depth: 0) else { return nil }
-        reader.skipSpace()
-        return reader.index == reader.bytes.count ? value : nil
     }
 
     var objectValue: [String: JSONValue]? { if case .object(let o) = self { return o } else { return nil } }

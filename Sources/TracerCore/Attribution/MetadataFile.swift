@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// One runtime metadata file as read from disk. Readers switch on this instead of throwing so a
@@ -9,24 +8,22 @@ enum MetadataFile {
     case corrupt(String)
     case object(JSONObject)
 
-    /// One open and read (FileSystem's): `tracer pid` reads one of these per lookup, and
-    /// FileManager's existence check and Data(contentsOf:) cost several times that.
-    static func read(_ url: URL) -> MetadataFile {
-        let path = url.path
+    /// One open and read: `tracer pid` reads one of these per lookup.
+    static func read(_ path: String) -> MetadataFile {
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.readBytes(path)
         } catch {
             return error.errno == ENOENT ? .missing : .corrupt("\(path): unreadable (\(error))")
         }
-        guard let object = JSONValue.parse(Data(bytes))?.objectValue else { return .corrupt("\(path): not a JSON object") }
+        guard let object = JSONValue.parse(bytes)?.objectValue else { return .corrupt("\(path): not a JSON object") }
         return .object(JSONObject(object))
     }
 
     /// A pidfile or init.pid: a decimal PID, possibly newline-terminated. Zero or junk means none.
-    static func readPID(_ url: URL) -> Int32? {
-        guard let data = FileManager.default.contents(atPath: url.path),
-              let pid = Int32(String(decoding: data, as: UTF8.self).trimmed),
+    static func readPID(_ path: String) -> Int32? {
+        guard let text = try? FileSystem.readText(path),
+              let pid = Int32(text.trimmed),
               pid > 0
         else { return nil }
         return pid
@@ -42,7 +39,7 @@ struct JSONObject {
 
     /// Parses JSON held in a string, as podman and CRI-O store containers.json `metadata`.
     init?(jsonText: String) {
-        guard let object = JSONValue.parse(Data(jsonText.utf8))?.objectValue else { return nil }
+        guard let object = JSONValue.parse(jsonText.utf8)?.objectValue else { return nil }
         self.fields = object
     }
 

@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// Reads plain runc's container state, `<root>/<id>/state.json`.
 ///
 /// A runc container's cgroup is whatever its spec says, so the path alone cannot name it; this is
@@ -17,18 +15,18 @@ public struct RuncState: Sendable {
     /// missing or corrupt (its cgroup path is then unknown).
     public func container(id: String) -> RuncContainer? {
         guard PathComponent.isPlain(id) else { return nil }
-        let directory = URL(fileURLWithPath: root).appendingPathComponent(id)
-        guard FileSystem.isDirectory(directory.path) else { return nil }
-        let url = directory.appendingPathComponent("state.json")
-        switch MetadataFile.read(url) {
+        let directory = FileSystem.join(root, id)
+        guard FileSystem.isDirectory(directory) else { return nil }
+        let path = FileSystem.join(directory, "state.json")
+        switch MetadataFile.read(path) {
         case .object(let json): return Self.container(json, directoryID: id)
-        case .missing: return RuncContainer(id: id, warning: "\(url.path): missing")
+        case .missing: return RuncContainer(id: id, warning: "\(path): missing")
         case .corrupt(let why): return RuncContainer(id: id, warning: why)
         }
     }
 
     public func containers() -> [RuncContainer] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        let names = FileSystem.entries(root) ?? []
         return names.sorted().compactMap(container(id:))
     }
 

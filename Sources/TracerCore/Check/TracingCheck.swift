@@ -1,6 +1,5 @@
 import BPF
 import BPFPrograms
-import FoundationEssentials
 import Glibc
 
 /// `tracer check`: can tracing work on this host, and if not, exactly why and what to do.
@@ -91,7 +90,7 @@ public struct TracingCheck: Sendable {
     }
 
     private mutating func lockdown(sysRoot: String) {
-        guard let text = try? String(contentsOfFile: "\(sysRoot)/kernel/security/lockdown", encoding: .utf8) else {
+        guard let text = try? FileSystem.readText("\(sysRoot)/kernel/security/lockdown") else {
             add("lockdown", .info, "not reported (no lockdown LSM)")
             return
         }

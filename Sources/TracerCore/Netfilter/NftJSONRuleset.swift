@@ -1,12 +1,10 @@
-import FoundationEssentials
-
 /// Parses what libnftables prints for `list ruleset` with JSON and handle output
 /// (`nft -j -a list ruleset`), plus, optionally, the text listing of the same ruleset
 /// (`nft -a -s list ruleset`) for each rule's readable form. Pure: tests feed fixtures.
 enum NftJSONRuleset {
     /// Tables whose names nft marks as iptables-nft's are tagged `.iptablesNft`, the rest `.nftables`.
     static func parse(json: [UInt8], text: String? = nil, iptablesNftTables: Set<String> = []) -> Ruleset? {
-        guard let root = JSONValue.parse(Data(json))?.objectValue, let items = root["nftables"]?.arrayValue else {
+        guard let root = JSONValue.parse(json)?.objectValue, let items = root["nftables"]?.arrayValue else {
             return nil
         }
         let texts = text.map(ruleTexts) ?? [:]

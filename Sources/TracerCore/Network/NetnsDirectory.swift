@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// Every network namespace on the host, found from processes (/proc/PID/ns/net) and from
@@ -175,6 +174,6 @@ public final class NetnsDirectory {
 /// /proc/sys files, read in the calling thread's network namespace for net.* keys.
 enum SysctlFile {
     static func read(_ key: String) -> String? {
-        (try? String(contentsOfFile: "/proc/sys/\(key)", encoding: .utf8))?.trimmed
+        (try? FileSystem.readText("/proc/sys/\(key)"))?.trimmed
     }
 }

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// The containers running on the host, found from the processes' cgroups and named from

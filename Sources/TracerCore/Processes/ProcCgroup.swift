@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// /proc/PID/cgroup: the one reader of that file. One line per v1 hierarchy
 /// (`ID:controllers:path`) and `0::path` for v2.
 public struct ProcCgroup: Sendable, Equatable {

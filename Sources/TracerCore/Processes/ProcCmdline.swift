@@ -1,10 +1,8 @@
-import FoundationEssentials
-
 /// /proc/PID/cmdline: the one reader of that file. Arguments are NUL-separated bytes.
 public enum ProcCmdline {
     public static func read(pid: Int32, procRoot: String = "/proc") -> [[UInt8]] {
-        guard let data = FileManager.default.contents(atPath: "\(procRoot)/\(pid)/cmdline") else { return [] }
-        return parse(Array(data))
+        guard let bytes = try? FileSystem.readBytes("\(procRoot)/\(pid)/cmdline") else { return [] }
+        return parse(bytes)
     }
 
     public static func parse(_ bytes: [UInt8]) -> [[UInt8]] {

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// /proc/PID/stat: the one reader of that file. The command name sits in parentheses and may
@@ -12,7 +11,7 @@ public struct ProcStat: Sendable, Equatable {
     public var startTicks: UInt64
 
     public static func read(pid: Int32, procRoot: String = "/proc") throws -> ProcStat {
-        guard let stat = parse(try String(contentsOfFile: "\(procRoot)/\(pid)/stat", encoding: .utf8)) else {
+        guard let stat = parse(try FileSystem.readText("\(procRoot)/\(pid)/stat")) else {
             throw ProcessLookupError.unreadable(pid: pid, file: "stat")
         }
         return stat

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// Everything `tracer pid` says about one process: who it is, where it runs, which container.

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// One pass over /proc: every process with its cgroup, for finding containers' processes.
@@ -25,7 +24,7 @@ public struct ProcessTable: Sendable {
 
     /// Numeric directory names of /proc, ascending.
     public static func pids(procRoot: String = "/proc") -> [Int32] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: procRoot) else { return [] }
+        guard let names = FileSystem.entries(procRoot) else { return [] }
         return names.compactMap { Int32($0) }.sorted()
     }
 }
@@ -33,6 +32,6 @@ public struct ProcessTable: Sendable {
 /// The pid limit, for validating pid arguments.
 public enum PIDLimit {
     public static func read(procRoot: String = "/proc") -> Int32 {
-        (try? String(contentsOfFile: "\(procRoot)/sys/kernel/pid_max", encoding: .utf8)).flatMap { Int32($0.trimmed) } ?? 4_194_304
+        (try? FileSystem.readText("\(procRoot)/sys/kernel/pid_max")).flatMap { Int32($0.trimmed) } ?? 4_194_304
     }
 }

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// /proc/stat: the one reader of that file. The host's CPU time since boot, split into busy and
@@ -18,7 +17,7 @@ public struct HostCPUStat: Sendable, Equatable {
     }
 
     public static func read(path: String = "/proc/stat") throws -> HostCPUStat {
-        guard let stat = parse(try String(contentsOfFile: path, encoding: .utf8), ticksPerSecond: UInt64(sysconf(Int32(_SC_CLK_TCK)))) else {
+        guard let stat = parse(try FileSystem.readText(path), ticksPerSecond: UInt64(sysconf(Int32(_SC_CLK_TCK)))) else {
             throw Unreadable(path: path)
         }
         return stat

@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// /proc/self/mountinfo: the one reader of that file.
 public struct MountTable: Sendable {
     public struct Mount: Sendable, Equatable {

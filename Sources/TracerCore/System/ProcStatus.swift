@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// /proc/PID/status: the one reader of that file. Parsing is a pure function over its text.
 public struct ProcStatus: Sendable, Equatable {
     public var name: String
@@ -14,11 +12,11 @@ public struct ProcStatus: Sendable, Equatable {
     public var isKernelThread: Bool
 
     public static func read(pid: Int32, procRoot: String = "/proc") throws -> ProcStatus {
-        try parse(String(contentsOfFile: "\(procRoot)/\(pid)/status", encoding: .utf8))
+        parse(try FileSystem.readText("\(procRoot)/\(pid)/status"))
     }
 
     public static func readSelf(procRoot: String = "/proc") throws -> ProcStatus {
-        try parse(String(contentsOfFile: "\(procRoot)/self/status", encoding: .utf8))
+        parse(try FileSystem.readText("\(procRoot)/self/status"))
     }
 
     public static func parse(_ text: String) -> ProcStatus {
