@@ -118,20 +118,32 @@ public final class NetnsDirectory {
         return result
     }
 
+    /// Tells where the host side of a veth probably is (the namespace of a container's runtime
+    /// shim), to be asked first: on a host with a hundred named namespaces each one asked costs.
+    public func hintHostSide(inode: UInt64, path: String) {
+        if !namespaces.contains(where: { $0.inode == inode }) {
+            namespaces.append(Namespace(inode: inode, names: [], path: path, pids: [], isHost: false))
+        }
+        hostSideHints.insert(inode)
+    }
+
+    private var hostSideHints: Set<UInt64> = []
+
     /// The namespace that namespace `inode` calls `id` (IFLA_LINK_NETNSID), asked from inside
-    /// it with RTM_GETNSID. Candidates are tried busiest first (the host side of a veth usually
-    /// lives with the daemons), stopping at the first match.
+    /// it with RTM_GETNSID. Candidates are tried hinted first, then busiest first (the host side
+    /// of a veth usually lives with the daemons), stopping at the first match.
     private func namespace(called id: Int32, from inode: UInt64) -> UInt64? {
         let key = PeerKey(from: inode, id: id)
         if let known = peerNamespaces[key] { return known }
         guard let ns = namespace(inode: inode) else { return nil }
         var tried: Set<UInt64> = [inode]
         var result: UInt64?
-        // The named namespaces first; every process's only when the peer is not among them.
+        // The hinted and named namespaces first; every process's only when the peer is not among them.
         for pass in 0..<2 {
             if pass == 1 { scanProcesses() }
             let candidates = namespaces.filter { !tried.contains($0.inode) }
-                .sorted { ($0.isHost ? 1 : 0, $0.pids.count) > ($1.isHost ? 1 : 0, $1.pids.count) }
+                .sorted { (hostSideHints.contains($0.inode) ? 1 : 0, $0.isHost ? 1 : 0, $0.pids.count)
+                    > (hostSideHints.contains($1.inode) ? 1 : 0, $1.isHost ? 1 : 0, $1.pids.count) }
             tried.formUnion(candidates.map(\.inode))
             let path = try? RouteNetlink.inNamespace(ns.path) { try RouteNetlink.firstNamespace(in: candidates.map(\.path), withID: id) }
             if let path = path ?? nil, let found = candidates.first(where: { $0.path == path }) {

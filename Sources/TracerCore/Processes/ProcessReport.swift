@@ -66,6 +66,9 @@ public struct ProcessReport: Sendable {
         let names = namespaces["net"].flatMap { inode in netns?.namespaces.first { $0.inode == inode }?.names } ?? []
         var links: [LinkReport] = []
         if let netns, let inode = namespaces["net"] {
+            if let shim = runtimeNamespace(ppid: stat.ppid, besides: inode, procRoot: procRoot) {
+                netns.hintHostSide(inode: shim.inode, path: shim.path)
+            }
             links = netns.contents(of: inode).interfaces.map { LinkReport(interface: $0, peer: netns.peer(of: $0, in: inode)) }
         }
         return ProcessReport(
@@ -74,6 +77,21 @@ public struct ProcessReport: Sendable {
             isKernelThread: status.isKernelThread, cgroup: cgroup, namespaces: namespaces, sharedWithHost: shared,
             attribution: attribution, initPID: initPID, netnsNames: names, links: links)
     }
+}
+
+/// The network namespace of the nearest ancestor outside `inode`: where the container's runtime
+/// shim (containerd-shim, conmon) runs, and so usually the host side of its veth.
+private func runtimeNamespace(ppid: Int32, besides inode: UInt64, procRoot: String) -> (inode: UInt64, path: String)? {
+    var pid = ppid
+    for _ in 0..<16 where pid > 0 {
+        let path = "\(procRoot)/\(pid)/ns/net"
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        if UInt64(st.st_ino) != inode { return (UInt64(st.st_ino), path) }
+        guard let parent = try? ProcStat.read(pid: pid, procRoot: procRoot).ppid else { return nil }
+        pid = parent
+    }
+    return nil
 }
 
 /// One interface of a namespace, with its veth peer.

@@ -88,16 +88,11 @@ struct ParsedArguments {
     private(set) var wantsHelp = false
 
     init(_ arguments: [String], spec: CommandSpec) throws(UsageError) {
-        var byName: [String: OptionSpec] = [:]
-        var byShort: [Character: OptionSpec] = [:]
-        for option in spec.options {
-            byName[option.name] = option
-            if let short = option.short { byShort[short] = option }
-        }
         var rest = arguments[...]
         var optionsEnded = false
         while let argument = rest.popFirst() {
-            if optionsEnded || !argument.hasPrefix("-") || argument == "-" || Self.isNegativeNumber(argument) {
+            let bytes = argument.utf8
+            if optionsEnded || bytes.first != UInt8(ascii: "-") || bytes.count == 1 || Self.isNegativeNumber(bytes) {
                 guard spec.arguments != nil else {
                     throw UsageError("unexpected argument '\(argument)'")
                 }
@@ -109,15 +104,18 @@ struct ParsedArguments {
             // --name=value, --name value, -x value
             var name = argument
             var inline: String?
-            if let equals = argument.firstIndex(of: "=") {
+            if let equals = bytes.firstIndex(of: UInt8(ascii: "=")) {
                 name = String(argument[..<equals])
-                inline = String(argument[argument.index(after: equals)...])
+                inline = String(argument[argument.utf8.index(after: equals)...])
             }
+            // A handful of options each: a linear search, no lookup tables to build.
             let option: OptionSpec?
             if name.hasPrefix("--") {
-                option = byName[String(name.dropFirst(2))]
-            } else if name.count == 2, let letter = name.last {
-                option = byShort[letter]
+                let long = name.dropFirst(2)
+                option = spec.options.first { $0.name == long }
+            } else if name.utf8.count == 2 {
+                let letter = name.utf8.last
+                option = spec.options.first { $0.short?.asciiValue == letter }
             } else {
                 option = nil
             }
@@ -136,9 +134,9 @@ struct ParsedArguments {
         }
     }
 
-    /// `-5` is a (bad) value for a command's arguments, not an option.
-    private static func isNegativeNumber(_ argument: String) -> Bool {
-        argument.count > 1 && argument.dropFirst().allSatisfy(\.isNumber)
+    /// `-5` and the like: an argument, not an option (the PID checks then name the problem).
+    private static func isNegativeNumber(_ bytes: String.UTF8View) -> Bool {
+        bytes.count > 1 && bytes.dropFirst().allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
     func flag(_ name: String) -> Bool { flags.contains(name) }
