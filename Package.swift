@@ -7,12 +7,9 @@ let package = Package(
         .executable(name: "tracer", targets: ["tracer"]),
     ],
     targets: [
-        // libbpf from Debian's libbpf-dev, through pkg-config; nothing else lives here.
-        .systemLibrary(
-            name: "CLibBPF",
-            pkgConfig: "libbpf",
-            providers: [.apt(["libbpf-dev", "libelf-dev", "zlib1g-dev"])]
-        ),
+        // libbpf's headers from Debian's libbpf-dev (tools/setup.sh installs it with libelf-dev
+        // and zlib1g-dev); the archives are linked into BPF below.
+        .systemLibrary(name: "CLibBPF"),
         // libnftables' header from Debian's libnftables-dev: reads rulesets and adds/removes the
         // trace table. The library is opened with dlopen when first needed (see its shim.h).
         .systemLibrary(name: "CLibNftables"),
@@ -30,7 +27,11 @@ let package = Package(
         .plugin(name: "BPFCompiler", capability: .buildTool()),
         .target(name: "BPFPrograms", plugins: ["BPFCompiler"]),
         // Typed wrapper over libbpf: the only module with unsafe pointers and raw descriptors.
-        .target(name: "BPF", dependencies: ["CLibBPF"]),
+        // libbpf, libelf and zlib are linked statically: loading three more shared objects cost
+        // every command about 0.3 ms (the machine's page faults are dear).
+        .target(name: "BPF", dependencies: ["CLibBPF"], linkerSettings: [
+            .linkedLibrary(":libbpf.a"), .linkedLibrary(":libelf.a"), .linkedLibrary(":libz.a"),
+        ]),
         // Decoding, attribution, pipelines and renderers.
         .target(name: "TracerCore", dependencies: ["BPF", "BPFPrograms", "TracerABI", "CLibNftables", "CLinux"]),
         .executableTarget(

@@ -56,11 +56,12 @@ public final class NetnsDirectory {
                 readsRouting: Bool = true) {
         self.procRoot = procRoot
         self.readsRouting = readsRouting
-        let host = ProcNamespaces.read(pid: 1, procRoot: procRoot)["net"] != nil ? "\(procRoot)/1/ns/net" : "\(procRoot)/self/ns/net"
         var byInode: [UInt64: Namespace] = [:]
         var st = stat()
-        if stat(host, &st) == 0 {
+        // pid 1's namespace is the host's; where it cannot be read, ours stands in.
+        for host in ["\(procRoot)/1/ns/net", "\(procRoot)/self/ns/net"] where stat(host, &st) == 0 {
             byInode[UInt64(st.st_ino)] = Namespace(inode: UInt64(st.st_ino), names: [], path: host, pids: [], isHost: true)
+            break
         }
         for (inode, paths) in names {
             let sorted = paths.sorted()
