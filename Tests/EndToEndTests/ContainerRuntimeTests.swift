@@ -33,6 +33,11 @@ struct ContainerRuntimeTests {
         #expect(report["init_pid"] as? Int == Int(lab.initPID))
         let netns = try #require(report["netns"] as? [String: Any])
         #expect(String(netns["inode"] as? Int ?? 0) == lab.facts["container_netns_inode"])
+        // Named by the runtime's bind mount: /run/netns for podman and ctr, docker's SandboxKey in its exec root.
+        let bindMount = try #require(lab.facts["container_netns"])
+        if !bindMount.hasPrefix("/proc/") {
+            #expect((netns["names"] as? [String])?.contains(bindMount) == true, "names \(netns["names"] ?? "none"), lab says \(bindMount)")
+        }
         // The container's veth is mapped to its host side, which lives in the lab namespace, not the root one.
         let interfaces = try #require(netns["interfaces"] as? [[String: Any]])
         let peers = interfaces.compactMap { ($0["peer"] as? [String: Any])?["name"] as? String }

@@ -167,7 +167,7 @@ func namespaceInode(_ path: String) -> UInt64 {
 }
 
 /// The two readers of namespace bind mounts must agree: listmount/statmount (fast) and mountinfo.
-@Suite struct NetnsMountsTests {
+@Suite(.serialized) struct NetnsMountsTests {
     @Test(.enabled(if: getuid() == 0 && ipTool != nil, "SKIPPED LOUDLY: adding a named netns needs root and ip"))
     func statmountAgreesWithMountinfo() throws {
         let name = "tracer-nsmount-\(getpid())"
@@ -184,7 +184,31 @@ func namespaceInode(_ path: String) -> UInt64 {
             return
         }
         #expect(fast[inode]?.contains("/run/netns/\(name)") == true)
-        #expect(fast.mapValues { $0.sorted() } == fromMountinfo.mapValues { $0.sorted() })
+        // Other suites add and remove namespaces meanwhile: compare what both mountinfo reads agree on.
+        let after = try MountTable.read(types: ["nsfs"]).networkNamespaceNames
+        let stable = fromMountinfo.filter { after[$0.key].map(Set.init) == Set($0.value) }
+        #expect(stable.count > 0)
+        for (found, paths) in stable {
+            #expect(fast[found].map(Set.init) == Set(paths), "statmount \(fast[found] ?? []) vs mountinfo \(paths)")
+        }
         #expect(NetnsMounts.names()[inode] != nil)
+    }
+
+    @Test(.enabled(if: getuid() == 0 && ipTool != nil, "SKIPPED LOUDLY: adding a named netns needs root and ip"))
+    func conventionalDirectoriesAgreeWithTheMountWalkThere() throws {
+        let name = "tracer-nsconv-\(getpid())"
+        defer { _ = try? ip("netns", "del", name) }
+        try ip("netns", "add", name)
+        let inode = namespaceInode("/run/netns/\(name)")
+        let conventional = NetnsMounts.conventionalNames()
+        #expect(conventional[inode] == ["/run/netns/\(name)"])
+        // The full walk names the same namespace by the same path (other suites' namespaces come and go).
+        #expect(NetnsMounts.names()[inode]?.contains("/run/netns/\(name)") == true)
+        // A plain file is no bind mount.
+        let plain = "/run/netns/tracer-plain-\(getpid())"
+        FileManager.default.createFile(atPath: plain, contents: nil)
+        defer { unlink(plain) }
+        #expect(NetnsMounts.inode(ofBindMount: plain) == nil)
+        #expect(NetnsMounts.conventionalNames()[inode] == ["/run/netns/\(name)"])
     }
 }

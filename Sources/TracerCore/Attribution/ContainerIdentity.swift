@@ -11,6 +11,9 @@ public struct ContainerIdentity: Sendable, Equatable, Codable {
     public var initPID: Int32?
     /// Set when metadata was missing, corrupt or unreadable; the other fields are then partial.
     public var warning: String?
+    /// The bind mount naming its network namespace where the runtime keeps it outside /run/netns
+    /// (docker's SandboxKey), so `tracer pid` can name the namespace without walking every mount.
+    public var netnsPath: String?
 
     public init(
         runtime: ContainerRuntime,

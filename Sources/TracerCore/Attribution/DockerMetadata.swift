@@ -24,13 +24,6 @@ public struct DockerMetadata: Sendable {
         containerIDs().compactMap(identity(id:))
     }
 
-    /// `NetworkSettings.SandboxKey`: the container's netns bind mount (`/var/run/docker/netns/<sandbox>`),
-    /// or nil when absent or unreadable.
-    public func sandboxKey(id: String) -> String? {
-        guard case .object(let json)? = read(id: id) else { return nil }
-        return json.string("NetworkSettings", "SandboxKey")
-    }
-
     func containerIDs() -> [String] {
         let names = FileSystem.entries(FileSystem.join(root, "containers")) ?? []
         return names.filter(PathComponent.isPlain).sorted()
@@ -61,12 +54,14 @@ public struct DockerMetadata: Sendable {
         }
         let running = json.bool("State", "Running") ?? false
         let pid = json.int("State", "Pid").flatMap { Int32(exactly: $0) }
-        return ContainerIdentity(
+        var identity = ContainerIdentity(
             runtime: .docker,
             id: json.string("ID") ?? directoryID,
             name: labels["io.kubernetes.container.name"] ?? kubeName?.container ?? dockerName,
             image: json.string("Config", "Image") ?? json.string("Image"),
             pod: pod,
             initPID: running ? pid.flatMap { $0 > 0 ? $0 : nil } : nil)
+        identity.netnsPath = json.string("NetworkSettings", "SandboxKey")
+        return identity
     }
 }

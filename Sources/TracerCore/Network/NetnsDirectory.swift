@@ -122,10 +122,16 @@ public final class NetnsDirectory {
     /// Tells where the host side of a veth probably is (the namespace of a container's runtime
     /// shim), to be asked first: on a host with a hundred named namespaces each one asked costs.
     public func hintHostSide(inode: UInt64, path: String) {
+        know(inode: inode, path: path)
+        hostSideHints.insert(inode)
+    }
+
+    /// Adds namespace `inode`, entered by `path` (a process's /proc/PID/ns/net), unless known:
+    /// a caller that has the path spares a look at every process.
+    public func know(inode: UInt64, path: String) {
         if !namespaces.contains(where: { $0.inode == inode }) {
             namespaces.append(Namespace(inode: inode, names: [], path: path, pids: [], isHost: false))
         }
-        hostSideHints.insert(inode)
     }
 
     private var hostSideHints: Set<UInt64> = []

@@ -63,9 +63,15 @@ public struct ProcessReport: Sendable {
                     .first { $0.cgroup.attributionPath == cgroup.attributionPath && $0.pidInNamespace == 1 }?.pid
             }
         }
-        let names = namespaces["net"].flatMap { inode in netns?.namespaces.first { $0.inode == inode }?.names } ?? []
+        var names = namespaces["net"].flatMap { inode in netns?.namespaces.first { $0.inode == inode }?.names } ?? []
+        // The bind mount the runtime recorded, where the directory has not named it already.
+        if case .container(let identity) = attribution, let path = identity.netnsPath, !names.contains(path),
+           let inode = namespaces["net"], NetnsMounts.inode(ofBindMount: path) == inode {
+            names.append(path)
+        }
         var links: [LinkReport] = []
         if let netns, let inode = namespaces["net"] {
+            netns.know(inode: inode, path: "\(procRoot)/\(pid)/ns/net")
             if let shim = runtimeNamespace(ppid: stat.ppid, besides: inode, procRoot: procRoot) {
                 netns.hintHostSide(inode: shim.inode, path: shim.path)
             }

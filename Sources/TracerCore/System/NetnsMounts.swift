@@ -13,6 +13,39 @@ public enum NetnsMounts {
         return (try? MountTable.read(types: ["nsfs"]))?.networkNamespaceNames ?? [:]
     }
 
+    /// The bind mounts in the directories `ip netns`, CNI, CRI runtimes and podman use
+    /// (/run/netns, rootless podman's /run/user/UID/netns), one stat each: `names()` asks the
+    /// kernel about every mount, about 1 ms with a hundred containers. `tracer pid` uses these
+    /// and the path a runtime recorded (docker's SandboxKey) instead.
+    public static func conventionalNames() -> [UInt64: [String]] {
+        var directories = ["/run/netns"]
+        if canonical("/var/run/netns") != canonical("/run/netns") { directories.append("/var/run/netns") }
+        for user in FileSystem.entries("/run/user") ?? [] { directories.append("/run/user/\(user)/netns") }
+        var names: [UInt64: [String]] = [:]
+        for directory in directories {
+            for entry in (FileSystem.entries(directory) ?? []).sorted() {
+                let path = FileSystem.join(directory, entry)
+                if let inode = inode(ofBindMount: path) { names[inode, default: []].append(path) }
+            }
+        }
+        return names
+    }
+
+    /// The network namespace bind-mounted at `path`; nil for anything else (a name `ip netns`
+    /// left unmounted is an empty file on the tmpfs, a different device from nsfs).
+    public static func inode(ofBindMount path: String) -> UInt64? {
+        var st = stat()
+        var own = stat()
+        guard stat(path, &st) == 0, stat("/proc/self/ns/net", &own) == 0, st.st_dev == own.st_dev else { return nil }
+        return UInt64(st.st_ino)
+    }
+
+    private static func canonical(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     static let nsfsMagic: UInt64 = 0x6e73_6673
 
     /// nil when the kernel lacks listmount/statmount (or they fail), so the caller falls back.

@@ -51,7 +51,7 @@ struct PidCommand: TracerCommand {
             try listContainer(container, resolver: resolver)
             return
         }
-        let netns = NetnsDirectory(allProcesses: false, readsRouting: false)
+        let netns = NetnsDirectory(names: NetnsMounts.conventionalNames(), allProcesses: false, readsRouting: false)
         var missing: [Int32] = []
         for (i, pid) in pids.compactMap({ Int32($0) }).enumerated() {
             do {
