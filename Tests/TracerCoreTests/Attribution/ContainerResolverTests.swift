@@ -6,8 +6,9 @@ import Testing
     let resolver = Fixture.resolver()
 
     @Test func dockerCgroupfsAndSystemd() {
-        let expected = Attribution.container(ContainerIdentity(
-            runtime: .docker, id: Fixture.dockerWeb, name: "web", image: "nginx:1.25", initPID: 4242))
+        var web = ContainerIdentity(runtime: .docker, id: Fixture.dockerWeb, name: "web", image: "nginx:1.25", initPID: 4242)
+        web.netnsPath = "/var/run/docker/netns/9f447d269d73"
+        let expected = Attribution.container(web)
         #expect(resolver.resolve(cgroupPath: "/docker/\(Fixture.dockerWeb)") == expected)
         #expect(resolver.resolve(cgroupPath: "/system.slice/docker-\(Fixture.dockerWeb).scope") == expected)
         #expect(resolver.resolve(leaf: Fixture.dockerWeb, parent: "docker") == expected)
