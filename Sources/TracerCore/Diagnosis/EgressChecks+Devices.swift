@@ -16,7 +16,7 @@ extension EgressChecks {
                 evidence: "\(name): \(Self.linkState(eth))", fix: endpointCommand.ip("link set \(shellWord(name)) up"), device: name))
         }
         guard let route = endpointSide.routes.defaultRoute else {
-            let gateway = bridge?.ipv4.first.flatMap { IPv4CIDR($0)?.host } ?? "GATEWAY"
+            let gateway = bridge?.ipv4.first.flatMap { IPv4Address($0)?.description } ?? "GATEWAY"
             findings.append(onEndpoint(.endpointNoDefaultRoute, .error,
                 "\(path.endpoint.name) has no default route: it cannot address anything outside its subnet",
                 evidence: "no 0.0.0.0/0 route in the main table of \(path.endpoint.name)",
@@ -58,7 +58,7 @@ extension EgressChecks {
     /// A veth that is no bridge's port while a bridge holds the endpoint's gateway.
     private func attachmentChecks(_ veth: NetworkInterface) -> [Finding] {
         guard path.bridge == nil, veth.masterIndex == nil, let gateway = endpointGateway,
-              let owner = host.interfaces.first(where: { $0.kind == "bridge" && $0.ipv4.contains { IPv4CIDR($0)?.host == gateway } })
+              let owner = host.interfaces.first(where: { $0.kind == "bridge" && $0.ipv4.contains { IPv4Address($0)?.description == gateway } })
         else { return [] }
         return [onHost(.vethNotAttached, .error,
             "host veth \(veth.name) is not a port of bridge \(owner.name), which holds \(path.endpoint.name)'s gateway \(gateway)",
@@ -76,10 +76,10 @@ extension EgressChecks {
                 evidence: "\(name): \(Self.linkState(bridge))", fix: hostCommand.ip("link set \(shellWord(name)) up"), device: name))
         }
         let gateway = endpointGateway
-        let addresses = bridge.ipv4.compactMap(IPv4CIDR.init)
-        if addresses.isEmpty || (gateway != nil && !addresses.contains { $0.host == gateway }) {
+        let addresses = bridge.ipv4.compactMap(IPv4Address.init)
+        if addresses.isEmpty || (gateway != nil && !addresses.contains { $0.description == gateway }) {
             let wanted = gateway ?? "the endpoints' gateway"
-            let length = (endpointInterface?.ipv4 ?? path.endpoint.ipv4).first.flatMap { IPv4CIDR($0)?.length } ?? 16
+            let length = (endpointInterface?.ipv4 ?? path.endpoint.ipv4).first.flatMap { IPv4Prefix($0)?.length } ?? 16
             let held = addresses.isEmpty ? "no IPv4 address" : "only \(bridge.ipv4.joined(separator: " "))"
             findings.append(onHost(.bridgeNoAddress, .error,
                 "bridge \(name) does not hold \(path.endpoint.name)'s gateway \(wanted): its ARP requests go unanswered",

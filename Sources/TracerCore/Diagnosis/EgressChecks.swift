@@ -32,7 +32,7 @@ struct EgressChecks {
     var endpointGateway: String? { endpointSide.routes.defaultRoute?.gateway }
     /// The endpoint's first IPv4 address without prefix.
     var endpointAddress: String? {
-        (endpointInterface?.ipv4 ?? path.endpoint.ipv4).first.flatMap { IPv4CIDR($0)?.host }
+        (endpointInterface?.ipv4 ?? path.endpoint.ipv4).first.flatMap { IPv4Address($0)?.description }
     }
 
     /// The route the endpoint's egress takes on the host side, policy rules included.

@@ -19,7 +19,7 @@ public enum PolicyRouting {
     /// The route of `path`'s egress: from the endpoint's first address, entering by the bridge
     /// (or by the host veth of a routed endpoint).
     public static func egress(of path: EgressPath, rules: [IPv4Rule], routes: [IPv4Route]) -> Decision {
-        egress(from: path.endpoint.ipv4.first.flatMap { IPv4CIDR($0)?.host },
+        egress(from: path.endpoint.ipv4.first.flatMap { IPv4Address($0)?.description },
                inInterface: path.bridge?.name ?? path.hostVeth?.name, rules: rules, routes: routes)
     }
 
@@ -32,7 +32,7 @@ public enum PolicyRouting {
         guard !rules.isEmpty else {
             return defaultRoute(in: NL.RT_TABLE_MAIN).map { .route($0, rule: nil) } ?? .noRoute(tables: [NL.RT_TABLE_MAIN])
         }
-        let address = source.flatMap { IPv4CIDR($0) }
+        let address = source.flatMap(IPv4Address.init)
         var consulted: [UInt32] = []
         var index = 0
         while index < rules.count {
@@ -56,11 +56,11 @@ public enum PolicyRouting {
         return .noRoute(tables: consulted)
     }
 
-    static func matches(_ rule: IPv4Rule, source: IPv4CIDR?, inInterface: String?) -> Bool {
+    static func matches(_ rule: IPv4Rule, source: IPv4Address?, inInterface: String?) -> Bool {
         guard rule.otherSelectors.isEmpty, rule.outInterface == nil else { return false }
         var selected = true
         if let prefix = rule.source {
-            selected = selected && (IPv4CIDR(prefix).flatMap { net in source.map { net.contains(IPv4CIDR(host: $0.address)) } } ?? false)
+            selected = selected && (IPv4Prefix(prefix).flatMap { net in source.map { net.contains($0.value) } } ?? false)
         }
         if let destination = rule.destination, destination != "0.0.0.0/0" { selected = false }
         if let name = rule.inInterface { selected = selected && name == inInterface }

@@ -52,17 +52,32 @@ public struct IPv4Address: Hashable, Sendable, CustomStringConvertible, Comparab
                  UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 24))
     }
 
-    /// "10.88.0.2" or "10.88.0.2/16"; nil for anything else.
+    /// "10.88.0.2", or the address of an interface's "10.88.0.2/16"; nil for anything else.
     public init?(_ text: String) {
-        let address = text.split(separator: "/", maxSplits: 1).first ?? ""
-        let parts = address.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var values: [UInt8] = []
-        for part in parts {
-            guard let value = UInt8(part) else { return nil }
-            values.append(value)
+        let address = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        guard let value = IPv4Address.parse(dotted: address) else { return nil }
+        self.init(value: value)
+    }
+
+    /// From its host-order value.
+    public init(value: UInt32) {
+        bytes = (UInt8(truncatingIfNeeded: value >> 24), UInt8(truncatingIfNeeded: value >> 16),
+                 UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value))
+    }
+
+    /// The host-order value of a dotted quad: four octets of one to three decimal digits, each
+    /// at most 255. The one parser of IPv4 text (addresses, prefixes, rules and rulesets).
+    public static func parse(dotted text: Substring) -> UInt32? {
+        let octets = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4 else { return nil }
+        var value: UInt32 = 0
+        for octet in octets {
+            guard (1...3).contains(octet.utf8.count),
+                  octet.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                  let n = UInt32(octet), n <= 255 else { return nil }
+            value = value << 8 | n
         }
-        bytes = (values[0], values[1], values[2], values[3])
+        return value
     }
 
     /// The value to store in a BPF map next to packet bytes.

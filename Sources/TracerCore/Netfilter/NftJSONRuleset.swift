@@ -188,12 +188,12 @@ enum NftJSONRuleset {
         case .object(let o):
             if let set = o["set"] { return prefixes(set) }
             if let p = o["prefix"]?.objectValue, let addr = p["addr"]?.stringValue, let len = p["len"]?.numberValue,
-               let a = IPv4Prefix.parseAddress(Substring(addr)) {
+               let a = IPv4Address.parse(dotted: Substring(addr)) {
                 return [IPv4Prefix(address: a, length: Int(len))]
             }
             // A range a-b: approximate with the smallest prefix holding both ends.
-            if let r = o["range"]?.arrayValue, r.count == 2, let lo = r[0].stringValue.flatMap({ IPv4Prefix.parseAddress(Substring($0)) }),
-               let hi = r[1].stringValue.flatMap({ IPv4Prefix.parseAddress(Substring($0)) }) {
+            if let r = o["range"]?.arrayValue, r.count == 2, let lo = r[0].stringValue.flatMap({ IPv4Address.parse(dotted: Substring($0)) }),
+               let hi = r[1].stringValue.flatMap({ IPv4Address.parse(dotted: Substring($0)) }) {
                 let length = (lo ^ hi).leadingZeroBitCount
                 return [IPv4Prefix(address: lo, length: length)]
             }

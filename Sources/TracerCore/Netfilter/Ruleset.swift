@@ -141,7 +141,7 @@ public enum RuleVerdict: Sendable, Equatable {
     var isDropping: Bool { self == .drop || self == .reject }
 }
 
-/// An IPv4 network: address and prefix length.
+/// An IPv4 network: address and prefix length. (One address is an `IPv4Address`.)
 public struct IPv4Prefix: Sendable, Equatable, Hashable, CustomStringConvertible {
     public var address: UInt32
     public var length: Int
@@ -154,7 +154,7 @@ public struct IPv4Prefix: Sendable, Equatable, Hashable, CustomStringConvertible
     /// "172.17.0.0/16", "10.0.0.1" (a /32) or "172.17.0.2/16" (normalised to its network).
     public init?(_ text: Substring) {
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let address = IPv4Prefix.parseAddress(parts[0]) else { return nil }
+        guard let address = IPv4Address.parse(dotted: parts[0]) else { return nil }
         var length = 32
         if parts.count == 2 {
             guard let n = Int(parts[1]), (0...32).contains(n) else { return nil }
@@ -166,17 +166,6 @@ public struct IPv4Prefix: Sendable, Equatable, Hashable, CustomStringConvertible
     public init?(_ text: String) { self.init(Substring(text)) }
 
     static func mask(_ length: Int) -> UInt32 { length == 0 ? 0 : UInt32.max << UInt32(32 - length) }
-
-    static func parseAddress(_ text: Substring) -> UInt32? {
-        let octets = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard octets.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for octet in octets {
-            guard !octet.isEmpty, octet.count <= 3, let n = UInt32(octet), n <= 255 else { return nil }
-            value = value << 8 | n
-        }
-        return value
-    }
 
     public func contains(_ address: UInt32) -> Bool { address & IPv4Prefix.mask(length) == self.address }
     /// Every address of `other` is in self.

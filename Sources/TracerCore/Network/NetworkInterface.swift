@@ -179,3 +179,20 @@ func errnoText(_ code: Int32) -> String {
     guard let s = strerror(code) else { return "errno \(code)" }
     return "\(String(cString: s)) (errno \(code))"
 }
+
+extension Array where Element == IPv4Route {
+    /// The main-table route the kernel would pick for `destination` (longest prefix;
+    /// policy rules and metrics are not considered).
+    func lookup(_ destination: String) -> IPv4Route? {
+        guard let target = IPv4Address(destination)?.value else { return nil }
+        return self.filter { $0.table == NL.RT_TABLE_MAIN }
+            .compactMap { route in IPv4Prefix(route.destination).map { (route, $0) } }
+            .filter { $0.1.contains(target) }
+            .max { $0.1.length < $1.1.length }?.0
+    }
+
+    /// The main table's default route.
+    var defaultRoute: IPv4Route? {
+        first { $0.destination == "0.0.0.0/0" && $0.table == NL.RT_TABLE_MAIN }
+    }
+}
