@@ -43,6 +43,9 @@ struct EgressTests {
         Case(mode: "mtu-mismatch", code: "mtu-mismatch", lastStage: "bridge-rx", reason: "PKT_TOO_BIG", size: 1400),
         // Not in egress.md's catalogue: an `ip rule` blackholing the subnet (ip_error gives no reason).
         Case(mode: "policy-blackhole", code: "policy-rule-drop", lastStage: "bridge-rx", reason: "NOT_SPECIFIED"),
+        // Nor is a rule dropping in prerouting, which no static check of the forward path sees:
+        // the trace names it and the fix deletes it by handle.
+        Case(mode: "prerouting-drop", code: "netfilter-drop", lastStage: "host-veth-rx", reason: "NETFILTER_DROP"),
     ]
 
     @Test(arguments: cases)
@@ -68,6 +71,10 @@ struct EgressTests {
             // The firewall itself named the rule, with its comment.
             #expect((finding["message"] as? String)?.contains("seen dropping: inet labfilter forward handle") == true, "\(finding)")
             #expect((finding["message"] as? String)?.contains("lab: block container egress") == true)
+        }
+        if breakage.mode == "prerouting-drop" {
+            #expect((finding["fix"] as? String)?.contains("nft delete rule inet labpre prerouting handle") == true, "\(finding)")
+            #expect((finding["message"] as? String)?.contains("lab: raw prerouting drop") == true, "\(finding)")
         }
         #expect(finding["endpoint"] as? String == lab.endpointNetns)
         let stage = try #require(lines.first { $0["type"] as? String == "stage" && ($0["tuple"] as? [String: Any])?["proto"] as? String == "icmp" },

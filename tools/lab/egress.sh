@@ -17,7 +17,9 @@
 #   egress.sh break NAME MODE           break it (modes below); `egress.sh modes` lists them
 #                                       (egress.md's catalogue); extra modes, not listed there:
 #                                       bridge-port-disabled (STP state of veth-c1 set to disabled),
-#                                       policy-blackhole (an `ip rule` blackholing the subnet)
+#                                       policy-blackhole (an `ip rule` blackholing the subnet),
+#                                       prerouting-drop (an nft rule dropping in prerouting, before
+#                                       conntrack)
 #   egress.sh probe NAME [ENDPOINT] [--tcp] [--size BYTES]
 #                                       one ping (or TCP connect) from an endpoint (default c1) to
 #                                       the world; exit 0 if answered, 1 if not
@@ -182,6 +184,16 @@ EOF
         uplink-no-carrier) ip -n "tel-$name-world" link set wan0 down ;;
         bridge-port-disabled) bridge -n "$host" link set dev veth-c1 state 0 ;;
         policy-blackhole) ip -n "$host" rule add from "$SUBNET" blackhole priority 50 ;;
+        prerouting-drop)
+            in_ns "$host" nft -f - <<'EOF'
+table inet labpre {
+    chain prerouting {
+        type filter hook prerouting priority raw; policy accept;
+        ip saddr 172.17.0.0/16 ip daddr 203.0.113.0/24 drop comment "lab: raw prerouting drop"
+    }
+}
+EOF
+            ;;
         mtu-mismatch)
             ip -n "$host" link set uplink0 mtu 1280
             ip -n "tel-$name-world" link set wan0 mtu 1280 ;;

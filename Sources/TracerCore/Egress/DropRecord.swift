@@ -58,7 +58,13 @@ public final class DropDescriber {
         return namespaceNames[inode] ?? "netns:\(inode)"
     }
 
-    public func locationName(_ address: UInt64) -> String { symbols.name(of: address) }
+    /// The function, without the compiler's clone suffixes (`__netif_receive_skb_core.constprop.0`
+    /// reads `__netif_receive_skb_core`).
+    public func locationName(_ address: UInt64) -> String {
+        let name = symbols.name(of: address)
+        guard !name.hasPrefix("0x"), let dot = name.firstIndex(of: ".") else { return name }
+        return String(name[..<dot])
+    }
 
     /// Reads the kernel's symbols now, not at the first drop.
     public func loadSymbols() { symbols.loadIfNeeded() }

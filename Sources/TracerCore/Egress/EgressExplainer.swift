@@ -14,15 +14,18 @@ public enum EgressExplainer {
         public var dropRole: DeviceRole?
         /// The nftables trace's verdict, when it named a rule or policy.
         public var netfilterVerdict: String?
+        /// The nftables rule that dropped them, as `nft delete rule` takes it.
+        public var netfilterRule: String?
 
         public init(outcome: FlowOutcome, reason: String? = nil, location: String? = nil, dropDevice: String? = nil,
-                    dropRole: DeviceRole? = nil, netfilterVerdict: String? = nil) {
+                    dropRole: DeviceRole? = nil, netfilterVerdict: String? = nil, netfilterRule: String? = nil) {
             self.outcome = outcome
             self.reason = reason
             self.location = location
             self.dropDevice = dropDevice
             self.dropRole = dropRole
             self.netfilterVerdict = netfilterVerdict
+            self.netfilterRule = netfilterRule
         }
     }
 
@@ -106,9 +109,11 @@ public enum EgressExplainer {
             finding.severity = .error
             finding.evidence = observed + "; " + match.evidence
         } else {
-            finding = Finding(code: fallbackCode(evidence, candidates: candidates), severity: .error,
-                              message: fallbackMessage(evidence), evidence: observed,
-                              device: evidence.dropDevice, netnsInode: outcome.path.hostNetnsInode)
+            let code = fallbackCode(evidence, candidates: candidates, staticFindings: staticFindings)
+            let (message, fix) = fallback(evidence, code: code)
+            finding = Finding(code: code, severity: .error, message: message, evidence: observed, fix: fix,
+                              device: evidence.dropDevice ?? (code == .conntrackInvalid ? outcome.path.uplink?.name : nil),
+                              netnsInode: evidence.dropRole == .endpoint ? outcome.path.endpoint.netnsInode : outcome.path.hostNetnsInode)
         }
         if let verdict = evidence.netfilterVerdict {
             finding.message = "\(finding.message) (seen dropping: \(verdict))"
@@ -158,27 +163,64 @@ public enum EgressExplainer {
         return "\(proto) \(flow.endpointAddress):\(flow.endpointPort) -> \(flow.remoteAddress):\(flow.remotePort)"
     }
 
-    private static func fallbackCode(_ evidence: Evidence, candidates: [FindingCode]) -> FindingCode {
+    private static func fallbackCode(_ evidence: Evidence, candidates: [FindingCode], staticFindings: [Finding]) -> FindingCode {
         if evidence.reason == nil {
-            if evidence.outcome.leftUnmasqueraded { return .masqueradeMissing }
+            // The checks read the firewall (nothing unchecked) and found source NAT covering the
+            // endpoint, yet packets left unmasqueraded: NAT skipped them as conntrack-INVALID.
+            if evidence.outcome.leftUnmasqueraded {
+                return staticFindings.contains { $0.code == .unchecked } ? .masqueradeMissing : .conntrackInvalid
+            }
             if evidence.outcome.stoppedBefore == .uplinkRX { return .noReply }
         }
         // The most general candidate: the last one, which names no particular setting.
         return candidates.last ?? .kernelDrop
     }
 
-    private static func fallbackMessage(_ evidence: Evidence) -> String {
+    /// What the kernel's own evidence says when no static check explains it, and the command
+    /// that undoes it where the evidence names the thing responsible.
+    private static func fallback(_ evidence: Evidence, code: FindingCode) -> (message: String, fix: String?) {
         let outcome = evidence.outcome
-        let who = outcome.path.endpoint.name
+        let path = outcome.path
+        let who = path.endpoint.name
+        let after = outcome.lastStage?.name ?? "leaving the endpoint"
+        let host = NamespaceCommand(path: path.hostNetnsPath, isRoot: path.hostIsRoot)
+        let here = evidence.dropRole == .endpoint ? NamespaceCommand(path: path.endpoint.netnsPath, isRoot: false) : host
+        let replies = outcome.stoppedBefore?.isReply == true ? "the replies to its packets" : "its packets"
         if let reason = evidence.reason {
-            return "\(who): the kernel dropped its packets (\(reason)\(evidence.location.map { " at \($0)" } ?? "")) after \(outcome.lastStage?.name ?? "leaving the endpoint")"
+            let device = evidence.dropDevice
+            switch (reason, device) {
+            case ("NETFILTER_DROP", _) where evidence.netfilterRule != nil:
+                let rule = evidence.netfilterRule!
+                return ("\(who): the nftables rule \(rule) drops \(replies) after \(after)", host.run("nft delete rule \(rule)"))
+            case ("TC_INGRESS", let device?), ("TC_EGRESS", let device?):
+                let hook = reason == "TC_INGRESS" ? "ingress" : "egress"
+                return ("\(who): a tc filter on \(device)'s \(hook) hook drops \(replies) (\(reason)); `tc filter show dev \(device) \(hook)` lists it",
+                        here.run("tc filter del dev \(shellWord(device)) \(hook)"))
+            case ("QDISC_DROP", let device?):
+                return ("\(who): \(device)'s queueing discipline drops \(replies) (QDISC_DROP) though \(device) is up; `tc qdisc show dev \(device)` shows it",
+                        here.run("tc qdisc del dev \(shellWord(device)) root"))
+            case ("IP_RPFILTER", let device?):
+                return ("\(who): reverse-path filtering on \(device) drops \(replies) (IP_RPFILTER): the route back to their source does not leave by \(device)",
+                        host.sysctl("net/ipv4/conf/all/rp_filter", "2") + " && " + host.sysctl("net/ipv4/conf/\(device)/rp_filter", "2"))
+            case (_, let device?) where reason.hasPrefix("NEIGH_") && evidence.dropRole == .uplink:
+                return ("\(who): no ARP answer from the gateway \(path.gateway ?? "of the default route") on \(device) (\(reason)): "
+                        + "it is down or unreachable, or the requests never left \(device) (`tc qdisc show dev \(device)`)", nil)
+            default:
+                return ("\(who): the kernel dropped \(replies) (\(reason)\(evidence.location.map { " at \($0)" } ?? "")) after \(after)", nil)
+            }
         }
+        let uplink = path.uplink?.name ?? "the uplink"
         if outcome.leftUnmasqueraded {
-            return "\(who): packets leave \(outcome.path.uplink?.name ?? "the uplink") with the private source \(outcome.flow.endpointAddress); nothing masquerades them"
+            if code == .conntrackInvalid {
+                return ("\(who): packets leave \(uplink) with the private source \(outcome.flow.endpointAddress) although source NAT covers it: "
+                        + "NAT skips packets conntrack marks INVALID (mid-stream TCP without a conntrack entry, e.g. with net.netfilter.nf_conntrack_tcp_loose=0)",
+                        host.run("iptables -I FORWARD -o \(shellWord(uplink)) -m conntrack --ctstate INVALID -j DROP"))
+            }
+            return ("\(who): packets leave \(uplink) with the private source \(outcome.flow.endpointAddress); nothing masquerades them", nil)
         }
         if outcome.stoppedBefore == .uplinkRX {
-            return "\(who): packets left \(outcome.path.uplink?.name ?? "the uplink") (masqueraded as \(outcome.stats.natAddress.map { "\($0)" } ?? "?")) but no reply came back: the problem is beyond this host"
+            return ("\(who): packets left \(uplink) (masqueraded as \(outcome.stats.natAddress.map { "\($0)" } ?? "?")) but no reply came back: the problem is beyond this host", nil)
         }
-        return "\(who): packets stop after \(outcome.lastStage?.name ?? "the endpoint") without a kernel drop"
+        return ("\(who): packets stop after \(outcome.lastStage?.name ?? "the endpoint") without a kernel drop", nil)
     }
 }

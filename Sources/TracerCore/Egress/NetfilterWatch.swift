@@ -9,8 +9,15 @@ public final class NetfilterWatch {
     private var endpointsByHost: [String: [String]] = [:]
     private var sessions: [String: NftTraceSession] = [:]
     private var legacy: [(path: String, before: LegacyCounters)] = []
+    /// What the firewall said of a dropped packet: the rule or policy in the host's terms, and
+    /// for an nftables rule its place as `nft delete rule` takes it ("inet probe pre handle 2").
+    public struct Verdict: Sendable {
+        public var text: String
+        public var nftRule: String?
+    }
+
     /// The rule or policy that dropped an endpoint's packet, by endpoint address.
-    private var verdicts: [IPv4Address: String] = [:]
+    private var verdicts: [IPv4Address: Verdict] = [:]
     /// Legacy drops by host-side namespace path.
     private var legacyVerdicts: [String: String] = [:]
     /// Trace tables left by a run that was killed, removed at start.
@@ -47,9 +54,10 @@ public final class NetfilterWatch {
             guard let events = try? session.poll(timeoutMilliseconds: 0) else { continue }
             for event in events where event.isDrop && !event.fromTraceTable {
                 guard let tuple = event.tuple else { continue }
-                let text = session.describe(event)
+                let rule = event.kind == .rule ? event.ruleHandle.map { "\(event.family) \(event.table) \(event.chain) handle \($0)" } : nil
+                let verdict = Verdict(text: session.describe(event), nftRule: rule)
                 for address in [tuple.source, tuple.destination].compactMap({ IPv4Address($0) }) where verdicts[address] == nil {
-                    verdicts[address] = text
+                    verdicts[address] = verdict
                 }
             }
         }
@@ -65,8 +73,8 @@ public final class NetfilterWatch {
     }
 
     /// The firewall's verdict on a flow's packets, if it dropped them.
-    public func verdict(for flow: FlowKey, path: EgressPath) -> String? {
-        verdicts[flow.endpointAddress] ?? legacyVerdicts[path.hostNetnsPath]
+    public func verdict(for flow: FlowKey, path: EgressPath) -> Verdict? {
+        verdicts[flow.endpointAddress] ?? legacyVerdicts[path.hostNetnsPath].map { Verdict(text: $0, nftRule: nil) }
     }
 
     /// Removes the trace tables; safe to call more than once.

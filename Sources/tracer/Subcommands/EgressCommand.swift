@@ -158,10 +158,11 @@ final class EgressReport {
     func evidence(_ outcome: FlowOutcome) -> EgressExplainer.Evidence {
         guard let drop = outcome.stats.lastDrop else { return EgressExplainer.Evidence(outcome: outcome) }
         let reason = describer.reasons.name(drop.reason)
+        let verdict = reason == "NETFILTER_DROP" ? watch?.verdict(for: outcome.flow, path: outcome.path) : nil
         return EgressExplainer.Evidence(
             outcome: outcome, reason: reason, location: describer.locationName(drop.location),
             dropDevice: scope.deviceName(drop.device), dropRole: scope.role(drop.device),
-            netfilterVerdict: reason == "NETFILTER_DROP" ? watch?.verdict(for: outcome.flow, path: outcome.path) : nil)
+            netfilterVerdict: verdict?.text, netfilterRule: verdict?.nftRule)
     }
 
     func printStages(_ outcomes: [FlowOutcome], to sink: OutputSink, format: OutputFormat) {
