@@ -22,6 +22,8 @@ struct EgressTests {
         /// The kernel's reason on the stopped flow, nil when the kernel drops nothing on the host.
         var reason: String?
         var size = 56
+        /// Whether the finding carries a fix (nothing on this host can fix a dead gateway).
+        var fixable = true
         var description: String { mode }
     }
 
@@ -46,6 +48,8 @@ struct EgressTests {
         // Nor is a rule dropping in prerouting, which no static check of the forward path sees:
         // the trace names it and the fix deletes it by handle.
         Case(mode: "prerouting-drop", code: "netfilter-drop", lastStage: "host-veth-rx", reason: "NETFILTER_DROP"),
+        // A default route via an address nobody holds: the gateway is named, the ARP entry as evidence.
+        Case(mode: "gateway-unanswered", code: "neighbour-failed", lastStage: "bridge-rx", reason: "NEIGH_FAILED", fixable: false),
     ]
 
     @Test(arguments: cases)
@@ -66,7 +70,12 @@ struct EgressTests {
         let finding = try #require(lines.first { $0["type"] as? String == "finding" }, "\(result.stdout)\(result.stderr)")
         #expect(finding["code"] as? String == breakage.code, "\(result.stdout)")
         #expect(finding["severity"] as? String == "error")
-        #expect((finding["fix"] as? String)?.contains("tel-\(lab.name)-") == true, "\(finding)")
+        if breakage.fixable {
+            #expect((finding["fix"] as? String)?.contains("tel-\(lab.name)-") == true, "\(finding)")
+        }
+        if breakage.mode == "gateway-unanswered" {
+            #expect((finding["message"] as? String)?.contains("198.51.100.99") == true, "\(finding)")
+        }
         if breakage.mode == "forward-rule-drop" {
             // The firewall itself named the rule, with its comment.
             #expect((finding["message"] as? String)?.contains("seen dropping: inet labfilter forward handle") == true, "\(finding)")

@@ -19,7 +19,8 @@
 #                                       bridge-port-disabled (STP state of veth-c1 set to disabled),
 #                                       policy-blackhole (an `ip rule` blackholing the subnet),
 #                                       prerouting-drop (an nft rule dropping in prerouting, before
-#                                       conntrack)
+#                                       conntrack), gateway-unanswered (the default route via an
+#                                       address on the uplink's subnet that nobody holds)
 #   egress.sh probe NAME [ENDPOINT] [--tcp] [--size BYTES]
 #                                       one ping (or TCP connect) from an endpoint (default c1) to
 #                                       the world; exit 0 if answered, 1 if not
@@ -184,6 +185,7 @@ EOF
         uplink-no-carrier) ip -n "tel-$name-world" link set wan0 down ;;
         bridge-port-disabled) bridge -n "$host" link set dev veth-c1 state 0 ;;
         policy-blackhole) ip -n "$host" rule add from "$SUBNET" blackhole priority 50 ;;
+        gateway-unanswered) ip -n "$host" route replace default via 198.51.100.99 dev uplink0 ;;
         prerouting-drop)
             in_ns "$host" nft -f - <<'EOF'
 table inet labpre {

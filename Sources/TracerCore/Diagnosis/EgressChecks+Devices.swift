@@ -114,7 +114,7 @@ extension EgressChecks {
                 evidence: "\(name): \(Self.linkState(uplink))" + (guessed ? "; no default route, \(name) is the only device that can be the uplink" : ""),
                 fix: fix, device: name)]
         }
-        guard !uplink.hasCarrier else { return [] }
+        guard !uplink.hasCarrier else { return gatewayChecks(uplink) }
         var evidence = "\(name): \(Self.linkState(uplink))"
         var fix: String?
         if let peer = state.uplinkPeer {
@@ -128,6 +128,17 @@ extension EgressChecks {
         return [onHost(.uplinkNoCarrier, .error,
             "uplink \(name) has no carrier: packets queue for ARP and are dropped (QDISC_DROP, then NEIGH_FAILED)",
             evidence: evidence, fix: fix, device: name)]
+    }
+
+    /// The egress route's gateway, when the host's last ARP for it went unanswered: packets
+    /// wait for its address and die of NEIGH_FAILED; no setting here is wrong, the gateway is.
+    private func gatewayChecks(_ uplink: NetworkInterface) -> [Finding] {
+        guard case .route(let route, _) = Self.egressRoute(of: path, in: host), let gateway = route.gateway,
+              let entry = host.neighbours.first(where: { $0.address == gateway && $0.index == uplink.index }), entry.failed
+        else { return [] }
+        return [onHost(.neighbourFailed, .warning,
+            "the gateway \(gateway) did not answer the last ARP for it on \(uplink.name): egress packets wait for its address and are dropped (NEIGH_FAILED)",
+            evidence: "ip neigh in \(hostName): \(gateway) dev \(uplink.name) FAILED; default route via \(gateway)", device: uplink.name)]
     }
 
     /// Endpoint eth0, host veth, bridge and uplink MTUs.

@@ -9,6 +9,8 @@ public struct EgressPathState: Sendable {
         /// Policy routing rules; empty when they could not be read (then the main table decides).
         public var rules: [IPv4Rule] = []
         public var bridgePorts: [BridgePort] = []
+        /// ARP entries (the host side only; empty when unreadable).
+        public var neighbours: [IPv4Neighbour] = []
         /// Keyed by the /proc/sys path below /proc/sys ("net/ipv4/ip_forward").
         var sysctls: [String: SysctlFile.Reading] = [:]
         /// Why the namespace could not be entered or its links read.
@@ -82,6 +84,7 @@ public struct EgressPathState: Sendable {
                 var side = Side(interfaces: try RouteNetlink.interfaces(), routes: try RouteNetlink.ipv4Routes(),
                                 rules: (try? RouteNetlink.ipv4Rules()) ?? [])
                 do { side.bridgePorts = try RouteNetlink.bridgePorts() } catch { side.bridgePortsError = "\(error)" }
+                side.neighbours = (try? RouteNetlink.ipv4Neighbours()) ?? []
                 let uplink = EgressChecks.uplink(of: path, in: side)?.device.name
                 for key in hostSysctlKeys(ingress: path.bridge?.name ?? path.hostVeth?.name, uplink: uplink) {
                     side.sysctls[key] = SysctlFile.reading(key)

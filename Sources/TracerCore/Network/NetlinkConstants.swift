@@ -43,6 +43,11 @@ enum NL {
     static let RTM_GETROUTE: UInt16 = 26
     static let RTM_NEWRULE: UInt16 = 32
     static let RTM_GETRULE: UInt16 = 34
+    static let RTM_NEWNEIGH: UInt16 = 28
+    static let RTM_GETNEIGH: UInt16 = 30
+    /// struct ndmsg (family, pads, ifindex, state, flags, type) and its NDA_DST (linux/neighbour.h).
+    static let NDMSG_LEN = 12
+    static let NDA_DST: UInt16 = 1
     /// struct fib_rule_hdr, and its attributes (linux/fib_rules.h).
     static let FIB_RULE_HDR_LEN = 12
     static let FIB_RULE_INVERT: UInt32 = 0x2

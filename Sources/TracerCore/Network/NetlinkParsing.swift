@@ -350,3 +350,13 @@ func dumpRequest(type: UInt16, seq: UInt32, family: UInt8, headerLength: Int) ->
     bytes += header
     return bytes
 }
+
+/// RTM_NEWNEIGH of an IPv4 entry with a destination.
+func parseIPv4Neighbour(_ message: NetlinkMessage) -> IPv4Neighbour? {
+    let p = message.payload
+    guard message.type == NL.RTM_NEWNEIGH, p.count >= NL.NDMSG_LEN, p[0] == NL.AF_INET,
+          let index = p.read(Int32.self, at: 4), let state = p.read(UInt16.self, at: 8) else { return nil }
+    guard let address = parseAttributes(p, from: NL.NDMSG_LEN).first(where: { $0.type == NL.NDA_DST })
+        .flatMap({ formatIPAddress($0.value) }) else { return nil }
+    return IPv4Neighbour(index: index, address: address, state: state)
+}

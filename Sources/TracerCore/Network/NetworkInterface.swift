@@ -54,6 +54,23 @@ public struct NetworkInterface: Sendable, Equatable {
     }
 }
 
+/// One IPv4 neighbour (ARP) entry.
+public struct IPv4Neighbour: Sendable, Equatable {
+    public var index: Int32
+    public var address: String
+    /// NUD_* bits (linux/neighbour.h).
+    public var state: UInt16
+
+    public init(index: Int32, address: String, state: UInt16) {
+        self.index = index
+        self.address = address
+        self.state = state
+    }
+
+    /// The last resolution got no answer (NUD_FAILED).
+    public var failed: Bool { state & 0x20 != 0 }
+}
+
 /// One IPv4 unicast route.
 public struct IPv4Route: Sendable, Equatable {
     /// "a.b.c.d/len"; "0.0.0.0/0" for the default route.

@@ -24,6 +24,13 @@ public enum RouteNetlink {
             .compactMap(parseIPv4Route)
     }
 
+    /// IPv4 neighbour (ARP) entries of the current network namespace.
+    public static func ipv4Neighbours() throws -> [IPv4Neighbour] {
+        var socket = try NetlinkSocket()
+        return try socket.dump(type: NL.RTM_GETNEIGH, family: NL.AF_INET, headerLength: NL.NDMSG_LEN)
+            .compactMap(parseIPv4Neighbour)
+    }
+
     /// IPv4 policy routing rules of the current network namespace, by priority.
     public static func ipv4Rules() throws -> [IPv4Rule] {
         var socket = try NetlinkSocket()

@@ -50,6 +50,23 @@ struct EgressChecksTests {
         #expect(findings { _ in } == [])
     }
 
+    @Test func aGatewayThatDidNotAnswerARPIsNamed() {
+        let failed = findings { $0.host.neighbours = [IPv4Neighbour(index: 2, address: "192.0.2.1", state: 0x20)] }
+        #expect(failed.map(\.code) == [.neighbourFailed])
+        #expect(failed.first?.message.contains("gateway 192.0.2.1") == true)
+        #expect(failed.first?.device == "eth0")
+        // Reachable, stale or still resolving is fine; a failed entry on another device is not the gateway's.
+        #expect(findings { $0.host.neighbours = [IPv4Neighbour(index: 2, address: "192.0.2.1", state: 0x02)] } == [])
+        #expect(findings { $0.host.neighbours = [IPv4Neighbour(index: 2, address: "192.0.2.1", state: 0x01)] } == [])
+        #expect(findings { $0.host.neighbours = [IPv4Neighbour(index: 3, address: "192.0.2.1", state: 0x20)] } == [])
+        // Without carrier the uplink is the cause, not its gateway.
+        let down = findings {
+            $0.host.neighbours = [IPv4Neighbour(index: 2, address: "192.0.2.1", state: 0x20)]
+            setHost(&$0, "eth0") { $0.hasCarrier = false }
+        }
+        #expect(down.map(\.code) == [.uplinkNoCarrier])
+    }
+
     @Test func globalForwardingOffHidesThePerDeviceConsequences() {
         let found = findings {
             for key in ["net/ipv4/ip_forward", "net/ipv4/conf/docker0/forwarding", "net/ipv4/conf/eth0/forwarding"] {
