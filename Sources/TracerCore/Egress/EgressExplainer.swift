@@ -187,11 +187,10 @@ public enum EgressExplainer {
         let here = evidence.dropRole == .endpoint ? NamespaceCommand(path: path.endpoint.netnsPath, isRoot: false) : host
         let replies = outcome.stoppedBefore?.isReply == true ? "the replies to its packets" : "its packets"
         if let reason = evidence.reason {
-            let device = evidence.dropDevice
-            switch (reason, device) {
-            case ("NETFILTER_DROP", _) where evidence.netfilterRule != nil:
-                let rule = evidence.netfilterRule!
+            if reason == "NETFILTER_DROP", let rule = evidence.netfilterRule {
                 return ("\(who): the nftables rule \(rule) drops \(replies) after \(after)", host.run("nft delete rule \(rule)"))
+            }
+            switch (reason, evidence.dropDevice) {
             case ("TC_INGRESS", let device?), ("TC_EGRESS", let device?):
                 let hook = reason == "TC_INGRESS" ? "ingress" : "egress"
                 return ("\(who): a tc filter on \(device)'s \(hook) hook drops \(replies) (\(reason)); `tc filter show dev \(device) \(hook)` lists it",

@@ -35,10 +35,15 @@ public enum NetnsMounts {
     /// left unmounted is an empty file on the tmpfs, a different device from nsfs).
     public static func inode(ofBindMount path: String) -> UInt64? {
         var st = stat()
-        var own = stat()
-        guard stat(path, &st) == 0, stat("/proc/self/ns/net", &own) == 0, st.st_dev == own.st_dev else { return nil }
+        guard let nsfs = nsfsDevice, stat(path, &st) == 0, st.st_dev == nsfs else { return nil }
         return UInt64(st.st_ino)
     }
+
+    /// The device every namespace file lives on (nsfs has one superblock), read once.
+    private static let nsfsDevice: dev_t? = {
+        var own = stat()
+        return stat("/proc/self/ns/net", &own) == 0 ? own.st_dev : nil
+    }()
 
     private static func canonical(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
