@@ -1,13 +1,28 @@
 #!/bin/sh
-# Installs the Debian packages tracer needs to build and run. Idempotent: installs only
-# what is missing. Run as root on Debian 12 with the Swift toolchain on PATH.
-#   tools/setup.sh          build and run dependencies
-#   tools/setup.sh --test   also what the tests use (C compiler, iproute2, container runtimes)
+# Installs the Debian packages tracer needs, and only those that are missing. This is the one list of
+# packages of the repository: the build, the tests, the labs (tools/lab) and the benchmarks
+# (tools/bench) install nothing themselves. Run as root on Debian 12 with the Swift toolchain on PATH.
+#   tools/setup.sh          what building and running tracer needs
+#   tools/setup.sh --test   also what the tests, labs and benchmarks use
+# A test (SetupPackagesTests) fails when a package named anywhere in tools/ is missing here.
 set -eu
+
+# libbpf, libelf and zlib are linked statically; libnftables is opened when first needed.
 packages="libbpf-dev libelf-dev zlib1g-dev pkg-config libnftables-dev"
+
 if [ "${1:-}" = "--test" ]; then
-    packages="$packages gcc libc6-dev iproute2 podman runc busybox-static docker.io containerd nftables iptables iputils-ping iperf3 tmux"
+    # The test programs in tools/testprogs; iproute2, util-linux (nsenter, setpriv), coreutils and
+    # the shells for the labs' namespaces and the tests' children.
+    packages="$packages gcc libc6-dev iproute2 util-linux coreutils dash bash jq python3"
+    # Real container runtimes. podman finds no network without netavark (its network backend) and
+    # conmon supervises its containers; the labs' images are busybox-static.
+    packages="$packages podman runc conmon netavark busybox-static docker.io containerd"
+    # The egress lab's firewall and traffic, and the terminal test of tracer top.
+    packages="$packages nftables iptables iputils-ping iperf3 tmux"
+    # tools/bench/exec-storm.sh measures execsnoop (libbpf-tools) beside tracer.
+    packages="$packages libbpf-tools"
 fi
+
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

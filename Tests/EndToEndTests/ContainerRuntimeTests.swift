@@ -1,9 +1,10 @@
+import LabSupport
 import Foundation
 import Glibc
 import Testing
 
 /// tracer against real containers of each runtime, each in a network namespace made for the test.
-@Suite(.enabled(if: TracerBinary.isRoot && FileManager.default.fileExists(atPath: "/usr/bin/runc"),
+@Suite(.requires(TracerBinary.isRoot && FileManager.default.fileExists(atPath: "/usr/bin/runc"),
                 "SKIPPED LOUDLY: needs root and the runtimes from tools/setup.sh --test (podman, runc, docker.io, containerd)"))
 struct ContainerRuntimeTests {
     /// TRACER_LAB_RUNTIMES=podman,runc narrows the run while working on one runtime.

@@ -4,7 +4,7 @@ import LabSupport
 import Testing
 
 /// `tracer diagnose`, the built binary, on the egress lab and on real podman and docker networks.
-@Suite(.serialized, .enabled(if: TracerBinary.isRoot && FileManager.default.isExecutableFile(atPath: "/usr/sbin/iptables-nft"),
+@Suite(.serialized, .requires(TracerBinary.isRoot && FileManager.default.isExecutableFile(atPath: "/usr/sbin/iptables-nft"),
                              "SKIPPED LOUDLY: tracer diagnose on the labs needs root, iproute2, iptables-nft and busybox (tools/setup.sh --test)"))
 struct DiagnoseTests {
     func json(_ text: String) -> [[String: Any]] {
@@ -67,7 +67,7 @@ struct DiagnoseTests {
 
     /// The runtime's own bridge network (netavark's podman0, dockerd's docker0) in its lab netns,
     /// with a world behind it: healthy, then broken there; the finding names the container.
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/bin/runc"), "SKIPPED LOUDLY: needs podman, docker.io and runc (tools/setup.sh --test)"),
+    @Test(.requires(FileManager.default.fileExists(atPath: "/usr/bin/runc"), "SKIPPED LOUDLY: needs podman, docker.io and runc (tools/setup.sh --test)"),
           arguments: runtimes)
     func runtimeBridgeNetworks(runtime: String) throws {
         let name = "dg\(runtime.prefix(3))\(getpid() % 10000)"

@@ -5,7 +5,7 @@ import Testing
 
 /// `tracer egress` and `tracer drops`, the built binary, on the egress lab broken in every way
 /// egress.md lists, and on a real podman network.
-@Suite(.serialized, .enabled(if: TracerBinary.isRoot && FileManager.default.isExecutableFile(atPath: "/usr/sbin/iptables-nft")
+@Suite(.serialized, .requires(TracerBinary.isRoot && FileManager.default.isExecutableFile(atPath: "/usr/sbin/iptables-nft")
                              && FileManager.default.isExecutableFile(atPath: "/usr/bin/ping"),
                              "SKIPPED LOUDLY: tracer egress on the lab needs root, iproute2, iptables-nft, ping and busybox (tools/setup.sh --test)"))
 struct EgressTests {
@@ -174,7 +174,7 @@ struct EgressTests {
 
     /// A real runtime network with forwarding off in its lab netns: the finding and the drops
     /// name the container by its runtime name.
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/bin/runc"), "SKIPPED LOUDLY: needs podman and runc (tools/setup.sh --test)"),
+    @Test(.requires(FileManager.default.fileExists(atPath: "/usr/bin/runc"), "SKIPPED LOUDLY: needs podman and runc (tools/setup.sh --test)"),
           arguments: runtimes)
     func aRuntimeContainerIsNamedInTheDiagnosis(runtime: String) throws {
         let name = "eg\(runtime.prefix(3))\(getpid() % 10000)"

@@ -1,9 +1,10 @@
+import LabSupport
 import Foundation
 import Glibc
 import Testing
 
 /// The built binary doing real tracing. Needs root; skipped loudly otherwise.
-@Suite(.enabled(if: TracerBinary.isRoot, "SKIPPED LOUDLY: tracing needs root (CAP_BPF, CAP_PERFMON); run the tests as root"))
+@Suite(.requires(TracerBinary.isRoot, "SKIPPED LOUDLY: tracing needs root (CAP_BPF, CAP_PERFMON); run the tests as root"))
 struct PrivilegedCLITests {
     @Test func checkPassesAndReportsAttachTypes() throws {
         let result = try TracerBinary.run(["check"])

@@ -1,3 +1,4 @@
+import LabSupport
 import Foundation
 import Glibc
 import Testing
@@ -5,7 +6,7 @@ import Testing
 /// The proof of `tracer top` on real podman (runc) containers, each in a network namespace of its own.
 /// Nested in `TopTests` so that it never runs beside the tmux test: both need the CPU ranking to themselves.
 extension TopTests {
-@Suite(.enabled(if: FileManager.default.fileExists(atPath: "/usr/bin/podman"),
+@Suite(.requires(FileManager.default.fileExists(atPath: "/usr/bin/podman"),
                 "SKIPPED LOUDLY: needs podman + runc from tools/setup.sh --test"))
 struct Containers {
     func snapshot(_ result: TracerBinary.Result) throws -> [String: Any] {

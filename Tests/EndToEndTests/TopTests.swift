@@ -1,3 +1,4 @@
+import LabSupport
 import Foundation
 import Glibc
 import Testing
@@ -18,7 +19,7 @@ struct TopUsageTests {
     }
 }
 
-@Suite(.enabled(if: TracerBinary.isRoot, "SKIPPED LOUDLY: tracing needs root (CAP_BPF, CAP_PERFMON); run the tests as root"),
+@Suite(.requires(TracerBinary.isRoot, "SKIPPED LOUDLY: tracing needs root (CAP_BPF, CAP_PERFMON); run the tests as root"),
        .serialized)
 struct TopTests {
     /// A shell loop running a CPU-heavy short-lived command under a name of its own; stopped by pid.
@@ -108,7 +109,7 @@ struct TopTests {
     /// shell's wrapped lines with the next, so the line need not be only that).
     func exited(_ screen: [String]) -> Bool { screen.contains { $0.hasSuffix("EXITED:0") } }
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/bin/tmux"), "SKIPPED LOUDLY: needs tmux (tools/setup.sh --test)"))
+    @Test(.requires(FileManager.default.fileExists(atPath: "/usr/bin/tmux"), "SKIPPED LOUDLY: needs tmux (tools/setup.sh --test)"))
     func interactiveViewFollowsResizesAndRestoresTheTerminal() throws {
         let loop = try ShellLoop(prefix: "tmx") // short enough for the 10-column COMMAND
         defer { loop.stop() }

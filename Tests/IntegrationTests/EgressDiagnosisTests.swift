@@ -6,7 +6,7 @@ import TracerCore
 
 /// Discovery and the static checks on the real egress lab (tools/lab/egress.sh): a container
 /// host built inside namespaces, healthy, then broken one way at a time.
-@Suite(.serialized, .enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/iptables-nft"),
+@Suite(.serialized, .requires(geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/iptables-nft"),
                              "SKIPPED LOUDLY: the egress lab needs root, iproute2, iptables-nft and busybox (tools/setup.sh --test)"))
 struct EgressDiagnosisTests {
     func finder() -> EgressPathFinder { EgressPathFinder(resolver: .host()) }

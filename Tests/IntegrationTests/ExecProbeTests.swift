@@ -6,7 +6,7 @@ import BPF
 import TracerCore
 
 /// The exec probe on the real kernel: each test starts real processes and checks the exact fields.
-@Suite(.enabled(if: Privilege.canTrace, Privilege.reason))
+@Suite(.requires(Privilege.canTrace, Privilege.reason))
 struct ExecProbeTests {
     func probe(_ configure: (inout ExecProbeOptions) -> Void = { _ in }) throws -> ExecProbe {
         var options = ExecProbeOptions()

@@ -9,7 +9,7 @@ import TracerABI
 func inode(_ lab: EgressLab, _ key: String) -> UInt32 { UInt32(lab[key] ?? "") ?? 0 }
 
 /// The network probe on the real kernel, against the egress lab.
-@Suite(.serialized, .enabled(if: Privilege.canTrace && access("/usr/bin/ping", X_OK) == 0, "SKIPPED LOUDLY: the network probe tests need root and the egress lab (tools/setup.sh --test)"))
+@Suite(.serialized, .requires(Privilege.canTrace && access("/usr/bin/ping", X_OK) == 0, "SKIPPED LOUDLY: the network probe tests need root and the egress lab (tools/setup.sh --test)"))
 struct NetProbeTests {
     /// Puts the lab's devices and c1's address in scope, as `tracer egress` does.
     static func scopeLab(_ probe: NetProbe, _ lab: EgressLab) throws {

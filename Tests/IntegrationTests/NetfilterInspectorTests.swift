@@ -6,7 +6,7 @@ import Testing
 
 /// The static netfilter checks on the real egress lab: healthy, then each netfilter break.
 /// Each test builds its own lab (names nf1..nf4 are this suite's) and removes it, also on failure.
-@Suite(.serialized, .enabled(if: EgressLab.canRunFirewall, EgressLab.firewallReason))
+@Suite(.serialized, .requires(EgressLab.canRunFirewall, EgressLab.firewallReason))
 struct NetfilterInspectorTests {
     @Test func healthyLabHasNoNetfilterErrors() throws {
         let lab = try EgressLab.up("nf1")

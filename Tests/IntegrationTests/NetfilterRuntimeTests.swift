@@ -6,7 +6,7 @@ import Testing
 
 /// A real podman (netavark, iptables backend) network, read in its own terms: podman runs inside
 /// the lab netns tracerlab-podman-nfpod (tools/lab/containers.sh), which egress.sh gives an uplink.
-@Suite(.serialized, .enabled(if: EgressLab.canRunFirewall && access("/usr/bin/podman", X_OK) == 0,
+@Suite(.serialized, .requires(EgressLab.canRunFirewall && access("/usr/bin/podman", X_OK) == 0,
                              "SKIPPED LOUDLY: needs root, podman and the egress lab tools (tools/setup.sh --test)"))
 struct NetfilterRuntimeTests {
     static let containers = TestPrograms.root.appendingPathComponent("tools/lab/containers.sh").path

@@ -1,3 +1,4 @@
+import LabSupport
 import Foundation
 import Glibc
 import Testing
@@ -77,8 +78,8 @@ func namespaceInode(_ path: String) -> UInt64 {
 ///   A: br0 (bridge, 10.123.0.1/24) <- va (veth)  ==  vb (veth, 10.123.0.2/24) :B, default via 10.123.0.1
 /// Only the created namespaces are modified; the root namespace is left alone and no traffic is sent.
 @Suite(.serialized) struct NamespaceIntegrationTests {
-    @Test(.enabled(if: geteuid() == 0, "needs root to create network namespaces"),
-          .enabled(if: ipTool != nil, "needs iproute2"))
+    @Test(.requires(geteuid() == 0, "needs root to create network namespaces"),
+          .requires(ipTool != nil, "needs iproute2"))
     func vethBridgeAcrossNamespaces() throws {
         let a = "tracer-nltest-\(getpid())-a"
         let b = "tracer-nltest-\(getpid())-b"
@@ -168,7 +169,7 @@ func namespaceInode(_ path: String) -> UInt64 {
 
 /// The two readers of namespace bind mounts must agree: listmount/statmount (fast) and mountinfo.
 @Suite(.serialized) struct NetnsMountsTests {
-    @Test(.enabled(if: getuid() == 0 && ipTool != nil, "SKIPPED LOUDLY: adding a named netns needs root and ip"))
+    @Test(.requires(getuid() == 0 && ipTool != nil, "SKIPPED LOUDLY: adding a named netns needs root and ip"))
     func statmountAgreesWithMountinfo() throws {
         let name = "tracer-nsmount-\(getpid())"
         defer { _ = try? ip("netns", "del", name) }
@@ -194,7 +195,7 @@ func namespaceInode(_ path: String) -> UInt64 {
         #expect(NetnsMounts.names()[inode] != nil)
     }
 
-    @Test(.enabled(if: getuid() == 0 && ipTool != nil, "SKIPPED LOUDLY: adding a named netns needs root and ip"))
+    @Test(.requires(getuid() == 0 && ipTool != nil, "SKIPPED LOUDLY: adding a named netns needs root and ip"))
     func conventionalDirectoriesAgreeWithTheMountWalkThere() throws {
         let name = "tracer-nsconv-\(getpid())"
         defer { _ = try? ip("netns", "del", name) }

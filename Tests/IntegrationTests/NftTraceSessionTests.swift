@@ -6,7 +6,7 @@ import Testing
 
 /// The nftables trace on the real egress lab: the temporary table, events naming the dropping
 /// rule or policy, cleanup on stop and after a killed run; and legacy counter diffs.
-@Suite(.serialized, .enabled(if: EgressLab.canRunFirewall, EgressLab.firewallReason))
+@Suite(.serialized, .requires(EgressLab.canRunFirewall, EgressLab.firewallReason))
 struct NftTraceSessionTests {
     /// Polls until an event satisfies `done` or 3 s pass.
     func events(_ session: NftTraceSession, until done: (NftTraceEvent) -> Bool) throws -> [NftTraceEvent] {

@@ -7,7 +7,7 @@ import TracerCore
 
 /// The top probe on the real kernel: known numbers of real execs, failed execs and exits,
 /// counted exactly, and the CPU of a busy child against the kernel's rusage.
-@Suite(.enabled(if: Privilege.canTrace, Privilege.reason))
+@Suite(.requires(Privilege.canTrace, Privilege.reason))
 struct TopProbeTests {
     /// This process's command, which the kernel names as the parent of every child we spawn.
     let ourComm = Array((try! String(contentsOfFile: "/proc/self/comm", encoding: .utf8)).dropLast().utf8)

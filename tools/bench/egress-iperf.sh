@@ -26,6 +26,9 @@ trap cleanup EXIT
 
 [ "$(id -u)" = 0 ] || { echo "egress-iperf.sh: needs root" >&2; exit 77; }
 tools/setup.sh --test >/dev/null
+. tools/lib/need.sh
+need iperf3 iperf3 || exit 1
+need cc gcc || exit 1
 swift build -c release --static-swift-stdlib --product tracer >/dev/null
 tracer=$(swift build -c release --static-swift-stdlib --show-bin-path)/tracer
 cc -O2 -o "$work/bpf_stats" tools/testprogs/bpf_stats.c

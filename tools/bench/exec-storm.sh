@@ -19,7 +19,8 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 [ "$(id -u)" = 0 ] || { echo "exec-storm.sh: needs root" >&2; exit 77; }
 tools/setup.sh --test >/dev/null
-command -v execsnoop >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libbpf-tools >/dev/null; }
+. tools/lib/need.sh
+need execsnoop libbpf-tools || exit 1
 swift build -c release --static-swift-stdlib --product tracer >/dev/null
 tracer=$(swift build -c release --static-swift-stdlib --show-bin-path)/tracer
 cc -O2 -o "$work/storm" tools/testprogs/exec_storm.c

@@ -12,6 +12,8 @@ runtime=${2:-podman}
 [[ $runtime =~ ^(podman|docker)$ ]] || { echo "pid-lookup.sh: runtime must be podman or docker" >&2; exit 64; }
 [ "$(id -u)" = 0 ] || { echo "pid-lookup.sh: needs root" >&2; exit 77; }
 tools/setup.sh --test >/dev/null
+. tools/lib/need.sh
+need cc gcc || exit 1
 swift build -c release --static-swift-stdlib --product tracer >/dev/null
 tracer=$(swift build -c release --static-swift-stdlib --show-bin-path)/tracer
 lab=tools/lab/containers.sh

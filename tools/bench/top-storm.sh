@@ -16,6 +16,9 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 [ "$(id -u)" = 0 ] || { echo "top-storm.sh: needs root" >&2; exit 77; }
 tools/setup.sh --test >/dev/null
+. tools/lib/need.sh
+need python3 python3 || exit 1
+need cc gcc || exit 1
 swift build -c release --static-swift-stdlib --product tracer >/dev/null
 tracer=$(swift build -c release --static-swift-stdlib --show-bin-path)/tracer
 cc -O2 -o "$work/storm" tools/testprogs/exec_storm.c

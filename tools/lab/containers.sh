@@ -4,7 +4,7 @@
 # namespace; the root network namespace is never touched.
 #
 # Usage:
-#   containers.sh install                      apt-get install what is needed (idempotent)
+#   containers.sh install                      tools/setup.sh --test (the repo's one package list)
 #   containers.sh up   RUNTIME NAME            start daemon (if any) + container; prints key=value
 #   containers.sh info RUNTIME NAME            print the key=value lines of a running lab again
 #   containers.sh exec RUNTIME NAME -- CMD...  run CMD inside the container via the runtime's exec
@@ -102,7 +102,7 @@ host_veth_of() { # host_veth_of PID
 build_rootfs() { # build_rootfs DIR
   local d=$1 bb
   bb=/bin/busybox   # busybox-static
-  [[ -x $bb ]] || die "$bb not found (run: $0 install)"
+  [[ -x $bb ]] || die "$bb not found (Debian package busybox-static: tools/setup.sh --test)"
   mkdir -p "$d"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,run,var}
   cp "$bb" "$d/bin/busybox"
   local p
@@ -296,7 +296,7 @@ down_podman() {
 # ---------------------------------------------------------------- docker
 dk() { "$DOCKER_BIN" -H "unix://$STATE/docker.sock" "$@"; }
 up_docker() {
-  [[ -x $DOCKER_BIN ]] || die "$DOCKER_BIN missing (run: $0 install)"
+  [[ -x $DOCKER_BIN ]] || die "$DOCKER_BIN missing (Debian package docker.io: tools/setup.sh --test)"
   mkdir -p "$STATE/docker"/{data,exec}
   # keep dockerd 20.10's libtrust key out of /etc/docker/key.json
   echo "{\"deprecated-key-path\": \"$STATE/docker/key.json\"}" >"$STATE/docker/daemon.json"
@@ -540,22 +540,27 @@ cmd_down() {
 }
 
 # ---------------------------------------------------------------- install
-cmd_install() {
-  local pkgs=(podman runc conmon netavark busybox-static docker.io containerd iproute2 jq util-linux iptables)
-  local missing=() p
-  for p in "${pkgs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  ((${#missing[@]})) || { log "all packages present"; return 0; }
-  log "installing: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  local opts=(-y -q -o Dpkg::Use-Pty=0 --no-install-recommends)
-  if ! apt-get install "${opts[@]}" "${missing[@]}" >/tmp/tracerlab-apt.log 2>&1; then
-    log "apt-get install failed; running apt-get update and retrying"
-    apt-get update -q >>/tmp/tracerlab-apt.log 2>&1
-    apt-get install "${opts[@]}" "${missing[@]}" >>/tmp/tracerlab-apt.log 2>&1 || { tail -20 /tmp/tracerlab-apt.log >&2; die "apt-get install failed"; }
-  fi
-  rm -f /tmp/tracerlab-apt.log
+TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=../lib/need.sh
+. "$TOOLS/lib/need.sh"
+cmd_install() { "$TOOLS/setup.sh" --test; }
+
+# What `up RUNTIME` runs, each with the package that brings it; missing ones are named, not installed.
+check_runtime() {
+  local ok=0
+  need ip iproute2 || ok=1
+  need nsenter util-linux || ok=1
+  need jq jq || ok=1
+  need /bin/busybox busybox-static || ok=1
+  case $1 in
+    podman) need podman podman || ok=1; need runc runc || ok=1; need conmon conmon || ok=1
+            need /usr/lib/podman/netavark netavark "podman's network backend" || ok=1 ;;
+    docker) need "$DOCKER_BIN" docker.io || ok=1; need dockerd docker.io || ok=1; need containerd containerd || ok=1
+            need runc runc || ok=1 ;;
+    containerd) need containerd containerd || ok=1; need ctr containerd || ok=1; need runc runc || ok=1 ;;
+    runc) need runc runc || ok=1 ;;
+  esac
+  ((ok == 0)) || die "missing programs for the $1 lab (see above)"
 }
 
 usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
@@ -580,6 +585,7 @@ case $cmd in
   up)
     t0=$(now_ms)
     trap 'rc=$?; if ((rc)); then log "up failed (rc=$rc); cleaning up"; [[ ${TRACERLAB_KEEP_ON_FAIL:-0} == 1 ]] || (set +e; cmd_down >/dev/null); fi' EXIT
+    check_runtime "$RUNTIME"
     setup_common
     "up_$RUNTIME"
     echo "up_ms=$(( $(now_ms) - t0 ))"

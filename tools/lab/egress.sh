@@ -46,6 +46,20 @@ die() { log "error: $*"; exit 2; }
 
 [[ $(id -u) -eq 0 ]] || die "must run as root"
 
+# What the lab runs, each with the package that brings it: named when missing, never installed here.
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/need.sh"
+need_all() {
+    local ok=0
+    need ip iproute2 || ok=1
+    need nsenter util-linux || ok=1
+    need busybox busybox-static "nc in the world and the endpoints" || ok=1
+    need ping iputils-ping || ok=1
+    need nft nftables || ok=1
+    need iptables-nft iptables || ok=1
+    need iptables-legacy iptables || ok=1
+    ((ok == 0)) || die "missing programs for the egress lab (see above)"
+}
+
 in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
 
 check_name() { [[ ${1:-} =~ ^[a-z0-9]{1,12}$ ]] || die "lab name must match [a-z0-9]{1,12}, got '${1:-}'"; }
@@ -245,8 +259,8 @@ name=${2:-}
 check_name "$name"
 shift 2
 case $cmd in
-    up) cmd_up "$name" "$@" ;;
-    uplink) cmd_uplink "$name" "$@" ;;
+    up) need_all; cmd_up "$name" "$@" ;;
+    uplink) need_all; cmd_uplink "$name" "$@" ;;
     info) cmd_info "$name" ;;
     break) cmd_break "$name" "$@" ;;
     probe) cmd_probe "$name" "$@" ;;

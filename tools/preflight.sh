@@ -1,0 +1,43 @@
+#!/bin/sh
+# Pre-flight of tools/test.sh: every program and helper the test suites use is present, else one line
+# per missing piece naming its Debian package, and exit 1 before any test runs. A path that a test
+# spawns belongs here (SetupPackagesTests checks that too).
+cd "$(dirname "$0")/.."
+. tools/lib/need.sh
+status=0
+
+need /usr/bin/cc gcc "compiles tools/testprogs" || status=1
+need /usr/include/stdio.h libc6-dev "headers for tools/testprogs" || status=1
+need /usr/bin/ip iproute2 || status=1
+need /usr/sbin/ip iproute2 || status=1
+need /usr/bin/nsenter util-linux || status=1
+need /usr/bin/setpriv util-linux || status=1
+need /bin/sh dash || status=1
+need /bin/bash bash || status=1
+need /bin/echo coreutils || status=1
+need /bin/true coreutils || status=1
+need /bin/false coreutils || status=1
+need /bin/sleep coreutils || status=1
+need /usr/bin/sha256sum coreutils || status=1
+need /usr/bin/jq jq "edits the runc bundles of tools/lab/containers.sh" || status=1
+need /usr/bin/python3 python3 || status=1
+need /usr/bin/podman podman || status=1
+need /usr/lib/podman/netavark netavark "podman's network backend" || status=1
+need /usr/bin/conmon conmon "podman's container monitor" || status=1
+need /usr/bin/runc runc || status=1
+need /bin/busybox busybox-static "the labs' container images" || status=1
+need /usr/sbin/dockerd docker.io || status=1
+need /usr/bin/docker docker.io || status=1
+need /usr/bin/containerd containerd || status=1
+need /usr/bin/ctr containerd || status=1
+need /usr/sbin/nft nftables || status=1
+need /usr/sbin/iptables-nft iptables || status=1
+need /usr/sbin/iptables-legacy iptables || status=1
+need /usr/bin/ping iputils-ping || status=1
+need /usr/bin/iperf3 iperf3 || status=1
+need /usr/bin/tmux tmux "the terminal test of tracer top" || status=1
+
+if [ $status -ne 0 ]; then
+    echo "tools/preflight.sh: the test suites cannot run here (see the lines above)" >&2
+fi
+exit $status
