@@ -1,3 +1,5 @@
+// Testing is there only when tests are built; `swift build -c release` builds this target too.
+#if canImport(Testing)
 import Glibc
 import Testing
 
@@ -32,3 +34,4 @@ extension Trait where Self == Prerequisite {
         Prerequisite(isMet: condition, reason: reason)
     }
 }
+#endif
