@@ -15,6 +15,8 @@ public enum BPFError: Error, CustomStringConvertible, Equatable {
     case noSuchProgram(String)
     case noSuchMap(String)
     case noSuchVariable(String)
+    /// The object and the Swift side disagree on a map's or a variable's size: a build out of step.
+    case schemaMismatch(String)
     case map(name: String, operation: String, errno: Int32)
     case ringBuffer(errno: Int32)
 
@@ -58,7 +60,9 @@ public enum BPFError: Error, CustomStringConvertible, Equatable {
         case .noSuchMap(let name):
             return "no BPF map named \(name)"
         case .noSuchVariable(let name):
-            return "no read-only BPF variable named \(name)"
+            return "no BPF variable named \(name)"
+        case .schemaMismatch(let what):
+            return "BPF object out of step with tracer: \(what)"
         case .map(let name, let operation, let e):
             return "BPF map \(name): \(operation) failed: \(errnoText(e))"
         case .ringBuffer(let e):
