@@ -1,3 +1,4 @@
+import BPF
 import Glibc
 
 /// Reads links, addresses and IPv4 routes over rtnetlink.
@@ -61,7 +62,7 @@ public enum RouteNetlink {
         }
         defer {
             if setns(original, NL.CLONE_NEWNET) != 0 {
-                fatalError("RouteNetlink.inNamespace: cannot return to the original network namespace: \(errnoText(errno))")
+                fatalError("RouteNetlink.inNamespace: cannot return to the original network namespace: \(Errno(errno))")
             }
         }
         return try body()

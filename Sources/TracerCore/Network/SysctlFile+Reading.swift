@@ -1,3 +1,4 @@
+import BPF
 import Glibc
 
 extension SysctlFile {
@@ -20,12 +21,12 @@ extension SysctlFile {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let e = errno
-            return e == ENOENT ? .missing : .unreadable("\(path): \(errnoText(e))")
+            return e == ENOENT ? .missing : .unreadable("\(path): \(Errno(e))")
         }
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: 256)
         let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        guard n >= 0 else { return .unreadable("\(path): \(errnoText(errno))") }
+        guard n >= 0 else { return .unreadable("\(path): \(Errno(errno))") }
         return .value(String(decoding: buffer[..<n], as: UTF8.self).trimmed)
     }
 }
