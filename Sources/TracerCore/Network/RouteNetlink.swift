@@ -52,7 +52,8 @@ public enum RouteNetlink {
         guard original >= 0 else { throw NetlinkError.namespace(path: selfPath, errno: errno) }
         defer { close(original) }
 
-        let target = open(path, O_RDONLY | O_CLOEXEC)
+        // Never blocks: a FIFO swapped in for a namespace file opens at once and setns refuses it.
+        let target = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard target >= 0 else { throw NetlinkError.namespace(path: path, errno: errno) }
         defer { close(target) }
 
