@@ -1,3 +1,4 @@
+import LabSupport
 import Foundation
 import Glibc
 import Testing
@@ -7,8 +8,8 @@ import Testing
 /// config.v2.json and in a cgroup's name. Each runs against a real process moved into a real
 /// cgroup (a docker-shaped scope, or `lxc.payload.<name>`) under a test slice of the cgroup v2
 /// hierarchy, with the metadata in a fixture `--docker-root`.
-@Suite(.serialized, .enabled(if: TracerBinary.isRoot && HostileCgroup.unifiedMount != nil,
-                             "SKIPPED LOUDLY: needs root and a writable cgroup v2 hierarchy"))
+@Suite(.serialized, .requires(TracerBinary.isRoot && HostileCgroup.unifiedMount != nil,
+                              "SKIPPED LOUDLY: needs root and a writable cgroup v2 hierarchy"))
 struct HostileInputTests {
     /// ESC[2J (clear the screen), CR, BEL, a newline and U+202E (right-to-left override).
     static let hostileName = "ev\u{1B}[2J\r\u{07}\nil\u{202E}X"

@@ -50,7 +50,7 @@ enum FileSystem {
         }
     }
 
-    /// The whole of a regular file, at most `kind`'s cap, without ever blocking or touching a device.
+    /// The whole of a regular file, at most `kind`'s cap, without waiting on a FIFO or opening a device.
     ///
     /// Runtime metadata lives where other users can shape it (rootless podman keeps it in the
     /// user's home; a delegated cgroup or a container can plant files), so the name is first opened
@@ -62,6 +62,8 @@ enum FileSystem {
     /// A refusal (not a regular file, over the cap) is told once per path through `RefusedFiles`.
     /// /proc and /sys files report size 0 and are produced a page at a time, so the file is read to
     /// end of file, and the cap is checked on what was read as well as on the size fstat reports.
+    /// What this cannot bound: a read the kernel itself stalls (a hung NFS or FUSE mount, or
+    /// /proc/PID/cmdline of a process whose memory map lock is held).
     static func readBytes(_ path: String, kind: FileKind) throws(ReadError) -> [UInt8] {
         let handle = open(path, TRACER_O_PATH | O_CLOEXEC)
         guard handle >= 0 else { throw ReadError(path: path, cause: .system(Glibc.errno)) }
