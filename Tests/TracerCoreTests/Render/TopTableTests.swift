@@ -21,7 +21,7 @@ struct TopTableTests {
         ]
         let totals = TopTotals(counts: TopCounts(execs: 212, failedExecs: 2, exits: 210, failedExits: 12, cpuNanoseconds: 1_720_000_000),
                                onlineCPUs: 2, hostBusyNanoseconds: 3_000_000_000, hostTotalNanoseconds: 4_000_000_000,
-                               lost: TopLosses(groups: 1, processes: 2), forkStorm: storm ? ForkStorm(execsPerSecond: 2000, usualPerSecond: 12) : nil)
+                               lost: TopLosses(processes: 2, details: 1), forkStorm: storm ? ForkStorm(execsPerSecond: 2000, usualPerSecond: 12) : nil)
         return TopSnapshot(timestamp: 5_000_000_000, intervalNanoseconds: 2_000_000_000, by: TopGroupKey.allCases, sort: .cpu,
                            totals: totals, rows: rows)
     }
