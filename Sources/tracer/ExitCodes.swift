@@ -22,7 +22,9 @@ func fail(_ error: Error, command: String) -> ExitCode {
             return TracerExit.unavailable
         }
         if bpf.isPermissionDenied {
-            printError("tracer \(command): permission denied loading BPF programs: needs CAP_BPF and CAP_PERFMON (or root); run `tracer check`")
+            // The capabilities were checked before loading (`Privileges.require`): what refuses
+            // now is a user namespace or a security module, or a capability lost since.
+            printError("tracer \(command): \(bpf): permission denied although CAP_BPF and CAP_PERFMON are held (a user namespace or a security module refuses); run `tracer check`")
             return TracerExit.noPermission
         }
         if case .btfMissing = bpf {

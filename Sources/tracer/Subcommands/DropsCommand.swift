@@ -14,6 +14,10 @@ struct DropsCommand: TracerCommand {
         is hidden unless --all. At the end (and every --interval) the kernel's exact counts per
         (reason, location, device) are printed with the containers seen in each.
 
+        Privileges: root, or CAP_BPF and CAP_PERFMON, plus CAP_DAC_READ_SEARCH for any uid but 0;
+        without them exit 77. CAP_SYS_ADMIN attributes drops to container endpoints and
+        CAP_SYSLOG names drop locations; without them a note says what is left out.
+
         Examples:
           tracer drops
           tracer drops --container web --duration 30s
@@ -45,6 +49,7 @@ struct DropsCommand: TracerCommand {
 
     func run() throws {
         StopSignal.install()
+        try Privileges.require(.drops)
         LibbpfLog.install(verbose: common.verbose)
         let reasons = try NetSession.dropReasons(command: "drops")
         let finder = EgressPathFinder(resolver: runtimes.resolver)

@@ -18,7 +18,9 @@ struct EgressCommand: TracerCommand {
         from the stages. Generate the traffic while it runs (or let the application do so).
 
         Exit codes: 0 no flow stopped, 2 a flow stopped (a finding at error severity),
-        4 unknown container, 5 unknown network namespace.
+        4 unknown container, 5 unknown network namespace, 77 missing privileges: root, or
+        CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN (entering namespaces) and CAP_NET_ADMIN (the
+        firewall), plus CAP_DAC_READ_SEARCH for any uid but 0.
 
         Examples:
           tracer egress --duration 10s
@@ -56,11 +58,8 @@ struct EgressCommand: TracerCommand {
 
     func run() throws {
         StopSignal.install()
+        try Privileges.require(.egress)
         LibbpfLog.install(verbose: common.verbose)
-        guard (try? ProcStatus.readSelf())?.has(capability: .sysAdmin) == true else {
-            printError("tracer egress: tracing and entering network namespaces needs CAP_SYS_ADMIN (or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN): run as root")
-            throw TracerExit.noPermission
-        }
         let reasons = try NetSession.dropReasons(command: "egress")
         let finder = EgressPathFinder(resolver: runtimes.resolver)
         let paths = try PathSelection.paths(finder, containers: container, namespaces: netns, command: "egress")

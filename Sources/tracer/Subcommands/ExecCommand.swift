@@ -12,6 +12,9 @@ struct ExecCommand: TracerCommand {
         execveat) are shown with their errno. Events the kernel could not deliver are counted
         and reported inline (LOST lines, `lost` records) and in the final summary.
 
+        Privileges: root, or CAP_BPF and CAP_PERFMON, plus CAP_DAC_READ_SEARCH for any uid but 0
+        (tracefs is root's only); without them exit 77 naming what is missing.
+
         Examples:
           tracer exec                              every exec, as it happens
           tracer exec --exits                      one line per process when it exits: DURATION, CPU, EXIT
@@ -101,6 +104,7 @@ struct ExecCommand: TracerCommand {
 
     func run() throws {
         StopSignal.install()
+        try Privileges.require(.exec)
         LibbpfLog.install(verbose: common.verbose)
         let mode: ExecPipeline.Mode = exits || maxLifetime != nil ? .exits : .execs
 

@@ -19,6 +19,9 @@ struct TopCommand: TracerCommand {
 
         Keys: q or Ctrl-C quits and restores the terminal; Ctrl-Z suspends it cleanly (fg resumes).
 
+        Privileges: root, or CAP_BPF and CAP_PERFMON, plus CAP_DAC_READ_SEARCH for any uid but 0
+        (tracefs is root's only); without them exit 77 naming what is missing.
+
         Examples:
           tracer top                                  live view, refreshed every 2 s
           tracer top --by container,parent           rows per container and parent
@@ -92,6 +95,7 @@ struct TopCommand: TracerCommand {
 
     func run() throws {
         StopSignal.install()
+        try Privileges.require(.top)
         LibbpfLog.install(verbose: common.verbose)
         let resolver = runtimes.resolver
         let attributor = ExecAttributor(resolver: resolver)
