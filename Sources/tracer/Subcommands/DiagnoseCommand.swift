@@ -34,7 +34,7 @@ struct DiagnoseCommand: TracerCommand {
     let runtimes: RuntimeOptions
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
-        container = arguments.strings("container")
+        container = try arguments.containerQueries()
         netns = arguments.strings("netns")
         common = try CommonOptions(arguments)
         runtimes = RuntimeOptions(arguments)

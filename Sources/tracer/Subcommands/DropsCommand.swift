@@ -27,7 +27,7 @@ struct DropsCommand: TracerCommand {
             .flag("all", help: "Also show the drops a healthy host makes all the time."),
             .option("container", value: "name|id", help: "Only drops of this container (name or id prefix).", repeatable: true),
             .option("duration", help: "Stop after this long (e.g. 10s, 1m)."),
-            .option("interval", help: "Print the exact counts this often, not only at the end (e.g. 10s)."),
+            .option("interval", help: "Print the exact counts this often, not only at the end (e.g. 10s); at least 100ms."),
         ] + CommonOptions.specs + RuntimeOptions.specs
     )
 
@@ -42,9 +42,9 @@ struct DropsCommand: TracerCommand {
         common = try CommonOptions(arguments)
         runtimes = RuntimeOptions(arguments)
         all = arguments.flag("all")
-        container = arguments.strings("container")
+        container = try arguments.containerQueries()
         duration = try arguments.value("duration")
-        interval = try arguments.value("interval")
+        interval = try arguments.interval()
     }
 
     func run() throws {

@@ -30,7 +30,7 @@ struct EgressCommand: TracerCommand {
             .option("container", value: "name|id", help: "Only this container (name or id prefix).", repeatable: true),
             .option("netns", value: "name", help: "Only the endpoint in this network namespace, or every endpoint behind it when it is a host side.", repeatable: true),
             .option("duration", help: "Stop after this long (e.g. 10s); without it, run until Ctrl-C."),
-            .option("interval", help: "Print the flows' stages this often while tracing (e.g. 5s)."),
+            .option("interval", help: "Print the flows' stages this often while tracing (e.g. 5s); at least 100ms."),
             .flag("all", help: "Also show drops a healthy host makes all the time."),
             .flag("no-nft-trace", help: "Do not add the temporary nftables trace table that names the rule dropping a packet."),
         ] + CommonOptions.specs + RuntimeOptions.specs
@@ -48,10 +48,10 @@ struct EgressCommand: TracerCommand {
     init(_ arguments: ParsedArguments) throws(UsageError) {
         common = try CommonOptions(arguments)
         runtimes = RuntimeOptions(arguments)
-        container = arguments.strings("container")
+        container = try arguments.containerQueries()
         netns = arguments.strings("netns")
         duration = try arguments.value("duration")
-        interval = try arguments.value("interval")
+        interval = try arguments.interval()
         all = arguments.flag("all")
         noNftTrace = arguments.flag("no-nft-trace")
     }
