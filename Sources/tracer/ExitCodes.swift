@@ -8,10 +8,11 @@ enum TracerExit {
     static let errorFound = ExitCode(2)    // `tracer diagnose` found a problem at error severity
     static let noSuchProcess = ExitCode(3)
     static let unknownContainer = ExitCode(4)
-    static let unknownNamespace = ExitCode(5)
+    static let unknownNamespace = ExitCode(5) // or one that is no endpoint (`--netns` of diagnose, egress)
     static let usage = ExitCode(64)       // EX_USAGE: bad command line
     static let unavailable = ExitCode(69) // EX_UNAVAILABLE: the kernel lacks a feature
-    static let noPermission = ExitCode(77) // EX_NOPERM
+    static let noPermission = ExitCode(77) // EX_NOPERM: `Privileges.require` names what is missing
+    // A tracing command stopped by SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 or SIGALRM: 128 + signo (`StopSignal`).
 }
 
 /// Prints one line naming the problem and returns the exit code it deserves.

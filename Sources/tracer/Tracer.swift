@@ -8,12 +8,13 @@ enum Tracer {
         Start with `tracer check` to see whether tracing works on this host.
 
         Exit codes: 0 success, 1 runtime failure, 2 a problem found at error severity,
-        3 no such process, 4 unknown container, 5 unknown network namespace, 64 usage error,
-        69 the kernel lacks a needed feature, 77 missing privileges (the message names the
-        capability). A tracing command stopped by SIGINT, SIGTERM or SIGPIPE exits with its own
-        status; by SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 or SIGALRM with 128 + the signal's number.
-        Every one of these signals runs the same teardown first (BPF detached, nftables trace
-        tables removed, terminal restored, summary printed).
+        3 no such process, 4 unknown container, 5 unknown network namespace (or one that is
+        no endpoint), 64 usage error, 69 the kernel lacks a needed feature, 77 missing
+        privileges (the message names each missing capability; `tracer check` lists them).
+        A tracing command stopped by SIGINT, SIGTERM or SIGPIPE exits with its own status;
+        by SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 or SIGALRM with 128 + the signal's number. Each
+        of these signals runs the same teardown first: BPF detached, nftables trace tables
+        removed, terminal restored, summary printed.
         """
 
     static let commands: [any TracerCommand.Type] = [
