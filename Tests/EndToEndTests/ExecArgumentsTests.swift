@@ -1,9 +1,10 @@
+import LabSupport
 import Foundation
 import Glibc
 import Testing
 
 /// `--args-size` at its floor: what is captured is the start of argv, and the cut is marked.
-@Suite(.enabled(if: TracerBinary.isRoot, "SKIPPED LOUDLY: tracing needs root (CAP_BPF, CAP_PERFMON); run the tests as root"))
+@Suite(.requires(TracerBinary.isRoot, "SKIPPED LOUDLY: tracing needs root (CAP_BPF, CAP_PERFMON); run the tests as root"))
 struct ExecArgumentsTests {
     @Test func theSmallestArgsSizeMarksTheCut() throws {
         let marker = "argsize-\(getpid())-" + String(repeating: "x", count: 100)

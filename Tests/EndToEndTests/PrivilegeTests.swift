@@ -1,10 +1,11 @@
+import LabSupport
 import Foundation
 import Glibc
 import Testing
 
 /// The built binary with exactly the capabilities setpriv leaves it, as uid 65534 (tracefs here
 /// is root's, mode 0700) and as uid 0: what `tracer check` says and what each command does.
-@Suite(.enabled(if: TracerBinary.isRoot && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
+@Suite(.requires(TracerBinary.isRoot && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
                 "SKIPPED LOUDLY: needs root and setpriv (util-linux) to hand the tracer chosen capabilities"))
 struct PrivilegeTests {
     /// `setpriv` as uid `uid` with exactly `capabilities` ("bpf", "perfmon", ...) effective.
@@ -26,7 +27,7 @@ struct PrivilegeTests {
 
     /// What `tracer check` used to advise (CAP_BPF + CAP_PERFMON) is not enough for another uid:
     /// check says tracefs is mounted but not readable, and names CAP_DAC_READ_SEARCH, never the kernel.
-    @Test(.enabled(if: tracefsIsRootOnly, "SKIPPED LOUDLY: tracefs here is readable by other users; nothing to deny"))
+    @Test(.requires(tracefsIsRootOnly, "SKIPPED LOUDLY: tracefs here is readable by other users; nothing to deny"))
     func bpfAndPerfmonAloneAreRefusedNamingReadSearch() throws {
         let prefix = Self.only(["bpf", "perfmon"])
         let check = try TracerBinary.run(["check"], prefix: prefix)

@@ -7,7 +7,7 @@ import Testing
 /// nftables trace table is removed from the namespace it was added to, `tracer exec` prints its
 /// summary, `tracer top` gives the terminal back. The exit status is the command's own for SIGINT,
 /// SIGTERM and SIGPIPE, 128 + the signal's number for the others.
-@Suite(.serialized, .enabled(if: TracerBinary.isRoot, "SKIPPED LOUDLY: tracing needs root (CAP_BPF, CAP_PERFMON); run the tests as root"))
+@Suite(.serialized, .requires(TracerBinary.isRoot, "SKIPPED LOUDLY: tracing needs root (CAP_BPF, CAP_PERFMON); run the tests as root"))
 struct SignalTests {
     struct Stop: CustomStringConvertible, Sendable {
         var signal: Int32
@@ -36,7 +36,7 @@ struct SignalTests {
         return tables.split(separator: "\n").filter { $0.contains("tracer_trace_") }.map(String.init)
     }
 
-    @Test(.enabled(if: egressLabUsable, "SKIPPED LOUDLY: the egress lab needs iproute2, iptables-nft, ping and busybox (tools/setup.sh --test)"),
+    @Test(.requires(egressLabUsable, "SKIPPED LOUDLY: the egress lab needs iproute2, iptables-nft, ping and busybox (tools/setup.sh --test)"),
           arguments: stops)
     func egressRemovesItsTraceTableOnEverySignal(_ stop: Stop) throws {
         let lab = try EgressLab.up(EgressLab.uniqueName("s\(stop.signal)"))
@@ -71,7 +71,7 @@ struct SignalTests {
     }
 
     /// The interactive view under tmux: after each signal the shell's screen, cursor and modes are back.
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/bin/tmux"), "SKIPPED LOUDLY: needs tmux (tools/setup.sh --test)"))
+    @Test(.requires(FileManager.default.fileExists(atPath: "/usr/bin/tmux"), "SKIPPED LOUDLY: needs tmux (tools/setup.sh --test)"))
     func topRestoresTheTerminalOnEverySignal() throws {
         let tmux = TopTests.Tmux()
         defer { tmux.kill() }

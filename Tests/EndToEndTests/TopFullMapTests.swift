@@ -34,11 +34,8 @@ extension TopTests {
         // /proc/PID/comm) over a window enclosing top's: an upper bound of the host's execs.
         // Not sched_process_exec: a BPF program returning 0 there (as top's does) hides the event from perf.
         let perfOutput = dir + "/perf.csv"
-        let hasPerf = FileManager.default.isExecutableFile(atPath: "/usr/bin/perf")
-        let perf = hasPerf
-            ? try ChildProcess.spawn(["/usr/bin/perf", "stat", "-a", "-x", ",", "-e", "task:task_rename", "-o", perfOutput])
-            : nil
-        if hasPerf { usleep(500_000) }
+        let perf = try ChildProcess.spawn(["/usr/bin/perf", "stat", "-a", "-x", ",", "-e", "task:task_rename", "-o", perfOutput])
+        usleep(500_000)
 
         // What top seeds its usual exec rate with: the host's forks since boot over the uptime.
         let stat = try String(contentsOfFile: "/proc/stat", encoding: .utf8)
@@ -70,10 +67,8 @@ extension TopTests {
         usleep(1_500_000) // the interval holding the last execs closes
         kill(top.processIdentifier, SIGINT)
         top.waitUntilExit()
-        if let perf {
-            kill(perf.pid, SIGINT)
-            perf.wait()
-        }
+        kill(perf.pid, SIGINT)
+        perf.wait()
         #expect(top.terminationStatus == 0)
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(stderr.isEmpty, "\(stderr)")
@@ -129,7 +124,7 @@ extension TopTests {
         #expect(ours.exits + other.exits >= Self.names, "ours \(ours.exits) + other \(other.exits)")
         #expect(ours.failedExits + other.failedExits >= Self.failing)
         // Nothing counted twice: the host's execs are no more than the kernel's renames.
-        if hasPerf {
+        do {
             let csv = try String(contentsOfFile: perfOutput, encoding: .utf8)
             let count = try #require(csv.split(separator: "\n").first { $0.contains("task_rename") }
                 .flatMap { Int($0.split(separator: ",").first ?? "") }, "\(csv)")

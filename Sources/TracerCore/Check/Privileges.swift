@@ -158,7 +158,7 @@ public struct Privileges: Sendable, Equatable {
     }
 
     static func errnoName(_ e: Int32) -> String {
-        (ErrnoName.of(e) ?? "errno \(e)") + ", " + String(cString: strerror(e))
+        (Errno(e).name ?? "errno \(e)") + ", " + Errno(e).text
     }
 
     /// One line for a command refused: "needs CAP_BPF and CAP_PERFMON to load BPF programs; ...".

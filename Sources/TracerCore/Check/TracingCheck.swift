@@ -173,7 +173,7 @@ public struct TracingCheck: Sendable {
         for tracepoint in TracingCheck.tracepoints {
             let parts = tracepoint.split(separator: "/").map(String.init)
             if case .denied(_, let e, _, _) = tracefs {
-                add("tracepoint \(tracepoint)", .problem, "cannot tell: tracefs is not readable (\(ErrnoName.of(e) ?? "errno \(e)"))")
+                add("tracepoint \(tracepoint)", .problem, "cannot tell: tracefs is not readable (\(Errno(e).name ?? "errno \(e)"))")
             } else if case .notMounted = tracefs {
                 add("tracepoint \(tracepoint)", .problem, "cannot tell: tracefs is not mounted")
             } else if TraceFS.hasTracepoint(category: parts[0], name: parts[1]) {
