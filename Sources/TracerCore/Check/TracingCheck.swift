@@ -134,23 +134,23 @@ public struct TracingCheck: Sendable {
 
     /// One object per program, so that one refusal does not hide the others.
     private mutating func attachTypes(privileged: Bool) {
-        let probes: [(String, String, needed: Bool)] = [
-            ("tracepoint", "check_tracepoint", true),
-            ("raw_tracepoint", "check_raw_tracepoint", false),
-            ("tp_btf", "check_btf_tracepoint", false),
-            ("ring buffer", "check_ring_buffer", true),
-            ("kprobe", "check_kprobe", false),
-            ("fentry", "check_fentry", false),
+        let probes: [(String, ProgramSchema, needed: Bool)] = [
+            ("tracepoint", CheckObject.tracepoint, true),
+            ("raw_tracepoint", CheckObject.rawTracepoint, false),
+            ("tp_btf", CheckObject.btfTracepoint, false),
+            ("ring buffer", CheckObject.ringBuffer, true),
+            ("kprobe", CheckObject.kprobe, false),
+            ("fentry", CheckObject.fentry, false),
         ]
         for (name, program, needed) in probes {
             do {
                 let object = try BPFObject(name: "check", bytes: EmbeddedBPF.check.bytes)
                 defer { object.close() }
-                for other in object.programNames where other != program {
+                for other in object.programNames where other != program.name {
                     try object.setAutoload(program: other, false)
                 }
                 try object.load()
-                try object.attach(program: program)
+                try object.attach(program)
                 add(name, .ok, name == "ring buffer" ? "BPF_MAP_TYPE_RINGBUF loads" : "loads and attaches")
             } catch let error as BPFError {
                 let detail = "\(error)"
