@@ -38,7 +38,7 @@ let package = Package(
             name: "tracer",
             dependencies: ["TracerCore"]
         ),
-        .testTarget(name: "TracerCoreTests", dependencies: ["TracerCore", "TracerABI"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TracerCoreTests", dependencies: ["TracerCore", "TracerABI", "BPF", "BPFPrograms"], resources: [.copy("Fixtures")]),
         // Test helpers shared by the privileged suites: running the lab scripts in tools/lab.
         .target(name: "LabSupport", path: "Tests/LabSupport"),
         .testTarget(name: "IntegrationTests", dependencies: ["TracerCore", "BPF", "BPFPrograms", "TracerABI", "LabSupport"]),

@@ -3,7 +3,9 @@
  * The top probe: exact counters of execs, failed execs, exits, CPU and lifetime of
  * processes, by (cgroup, parent command, command), in per-CPU hash maps that user
  * space reads and diffs each interval. Nothing goes through a ring buffer, so
- * nothing is dropped; what a full map could not hold is counted in `lost`.
+ * nothing is dropped. What the group map has no room for is counted in a per-CPU
+ * array instead (the "(other)" row), so the host's totals stay exact when ever-new
+ * command names fill the map; what another full map could not hold is counted in `lost`.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -50,6 +52,14 @@ struct {
 	__type(value, struct tracer_top_process);
 } processes SEC(".maps");
 
+/* Every event whose group is not in (and cannot enter) counts: an array cannot fill. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tracer_top_other);
+} other SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TRACER_TOP_LOSS_KINDS);
@@ -93,7 +103,8 @@ static __always_inline struct top_scratch *scratch_space(void)
 	return bpf_map_lookup_elem(&scratch, &zero);
 }
 
-/* The group's counters on this CPU, created at zero; *created says whether it is new. */
+/* The group's counters on this CPU, created at zero; *created says whether it is new.
+ * NULL when the map is full: the caller counts the event in other_counts() instead. */
 static __always_inline struct tracer_top_counts *group_counts(struct tracer_top_key *key, bool *created)
 {
 	static const struct tracer_top_counts zero = {};
@@ -104,10 +115,15 @@ static __always_inline struct tracer_top_counts *group_counts(struct tracer_top_
 		return c;
 	if (bpf_map_update_elem(&counts, key, &zero, BPF_NOEXIST) == 0)
 		*created = true;
-	c = bpf_map_lookup_elem(&counts, key);
-	if (!c)
-		count_lost(TRACER_TOP_LOST_GROUPS);
-	return c;
+	return bpf_map_lookup_elem(&counts, key);
+}
+
+/* This CPU's counters of the groups the counts map has no room for. */
+static __always_inline struct tracer_top_other *other_counts(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&other, &zero);
 }
 
 /* The group's detail, created with the task's attribution keys when missing. */
@@ -169,8 +185,15 @@ int handle_exec(void *ctx)
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 
 	c = group_counts(&key, &created);
-	if (c)
-		c->execs++;
+	if (!c) {
+		struct tracer_top_other *o = other_counts();
+
+		if (o)
+			o->counts.execs++;
+		/* No detail either: it would stay in the details map, orphaned, for good. */
+		goto remember;
+	}
+	c->execs++;
 
 	d = group_detail(&key, task);
 	if (d) {
@@ -187,6 +210,7 @@ int handle_exec(void *ctx)
 		d->flags = flags;
 	}
 
+remember:
 	/* The exit belongs to what the process ran last. */
 	remember_process(BPF_CORE_READ(task, tgid), BPF_CORE_READ(task, group_leader, start_boottime), &key);
 	return 0;
@@ -239,22 +263,25 @@ static __always_inline int count_failed_exec(long ret)
 	struct tracer_top_key key = {};
 	struct tracer_top_counts *c;
 	struct tracer_top_detail *d;
+	struct tracer_top_other *o;
 	struct basename_scan scan = {};
 	struct top_scratch *s;
 	__u32 base = 0, end = 0;
 	bool created;
 	long n;
 
-	if (!ptr)
-		return 0;
 	if (ret >= 0)
 		goto done;
+	/* Without the filename (the exec began before we attached, or it cannot be read) the
+	 * command is unknown: still a failed exec of the host, counted in (other). */
+	if (!ptr)
+		goto other;
 	s = scratch_space();
 	if (!s)
-		goto done;
+		goto other;
 	n = bpf_probe_read_user_str(s->filename, sizeof(s->filename), (const char *)*ptr);
 	if (n <= 0)
-		goto done;
+		goto other;
 	end = n - 1;
 	scan.end = end;
 	bpf_loop(TRACER_TOP_FILENAME_LEN, find_basename, &scan, 0);
@@ -270,7 +297,7 @@ static __always_inline int count_failed_exec(long ret)
 	BPF_CORE_READ_STR_INTO(&key.parent_comm, task, real_parent, group_leader, comm);
 	c = group_counts(&key, &created);
 	if (!c)
-		goto done;
+		goto other;
 	c->failed_execs++;
 	if (created) {
 		/* The filename stands in for argv until the group has a successful exec. */
@@ -283,8 +310,14 @@ static __always_inline int count_failed_exec(long ret)
 			d->flags = end + 1 > TRACER_TOP_ARGS_LEN ? TRACER_EXEC_ARGS_TRUNCATED : 0;
 		}
 	}
+	goto done;
+other:
+	o = other_counts();
+	if (o)
+		o->counts.failed_execs++;
 done:
-	bpf_map_delete_elem(&exec_filenames, &tid);
+	if (ptr)
+		bpf_map_delete_elem(&exec_filenames, &tid);
 	return 0;
 }
 
@@ -326,9 +359,14 @@ int handle_exit(void *ctx)
 	p->status = status;
 	p->dead_threads_cpu_ns = BPF_CORE_READ(sig, sum_sched_runtime);
 	p->exiting_tid = BPF_CORE_READ(task, pid);
-	/* Attribution keys need the namespaces, which are gone by the final switch. */
-	if (!bpf_map_lookup_elem(&counts, &p->group))
-		group_detail(&p->group, task);
+	/* Attribution keys need the namespaces, which are gone by the final switch: a group
+	 * that forked without exec is created here, with its detail, if the map has room. */
+	if (!bpf_map_lookup_elem(&counts, &p->group)) {
+		bool created;
+
+		if (group_counts(&p->group, &created))
+			group_detail(&p->group, task);
+	}
 	return 0;
 }
 
@@ -339,6 +377,7 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_struct *next, unsigned int prev_state)
 {
 	struct tracer_top_process *found, p;
+	struct tracer_top_other *o = NULL;
 	struct tracer_top_counts *c;
 	__u64 current, slot;
 	__u32 tgid;
@@ -356,8 +395,12 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 		return 0;
 
 	c = group_counts(&p.group, &created);
-	if (!c)
-		return 0;
+	if (!c) {
+		o = other_counts();
+		if (!o)
+			return 0;
+		c = &o->counts;
+	}
 	c->exits++;
 	c->cpu_ns += p.dead_threads_cpu_ns + prev->se.sum_exec_runtime;
 	c->lifetime_ns += p.lifetime_ns;
@@ -376,6 +419,10 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 		__u64 *n;
 
 		c->failed_exits++;
+		if (o) {
+			o->failed_exit_statuses[tracer_top_status_slot(p.status) & (TRACER_TOP_STATUS_SLOTS - 1)]++;
+			return 0;
+		}
 		n = bpf_map_lookup_elem(&exit_codes, &ek);
 		if (n)
 			*n += 1;

@@ -12,6 +12,7 @@ need /usr/bin/ip iproute2 || status=1
 need /usr/sbin/ip iproute2 || status=1
 need /usr/bin/nsenter util-linux || status=1
 need /usr/bin/setpriv util-linux || status=1
+need /usr/bin/prlimit util-linux "memory limits in HostileInputTests" || status=1
 need /bin/sh dash || status=1
 need /bin/bash bash || status=1
 need /bin/echo coreutils || status=1

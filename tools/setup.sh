@@ -11,7 +11,7 @@ set -eu
 packages="libbpf-dev libelf-dev zlib1g-dev pkg-config libnftables-dev"
 
 if [ "${1:-}" = "--test" ]; then
-    # The test programs in tools/testprogs; iproute2, util-linux (nsenter, setpriv), coreutils and
+    # The test programs in tools/testprogs; iproute2, util-linux (nsenter, setpriv, prlimit), coreutils and
     # the shells for the labs' namespaces and the tests' children.
     packages="$packages gcc libc6-dev iproute2 util-linux coreutils dash bash jq python3"
     # Real container runtimes. podman finds no network without netavark (its network backend) and

@@ -15,6 +15,8 @@ public enum BPFError: Error, CustomStringConvertible, Equatable {
     case noSuchProgram(String)
     case noSuchMap(String)
     case noSuchVariable(String)
+    /// The object and the Swift side disagree on a map's or a variable's size: a build out of step.
+    case schemaMismatch(String)
     case map(name: String, operation: String, errno: Int32)
     case ringBuffer(errno: Int32)
 
@@ -43,12 +45,12 @@ public enum BPFError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .open(let object, let e, _):
-            return "cannot open BPF object \(object): \(errnoText(e))"
+            return "cannot open BPF object \(object): \(Errno(e))"
         case .load(let object, let program, let e, _):
             let what = program.map { "program \($0) of \(object)" } ?? "BPF object \(object)"
-            return "kernel refused \(what): \(errnoText(e))"
+            return "kernel refused \(what): \(Errno(e))"
         case .attach(let program, let target, let e):
-            return "cannot attach \(program) to \(target): \(errnoText(e))"
+            return "cannot attach \(program) to \(target): \(Errno(e))"
         case .tracepointMissing(let program, let tracepoint):
             return "tracepoint \(tracepoint) needed by \(program) does not exist on this kernel"
         case .btfMissing:
@@ -58,11 +60,13 @@ public enum BPFError: Error, CustomStringConvertible, Equatable {
         case .noSuchMap(let name):
             return "no BPF map named \(name)"
         case .noSuchVariable(let name):
-            return "no read-only BPF variable named \(name)"
+            return "no BPF variable named \(name)"
+        case .schemaMismatch(let what):
+            return "BPF object out of step with tracer: \(what)"
         case .map(let name, let operation, let e):
-            return "BPF map \(name): \(operation) failed: \(errnoText(e))"
+            return "BPF map \(name): \(operation) failed: \(Errno(e))"
         case .ringBuffer(let e):
-            return "ring buffer: \(errnoText(e))"
+            return "ring buffer: \(Errno(e))"
         }
     }
 
@@ -73,23 +77,4 @@ public enum BPFError: Error, CustomStringConvertible, Equatable {
         default: return ""
         }
     }
-}
-
-func errnoText(_ e: Int32) -> String {
-    // strerror knows 524 only as "Unknown error": it is the kernel-internal ENOTSUPP.
-    let name = ErrnoName.of(e).map { $0 + (e == 524 ? " (not supported by this kernel)" : "") + ", " } ?? ""
-    return "\(name)\(String(cString: strerror(e)))"
-}
-
-/// Symbolic errno names, for messages from libbpf and the kernel and for failed execs.
-public enum ErrnoName {
-    public static func of(_ value: Int32) -> String? { names[value] }
-
-    private static let names: [Int32: String] = [
-        EPERM: "EPERM", ENOENT: "ENOENT", ESRCH: "ESRCH", EINTR: "EINTR", EIO: "EIO", E2BIG: "E2BIG",
-        ENOEXEC: "ENOEXEC", EBADF: "EBADF", EAGAIN: "EAGAIN", ENOMEM: "ENOMEM", EACCES: "EACCES", EFAULT: "EFAULT",
-        EBUSY: "EBUSY", EEXIST: "EEXIST", ENOTDIR: "ENOTDIR", EISDIR: "EISDIR", EINVAL: "EINVAL", ENFILE: "ENFILE",
-        EMFILE: "EMFILE", ETXTBSY: "ETXTBSY", ENOSPC: "ENOSPC", ENAMETOOLONG: "ENAMETOOLONG", ENOSYS: "ENOSYS",
-        ELOOP: "ELOOP", ELIBBAD: "ELIBBAD", EOPNOTSUPP: "EOPNOTSUPP", 524: "ENOTSUPP",
-    ]
 }

@@ -11,6 +11,7 @@ public final class BPFObject {
     /// libbpf parses the ELF in place, so the bytes live as long as the object.
     private let image: UnsafeMutableRawBufferPointer
     private var links: [BPFLink] = []
+    private var isLoaded = false
 
     public init(name: String, bytes: [UInt8]) throws {
         self.name = name
@@ -51,16 +52,37 @@ public final class BPFObject {
 
     // MARK: before load
 
-    /// Sets a `const volatile` global (in `.rodata`) before load, by its name in BTF.
-    /// `value` must have exactly the variable's size, normally the shared ABI struct.
-    public func setReadOnly<T>(_ variable: String, to value: T) throws {
-        guard let rodata = bpf_object__find_map_by_name(pointer, ".rodata"),
-              let btf = bpf_object__btf(pointer)
-        else { throw BPFError.noSuchVariable(variable) }
-        let section = btf__find_by_name_kind(btf, ".rodata", btfKindDatasec)
-        guard section > 0, let sectionType = btf__type_by_id(btf, UInt32(section)) else {
-            throw BPFError.noSuchVariable(variable)
+    /// Sets a global variable by its name in BTF: a `.rodata` one before load, a `.bss` or `.data`
+    /// one before load or while loaded (libbpf maps those sections into our memory, so the write
+    /// reaches the running programs). The variable must have exactly `T`'s size.
+    public func setVariable<T>(_ variable: VariableSchema<T>, to value: T) throws {
+        precondition(!isLoaded || variable.section != .rodata, "\(variable.name) is read-only once \(name) is loaded")
+        guard let (destination, size) = variableStorage(variable.name, in: variable.section.rawValue) else {
+            throw BPFError.noSuchVariable(variable.name)
         }
+        guard size == MemoryLayout<T>.size else {
+            throw BPFError.schemaMismatch("\(variable.name) is \(size) bytes in BPF, \(MemoryLayout<T>.size) in Swift")
+        }
+        withUnsafeBytes(of: value) { bytes in
+            destination.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        }
+    }
+
+    /// Where a global variable's bytes are in our memory, and its size; nil when the section or
+    /// the variable is not in the object (or a loaded `.rodata`, which is read-only).
+    private func variableStorage(_ variable: String, in sectionName: String) -> (UnsafeMutableRawPointer, Int)? {
+        guard let info = variableInfo(variable, in: sectionName),
+              let map = bpf_object__find_map_by_name(pointer, sectionName) else { return nil }
+        var size = 0
+        guard let data = bpf_map__initial_value(map, &size), info.offset + info.size <= size else { return nil }
+        return (UnsafeMutableRawPointer(mutating: data).advanced(by: info.offset), info.size)
+    }
+
+    /// A variable's offset and size in its data section, from the object's BTF.
+    private func variableInfo(_ variable: String, in sectionName: String) -> (offset: Int, size: Int)? {
+        guard let btf = bpf_object__btf(pointer) else { return nil }
+        let section = btf__find_by_name_kind(btf, sectionName, btfKindDatasec)
+        guard section > 0, let sectionType = btf__type_by_id(btf, UInt32(section)) else { return nil }
         // A DATASEC type is followed by vlen btf_var_secinfo records, one per variable.
         let count = Int(sectionType.pointee.info & 0xffff)
         let infos = UnsafeRawPointer(sectionType).advanced(by: MemoryLayout<btf_type>.size)
@@ -69,21 +91,43 @@ public final class BPFObject {
             let info = infos[i]
             guard let varType = btf__type_by_id(btf, info.type) else { continue }
             let nameOffset: UInt32 = varType.pointee.name_off
-            guard let varName = btf__name_by_offset(btf, nameOffset), String(cString: varName) == variable else { continue }
-            guard Int(info.size) == MemoryLayout<T>.size else {
-                preconditionFailure("\(variable) is \(info.size) bytes in BPF, \(MemoryLayout<T>.size) in Swift")
+            if let varName = btf__name_by_offset(btf, nameOffset), String(cString: varName) == variable {
+                return (Int(info.offset), Int(info.size))
             }
-            var size = 0
-            guard let data = bpf_map__initial_value(rodata, &size), Int(info.offset) + Int(info.size) <= size else {
-                throw BPFError.noSuchVariable(variable)
-            }
-            let destination = UnsafeMutableRawPointer(mutating: data).advanced(by: Int(info.offset))
-            withUnsafeBytes(of: value) { bytes in
-                destination.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-            }
-            return
         }
-        throw BPFError.noSuchVariable(variable)
+        return nil
+    }
+
+    /// What in `schema` this object does not have, or has with other sizes: one line each.
+    /// Needs no privilege (the object need not be loaded).
+    public func mismatches(with schema: ObjectSchema) -> [String] {
+        var problems: [String] = []
+        for expected in schema.maps {
+            guard let m = bpf_object__find_map_by_name(pointer, expected.name) else {
+                problems.append("no map \(expected.name)")
+                continue
+            }
+            let keySize = Int(bpf_map__key_size(m)), valueSize = Int(bpf_map__value_size(m))
+            if let size = expected.keySize, size != keySize {
+                problems.append("map \(expected.name): key is \(keySize) bytes, Swift uses \(size)")
+            }
+            if let size = expected.valueSize, size != valueSize {
+                problems.append("map \(expected.name): value is \(valueSize) bytes, Swift uses \(size)")
+            }
+        }
+        for program in schema.programs where bpf_object__find_program_by_name(pointer, program) == nil {
+            problems.append("no program \(program)")
+        }
+        for variable in schema.variables {
+            guard let info = variableInfo(variable.name, in: variable.section) else {
+                problems.append("no variable \(variable.name) in \(variable.section)")
+                continue
+            }
+            if info.size != variable.size {
+                problems.append("variable \(variable.name): \(info.size) bytes, Swift uses \(variable.size)")
+            }
+        }
+        return problems
     }
 
     /// Changes a map's size before load (ring buffer bytes, hash entries, one slot per CPU).
@@ -91,6 +135,19 @@ public final class BPFObject {
         guard let m = bpf_object__find_map_by_name(pointer, map) else { throw BPFError.noSuchMap(map) }
         let rc = bpf_map__set_max_entries(m, entries)
         if rc < 0 { throw BPFError.map(name: map, operation: "set max entries to \(entries)", errno: -rc) }
+    }
+
+    public func setMaxEntries(_ map: OpaqueMapSchema, _ entries: UInt32) throws {
+        try setMaxEntries(map: map.name, entries)
+    }
+
+    public func setMaxEntries<K, V>(_ map: MapSchema<K, V>, _ entries: UInt32) throws {
+        try setMaxEntries(map: map.name, entries)
+    }
+
+    /// Keeps a program out of the load, for programs a mode does not need.
+    public func setAutoload(_ program: ProgramSchema, _ autoload: Bool) throws {
+        try setAutoload(program: program.name, autoload)
     }
 
     /// Keeps a program out of the load, for programs a mode does not need.
@@ -117,13 +174,21 @@ public final class BPFObject {
         if access("/sys/kernel/btf/vmlinux", R_OK) != 0 { throw BPFError.btfMissing }
         _ = LibbpfLog.drain()
         let rc = bpf_object__load(pointer)
-        guard rc < 0 else { return }
+        guard rc < 0 else {
+            isLoaded = true
+            return
+        }
         let log = LibbpfLog.drain()
         throw BPFError.load(object: name, program: failingProgram(in: log), errno: -rc, log: log)
     }
 
     /// Attaches a loaded program where its section says: `tp/CATEGORY/NAME`,
     /// `raw_tp/NAME`, `tp_btf/NAME` (or any other kind libbpf knows).
+    @discardableResult
+    public func attach(_ program: ProgramSchema) throws -> BPFLink {
+        try attach(program: program.name)
+    }
+
     @discardableResult
     public func attach(program: String) throws -> BPFLink {
         let prog = try programPointer(program)
@@ -168,6 +233,19 @@ public final class BPFObject {
             }
             prog = bpf_object__next_program(pointer, p)
         }
+    }
+
+    /// A map through its schema: the key and value sizes are checked here, once.
+    public func map<K, V>(_ schema: MapSchema<K, V>) throws -> TypedMap<K, V> {
+        let raw = try map(schema.name)
+        guard raw.keySize == schema.keySize, raw.valueSize == schema.valueSize else {
+            throw BPFError.schemaMismatch("map \(schema.name) has \(raw.keySize)-byte keys and \(raw.valueSize)-byte values; Swift uses \(schema.keySize) and \(schema.valueSize)")
+        }
+        return TypedMap(map: raw)
+    }
+
+    public func map(_ opaque: OpaqueMapSchema) throws -> BPFMap {
+        try map(opaque.name)
     }
 
     public func map(_ name: String) throws -> BPFMap {

@@ -7,6 +7,11 @@
 #include <stddef.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <fcntl.h>
+
+// O_PATH (open a name without opening the file) is behind _GNU_SOURCE, which Swift's Glibc
+// module does not define; glibc's fcntl.h defines its value unconditionally as __O_PATH.
+#define TRACER_O_PATH __O_PATH
 
 #define TRACER_NR_STATMOUNT 457
 #define TRACER_NR_LISTMOUNT 458

@@ -1,6 +1,6 @@
-enum OutputFormat: String, ArgumentValue, CaseIterable {
-    case table, json
-}
+import TracerCore
+
+extension OutputFormat: ArgumentValue {}
 
 /// Flags every command shares.
 struct CommonOptions {

@@ -1,4 +1,5 @@
 import Glibc
+import TracerCore
 
 @main
 enum Tracer {
@@ -46,6 +47,8 @@ enum Tracer {
         }
         guard let command = command(named: first) else { return unknown(first) }
         let name = command.spec.name
+        // A metadata file that is a FIFO, a device or too large is skipped with one line naming it.
+        RefusedFiles.tell { printError("tracer \(name): warning: \($0)") }
         do {
             let parsed = try ParsedArguments(Array(arguments.dropFirst()), spec: command.spec)
             if parsed.wantsHelp {

@@ -133,6 +133,24 @@ struct TopProbeTests {
         #expect(counts.maxLifetimeNanoseconds >= 100_000_000)
     }
 
+    /// A failed exec whose file name cannot be read has no command, so no group: it is still one
+    /// of the host's failed execs, counted in (other), the counters of what has no group.
+    @Test func aFailedExecWithoutAReadableFileNameIsCountedInOther() throws {
+        let probe = try TopProbe()
+        defer { probe.close() }
+        _ = try probe.read()
+        let unreadable = UnsafePointer<CChar>(bitPattern: 1)!
+        let noArguments: [UnsafeMutablePointer<CChar>?] = [nil]
+        for _ in 0..<25 {
+            // glibc's execve passes the pointer straight to the kernel, which cannot read it.
+            #expect(execve(unreadable, noArguments, noArguments) == -1 && errno == EFAULT)
+        }
+        let interval = try probe.read()
+        #expect(interval.other.failedExecs == 25)
+        #expect(interval.other.execs == 0, "the group map is far from full: every exec has its group")
+        #expect(interval.otherFailedExitStatuses.isEmpty)
+    }
+
     @Test func idleGroupsAreEvictedWhenTheMapsFillAndComeBackFromZero() throws {
         // Any group at all is "too many", and idle after 150 ms.
         let probe = try TopProbe(eviction: .init(above: 0, idleNanoseconds: 150_000_000))

@@ -91,9 +91,10 @@ struct ContainerStorage: Sendable {
         let path = FileSystem.join(containersDirectory, "containers.json")
         let bytes: [UInt8]
         do {
-            bytes = try FileSystem.readBytes(path)
+            bytes = try FileSystem.readBytes(path, kind: .runtimeIndex)
         } catch {
-            return error.errno == ENOENT ? .success([:]) : .failure(IndexError(reason: "\(path): unreadable"))
+            if error.errno == ENOENT { return .success([:]) }
+            return .failure(IndexError(reason: error.isRefusal ? error.description : "\(path): unreadable"))
         }
         if let id, let ranges = JSONValue.arrayElementRanges(bytes) {
             let needle = Array("\"\(id)\"".utf8)

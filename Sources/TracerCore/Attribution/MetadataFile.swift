@@ -12,9 +12,10 @@ enum MetadataFile {
     static func read(_ path: String) -> MetadataFile {
         let bytes: [UInt8]
         do {
-            bytes = try FileSystem.readBytes(path)
+            bytes = try FileSystem.readBytes(path, kind: .runtimeMetadata)
         } catch {
-            return error.errno == ENOENT ? .missing : .corrupt("\(path): unreadable (\(error))")
+            if error.errno == ENOENT { return .missing }
+            return .corrupt(error.isRefusal ? error.description : "\(path): unreadable (\(error))")
         }
         guard let object = JSONValue.parse(bytes)?.objectValue else { return .corrupt("\(path): not a JSON object") }
         return .object(JSONObject(object))
@@ -22,7 +23,7 @@ enum MetadataFile {
 
     /// A pidfile or init.pid: a decimal PID, possibly newline-terminated. Zero or junk means none.
     static func readPID(_ path: String) -> Int32? {
-        guard let text = try? FileSystem.readText(path),
+        guard let text = try? FileSystem.readText(path, kind: .runtimeMetadata),
               let pid = Int32(text.trimmed),
               pid > 0
         else { return nil }

@@ -90,7 +90,7 @@ public struct TracingCheck: Sendable {
     }
 
     private mutating func lockdown(sysRoot: String) {
-        guard let text = try? FileSystem.readText("\(sysRoot)/kernel/security/lockdown") else {
+        guard let text = try? FileSystem.readText("\(sysRoot)/kernel/security/lockdown", kind: .kernelSetting) else {
             add("lockdown", .info, "not reported (no lockdown LSM)")
             return
         }

@@ -157,43 +157,10 @@ public enum NetEventDecoder {
                 endpointPort: raw.endpoint_port.bigEndian, remotePort: raw.remote_port.bigEndian, proto: raw.proto)
     }
 
-    /// The probe's key of an IPv4 flow; nil for IPv6, which the flow table does not hold.
-    public static func flowKeyBytes(_ key: FlowKey) -> [UInt8]? {
-        guard let endpoint = key.endpointAddress.ipv4Wire, let remote = key.remoteAddress.ipv4Wire else { return nil }
-        var raw = tracer_flow_key()
-        raw.endpoint_addr = endpoint
-        raw.remote_addr = remote
-        raw.endpoint_port = key.endpointPort.bigEndian
-        raw.remote_port = key.remotePort.bigEndian
-        raw.proto = key.proto
-        return withUnsafeBytes(of: raw) { Array($0) }
-    }
-
-    /// A flow of the LRU hash `flows` with every CPU's copy of its counters (`value` holds them
-    /// each padded to 8 bytes); `combine` adds them up with the flow's other copies.
-    public static func decodeFlowCopies(key: [UInt8], value: [UInt8]) -> (FlowKey, [tracer_flow_stats])? {
-        guard key.count >= MemoryLayout<tracer_flow_key>.size, value.count >= MemoryLayout<tracer_flow_stats>.size else { return nil }
-        let rawKey = key.withUnsafeBytes { $0.loadUnaligned(as: tracer_flow_key.self) }
-        return (flowKey(rawKey), perCPU(value, as: tracer_flow_stats.self))
-    }
-
-    /// The flows in one slot of the per-CPU flow table (`flow_slots`): each CPU's copy whose
-    /// slot a flow has taken (a protocol is set), with that CPU's counters.
-    public static func decodeFlowSlot(_ value: [UInt8]) -> [(FlowKey, tracer_flow_stats)] {
-        perCPU(value, as: tracer_flow_slot.self).filter { $0.key.proto != 0 }.map { (flowKey($0.key), $0.stats) }
-    }
-
-    /// Every CPU's copy in a per-CPU map value, each padded to 8 bytes.
-    static func perCPU<T>(_ value: [UInt8], as: T.Type) -> [T] {
-        let size = MemoryLayout<T>.size
-        let stride = (size + 7) & ~7
-        var copies: [T] = []
-        var offset = 0
-        while offset + size <= value.count {
-            copies.append(value.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) })
-            offset += stride
-        }
-        return copies
+    /// The flows in one slot of the per-CPU flow table (`flow_slots`), given every CPU's copy:
+    /// each copy whose slot a flow has taken (a protocol is set), with that CPU's counters.
+    public static func flows(inSlot copies: [tracer_flow_slot]) -> [(FlowKey, tracer_flow_stats)] {
+        copies.filter { $0.key.proto != 0 }.map { (flowKey($0.key), $0.stats) }
     }
 
     /// One flow's counters from all their copies (every CPU's, in the slot table and the LRU
@@ -223,30 +190,24 @@ public enum NetEventDecoder {
             privateSourceSeen: privateSource)
     }
 
-    public static func decodeDropKey(_ key: [UInt8]) -> (location: UInt64, reason: UInt32, device: DeviceKey)? {
-        guard key.count >= MemoryLayout<tracer_drop_key>.size else { return nil }
-        let raw = key.withUnsafeBytes { $0.loadUnaligned(as: tracer_drop_key.self) }
-        return (raw.location, raw.reason, DeviceKey(netnsInode: raw.netns, ifindex: raw.ifindex))
+    public static func dropKey(_ raw: tracer_drop_key) -> (location: UInt64, reason: UInt32, device: DeviceKey) {
+        (raw.location, raw.reason, DeviceKey(netnsInode: raw.netns, ifindex: raw.ifindex))
     }
 
-    public static func deviceKeyBytes(_ device: DeviceKey) -> [UInt8] {
+    public static func deviceKey(_ device: DeviceKey) -> tracer_device_key {
         var raw = tracer_device_key()
         raw.netns = device.netnsInode
         raw.ifindex = device.ifindex
-        return withUnsafeBytes(of: raw) { Array($0) }
+        return raw
     }
 
-    public static func decodeDeviceKey(_ bytes: [UInt8]) -> DeviceKey? {
-        guard bytes.count >= MemoryLayout<tracer_device_key>.size else { return nil }
-        let raw = bytes.withUnsafeBytes { $0.loadUnaligned(as: tracer_device_key.self) }
-        return DeviceKey(netnsInode: raw.netns, ifindex: raw.ifindex)
+    public static func deviceKey(_ raw: tracer_device_key) -> DeviceKey {
+        DeviceKey(netnsInode: raw.netns, ifindex: raw.ifindex)
     }
 
-    public static func decodeARP(_ bytes: [UInt8]) -> DeviceARPStats? {
-        guard bytes.count >= MemoryLayout<tracer_device_stats>.size else { return nil }
-        let raw = bytes.withUnsafeBytes { $0.loadUnaligned(as: tracer_device_stats.self) }
-        return DeviceARPStats(requestsSent: raw.arp_requests_tx, repliesSent: raw.arp_replies_tx,
-                              requestsReceived: raw.arp_requests_rx, repliesReceived: raw.arp_replies_rx)
+    public static func arpStats(_ raw: tracer_device_stats) -> DeviceARPStats {
+        DeviceARPStats(requestsSent: raw.arp_requests_tx, repliesSent: raw.arp_replies_tx,
+                       requestsReceived: raw.arp_requests_rx, repliesReceived: raw.arp_replies_rx)
     }
 
     /// The address in a drop record: the first 4 bytes for IPv4, all 16 for IPv6.

@@ -79,10 +79,9 @@ public struct TopGroupDetail: Sendable, Equatable {
     }
 }
 
-/// What the kernel could not count because one of its maps was full.
+/// What the kernel could not count because one of its maps was full. (A full group map loses
+/// nothing: those events are counted in `TopInterval.other`.)
 public struct TopLosses: Sendable, Equatable {
-    /// execs, failed execs or exits of a group the counters map had no room for.
-    public var groups: UInt64 = 0
     /// new processes the process table had no room for: their exits are not counted.
     public var processes: UInt64 = 0
     /// groups without attribution keys or argv.
@@ -90,23 +89,24 @@ public struct TopLosses: Sendable, Equatable {
     /// failed exits missing from the exit-code histogram.
     public var exitCodes: UInt64 = 0
 
-    public init(groups: UInt64 = 0, processes: UInt64 = 0, details: UInt64 = 0, exitCodes: UInt64 = 0) {
-        self.groups = groups
+    public init(processes: UInt64 = 0, details: UInt64 = 0, exitCodes: UInt64 = 0) {
         self.processes = processes
         self.details = details
         self.exitCodes = exitCodes
     }
 
-    public var total: UInt64 { groups + processes + details + exitCodes }
+    public var total: UInt64 { processes + details + exitCodes }
 
     func since(_ earlier: TopLosses) -> TopLosses {
-        TopLosses(groups: groups &- earlier.groups, processes: processes &- earlier.processes,
+        TopLosses(processes: processes &- earlier.processes,
                   details: details &- earlier.details, exitCodes: exitCodes &- earlier.exitCodes)
     }
 }
 
 /// One interval of the top probe: counts of the groups that did something, the statuses of
-/// their failed exits, and the details of groups that exec'd or first appeared.
+/// their failed exits, the details of groups that exec'd or first appeared, and what happened
+/// in groups the kernel's map had no room for. Every exec, failed exec and exit of the interval
+/// is in exactly one of `counts` and `other`: their sum is the host's.
 public struct TopInterval: Sendable {
     /// CLOCK_BOOTTIME nanoseconds.
     public var start: UInt64
@@ -115,15 +115,23 @@ public struct TopInterval: Sendable {
     /// Wait statuses (code << 8, or signal | 0x80 for a core dump) of failed exits, with their counts.
     public var failedExitStatuses: [TopGroup: [UInt32: UInt64]]
     public var details: [TopGroup: TopGroupDetail]
+    /// Processes whose group did not fit in the kernel's map (16384 groups): counted, but with no
+    /// container, parent or command.
+    public var other: TopCounts
+    /// Wait statuses of the failed exits in `other`, with their counts.
+    public var otherFailedExitStatuses: [UInt32: UInt64]
     public var lost: TopLosses
 
     public init(start: UInt64, end: UInt64, counts: [TopGroup: TopCounts], failedExitStatuses: [TopGroup: [UInt32: UInt64]] = [:],
-                details: [TopGroup: TopGroupDetail] = [:], lost: TopLosses = TopLosses()) {
+                details: [TopGroup: TopGroupDetail] = [:], other: TopCounts = TopCounts(),
+                otherFailedExitStatuses: [UInt32: UInt64] = [:], lost: TopLosses = TopLosses()) {
         self.start = start
         self.end = end
         self.counts = counts
         self.failedExitStatuses = failedExitStatuses
         self.details = details
+        self.other = other
+        self.otherFailedExitStatuses = otherFailedExitStatuses
         self.lost = lost
     }
 

@@ -7,6 +7,7 @@ enum TopMapDecoder {
     static let countsSize = MemoryLayout<tracer_top_counts>.size
     static let detailSize = MemoryLayout<tracer_top_detail>.size
     static let exitKeySize = MemoryLayout<tracer_top_exit_key>.size
+    static let otherSize = MemoryLayout<tracer_top_other>.size
 
     static func group(_ bytes: [UInt8]) -> TopGroup {
         precondition(bytes.count == keySize, "top key is \(keySize) bytes")
@@ -37,22 +38,53 @@ enum TopMapDecoder {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset + countsSize <= raw.count {
-                let c = raw.loadUnaligned(fromByteOffset: offset, as: tracer_top_counts.self)
-                total.execs &+= c.execs
-                total.failedExecs &+= c.failed_execs
-                total.exits &+= c.exits
-                total.failedExits &+= c.failed_exits
-                total.cpuNanoseconds &+= c.cpu_ns
-                total.lifetimeNanoseconds &+= c.lifetime_ns
-                let slot = Int(interval & 1)
-                let (maxima, intervals) = (c.max_lifetime_ns, c.max_interval)
-                let slotMax = slot == 0 ? maxima.0 : maxima.1
-                let slotInterval = slot == 0 ? intervals.0 : intervals.1
-                if slotInterval == interval { total.maxLifetimeNanoseconds = max(total.maxLifetimeNanoseconds, slotMax) }
+                add(raw.loadUnaligned(fromByteOffset: offset, as: tracer_top_counts.self), interval: interval, to: &total)
                 offset += stride
             }
         }
         return total
+    }
+
+    /// The sum over CPUs of the per-CPU counters of the groups the map had no room for, with the
+    /// wait statuses of their failed exits. Cumulative, like the groups' counts.
+    static func other(perCPU bytes: [UInt8], interval: UInt64) -> (counts: TopCounts, failedExitStatuses: [UInt32: UInt64]) {
+        let stride = (otherSize + 7) & ~7
+        var total = TopCounts()
+        var slots = [UInt64](repeating: 0, count: Int(TRACER_TOP_STATUS_SLOTS))
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset + otherSize <= raw.count {
+                add(raw.loadUnaligned(fromByteOffset: offset, as: tracer_top_counts.self), interval: interval, to: &total)
+                let histogram = offset + countsSize // right after the counts (pinned in top_counts.h)
+                for slot in slots.indices {
+                    slots[slot] &+= raw.loadUnaligned(fromByteOffset: histogram + 8 * slot, as: UInt64.self)
+                }
+                offset += stride
+            }
+        }
+        var statuses: [UInt32: UInt64] = [:]
+        for (slot, count) in slots.enumerated() where count > 0 { statuses[status(ofSlot: slot)] = count }
+        return (total, statuses)
+    }
+
+    /// The wait status a histogram slot stands for (the inverse of `tracer_top_status_slot`).
+    static func status(ofSlot slot: Int) -> UInt32 {
+        slot < 256 ? UInt32(slot) << 8 : UInt32(slot - 256)
+    }
+
+    /// Adds one CPU's counters, with its lifetime maximum if it is that of `interval`.
+    private static func add(_ c: tracer_top_counts, interval: UInt64, to total: inout TopCounts) {
+        total.execs &+= c.execs
+        total.failedExecs &+= c.failed_execs
+        total.exits &+= c.exits
+        total.failedExits &+= c.failed_exits
+        total.cpuNanoseconds &+= c.cpu_ns
+        total.lifetimeNanoseconds &+= c.lifetime_ns
+        let slot = Int(interval & 1)
+        let (maxima, intervals) = (c.max_lifetime_ns, c.max_interval)
+        let slotMax = slot == 0 ? maxima.0 : maxima.1
+        let slotInterval = slot == 0 ? intervals.0 : intervals.1
+        if slotInterval == interval { total.maxLifetimeNanoseconds = max(total.maxLifetimeNanoseconds, slotMax) }
     }
 
     static func detail(_ bytes: [UInt8]) -> TopGroupDetail {

@@ -1,3 +1,4 @@
+import BPF
 import Glibc
 
 public enum NetfilterError: Error, Equatable, CustomStringConvertible {
@@ -13,8 +14,8 @@ public enum NetfilterError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .library(let message): return "libnftables: \(message)"
-        case .namespace(let path, let e): return "cannot enter network namespace \(path): \(String(cString: strerror(e)))"
-        case .socket(let what, let e): return "\(what): \(String(cString: strerror(e)))"
+        case .namespace(let path, let e): return "cannot enter network namespace \(path): \(Errno(e))"
+        case .socket(let what, let e): return "\(what): \(Errno(e))"
         case .tool(let message): return message
         }
     }

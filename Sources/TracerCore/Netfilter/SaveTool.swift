@@ -1,3 +1,4 @@
+import BPF
 import Glibc
 
 /// Runs a read-only iptables tool (`iptables-legacy-save -c`, `iptables-nft-save -c`) and
@@ -29,10 +30,10 @@ struct SaveTool {
         var outPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
         // pipe2 is _GNU_SOURCE-only in Glibc's Swift module: pipe, then close-on-exec by fcntl.
-        guard pipe(&outPipe) == 0 else { throw .tool("pipe: \(String(cString: strerror(errno)))") }
+        guard pipe(&outPipe) == 0 else { throw .tool("pipe: \(Errno.current)") }
         guard pipe(&errPipe) == 0 else {
             close(outPipe[0]); close(outPipe[1])
-            throw .tool("pipe: \(String(cString: strerror(errno)))")
+            throw .tool("pipe: \(Errno.current)")
         }
         for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
@@ -55,7 +56,7 @@ struct SaveTool {
         close(outPipe[1])
         close(errPipe[1])
         defer { close(outPipe[0]); close(errPipe[0]) }
-        guard rc == 0 else { throw .tool("cannot run \(path): \(String(cString: strerror(rc)))") }
+        guard rc == 0 else { throw .tool("cannot run \(path): \(Errno(rc))") }
 
         var out: [UInt8] = []
         var err: [UInt8] = []
@@ -67,21 +68,20 @@ struct SaveTool {
             if remaining <= 0 { timedOut = true; break }
             var fds = [pollfd(fd: open[0] ? outPipe[0] : -1, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: open[1] ? errPipe[0] : -1, events: Int16(POLLIN), revents: 0)]
-            let n = poll(&fds, 2, Int32(min(remaining, 1000)))
-            if n < 0 && errno != EINTR { break }
+            guard case .success = Errno.retryingOnInterrupt({ poll(&fds, 2, Int32(min(remaining, 1000))) }) else { break }
             for i in 0..<2 where open[i] && fds[i].revents != 0 {
                 var chunk = [UInt8](repeating: 0, count: 65536)
-                let got = read(fds[i].fd, &chunk, chunk.count)
-                if got > 0 {
+                let fd = fds[i].fd
+                if case .success(let got) = Errno.retryingOnInterrupt({ read(fd, &chunk, chunk.count) }), got > 0 {
                     if i == 0 { out += chunk[0..<got] } else { err += chunk[0..<got] }
-                } else if got == 0 || errno != EINTR {
+                } else {
                     open[i] = false
                 }
             }
         }
         if timedOut { kill(pid, SIGKILL) }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        _ = Errno.retryingOnInterrupt { waitpid(pid, &status, 0) }
         if timedOut { throw .tool("\(path) did not finish within \(timeoutSeconds) s") }
         let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return Result(status: exit, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))

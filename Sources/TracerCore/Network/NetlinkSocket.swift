@@ -1,3 +1,4 @@
+import BPF
 import Glibc
 
 /// A netlink socket (NETLINK_ROUTE unless said otherwise) used for dump requests or to listen
@@ -49,11 +50,7 @@ struct NetlinkSocket: ~Copyable {
     /// Waits until a datagram is pending; false on timeout.
     func waitReadable(timeoutMilliseconds: Int32) -> Bool {
         var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        while true {
-            let n = poll(&entry, 1, timeoutMilliseconds)
-            if n < 0 && errno == EINTR { continue }
-            return n > 0
-        }
+        return (try? Errno.retryingOnInterrupt { poll(&entry, 1, timeoutMilliseconds) }.get()).map { $0 > 0 } ?? false
     }
 
     /// Sends a dump request and collects every data message of the reply until NLMSG_DONE.
@@ -89,14 +86,11 @@ struct NetlinkSocket: ~Copyable {
     /// autobind on first send.
     func send(_ request: [UInt8]) throws(NetlinkError) {
         let fd = self.fd
-        let sent = request.withUnsafeBytes { raw -> Int in
-            while true {
-                let n = Glibc.send(fd, raw.baseAddress, raw.count, 0)
-                if n < 0 && errno == EINTR { continue }
-                return n
-            }
+        let sent = request.withUnsafeBytes { raw in Errno.retryingOnInterrupt { Glibc.send(fd, raw.baseAddress, raw.count, 0) } }
+        switch sent {
+        case .failure(let e): throw .send(e.rawValue)
+        case .success(let n): guard n == request.count else { throw .send(EMSGSIZE) }
         }
-        guard sent == request.count else { throw .send(sent < 0 ? errno : EMSGSIZE) }
     }
 
     /// Receives one datagram, growing the buffer first if the pending one is larger.
@@ -113,12 +107,9 @@ struct NetlinkSocket: ~Copyable {
 
     private mutating func receive(flags: Int32) throws(NetlinkError) -> Int {
         let fd = self.fd
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, flags) }
-            if n >= 0 { return n }
-            let e = errno
-            if e == EINTR { continue }
-            throw .receive(e)
+        switch Errno.retryingOnInterrupt({ buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, flags) } }) {
+        case .success(let n): return n
+        case .failure(let e): throw .receive(e.rawValue)
         }
     }
 }

@@ -193,6 +193,6 @@ public final class NetnsDirectory {
 /// /proc/sys files, read in the calling thread's network namespace for net.* keys.
 enum SysctlFile {
     static func read(_ key: String) -> String? {
-        (try? FileSystem.readText("/proc/sys/\(key)"))?.trimmed
+        (try? FileSystem.readText("/proc/sys/\(key)", kind: .kernelSetting))?.trimmed
     }
 }

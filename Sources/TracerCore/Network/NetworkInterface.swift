@@ -1,3 +1,4 @@
+import BPF
 import Glibc
 
 /// One network interface (link) of a network namespace, with its addresses.
@@ -164,16 +165,11 @@ public enum NetlinkError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public var description: String {
         switch self {
-        case .socket(let e): return "netlink socket: \(errnoText(e))"
-        case .send(let e): return "netlink send: \(errnoText(e))"
-        case .receive(let e): return "netlink receive: \(errnoText(e))"
-        case .kernel(let e): return "netlink kernel error: \(errnoText(e))"
-        case .namespace(let path, let e): return "network namespace \(path): \(errnoText(e))"
+        case .socket(let e): return "netlink socket: \(Errno(e))"
+        case .send(let e): return "netlink send: \(Errno(e))"
+        case .receive(let e): return "netlink receive: \(Errno(e))"
+        case .kernel(let e): return "netlink kernel error: \(Errno(e))"
+        case .namespace(let path, let e): return "network namespace \(path): \(Errno(e))"
         }
     }
-}
-
-func errnoText(_ code: Int32) -> String {
-    guard let s = strerror(code) else { return "errno \(code)" }
-    return "\(String(cString: s)) (errno \(code))"
 }

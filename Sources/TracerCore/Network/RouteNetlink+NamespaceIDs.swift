@@ -6,7 +6,7 @@ extension RouteNetlink {
     public static func firstNamespace(in paths: [String], withID id: Int32) throws -> String? {
         var socket = try NetlinkSocket()
         for path in paths {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) // as in inNamespace
             guard fd >= 0 else { continue }
             defer { close(fd) }
             if (try? socket.netnsID(ofNamespaceFD: fd)) == id { return path }

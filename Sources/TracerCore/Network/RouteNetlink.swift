@@ -1,3 +1,4 @@
+import BPF
 import Glibc
 
 /// Reads links, addresses and IPv4 routes over rtnetlink.
@@ -51,7 +52,8 @@ public enum RouteNetlink {
         guard original >= 0 else { throw NetlinkError.namespace(path: selfPath, errno: errno) }
         defer { close(original) }
 
-        let target = open(path, O_RDONLY | O_CLOEXEC)
+        // Never blocks: a FIFO swapped in for a namespace file opens at once and setns refuses it.
+        let target = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard target >= 0 else { throw NetlinkError.namespace(path: path, errno: errno) }
         defer { close(target) }
 
@@ -61,7 +63,7 @@ public enum RouteNetlink {
         }
         defer {
             if setns(original, NL.CLONE_NEWNET) != 0 {
-                fatalError("RouteNetlink.inNamespace: cannot return to the original network namespace: \(errnoText(errno))")
+                fatalError("RouteNetlink.inNamespace: cannot return to the original network namespace: \(Errno(errno))")
             }
         }
         return try body()

@@ -1,3 +1,4 @@
+import BPF
 import Glibc
 
 extension SysctlFile {
@@ -17,15 +18,12 @@ extension SysctlFile {
     /// Reads `/proc/sys/<key>` in the calling thread's network namespace for net.* keys.
     static func reading(_ key: String) -> Reading {
         let path = "/proc/sys/\(key)"
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let e = errno
-            return e == ENOENT ? .missing : .unreadable("\(path): \(errnoText(e))")
+        do {
+            return .value(try FileSystem.readText(path, kind: .kernelSetting).trimmed)
+        } catch {
+            if error.errno == ENOENT { return .missing }
+            if let e = error.errno { return .unreadable("\(path): \(Errno(e))") }
+            return .unreadable(error.description)
         }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 256)
-        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        guard n >= 0 else { return .unreadable("\(path): \(errnoText(errno))") }
-        return .value(String(decoding: buffer[..<n], as: UTF8.self).trimmed)
     }
 }

@@ -13,10 +13,14 @@ public final class TopAggregator {
     private var details: [TopGroup: TopGroupDetail] = [:]
     private var failures: [CrashKey: CrashLoopRule.History] = [:]
 
-    /// The identity a crash loop is judged on: the container (or the host) and the command.
+    /// The identity a crash loop is judged on: the container (or the host) and the command; or
+    /// the processes of "(other)", whose container and command are unknown.
     struct CrashKey: Hashable {
         var container: ProcessOwner
         var command: [UInt8]
+        var other = false
+
+        static let other = CrashKey(container: .host, command: [], other: true)
     }
 
     private struct RowKey: Hashable {
@@ -24,6 +28,7 @@ public final class TopAggregator {
         var container: ProcessOwner?
         var parent: [UInt8]?
         var command: [UInt8]?
+        var other = false
     }
 
     /// `attribute` names the container of a group's cgroup keys (normally `ExecAttributor.attribute`).
@@ -57,6 +62,16 @@ public final class TopAggregator {
             let key = CrashKey(container: containers[group]?.key ?? container(of: group).key, command: group.comm)
             statusesByCrashKey[key, default: [:]].merge(statuses, uniquingKeysWith: +)
         }
+        // Failed exits whose status the histogram map had no room for (it fills with the groups)
+        // still count: a full map must not hide a crash loop. (Only when the kernel says so: the
+        // count and the status are two updates, and a read may fall between them.)
+        for (group, counts) in interval.counts where counts.failedExits > 0 && interval.lost.exitCodes > 0 {
+            let recorded = interval.failedExitStatuses[group]?.values.reduce(0, +) ?? 0
+            guard counts.failedExits > recorded else { continue }
+            let key = CrashKey(container: containers[group]!.key, command: group.comm)
+            statusesByCrashKey[key, default: [:]][ExitStatusCount.unrecorded, default: 0] += counts.failedExits - recorded
+        }
+        if !interval.otherFailedExitStatuses.isEmpty { statusesByCrashKey[.other] = interval.otherFailedExitStatuses }
         let cutoff = interval.end > crashRule.windowNanoseconds ? interval.end - crashRule.windowNanoseconds : 0
         for key in Set(failures.keys).union(statusesByCrashKey.keys) {
             failures[key, default: CrashLoopRule.History()].record(end: interval.end, statuses: statusesByCrashKey[key] ?? [:], keepingAfter: cutoff)
@@ -96,6 +111,16 @@ public final class TopAggregator {
                 statuses.merge(history.statuses, uniquingKeysWith: +)
             }
             rows[key]?.crashLoop = crashRule.crashLoop(statuses)
+        }
+
+        // The processes whose group the kernel had no room for: one row, in the totals whatever
+        // the filter (they may be the selected containers'), so the table adds up.
+        if !interval.other.isEmpty {
+            hostExecs += interval.other.execs
+            total.add(interval.other)
+            var row = TopRow(container: nil, parent: nil, command: nil, counts: interval.other, isOther: true)
+            if let history = failures[.other] { row.crashLoop = crashRule.crashLoop(history.statuses) }
+            rows[RowKey(other: true)] = row
         }
 
         let seconds = Double(interval.nanoseconds) / 1e9

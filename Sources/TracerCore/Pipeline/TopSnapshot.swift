@@ -16,18 +16,23 @@ public enum TopSortKey: String, CaseIterable, Sendable {
 
 /// How often one exit status was seen.
 public struct ExitStatusCount: Sendable, Equatable {
-    /// Wait-status layout: code << 8, or the signal number, | 0x80 for a core dump.
+    /// Wait-status layout: code << 8, or the signal number, | 0x80 for a core dump; or `unrecorded`.
     public var status: UInt32
     public var count: UInt64
+
+    /// Failed exits counted in their group whose status the kernel's histogram map had no room
+    /// for: they still count towards a crash loop. (No wait status has bits above 16.)
+    public static let unrecorded: UInt32 = .max
 
     public init(status: UInt32, count: UInt64) {
         self.status = status
         self.count = count
     }
 
-    public var signal: Int32? { WaitStatus(status).signal }
-    public var exitCode: Int32? { WaitStatus(status).exitCode }
-    public var coreDumped: Bool { WaitStatus(status).coreDumped }
+    public var isRecorded: Bool { status != ExitStatusCount.unrecorded }
+    public var signal: Int32? { isRecorded ? WaitStatus(status).signal : nil }
+    public var exitCode: Int32? { isRecorded ? WaitStatus(status).exitCode : nil }
+    public var coreDumped: Bool { isRecorded && WaitStatus(status).coreDumped }
 }
 
 /// The same command in the same container failing again and again (see `CrashLoopRule`).
@@ -52,9 +57,9 @@ public struct ForkStorm: Sendable, Equatable {
 }
 
 /// One row of `tracer top`: the processes of one container, parent and command (or whichever
-/// of those the rows are grouped by; the others are nil).
+/// of those the rows are grouped by; the others are nil); or the "(other)" row.
 public struct TopRow: Sendable, Equatable {
-    /// nil when rows are not grouped by container.
+    /// nil when rows are not grouped by container, and in the "(other)" row.
     public var container: Attribution?
     public var parent: [UInt8]?
     public var command: [UInt8]?
@@ -62,10 +67,15 @@ public struct TopRow: Sendable, Equatable {
     /// The argv of the last exec among the row's groups that exec'd in the interval.
     public var lastArgs: [[UInt8]]
     public var argsTruncated: Bool
+    /// In the "(other)" row: at least the crash-loop threshold of failed exits within the window
+    /// among processes whose command is unknown (a crash loop may hide there).
     public var crashLoop: CrashLoop?
+    /// The "(other)" row: the processes whose group the kernel's map had no room for (ever-new
+    /// command names fill it). Their container, parent and command are unknown (nil).
+    public var isOther: Bool
 
     public init(container: Attribution?, parent: [UInt8]?, command: [UInt8]?, counts: TopCounts,
-                lastArgs: [[UInt8]] = [], argsTruncated: Bool = false, crashLoop: CrashLoop? = nil) {
+                lastArgs: [[UInt8]] = [], argsTruncated: Bool = false, crashLoop: CrashLoop? = nil, isOther: Bool = false) {
         self.container = container
         self.parent = parent
         self.command = command
@@ -73,12 +83,14 @@ public struct TopRow: Sendable, Equatable {
         self.lastArgs = lastArgs
         self.argsTruncated = argsTruncated
         self.crashLoop = crashLoop
+        self.isOther = isOther
     }
 }
 
 /// Host-wide figures of one interval.
 public struct TopTotals: Sendable, Equatable {
-    /// Every group of the interval added up.
+    /// Every group of the interval added up, with "(other)": the host's exact totals (or,
+    /// with a filter, its containers' and "(other)").
     public var counts: TopCounts
     public var onlineCPUs: Int
     /// From /proc/stat over the interval, when it could be read.

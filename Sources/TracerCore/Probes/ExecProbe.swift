@@ -27,7 +27,7 @@ public struct ExecProbeOptions: Sendable, Equatable {
 public final class ExecProbe {
     private let object: BPFObject
     private var ring: RingBuffer?
-    private let lostMap: BPFMap
+    private let lostMap: TypedMap<UInt32, UInt64>
     private var pending: [ProcessEvent] = []
     /// Records the decoder could not read; a broken ABI, never expected.
     public private(set) var undecodable = 0
@@ -45,22 +45,20 @@ public final class ExecProbe {
         config.report_exits = options.reportExits ? 1 : 0
         config.report_failed = options.reportFailedExecs ? 1 : 0
         config.wakeup_bytes = UInt32(options.ringBufferSize / 4)
-        try object.setReadOnly("exec_config", to: config)
-        try object.setMaxEntries(map: "events", UInt32(options.ringBufferSize))
-        try object.setMaxEntries(map: "scratch", UInt32(max(1, possibleCPUCount())))
-        if !options.reportExits { try object.setAutoload(program: "handle_exit", false) }
+        try object.setVariable(ExecObject.config, to: config)
+        try object.setMaxEntries(ExecObject.events, UInt32(options.ringBufferSize))
+        try object.setMaxEntries(ExecObject.scratch, UInt32(max(1, possibleCPUCount())))
+        if !options.reportExits { try object.setAutoload(ExecObject.exitProgram, false) }
         if !options.reportFailedExecs {
-            for program in ["handle_execve_enter", "handle_execveat_enter", "handle_execve_exit", "handle_execveat_exit"] {
-                try object.setAutoload(program: program, false)
-            }
+            for program in ExecObject.failedExecPrograms { try object.setAutoload(program, false) }
         }
         try object.load()
         if let ids = options.cgroupIDs {
-            let filter = try object.map("cgroup_filter")
-            for id in ids { try filter.update(key: id.bpfBytes, value: [1]) }
+            let filter = try object.map(ExecObject.cgroupFilter)
+            for id in ids { try filter.update(id, 1) }
         }
-        lostMap = try object.map("lost_events")
-        let events = try object.map("events")
+        lostMap = try object.map(ExecObject.lostEvents)
+        let events = try object.map(ExecObject.events)
         try object.attachAll()
         ring = try RingBuffer(map: events) { [unowned self] bytes in
             do {
@@ -82,7 +80,7 @@ public final class ExecProbe {
 
     /// Events the kernel could not put in the ring buffer since load, over all CPUs.
     public func lostEvents() throws -> UInt64 {
-        try lostMap.sum(key: UInt32(0).bpfBytes)
+        try lostMap.sum(0)
     }
 
     public var programIDs: [UInt32] { object.programIDs }

@@ -23,17 +23,17 @@ public struct NetProbeOptions: Sendable, Equatable {
 public final class NetProbe {
     private let object: BPFObject
     private var ring: RingBuffer?
-    private let lostMap: BPFMap
-    private let uncountedMap: BPFMap
-    private let deviceSlots: BPFMap
-    private let scopedDevices: BPFMap
-    private let endpointAddresses: BPFMap
-    private let scopedNamespaces: BPFMap
-    private let flowMap: BPFMap
-    private let flowSlots: BPFMap
-    private let endpointHints: BPFMap
-    private let dropCountMap: BPFMap
-    private let deviceStatsMap: BPFMap
+    private let lostMap: TypedMap<UInt32, UInt64>
+    private let uncountedMap: TypedMap<UInt32, UInt64>
+    private let deviceSlots: TypedMap<UInt32, tracer_device_slot>
+    private let scopedDevices: TypedMap<tracer_device_key, tracer_device_scope>
+    private let endpointAddresses: TypedMap<UInt32, UInt32>
+    private let scopedNamespaces: TypedMap<UInt32, tracer_netns_scope>
+    private let flowMap: TypedMap<tracer_flow_key, tracer_flow_stats>
+    private let flowSlots: TypedMap<UInt32, tracer_flow_slot>
+    private let endpointHints: TypedMap<UInt32, UInt32>
+    private let dropCountMap: TypedMap<tracer_drop_key, UInt64>
+    private let deviceStatsMap: TypedMap<tracer_device_key, tracer_device_stats>
     /// The devices put in scope, from which each ifindex's slot is filled.
     private var scopedDeviceValues: [DeviceKey: tracer_device_scope] = [:]
     /// Per host side, the stage of its last device before routing.
@@ -53,18 +53,18 @@ public final class NetProbe {
             object = try Self.load(options, directReads: false)
             readsHeadersDirectly = false
         }
-        lostMap = try object.map("lost_events")
-        uncountedMap = try object.map("uncounted_drops")
-        deviceSlots = try object.map("scoped_ifindex")
-        scopedDevices = try object.map("scoped_devices")
-        endpointAddresses = try object.map("endpoint_addrs")
-        scopedNamespaces = try object.map("scoped_netns")
-        flowMap = try object.map("flows")
-        flowSlots = try object.map("flow_slots")
-        endpointHints = try object.map("endpoint_hints")
-        dropCountMap = try object.map("drop_counts")
-        deviceStatsMap = try object.map("device_stats")
-        let events = try object.map("events")
+        lostMap = try object.map(NetObject.lostEvents)
+        uncountedMap = try object.map(NetObject.uncountedDrops)
+        deviceSlots = try object.map(NetObject.deviceSlots)
+        scopedDevices = try object.map(NetObject.scopedDevices)
+        endpointAddresses = try object.map(NetObject.endpointAddresses)
+        scopedNamespaces = try object.map(NetObject.scopedNamespaces)
+        flowMap = try object.map(NetObject.flows)
+        flowSlots = try object.map(NetObject.flowSlots)
+        endpointHints = try object.map(NetObject.endpointHints)
+        dropCountMap = try object.map(NetObject.dropCounts)
+        deviceStatsMap = try object.map(NetObject.deviceStats)
+        let events = try object.map(NetObject.events)
         try object.attachAll()
         ring = try RingBuffer(map: events) { [unowned self] bytes in
             do {
@@ -82,7 +82,7 @@ public final class NetProbe {
         var value = tracer_device_scope()
         value.role = role.rawValue
         value.endpoint = endpoint
-        try scopedDevices.update(key: NetEventDecoder.deviceKeyBytes(device), value: withUnsafeBytes(of: value) { Array($0) })
+        try scopedDevices.update(NetEventDecoder.deviceKey(device), value)
         scopedDeviceValues[device] = value
         try fillSlot(ifindex: device.ifindex)
         if beforeRouting {
@@ -106,23 +106,23 @@ public final class NetProbe {
                 for (i, (device, value)) in devices.enumerated() { ways[i] = tracer_device_way(netns: device.netnsInode, scope: value) }
             }
         }
-        try deviceSlots.update(key: UInt32(ifindex).bpfBytes, value: withUnsafeBytes(of: slot) { Array($0) })
+        try deviceSlots.update(UInt32(ifindex), slot)
     }
 
     /// Makes an endpoint's own address known, so its packets are told apart from the host's.
     /// IPv6 addresses are left out: the flow table's keys hold IPv4 addresses only.
     public func scope(endpointAddress: IPAddress, endpoint: UInt32) throws {
         guard let wire = endpointAddress.ipv4Wire else { return }
-        try endpointAddresses.update(key: wire.bpfBytes, value: endpoint.bpfBytes)
+        try endpointAddresses.update(wire, endpoint)
         let hint = wire.bigEndian & UInt32(TRACER_ENDPOINT_HINTS - 1)
-        try endpointHints.update(key: hint.bpfBytes, value: UInt32(1).bpfBytes)
+        try endpointHints.update(hint, 1)
     }
 
     /// A namespace of a path in scope: endpoint addresses count only inside these.
     public func scope(netnsInode: UInt32) throws {
         var value = tracer_netns_scope()
         value.routed_stage = routedStages[netnsInode].map { UInt32($0.rawValue) } ?? UInt32(TRACER_STAGE_NONE.rawValue)
-        try scopedNamespaces.update(key: netnsInode.bpfBytes, value: withUnsafeBytes(of: value) { Array($0) })
+        try scopedNamespaces.update(netnsInode, value)
     }
 
     /// Waits up to `timeoutMilliseconds` and returns the drops that arrived.
@@ -138,14 +138,12 @@ public final class NetProbe {
     public func flows() throws -> [FlowKey: FlowStats] {
         var copies: [FlowKey: [tracer_flow_stats]] = [:]
         for index in 0..<UInt32(TRACER_FLOW_SLOTS) {
-            guard let value = try flowSlots.lookup(key: index.bpfBytes) else { continue }
-            for (flow, stats) in NetEventDecoder.decodeFlowSlot(value) { copies[flow, default: []].append(stats) }
+            guard let slot = try flowSlots.copies(index) else { continue }
+            for (flow, stats) in NetEventDecoder.flows(inSlot: slot) { copies[flow, default: []].append(stats) }
         }
         for key in try flowMap.keys() {
-            guard let value = try flowMap.lookup(key: key), let (flow, stats) = NetEventDecoder.decodeFlowCopies(key: key, value: value) else {
-                continue
-            }
-            copies[flow, default: []] += stats
+            guard let stats = try flowMap.copies(key) else { continue }
+            copies[NetEventDecoder.flowKey(key), default: []] += stats
         }
         return copies.mapValues(NetEventDecoder.combine)
     }
@@ -154,8 +152,8 @@ public final class NetProbe {
     public func dropCounts() throws -> [DropCount] {
         var result: [DropCount] = []
         for key in try dropCountMap.keys() {
-            guard let decoded = NetEventDecoder.decodeDropKey(key), let value = try dropCountMap.lookup(key: key) else { continue }
-            let count = value.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            guard let count = try dropCountMap.lookup(key) else { continue }
+            let decoded = NetEventDecoder.dropKey(key)
             result.append(DropCount(location: decoded.location, reason: decoded.reason, device: decoded.device, count: count))
         }
         return result
@@ -165,21 +163,20 @@ public final class NetProbe {
     public func arpStats() throws -> [DeviceKey: DeviceARPStats] {
         var result: [DeviceKey: DeviceARPStats] = [:]
         for key in try deviceStatsMap.keys() {
-            guard let device = NetEventDecoder.decodeDeviceKey(key), let value = try deviceStatsMap.lookup(key: key),
-                  let stats = NetEventDecoder.decodeARP(value) else { continue }
-            result[device] = stats
+            guard let stats = try deviceStatsMap.lookup(key) else { continue }
+            result[NetEventDecoder.deviceKey(key)] = NetEventDecoder.arpStats(stats)
         }
         return result
     }
 
     /// Drop records the ring buffer could not take, since load.
     public func lostEvents() throws -> UInt64 {
-        try lostMap.sum(key: UInt32(0).bpfBytes)
+        try lostMap.sum(0)
     }
 
     /// Drops that could not get a counter of their own (the count map was full).
     public func uncountedDrops() throws -> UInt64 {
-        try uncountedMap.sum(key: UInt32(0).bpfBytes)
+        try uncountedMap.sum(0)
     }
 
     public var programIDs: [UInt32] { object.programIDs }
@@ -199,12 +196,10 @@ public final class NetProbe {
             bitmap[Int(reason / 64)] |= 1 << UInt64(reason % 64)
         }
         config.ignored_reasons = (bitmap[0], bitmap[1], bitmap[2], bitmap[3])
-        try object.setReadOnly("net_config", to: config)
-        try object.setMaxEntries(map: "events", UInt32(options.ringBufferSize))
+        try object.setVariable(NetObject.config, to: config)
+        try object.setMaxEntries(NetObject.events, UInt32(options.ringBufferSize))
         if !options.stages {
-            for program in ["handle_receive", "handle_queue"] {
-                try object.setAutoload(program: program, false)
-            }
+            for program in NetObject.stagePrograms { try object.setAutoload(program, false) }
         }
         try object.load()
         return object

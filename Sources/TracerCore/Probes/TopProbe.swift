@@ -3,7 +3,8 @@ import BPFPrograms
 import TracerABI
 
 /// The loaded and attached top probe (bpf/top.bpf.c): exact counters of execs, exits, CPU and
-/// lifetime by (cgroup, parent command, command), read and diffed once per interval.
+/// lifetime by (cgroup, parent command, command), read and diffed once per interval; what the
+/// group map has no room for is counted apart ("(other)"), so the host's totals stay exact.
 ///
 /// Needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN), BTF, the sched and syscalls tracepoints
 /// and BTF tracepoints (`tp_btf`, Linux 5.5).
@@ -12,6 +13,7 @@ public final class TopProbe {
     private let countsMap: BPFMap
     private let detailsMap: BPFMap
     private let exitCodesMap: BPFMap
+    private let otherMap: BPFMap
     private let lostMap: BPFMap
     private let intervalVariable: BPFMap
     /// The interval the kernel is counting maxima for; it advances at every `read`.
@@ -19,6 +21,8 @@ public final class TopProbe {
     private var intervalStart: UInt64
     private var previousCounts: [TopGroup: TopCounts] = [:]
     private var previousStatuses: [TopGroup: [UInt32: UInt64]] = [:]
+    private var previousOther = TopCounts()
+    private var previousOtherStatuses: [UInt32: UInt64] = [:]
     private var previousLost = TopLosses()
     /// Groups whose keys were read once; their argv is read again only when they exec.
     private var knownDetails: Set<TopGroup> = []
@@ -48,6 +52,7 @@ public final class TopProbe {
         countsMap = try object.map("counts")
         detailsMap = try object.map("details")
         exitCodesMap = try object.map("exit_codes")
+        otherMap = try object.map("other")
         lostMap = try object.map("lost")
         intervalVariable = try object.map(".bss")
         try object.attachAll()
@@ -98,6 +103,19 @@ public final class TopProbe {
             knownDetails.insert(group)
         }
 
+        // The groups the map had no room for: an array, so every event not in a group is here.
+        var other = TopCounts()
+        var otherStatuses: [UInt32: UInt64] = [:]
+        if let bytes = try otherMap.lookup(key: UInt32(0).bpfBytes) {
+            let total = TopMapDecoder.other(perCPU: bytes, interval: closed)
+            other = total.counts.since(previousOther)
+            for (status, count) in total.failedExitStatuses where count > previousOtherStatuses[status, default: 0] {
+                otherStatuses[status] = count - previousOtherStatuses[status, default: 0]
+            }
+            previousOther = total.counts
+            previousOtherStatuses = total.failedExitStatuses
+        }
+
         let lost = try losses()
         defer {
             previousLost = lost
@@ -105,7 +123,7 @@ public final class TopProbe {
         }
         if previousCounts.count > eviction.above { try evictIdle(now: end) }
         return TopInterval(start: intervalStart, end: end, counts: counts, failedExitStatuses: statuses,
-                           details: details, lost: lost.since(previousLost))
+                           details: details, other: other, otherFailedExitStatuses: otherStatuses, lost: lost.since(previousLost))
     }
 
     /// Deletes the groups idle for `eviction.idleNanoseconds` from the kernel's maps and our state.
@@ -130,7 +148,7 @@ public final class TopProbe {
 
     private func losses() throws -> TopLosses {
         func count(_ kind: tracer_top_loss) throws -> UInt64 { try lostMap.sum(key: UInt32(kind.rawValue).bpfBytes) }
-        return TopLosses(groups: try count(TRACER_TOP_LOST_GROUPS), processes: try count(TRACER_TOP_LOST_PROCESSES),
+        return TopLosses(processes: try count(TRACER_TOP_LOST_PROCESSES),
                          details: try count(TRACER_TOP_LOST_DETAILS), exitCodes: try count(TRACER_TOP_LOST_EXIT_CODES))
     }
 

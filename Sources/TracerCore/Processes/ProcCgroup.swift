@@ -7,7 +7,7 @@ public struct ProcCgroup: Sendable, Equatable {
     public var v1: [String: String]
 
     public static func read(pid: Int32, procRoot: String = "/proc") throws -> ProcCgroup {
-        parse(try FileSystem.readText("\(procRoot)/\(pid)/cgroup"))
+        parse(try FileSystem.readText("\(procRoot)/\(pid)/cgroup", kind: .processFile))
     }
 
     public static func parse(_ text: String) -> ProcCgroup {

@@ -1,7 +1,7 @@
 /// /proc/PID/cmdline: the one reader of that file. Arguments are NUL-separated bytes.
 public enum ProcCmdline {
     public static func read(pid: Int32, procRoot: String = "/proc") -> [[UInt8]] {
-        guard let bytes = try? FileSystem.readBytes("\(procRoot)/\(pid)/cmdline") else { return [] }
+        guard let bytes = try? FileSystem.readBytes("\(procRoot)/\(pid)/cmdline", kind: .processFile) else { return [] }
         return parse(bytes)
     }
 

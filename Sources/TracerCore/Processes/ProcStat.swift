@@ -11,7 +11,7 @@ public struct ProcStat: Sendable, Equatable {
     public var startTicks: UInt64
 
     public static func read(pid: Int32, procRoot: String = "/proc") throws -> ProcStat {
-        guard let stat = parse(try FileSystem.readText("\(procRoot)/\(pid)/stat")) else {
+        guard let stat = parse(try FileSystem.readText("\(procRoot)/\(pid)/stat", kind: .processFile)) else {
             throw ProcessLookupError.unreadable(pid: pid, file: "stat")
         }
         return stat

@@ -32,6 +32,6 @@ public struct ProcessTable: Sendable {
 /// The pid limit, for validating pid arguments.
 public enum PIDLimit {
     public static func read(procRoot: String = "/proc") -> Int32 {
-        (try? FileSystem.readText("\(procRoot)/sys/kernel/pid_max")).flatMap { Int32($0.trimmed) } ?? 4_194_304
+        (try? FileSystem.readText("\(procRoot)/sys/kernel/pid_max", kind: .kernelSetting)).flatMap { Int32($0.trimmed) } ?? 4_194_304
     }
 }

@@ -1,6 +1,11 @@
 /// Safe text from bytes that may be anything: process names, arguments and container
 /// names are not guaranteed UTF-8 and may hold control characters.
-/// Invalid UTF-8 bytes become `\xHH`; control characters become `\n`, `\t`, `\r` or `\xHH`.
+/// Invalid UTF-8 bytes become `\xHH`; control characters become `\n`, `\t`, `\r` or `\xHH`;
+/// bidirectional formatting characters become `\u202e` (see `needsEscape`).
+///
+/// The one escaper of the tracer: every renderer passes host text (names, ids, cgroup paths,
+/// comm, argv, rule text, interface names, images) through `escaped`, and stderr messages
+/// through `controlsEscaped`, at the moment it prints it. The data stays raw until then.
 public enum ByteText {
     enum Piece: Equatable {
         case scalar(Unicode.Scalar)
@@ -47,27 +52,22 @@ public enum ByteText {
                 case "\r": out += "\\r"
                 case "\\": out += "\\\\"
                 default:
-                    if isControl(s) {
-                        out += s.value < 0x100 ? hex(UInt8(s.value)) : "\\u{\(String(s.value, radix: 16))}"
-                    } else {
-                        out.unicodeScalars.append(s)
-                    }
+                    if needsEscape(s) { out += escape(s) } else { out.unicodeScalars.append(s) }
                 }
             }
         }
         return out
     }
 
-    /// A message for stderr: control characters escaped (an argument or a name could hold any),
-    /// everything else, backslashes included, as it is.
+    /// `escaped` for text already in a String (names and ids read from metadata, cgroup paths).
+    public static func escaped(_ text: String) -> String { escaped(Array(text.utf8)) }
+
+    /// A message for stderr: control and bidirectional characters escaped (an argument or a
+    /// name could hold any), everything else, backslashes included, as it is.
     public static func controlsEscaped(_ text: String) -> String {
         var out = ""
         for s in text.unicodeScalars {
-            if isControl(s) {
-                out += hex(UInt8(s.value))
-            } else {
-                out.unicodeScalars.append(s)
-            }
+            if needsEscape(s) { out += escape(s) } else { out.unicodeScalars.append(s) }
         }
         return out
     }
@@ -146,9 +146,25 @@ public enum ByteText {
 
     public static func jsonString(_ text: String) -> String { jsonString(Array(text.utf8)) }
 
-    /// C0, DEL and C1: what a terminal would act on instead of showing.
-    private static func isControl(_ s: Unicode.Scalar) -> Bool {
-        s.value < 0x20 || s.value == 0x7F || (0x80...0x9F).contains(s.value)
+    /// What a terminal would act on instead of showing: C0, DEL and C1 controls; and the
+    /// bidirectional formatting characters, which reorder the rest of the line so that a name can
+    /// show as another (U+202E turns `exe.txt` into what reads as `txt.exe`): the embeddings and
+    /// overrides U+202A...U+202E, the isolates U+2066...U+2069, the marks U+200E, U+200F and
+    /// U+061C; and the line and paragraph separators U+2028, U+2029, which some terminals and
+    /// viewers break lines at.
+    static func needsEscape(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0..<0x20, 0x7F, 0x80...0x9F: return true
+        case 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069, 0x2028, 0x2029: return true
+        default: return false
+        }
+    }
+
+    /// `\x1b` for a control below U+0100, `\u202e` above.
+    private static func escape(_ s: Unicode.Scalar) -> String {
+        if s.value < 0x100 { return hex(UInt8(s.value)) }
+        let digits = String(s.value, radix: 16)
+        return "\\u" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 
     private static func hex(_ byte: UInt8) -> String {

@@ -11,8 +11,9 @@ public enum CheckReport {
             case .unavailable: mark = "n/a"
             case .info: mark = "info"
             }
-            lines.append("  " + Formatting.left(mark, 5) + Formatting.left(item.name, 38) + " " + item.detail)
-            if let fix = item.fix { lines.append("       fix: " + fix) }
+            // Details quote paths and kernel strings of the host.
+            lines.append("  " + Formatting.left(mark, 5) + Formatting.left(item.name, 38) + " " + ByteText.escaped(item.detail))
+            if let fix = item.fix { lines.append("       fix: " + ByteText.escaped(fix)) }
         }
         return lines
     }

@@ -90,7 +90,7 @@ public enum Formatting {
 
     /// "ENOENT" for 2; "E<n>" for a number without a name.
     public static func errnoName(_ value: Int32) -> String {
-        ErrnoName.of(value) ?? "E\(value)"
+        Errno(value).name ?? "E\(value)"
     }
 }
 

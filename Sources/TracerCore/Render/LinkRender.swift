@@ -1,13 +1,15 @@
-/// Interfaces in tables and JSON, with the veth peer and its bridge.
+/// Interfaces in tables and JSON, with the veth peer and its bridge. Names are chosen by whoever
+/// made the interface (a container's user may rename its own), so the table escapes them.
 public enum LinkRender {
     public static func summary(_ link: LinkReport) -> String {
         let i = link.interface
-        var text = "index \(i.index)" + (i.kind.map { " \($0)" } ?? "") + (i.isUp ? " up" : " DOWN")
+        var text = "index \(i.index)" + (i.kind.map { " " + ByteText.escaped($0) } ?? "") + (i.isUp ? " up" : " DOWN")
         if i.isUp && !i.hasCarrier { text += " NO-CARRIER" }
         text += " mtu \(i.mtu)"
         if !i.ipv4.isEmpty { text += " " + i.ipv4.map(\.description).joined(separator: " ") }
         if let peer = link.peer {
-            text += "  peer \(peer.name) (index \(peer.index), netns \(peer.netnsInode)" + (peer.bridge.map { ", bridge \($0)" } ?? "") + ")"
+            text += "  peer \(ByteText.escaped(peer.name)) (index \(peer.index), netns \(peer.netnsInode)"
+                + (peer.bridge.map { ", bridge " + ByteText.escaped($0) } ?? "") + ")"
         }
         return text
     }

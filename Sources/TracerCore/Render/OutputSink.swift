@@ -1,3 +1,4 @@
+import BPF
 import Glibc
 
 /// Buffered standard output that notices a closed pipe (`tracer exec | head -1`)
@@ -29,9 +30,10 @@ public final class OutputSink {
         guard !closed else { return false }
         var offset = 0
         while offset < buffer.count {
-            let n = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
+            let written = Errno.retryingOnInterrupt {
+                buffer.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            }
+            guard case .success(let n) = written else {
                 closed = true // EPIPE or any other failure: nobody reads us any more
                 break
             }

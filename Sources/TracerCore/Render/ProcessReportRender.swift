@@ -1,36 +1,39 @@
 /// `tracer pid`: a block of `key: value` lines per process, or one JSON object per process.
+/// Every value from the host (names, ids, pod, cgroup paths, warnings, namespace and interface
+/// names) is escaped here, where it is printed.
 public enum ProcessReportRender {
     public static func table(_ r: ProcessReport, clock: BootClock) -> [String] {
         var lines: [String] = []
         func row(_ key: String, _ value: String) { lines.append(Formatting.left(key + ":", 18) + value) }
+        func text(_ s: String) -> String { ByteText.escaped(s) }
         row("pid", String(r.pid) + (r.namespacePIDs.count > 1 ? "  (in its namespaces: " + r.namespacePIDs.dropFirst().map(String.init).joined(separator: " -> ") + ")" : ""))
         row("command", r.isKernelThread ? "[\(ByteText.escaped(Array(r.comm.utf8)))] (kernel thread)" : ExecTable.arguments(r.commandLine, truncated: false))
         row("parent", String(r.ppid))
         row("started", Formatting.rfc3339(clock.wallClock(r.startTime)))
         switch r.attribution {
         case .container(let c):
-            row("container", "\(c.name ?? "-") (\(c.runtime.rawValue) \(c.id))")
-            if let image = c.image { row("image", ByteText.escaped(Array(image.utf8))) }
-            if let pod = c.pod { row("pod", "\(pod.namespace ?? "?")/\(pod.name ?? "?") uid \(pod.uid ?? "?")") }
+            row("container", "\(text(c.name ?? "-")) (\(c.runtime.rawValue) \(text(c.id)))")
+            if let image = c.image { row("image", text(image)) }
+            if let pod = c.pod { row("pod", "\(text(pod.namespace ?? "?"))/\(text(pod.name ?? "?")) uid \(text(pod.uid ?? "?"))") }
             row("pid in container", r.pidInContainer.map(String.init) ?? "?")
             row("container init", r.initPID.map { "pid \($0) on the host" } ?? "unknown")
-            if let warning = c.warning { row("warning", warning) }
+            if let warning = c.warning { row("warning", text(warning)) }
         case .host:
             row("container", r.isKernelThread ? "none: kernel thread" : "none: host process")
         case .notAContainer(let reason):
-            row("container", "none: \(reason)")
+            row("container", "none: \(text(reason))")
         }
-        row("cgroup", r.cgroup.paths.first ?? "?")
+        row("cgroup", r.cgroup.paths.first.map(text) ?? "?")
         for path in r.cgroup.paths.dropFirst() {
-            lines.append(String(repeating: " ", count: 18) + path)
+            lines.append(String(repeating: " ", count: 18) + text(path))
         }
         let ns = ProcNamespaces.kinds.compactMap { kind in
             r.namespaces[kind].map { "\(kind):\($0)" + (r.sharedWithHost.contains(kind) ? "(host)" : "") }
         }
         row("namespaces", ns.joined(separator: " "))
-        row("netns", (r.namespaces["net"].map(String.init) ?? "?") + (r.netnsNames.isEmpty ? "" : "  " + r.netnsNames.joined(separator: " ")))
+        row("netns", (r.namespaces["net"].map(String.init) ?? "?") + (r.netnsNames.isEmpty ? "" : "  " + r.netnsNames.map(text).joined(separator: " ")))
         for link in r.links {
-            row("  " + link.interface.name, LinkRender.summary(link))
+            row("  " + text(link.interface.name), LinkRender.summary(link))
         }
         return lines
     }

@@ -33,7 +33,6 @@ public struct TopJSON {
         json.add("host_total_ns", optional: t.hostTotalNanoseconds)
         json.add("lost", t.lost.total)
         var lost = JSONLine()
-        lost.add("groups", t.lost.groups)
         lost.add("processes", t.lost.processes)
         lost.add("details", t.lost.details)
         lost.add("exit_codes", t.lost.exitCodes)
@@ -54,6 +53,8 @@ public struct TopJSON {
         if let container = row.container { ContainerJSON.add(container, to: &json) } else { json.addNull("container") }
         if let parent = row.parent { json.add("parent", bytes: parent) } else { json.addNull("parent") }
         if let command = row.command { json.add("command", bytes: command) } else { json.addNull("command") }
+        // The "(other)" row: processes whose group did not fit in the kernel's map; names null.
+        json.add("other", row.isOther)
         let c = row.counts
         json.add("execs", c.execs)
         json.add("exits", c.exits)
@@ -71,6 +72,7 @@ public struct TopJSON {
                 entry.add("code", optional: status.exitCode)
                 if let signal = status.signal { entry.add("signal", Formatting.signalName(signal)) } else { entry.addNull("signal") }
                 entry.add("core_dumped", status.coreDumped)
+                entry.add("recorded", status.isRecorded)
                 entry.add("count", status.count)
                 return entry
             })

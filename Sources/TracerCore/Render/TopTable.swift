@@ -95,8 +95,13 @@ public struct TopTable {
         lines.append(line(columns.map { ($0, $0.title) }, argsWidth: argsWidth))
         var rows = snapshot.rows
         if let height { rows = Array(rows.prefix(max(0, height - lines.count))) }
+        // "(other)" stands in the first name column shown; its other name columns stay empty.
+        let otherLabel = columns.first { [.container, .parent, .command].contains($0) }
         for row in rows {
-            lines.append(line(columns.map { ($0, cell($0, row, snapshot)) }, argsWidth: argsWidth))
+            lines.append(line(columns.map { column in
+                guard row.isOther else { return (column, cell(column, row, snapshot)) }
+                return (column, otherCell(column, row, snapshot, label: column == otherLabel))
+            }, argsWidth: argsWidth))
         }
         if snapshot.rows.isEmpty { lines.append("(no process exited or exec'd in this interval)") }
         if let height { lines = Array(lines.prefix(height)) }
@@ -122,14 +127,24 @@ public struct TopTable {
             lines.append("FORK STORM: " + TopTable.rate(storm.execsPerSecond) + " execs/s, usually "
                 + TopTable.rate(storm.usualPerSecond) + "/s")
         }
+        if let other = s.rows.first(where: \.isOther) {
+            lines.append("MAP FULL: \(other.counts.execs) execs, \(other.counts.exits) exits in (other): "
+                + "their groups did not fit in the kernel's map")
+        }
         for row in s.rows where row.crashLoop != nil {
-            lines.append("CRASH LOOP: " + name(row) + ": " + TopTable.crashText(row.crashLoop!))
+            if row.isOther {
+                lines.append("FAILED EXITS IN (other): " + TopTable.crashText(row.crashLoop!)
+                    + ": a crash loop may hide there, its command is unknown")
+            } else {
+                lines.append("CRASH LOOP: " + name(row) + ": " + TopTable.crashText(row.crashLoop!))
+            }
         }
         return lines
     }
 
     /// "web1 sh -> false" style, for the lines under the header.
     func name(_ row: TopRow) -> String {
+        if row.isOther { return "(other)" }
         var parts: [String] = []
         if let container = row.container { parts.append(ContainerJSON.column(container)) }
         if let parent = row.parent { parts.append(ByteText.escaped(parent)) }
@@ -143,6 +158,7 @@ public struct TopTable {
     }
 
     static func statusText(_ s: ExitStatusCount) -> String {
+        if !s.isRecorded { return "status not recorded" }
         if let signal = s.signal { return Formatting.signalName(signal) + (s.coreDumped ? "(core)" : "") }
         return "exit \(s.exitCode ?? 0)"
     }
@@ -162,6 +178,16 @@ public struct TopTable {
         case .lifetime: return c.exits == 0 ? "-" : TopTable.duration(c.averageLifetimeNanoseconds)
         case .maxLifetime: return c.exits == 0 ? "-" : TopTable.duration(c.maxLifetimeNanoseconds)
         case .args: return row.lastArgs.isEmpty ? "" : ExecTable.arguments(row.lastArgs, truncated: row.argsTruncated)
+        }
+    }
+
+    /// A cell of the "(other)" row: counts as in any row, no names, and what it is instead of argv.
+    private func otherCell(_ column: Column, _ row: TopRow, _ s: TopSnapshot, label: Bool) -> String {
+        switch column {
+        case .mark: return row.crashLoop == nil ? " " : "?"
+        case .container, .parent, .command: return label ? "(other)" : ""
+        case .args: return "groups the kernel's map had no room for"
+        default: return cell(column, row, s)
         }
     }
 

@@ -10,7 +10,7 @@ public struct DropReasons: Sendable {
 
     /// From `<tracefs>/events/skb/kfree_skb/format`; nil when it cannot be read.
     public static func load(tracefs: String = "/sys/kernel/tracing") -> DropReasons? {
-        guard let text = try? FileSystem.readText(tracefs + "/events/skb/kfree_skb/format") else {
+        guard let text = try? FileSystem.readText(tracefs + "/events/skb/kfree_skb/format", kind: .kernelSetting) else {
             return nil
         }
         let names = parse(format: text)

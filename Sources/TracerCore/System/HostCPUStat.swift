@@ -17,7 +17,7 @@ public struct HostCPUStat: Sendable, Equatable {
     }
 
     public static func read(path: String = "/proc/stat") throws -> HostCPUStat {
-        guard let stat = parse(try FileSystem.readText(path), ticksPerSecond: UInt64(sysconf(Int32(_SC_CLK_TCK)))) else {
+        guard let stat = parse(try FileSystem.readText(path, kind: .kernelTable), ticksPerSecond: UInt64(sysconf(Int32(_SC_CLK_TCK)))) else {
             throw Unreadable(path: path)
         }
         return stat

@@ -68,7 +68,7 @@ public final class KernelSymbols: @unchecked Sendable {
 
     private func load() {
         loaded = true
-        guard let bytes = try? FileSystem.readBytes(path) else { return }
+        guard let bytes = try? FileSystem.readBytes(path, kind: .kernelTable) else { return }
         (starts, names) = KernelSymbols.parse(bytes)
     }
 }

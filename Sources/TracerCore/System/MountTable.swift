@@ -14,7 +14,7 @@ public struct MountTable: Sendable {
     /// With `types`, only mounts of those file system types are parsed: a container host has
     /// hundreds of overlay mounts that most callers do not need.
     public static func read(path: String = "/proc/self/mountinfo", types: Set<String>? = nil) throws -> MountTable {
-        parse(bytes: try FileSystem.readBytes(path), types: types)
+        parse(bytes: try FileSystem.readBytes(path, kind: .kernelTable), types: types)
     }
 
     public static func parse(_ text: String, types: Set<String>? = nil) -> MountTable {

@@ -12,11 +12,11 @@ public struct ProcStatus: Sendable, Equatable {
     public var isKernelThread: Bool
 
     public static func read(pid: Int32, procRoot: String = "/proc") throws -> ProcStatus {
-        parse(try FileSystem.readText("\(procRoot)/\(pid)/status"))
+        parse(try FileSystem.readText("\(procRoot)/\(pid)/status", kind: .processFile))
     }
 
     public static func readSelf(procRoot: String = "/proc") throws -> ProcStatus {
-        parse(try FileSystem.readText("\(procRoot)/self/status"))
+        parse(try FileSystem.readText("\(procRoot)/self/status", kind: .processFile))
     }
 
     public static func parse(_ text: String) -> ProcStatus {

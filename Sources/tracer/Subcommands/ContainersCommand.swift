@@ -46,13 +46,13 @@ struct ContainersCommand: TracerCommand {
             for c in inventory.containers {
                 let id = c.identity
                 let net = network(c)
-                print(Formatting.left(id.runtime.rawValue, 11) + " " + Formatting.left(id.shortID, 13) + " "
-                    + Formatting.left(ByteText.escaped(Array((id.name ?? "-").utf8)), 20) + " "
-                    + Formatting.left(ByteText.escaped(Array((id.image ?? "-").utf8)), 30) + " "
+                print(Formatting.left(id.runtime.rawValue, 11) + " " + Formatting.left(ByteText.escaped(id.shortID), 13) + " "
+                    + Formatting.left(ByteText.escaped(id.name ?? "-"), 20) + " "
+                    + Formatting.left(ByteText.escaped(id.image ?? "-"), 30) + " "
                     + Formatting.left(c.initPID.map(String.init) ?? "-", 7) + " "
                     + Formatting.left(String(c.pids.count), 5) + " " + Formatting.left(c.netnsInode.map(String.init) ?? "-", 11) + " "
-                    + Formatting.left(net.veths.joined(separator: ",").ifEmpty("-"), 12) + " "
-                    + net.ipv4.joined(separator: ",").ifEmpty("-"))
+                    + Formatting.left(ByteText.escaped(net.veths.joined(separator: ",")).ifEmpty("-"), 12) + " "
+                    + ByteText.escaped(net.ipv4.joined(separator: ",")).ifEmpty("-"))
             }
         case .json:
             for c in inventory.containers {

@@ -133,12 +133,12 @@ struct ExecCommand: TracerCommand {
         }
         defer { probe.close() }
 
-        let session = ExecSession(probe: probe, attributor: ExecAttributor(resolver: resolver),
+        let session = ExecSession(source: probe, attributor: ExecAttributor(resolver: resolver),
                                   pipeline: ExecPipeline(mode: mode, filter: filter),
-                                  format: common.output, limit: count,
-                                  deadline: duration.map { BootClock.now + $0.nanoseconds })
+                                  limits: .init(count: count, deadline: duration.map { BootClock.now + $0.nanoseconds }))
+        let render = ExecRender(format: common.output, mode: mode, colour: OutputSink.isTerminal)
         do {
-            try session.run(stop: { StopSignal.isRequested })
+            try session.run(into: RenderingSink(message: printError, render: render.lines), stop: { StopSignal.isRequested })
         } catch {
             throw fail(error, command: "exec")
         }

@@ -36,14 +36,14 @@ struct NetnsCommand: TracerCommand {
             case .table:
                 if i > 0 { print("") }
                 let label = ns.isHost ? " (host)" : ""
-                print("netns \(ns.inode)\(label)" + (ns.names.isEmpty ? "" : "  " + ns.names.joined(separator: " ")))
+                print("netns \(ns.inode)\(label)" + (ns.names.isEmpty ? "" : "  " + ns.names.map(ByteText.escaped).joined(separator: " ")))
                 print("  processes: \(ns.pids.count)" + (ns.pids.isEmpty ? "" : " (" + ns.pids.prefix(8).map(String.init).joined(separator: " ") + (ns.pids.count > 8 ? " ..." : "") + ")"))
                 if !containers.isEmpty {
-                    print("  containers: " + containers.map { "\($0.identity.name ?? $0.identity.shortID) (\($0.identity.runtime.rawValue))" }.joined(separator: ", "))
+                    print("  containers: " + containers.map { "\(ByteText.escaped($0.identity.name ?? $0.identity.shortID)) (\($0.identity.runtime.rawValue))" }.joined(separator: ", "))
                 }
-                if let error = inside.error { print("  interfaces: cannot read: \(error)") }
-                for link in links { print("  " + Formatting.left(link.interface.name, 14) + LinkRender.summary(link)) }
-                print("  default route: " + (inside.defaultRoute.map { "via \($0.gateway.map { "\($0)" } ?? "-")" + ($0.outputIndex.flatMap { idx in inside.interfaces.first { $0.index == idx }?.name }.map { " dev \($0)" } ?? "") } ?? "none"))
+                if let error = inside.error { print("  interfaces: cannot read: \(ByteText.escaped(error))") }
+                for link in links { print("  " + Formatting.left(ByteText.escaped(link.interface.name), 14) + LinkRender.summary(link)) }
+                print("  default route: " + (inside.defaultRoute.map { "via \($0.gateway.map { "\($0)" } ?? "-")" + ($0.outputIndex.flatMap { idx in inside.interfaces.first { $0.index == idx }?.name }.map { " dev " + ByteText.escaped($0) } ?? "") } ?? "none"))
                 print("  ip_forward: " + (inside.ipForward.map { $0 ? "1" : "0" } ?? "?"))
             case .json:
                 var json = JSONLine()

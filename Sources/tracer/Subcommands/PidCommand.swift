@@ -91,7 +91,7 @@ struct PidCommand: TracerCommand {
         }
         switch common.output {
         case .table:
-            print("CONTAINER \(match.identity.name ?? "-") (\(match.identity.runtime.rawValue) \(match.identity.id))")
+            print("CONTAINER \(ByteText.escaped(match.identity.name ?? "-")) (\(match.identity.runtime.rawValue) \(ByteText.escaped(match.identity.id)))")
             print("PID     CPID    COMMAND")
             for (pid, cpid, command) in rows {
                 print(Formatting.left(String(pid), 7) + " " + Formatting.left(String(cpid), 7) + " " + command)

@@ -1,3 +1,5 @@
+import Foundation
+import Glibc
 import Testing
 @testable import TracerCore
 
@@ -56,5 +58,34 @@ import Testing
         let nowhere = DockerMetadata(root: "/nonexistent/docker")
         #expect(nowhere.all().isEmpty)
         #expect(nowhere.identity(id: Fixture.dockerWeb) == nil)
+    }
+}
+
+/// config.v2.json as a hostile user could leave it: a FIFO, a link to /dev/zero, 50 MB. Each
+/// gives the container with its id and a warning naming the file, at once.
+@Suite struct HostileDockerMetadataTests {
+    enum Shape: String, CaseIterable { case fifo, devZero, fiftyMegabytes }
+
+    @Test(arguments: Shape.allCases)
+    func hostileConfigGivesIDAndWarningAtOnce(shape: Shape) throws {
+        let root = try TemporaryDirectory()
+        let id = Fixture.dockerWeb
+        let directory = root.path + "/containers/" + id
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let config = directory + "/config.v2.json"
+        switch shape {
+        case .fifo: #expect(mkfifo(config, 0o644) == 0)
+        case .devZero: #expect(symlink("/dev/zero", config) == 0)
+        case .fiftyMegabytes: try Data(repeating: 0x20, count: 50_000_000).write(to: URL(fileURLWithPath: config))
+        }
+        let docker = DockerMetadata(root: root.path)
+        let found = finishing(within: 5) { docker.identity(id: id) }
+        try #require(found != nil, "reading \(shape) config.v2.json did not finish in 5 s")
+        let identity = try #require(found!)
+        #expect(identity.id == id && identity.name == nil && identity.image == nil)
+        let why = [Shape.fifo: "a FIFO, not a regular file", .devZero: "a character device, not a regular file",
+                   .fiftyMegabytes: "50000000 bytes, over the 4 MiB cap for container runtime metadata"][shape]!
+        #expect(identity.warning == "refused to read \(config): \(why)")
+        #expect(RefusedFiles.wasRefused(config))
     }
 }

@@ -37,20 +37,10 @@ struct NetEventDecoderTests {
         return raw
     }
 
-    /// Two CPUs' copies of one slot, as a per-CPU lookup returns them: each padded to 8 bytes.
-    static func perCPU<T>(_ copies: [T]) -> [UInt8] {
-        copies.flatMap { copy in
-            var copy = copy
-            var bytes = withUnsafeBytes(of: &copy) { Array($0) }
-            while bytes.count % 8 != 0 { bytes.append(0) }
-            return bytes
-        }
-    }
-
     @Test func aSlotYieldsTheFlowOfEachCPUThatTookIt() {
         let taken = tracer_flow_slot(key: Self.key(port: 40000), stats: Self.stats([3, 3, 3, 3]))
         let empty = tracer_flow_slot()
-        let flows = NetEventDecoder.decodeFlowSlot(Self.perCPU([taken, empty]))
+        let flows = NetEventDecoder.flows(inSlot: [taken, empty])
         #expect(flows.count == 1)
         #expect(flows.first?.0.endpointPort == 40000)
         #expect(flows.first?.0.remoteAddress == IPAddress(203, 0, 113, 10))

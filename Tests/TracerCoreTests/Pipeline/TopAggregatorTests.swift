@@ -134,6 +134,93 @@ struct TopAggregatorTests {
         #expect(s.rows.allSatisfy { $0.crashLoop == nil })
     }
 
+    /// The kernel's map is full: what did not fit arrives as `other`. It becomes one row, the totals
+    /// are the rows plus it (the host's exact figures), and the fork storm judges all of it.
+    @Test func otherIsOneRowAndTheTableAddsUpToTheHostTotals() {
+        let counted = [
+            group(100, "sh", "sha256sum"): TopCounts(execs: 100, exits: 90, failedExits: 2, cpuNanoseconds: 900_000_000,
+                                                       lifetimeNanoseconds: 450_000_000, maxLifetimeNanoseconds: 9_000_000),
+            group(1, "storm", "n17"): TopCounts(execs: 1, exits: 1, cpuNanoseconds: 1_000_000,
+                                                  lifetimeNanoseconds: 2_000_000, maxLifetimeNanoseconds: 2_000_000),
+        ]
+        let other = TopCounts(execs: 2_399, failedExecs: 7, exits: 2_398, failedExits: 3, cpuNanoseconds: 1_100_000_000,
+                              lifetimeNanoseconds: 4_796_000_000, maxLifetimeNanoseconds: 30_000_000)
+        let interval = TopInterval(start: 10 * second, end: 12 * second, counts: counted,
+                                   details: [group(100, "sh", "sha256sum"): detail(100, args: ["sha256sum"])],
+                                   other: other, otherFailedExitStatuses: [1 << 8: 3])
+        let a = aggregator()
+        a.seedUsualRate(forksSinceBoot: 36_000, uptimeNanoseconds: 3600 * second) // 10/s
+        let snapshot = a.snapshot(interval, onlineCPUs: 2)
+        #expect(snapshot.rows.count == 3)
+        let row = try! #require(snapshot.rows.first { $0.isOther })
+        #expect(row.container == nil && row.parent == nil && row.command == nil && row.lastArgs.isEmpty)
+        #expect(row.counts == other)
+        #expect(row.counts.averageLifetimeNanoseconds == 2_000_000)
+        // Sorted by CPU like any row: the storm's share is the largest.
+        #expect(snapshot.rows.first?.isOther == true)
+        // Totals = rows + (other), field by field; the maximum is the largest.
+        var sum = TopCounts()
+        for r in snapshot.rows { sum.add(r.counts) }
+        #expect(snapshot.totals.counts == sum)
+        #expect(snapshot.totals.counts.execs == 2_500 && snapshot.totals.counts.exits == 2_489)
+        #expect(snapshot.totals.counts.failedExecs == 7 && snapshot.totals.counts.failedExits == 5)
+        #expect(snapshot.totals.counts.cpuNanoseconds == 2_001_000_000)
+        #expect(snapshot.totals.counts.maxLifetimeNanoseconds == 30_000_000)
+        // 1250 execs/s, usually 10: a storm, though only 101 execs were grouped.
+        #expect(snapshot.totals.forkStorm?.execsPerSecond == 1250)
+        // Three failures are under the crash-loop threshold.
+        #expect(row.crashLoop == nil)
+
+        // Under --container web the (other) row stays (its container is unknown) and in the totals.
+        let webOnly = aggregator()
+        webOnly.only = .containers([Self.web.id])
+        let web = webOnly.snapshot(interval, onlineCPUs: 2)
+        #expect(web.rows.map(\.isOther).sorted { !$0 && $1 } == [false, true])
+        #expect(web.totals.counts.execs == 100 + 2_399)
+
+        // Nothing outside the groups: no (other) row.
+        let calm = a.snapshot(TopInterval(start: 12 * second, end: 14 * second, counts: counted), onlineCPUs: 2)
+        #expect(!calm.rows.contains { $0.isOther })
+        #expect(calm.totals.counts.execs == 101)
+    }
+
+    /// Failed exits in (other) are judged over the window like a command's: a crash loop hidden by
+    /// a full map still shows, as (other)'s, with its statuses.
+    @Test func failedExitsInOtherReachingTheThresholdShowTheirStatuses() {
+        let a = aggregator(crash: CrashLoopRule(threshold: 5, windowNanoseconds: 10 * second))
+        func interval(ending end: UInt64, _ statuses: [UInt32: UInt64]) -> TopInterval {
+            let n = statuses.values.reduce(0, +)
+            return TopInterval(start: end - 2 * second, end: end, counts: [:],
+                               other: TopCounts(execs: n, exits: n, failedExits: n), otherFailedExitStatuses: statuses)
+        }
+        var s = a.snapshot(interval(ending: 2 * second, [1 << 8: 3]))
+        #expect(s.rows.count == 1 && s.rows[0].isOther && s.rows[0].crashLoop == nil)
+        s = a.snapshot(interval(ending: 4 * second, [1 << 8: 1, UInt32(SIGSEGV): 1]))
+        let loop = try! #require(s.rows.first?.crashLoop)
+        #expect(loop.failedExits == 5)
+        #expect(loop.statuses == [ExitStatusCount(status: 1 << 8, count: 4), ExitStatusCount(status: UInt32(SIGSEGV), count: 1)])
+    }
+
+    /// A counted group whose statuses the histogram map could not take (the kernel says so in
+    /// `lost.exitCodes`): its failed exits still make a crash loop, as "not recorded".
+    @Test func failedExitsWithoutARecordedStatusStillMakeACrashLoop() {
+        let a = aggregator(crash: CrashLoopRule(threshold: 5, windowNanoseconds: 10 * second))
+        let crasher = group(100, "sh", "app")
+        let interval = TopInterval(start: 0, end: 2 * second,
+                                   counts: [crasher: TopCounts(execs: 6, exits: 6, failedExits: 6)],
+                                   failedExitStatuses: [crasher: [1 << 8: 2]], details: [crasher: detail(100, args: ["app"])],
+                                   lost: TopLosses(exitCodes: 4))
+        let loop = try! #require(a.snapshot(interval).rows.first?.crashLoop)
+        #expect(loop.failedExits == 6)
+        #expect(loop.statuses == [ExitStatusCount(status: ExitStatusCount.unrecorded, count: 4), ExitStatusCount(status: 1 << 8, count: 2)])
+        #expect(!loop.statuses[0].isRecorded && loop.statuses[0].exitCode == nil && loop.statuses[0].signal == nil)
+        // Without a loss reported, a count ahead of its statuses is a read between two updates: not a loop.
+        let b = aggregator(crash: CrashLoopRule(threshold: 5, windowNanoseconds: 10 * second))
+        var racing = interval
+        racing.lost = TopLosses()
+        #expect(b.snapshot(racing).rows.first?.crashLoop == nil)
+    }
+
     @Test func forkStormIsTenTimesTheUsualRateAndAtLeastAHundred() {
         var rule = ForkStormRule()
         rule.seed(forksSinceBoot: 36_000, uptimeNanoseconds: 3600 * second) // 10 forks/s since boot

@@ -46,3 +46,41 @@ struct ByteTextTests {
         #expect(object["ok"] as? Bool == true)
     }
 }
+
+/// Bidirectional formatting characters reorder what follows them on the line: a name holding
+/// U+202E can make a table show another name. They are escaped like control characters.
+struct ByteTextBidiTests {
+    static let bidi: [UInt32] = [0x061C, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E,
+                                 0x2066, 0x2067, 0x2068, 0x2069, 0x2028, 0x2029]
+
+    @Test(arguments: bidi)
+    func bidiCharactersAreEscapedInTablesAndMessages(value: UInt32) {
+        let scalar = Unicode.Scalar(value)!
+        let hex = String(value, radix: 16)
+        let expected = "a\\u" + String(repeating: "0", count: 4 - hex.count) + hex + "b"
+        let text = "a" + String(Character(scalar)) + "b"
+        #expect(ByteText.escaped(Array(text.utf8)) == expected)
+        #expect(ByteText.escaped(text) == expected)
+        #expect(ByteText.controlsEscaped(text) == expected)
+    }
+
+    @Test func rightToLeftOverrideCannotDisguiseAName() {
+        let name = "evil\u{1B}[2J\r\u{07}\nX\u{202E}txt.exe"
+        #expect(ByteText.escaped(name) == "evil\\x1b[2J\\r\\x07\\nX\\u202etxt.exe")
+        #expect(ByteText.controlsEscaped(name) == "evil\\x1b[2J\\x0d\\x07\\x0aX\\u202etxt.exe")
+    }
+
+    @Test func otherNonASCIITextIsKept() {
+        // Arabic and Hebrew letters carry their own direction; only the invisible formatting is escaped.
+        for text in ["é日本", "שלום", "مرحبا", "😀", "\u{200B}"] {
+            #expect(ByteText.escaped(text) == text)
+        }
+    }
+
+    @Test func jsonKeepsBidiAsDataAndStaysValid() throws {
+        let text = "a\u{202E}b\u{2066}c\u{1B}"
+        let literal = ByteText.jsonString(text)
+        let parsed = try JSONSerialization.jsonObject(with: Data("[\(literal)]".utf8)) as? [String]
+        #expect(parsed == [text])
+    }
+}

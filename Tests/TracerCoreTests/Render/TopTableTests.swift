@@ -21,7 +21,7 @@ struct TopTableTests {
         ]
         let totals = TopTotals(counts: TopCounts(execs: 212, failedExecs: 2, exits: 210, failedExits: 12, cpuNanoseconds: 1_720_000_000),
                                onlineCPUs: 2, hostBusyNanoseconds: 3_000_000_000, hostTotalNanoseconds: 4_000_000_000,
-                               lost: TopLosses(groups: 1, processes: 2), forkStorm: storm ? ForkStorm(execsPerSecond: 2000, usualPerSecond: 12) : nil)
+                               lost: TopLosses(processes: 2, details: 1), forkStorm: storm ? ForkStorm(execsPerSecond: 2000, usualPerSecond: 12) : nil)
         return TopSnapshot(timestamp: 5_000_000_000, intervalNanoseconds: 2_000_000_000, by: TopGroupKey.allCases, sort: .cpu,
                            totals: totals, rows: rows)
     }
@@ -73,6 +73,48 @@ struct TopTableTests {
         let wide = TopTable(clock: clock).frame(snapshot(crash: false), width: 200)
         #expect(wide.contains { $0.hasSuffix("sha256sum /bin/busybox 'a very long argument that cannot fit'") })
         #expect(wide.contains { $0.hasSuffix("crash\\nme \\xff ...[truncated]") })
+    }
+
+    /// A full group map: the (other) row, named in the first name column shown, its reason in
+    /// ARGS, a header line saying so, and its failures over the window as a possible crash loop.
+    func snapshotWithOther() -> TopSnapshot {
+        var s = snapshot(crash: false)
+        let loop = CrashLoop(failedExits: 7, windowNanoseconds: 60_000_000_000,
+                             statuses: [ExitStatusCount(status: 1 << 8, count: 6), ExitStatusCount(status: ExitStatusCount.unrecorded, count: 1)])
+        s.rows.insert(TopRow(container: nil, parent: nil, command: nil,
+                             counts: TopCounts(execs: 2400, exits: 2398, failedExits: 7, cpuNanoseconds: 1_000_000_000,
+                                               lifetimeNanoseconds: 2_398_000_000, maxLifetimeNanoseconds: 5_000_000),
+                             crashLoop: loop, isOther: true), at: 0)
+        return s
+    }
+
+    @Test func otherRowIsNamedAndExplained() throws {
+        for by in [TopGroupKey.allCases, [.command], [.parent, .container]] {
+            var s = snapshotWithOther()
+            s.by = by
+            let lines = TopTable(clock: clock).frame(s, width: 120)
+            let row = try #require(lines.first { $0.contains("(other)") && $0.contains("map had no room") }, "\(by): \(lines)")
+            #expect(row.hasPrefix("? (other) "), "\(by): \(row)")
+            #expect(row.contains("1200"))
+            #expect(lines.contains("MAP FULL: 2400 execs, 2398 exits in (other): their groups did not fit in the kernel's map"))
+            #expect(lines.contains { $0.hasPrefix("FAILED EXITS IN (other): 7 failed exits in 1m0s (exit 1 x6, status not recorded x1)") })
+            #expect(!lines.contains { $0.hasPrefix("CRASH LOOP: (other)") })
+        }
+    }
+
+    @Test func otherRowInJSONHasNullNamesAndSaysSo() throws {
+        let bytes = TopJSON(clock: clock).line(snapshotWithOther())
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        let rows = try #require(object["rows"] as? [[String: Any]])
+        #expect(rows.map { $0["other"] as? Bool } == [true, false, false])
+        let other = rows[0]
+        #expect(other["container"] is NSNull && other["parent"] is NSNull && other["command"] is NSNull)
+        #expect(other["execs"] as? Int == 2400)
+        let codes = try #require((other["crash_loop"] as? [String: Any])?["exit_codes"] as? [[String: Any]])
+        #expect(codes.map { $0["recorded"] as? Bool } == [true, false])
+        #expect(codes[1]["code"] is NSNull && codes[1]["signal"] is NSNull && codes[1]["count"] as? Int == 1)
+        let totals = try #require(object["totals"] as? [String: Any])
+        #expect((totals["lost_by_map"] as? [String: Any])?.keys.sorted() == ["details", "exit_codes", "processes"])
     }
 
     @Test func fitCutsWithAnEllipsis() {

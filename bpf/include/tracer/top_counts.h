@@ -66,13 +66,32 @@ struct tracer_top_process {
 	__u32 exiting_tid; /* the last thread, once it has exited; 0 before */
 };
 
-/* Indices of the lost map: what could not be counted because a map was full. */
+/* Slots of the failed-exit histogram of struct tracer_top_other: one per exit code (0-255),
+ * then one per signal byte (the signal number, | 0x80 for a core dump). */
+#define TRACER_TOP_STATUS_SLOTS 512
+
+/* The slot of a wait status: a code at its value, a signal at 256 + its low byte. */
+static inline __u32 tracer_top_status_slot(__u32 status)
+{
+	return (status & 0x7f) ? 256 + (status & 0xff) : (status >> 8) & 0xff;
+}
+
+/* What happened in groups the counts map had no room for (an attacker exec'ing ever-new command
+ * names fills it): the "(other)" row. One per CPU in an array, which cannot fill, so every exec,
+ * failed exec and exit is counted exactly once, in its group or here, and the host's totals are
+ * exact whatever the map holds. Statuses are kept host-wide here because the group is unknown. */
+struct tracer_top_other {
+	struct tracer_top_counts counts;
+	__u64 failed_exit_statuses[TRACER_TOP_STATUS_SLOTS]; /* by tracer_top_status_slot */
+};
+
+/* Indices of the lost map: what could not be counted because a map was full. (A full counts
+ * map loses nothing: those events go to struct tracer_top_other.) */
 enum tracer_top_loss {
-	TRACER_TOP_LOST_GROUPS = 0,     /* an exec, failed exec or exit: the counters map was full */
-	TRACER_TOP_LOST_PROCESSES = 1,  /* a new process: the process table was full, its exit is not counted */
-	TRACER_TOP_LOST_DETAILS = 2,    /* a group without keys or argv: the details map was full */
-	TRACER_TOP_LOST_EXIT_CODES = 3, /* a failed exit missing from the histogram */
-	TRACER_TOP_LOSS_KINDS = 4,
+	TRACER_TOP_LOST_PROCESSES = 0,  /* a new process: the process table was full, its exit is not counted */
+	TRACER_TOP_LOST_DETAILS = 1,    /* a group without keys or argv: the details map was full */
+	TRACER_TOP_LOST_EXIT_CODES = 2, /* a failed exit of a counted group missing from its histogram */
+	TRACER_TOP_LOSS_KINDS = 3,
 };
 
 _Static_assert(sizeof(struct tracer_top_key) == 48, "top key layout");
@@ -80,5 +99,7 @@ _Static_assert(sizeof(struct tracer_top_counts) == 80, "top counts layout");
 _Static_assert(sizeof(struct tracer_top_detail) == sizeof(struct tracer_process_keys) + 8 + TRACER_TOP_ARGS_LEN, "top detail layout");
 _Static_assert(sizeof(struct tracer_top_exit_key) == 56, "top exit key layout");
 _Static_assert(sizeof(struct tracer_top_process) == 80, "top process layout");
+_Static_assert(sizeof(struct tracer_top_other) == 80 + 8 * TRACER_TOP_STATUS_SLOTS, "top other layout");
+_Static_assert(__builtin_offsetof(struct tracer_top_other, failed_exit_statuses) == 80, "top other layout");
 
 #endif
