@@ -36,6 +36,7 @@ need /usr/sbin/iptables-nft iptables || status=1
 need /usr/sbin/iptables-legacy iptables || status=1
 need /usr/bin/ping iputils-ping || status=1
 need /usr/bin/iperf3 iperf3 || status=1
+need /usr/bin/perf linux-perf "counts task renames in TopFullMapTests" || status=1
 need /usr/bin/tmux tmux "the terminal test of tracer top" || status=1
 
 if [ $status -ne 0 ]; then

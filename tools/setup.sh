@@ -17,8 +17,9 @@ if [ "${1:-}" = "--test" ]; then
     # Real container runtimes. podman finds no network without netavark (its network backend) and
     # conmon supervises its containers; the labs' images are busybox-static.
     packages="$packages podman runc conmon netavark busybox-static docker.io containerd"
-    # The egress lab's firewall and traffic, and the terminal test of tracer top.
-    packages="$packages nftables iptables iputils-ping iperf3 tmux"
+    # The egress lab's firewall and traffic, the terminal test of tracer top, and perf (the
+    # kernel's own count of task renames bounds top's exec count under a full map).
+    packages="$packages nftables iptables iputils-ping iperf3 tmux linux-perf"
     # tools/bench/exec-storm.sh measures execsnoop (libbpf-tools) beside tracer.
     packages="$packages libbpf-tools"
 fi

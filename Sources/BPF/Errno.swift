@@ -13,11 +13,15 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     /// The symbolic name (`EACCES`), nil for numbers this table does not know.
     public var name: String? { Self.names[rawValue] }
 
+    /// The C library's text: "Permission denied".
+    public var text: String {
+        // strerror knows 524 only as "Unknown error": it is the kernel-internal ENOTSUPP.
+        rawValue == 524 ? "not supported by this kernel" : String(cString: strerror(rawValue))
+    }
+
     /// "Permission denied (EACCES, errno 13)".
     public var description: String {
-        // strerror knows 524 only as "Unknown error": it is the kernel-internal ENOTSUPP.
-        let text = rawValue == 524 ? "not supported by this kernel" : String(cString: strerror(rawValue))
-        return "\(text) (\(name.map { $0 + ", " } ?? "")errno \(rawValue))"
+        "\(text) (\(name.map { $0 + ", " } ?? "")errno \(rawValue))"
     }
 
     /// Calls `body` again while it fails with EINTR. `body` is a C call that returns -1 and sets

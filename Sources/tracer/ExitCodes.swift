@@ -8,10 +8,11 @@ enum TracerExit {
     static let errorFound = ExitCode(2)    // `tracer diagnose` found a problem at error severity
     static let noSuchProcess = ExitCode(3)
     static let unknownContainer = ExitCode(4)
-    static let unknownNamespace = ExitCode(5)
+    static let unknownNamespace = ExitCode(5) // or one that is no endpoint (`--netns` of diagnose, egress)
     static let usage = ExitCode(64)       // EX_USAGE: bad command line
     static let unavailable = ExitCode(69) // EX_UNAVAILABLE: the kernel lacks a feature
-    static let noPermission = ExitCode(77) // EX_NOPERM
+    static let noPermission = ExitCode(77) // EX_NOPERM: `Privileges.require` names what is missing
+    // A tracing command stopped by SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 or SIGALRM: 128 + signo (`StopSignal`).
 }
 
 /// Prints one line naming the problem and returns the exit code it deserves.
@@ -22,7 +23,9 @@ func fail(_ error: Error, command: String) -> ExitCode {
             return TracerExit.unavailable
         }
         if bpf.isPermissionDenied {
-            printError("tracer \(command): permission denied loading BPF programs: needs CAP_BPF and CAP_PERFMON (or root); run `tracer check`")
+            // The capabilities were checked before loading (`Privileges.require`): what refuses
+            // now is a user namespace or a security module, or a capability lost since.
+            printError("tracer \(command): \(bpf): permission denied although CAP_BPF and CAP_PERFMON are held (a user namespace or a security module refuses); run `tracer check`")
             return TracerExit.noPermission
         }
         if case .btfMissing = bpf {

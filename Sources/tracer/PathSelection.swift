@@ -10,7 +10,7 @@ enum PathSelection {
             printError("tracer \(command): \(error)")
             switch error {
             case .unknownContainer: throw TracerExit.unknownContainer
-            case .unknownNamespace: throw TracerExit.unknownNamespace
+            case .unknownNamespace, .notAnEndpoint: throw TracerExit.unknownNamespace
             case .noEgressPath: throw TracerExit.failure
             }
         }

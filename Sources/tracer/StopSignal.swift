@@ -1,22 +1,56 @@
 import Glibc
 import Synchronization
 
-/// SIGINT and SIGTERM ask the running command to stop; it then detaches and flushes.
-/// SIGPIPE is ignored so a closed pipe shows up as a write error instead of killing us.
+/// Every signal whose default action would end a tracing command asks it to stop instead: the
+/// command's loop sees the request, and the one teardown every way out shares runs (trace tables
+/// removed, terminal restored, BPF detached, summary flushed). A signal's default action would
+/// skip all of that and leave, for one, `tracer egress`'s nftables table in a host namespace.
+///
+/// Exit status after a signal (README "Exit codes"): SIGINT and SIGTERM are the usual ways to
+/// stop a tracer, and SIGPIPE means the reader went away (as quiet an end as a closed stdout has
+/// always been): the command's own status stands (0, or 2 for a flow `tracer egress` saw stop).
+/// Any other (SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM) exits 128 + the signal's number, as a
+/// shell reports a process the signal killed, so a supervisor still sees the run was cut short.
 enum StopSignal {
-    private static let requested = Atomic<Bool>(false)
+    /// The signals handled: those that would otherwise terminate us (or dump core, for SIGQUIT).
+    static let handled: [Int32] = [SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM]
+
+    /// The first stop signal received, 0 before any.
+    private static let first = Atomic<Int32>(0)
 
     static func install() {
-        // A parent may hand us a blocked mask (test runners, some supervisors): unblock what we handle.
-        var handled = sigset_t()
-        sigemptyset(&handled)
-        sigaddset(&handled, SIGINT)
-        sigaddset(&handled, SIGTERM)
-        sigprocmask(SIG_UNBLOCK, &handled, nil)
-        signal(SIGPIPE, SIG_IGN)
-        signal(SIGINT) { _ in StopSignal.requested.store(true, ordering: .relaxed) }
-        signal(SIGTERM) { _ in StopSignal.requested.store(true, ordering: .relaxed) }
+        // A parent may hand us a blocked mask (test runners, some supervisors), or these signals
+        // ignored (a shell without job control ignores SIGINT and SIGQUIT in background jobs;
+        // `nohup` ignores SIGHUP): we stop on them all, whatever we inherited.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in handled { sigaddset(&set, signal) }
+        sigprocmask(SIG_UNBLOCK, &set, nil)
+        for signal in handled {
+            // SIGPIPE too: a write to a closed pipe then fails with EPIPE (the sink ends quietly)
+            // instead of killing us before the teardown.
+            Glibc.signal(signal) { number in
+                _ = StopSignal.first.compareExchange(expected: 0, desired: number, ordering: .relaxed)
+            }
+        }
     }
 
-    static var isRequested: Bool { requested.load(ordering: .relaxed) }
+    static var isRequested: Bool { first.load(ordering: .relaxed) != 0 }
+
+    /// The signal that stopped the command, if one did.
+    static var received: Int32? {
+        let number = first.load(ordering: .relaxed)
+        return number == 0 ? nil : number
+    }
+
+    /// The exit status a signal imposes on a command it stopped; nil when the command's own
+    /// status stands (no signal, or SIGINT, SIGTERM or SIGPIPE).
+    static var exitStatus: Int32? { received.flatMap(exitStatus(after:)) }
+
+    static func exitStatus(after signal: Int32) -> Int32? {
+        switch signal {
+        case SIGINT, SIGTERM, SIGPIPE: return nil
+        default: return 128 + signal
+        }
+    }
 }

@@ -9,8 +9,13 @@ enum Tracer {
         Start with `tracer check` to see whether tracing works on this host.
 
         Exit codes: 0 success, 1 runtime failure, 2 a problem found at error severity,
-        3 no such process, 4 unknown container, 5 unknown network namespace, 64 usage error,
-        69 the kernel lacks a needed feature, 77 missing privileges.
+        3 no such process, 4 unknown container, 5 unknown network namespace (or one that is
+        no endpoint), 64 usage error, 69 the kernel lacks a needed feature, 77 missing
+        privileges (the message names each missing capability; `tracer check` lists them).
+        A tracing command stopped by SIGINT, SIGTERM or SIGPIPE exits with its own status;
+        by SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 or SIGALRM with 128 + the signal's number. Each
+        of these signals runs the same teardown first: BPF detached, nftables trace tables
+        removed, terminal restored, summary printed.
         """
 
     static let commands: [any TracerCommand.Type] = [
@@ -35,6 +40,10 @@ enum Tracer {
             print(root)
             return 0
         case "--version":
+            if let extra = arguments.dropFirst().first {
+                printError("tracer: --version takes no arguments, got '\(extra)'")
+                return TracerExit.usage.rawValue
+            }
             print(TracerVersion.string)
             return 0
         case "help":
@@ -44,6 +53,11 @@ enum Tracer {
             return 0
         default:
             break
+        }
+        // An option before any subcommand: name it as an option, not as a subcommand.
+        if first.utf8.first == UInt8(ascii: "-") {
+            printError("tracer: unknown option '\(first)'; options before a subcommand: --help, --version; subcommands: \(commands.map { $0.name }.joined(separator: ", "))")
+            return TracerExit.usage.rawValue
         }
         guard let command = command(named: first) else { return unknown(first) }
         let name = command.spec.name
@@ -56,15 +70,15 @@ enum Tracer {
                 return 0
             }
             try command.init(parsed).run()
-            return 0
+            return StopSignal.exitStatus ?? 0
         } catch let error as UsageError {
             printError("tracer \(name): \(error.message) (see 'tracer \(name) --help')")
             return TracerExit.usage.rawValue
         } catch let exit as ExitCode {
-            return exit.rawValue
+            return StopSignal.exitStatus ?? exit.rawValue
         } catch {
             printError("tracer \(name): \(error)")
-            return TracerExit.failure.rawValue
+            return StopSignal.exitStatus ?? TracerExit.failure.rawValue
         }
     }
 

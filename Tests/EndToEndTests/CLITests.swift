@@ -65,6 +65,31 @@ struct CLITests {
         (["containers", "extra"], "extra"),
         (["pid", "12", "-x"], "-x"),
         (["pid", "1\u{1B}[2J"], "'1\\x1b[2J' is not a number"),
+        // An empty --container would match every container.
+        (["exec", "--container", ""], "--container: an empty name or id prefix would match every container"),
+        (["top", "--container="], "--container: an empty name"),
+        (["drops", "--container", ""], "--container: an empty name"),
+        (["egress", "--container", ""], "--container: an empty name"),
+        (["diagnose", "--container", ""], "--container: an empty name"),
+        (["pid", "--container", ""], "--container: an empty name"),
+        // Below 64 bytes of argv nothing useful is left (0 used to print the file name as the argv).
+        (["exec", "--args-size", "0"], "--args-size: 0 is outside 64...32768"),
+        (["exec", "--args-size", "63"], "--args-size: 63 is outside 64...32768"),
+        // One floor for every --interval.
+        (["drops", "--interval", "1ns"], "--interval: at least 100ms"),
+        (["egress", "--interval", "99ms"], "--interval: at least 100ms"),
+        (["top", "--interval", "1ns"], "--interval: at least 100ms"),
+        // Numbers of the right kind say what is wrong with them.
+        (["exec", "--count", "99999999999999999999"], "--count: '99999999999999999999' is out of range"),
+        (["exec", "--pid", "99999999999"], "--pid: '99999999999' is out of range"),
+        (["exec", "--duration", "0"], "--duration: '0' must be positive"),
+        (["drops", "--duration", "0s"], "--duration: '0s' must be positive"),
+        (["exec", "--max-lifetime", "0.1ns"], "--max-lifetime: '0.1ns' is shorter than a nanosecond"),
+        (["exec", "--duration", "1e30s"], "--duration: '1e30s' is out of range"),
+        // Before the subcommand: an option is named as one; --version takes nothing.
+        (["--bogus"], "unknown option '--bogus'"),
+        (["-x", "exec"], "unknown option '-x'"),
+        (["--version", "extra"], "--version takes no arguments, got 'extra'"),
     ])
     func badInputIsAUsageErrorNamingTheFlag(arguments: [String], flag: String) throws {
         let result = try TracerBinary.run(arguments)

@@ -62,6 +62,28 @@ struct DiagnoseTests {
         #expect(usage.status == 64)
     }
 
+    /// The lab's world is reached through the host side's uplink: checked as an endpoint it got
+    /// errors whose fixes would add a default route and a MASQUERADE there. It is said to be no
+    /// endpoint instead, by diagnose and egress alike, with the unknown-namespace exit code.
+    @Test func aNamespaceUpstreamOfAHostSideIsNoEndpoint() throws {
+        let lab = try EgressLab.up(EgressLab.uniqueName("w"))
+        defer { lab.down() }
+        let world = "tel-\(lab.name)-world"
+        for command in ["diagnose", "egress"] {
+            let result = try TracerBinary.run([command, "--netns", world, "--duration", "1s"].filter { command == "egress" || ($0 != "--duration" && $0 != "1s") })
+            #expect(result.status == 5, "\(command): exit \(result.status): \(result.stdout)\(result.stderr)")
+            let lines = result.stderr.split(separator: "\n")
+            #expect(lines.count == 1, "\(result.stderr)")
+            #expect(result.stderr.hasPrefix("tracer \(command): \(world) is not an endpoint: its veth wan0 leads to uplink0 in \(lab.hostNetns)"), "\(result.stderr)")
+            #expect(result.stderr.contains("upstream of that host side"))
+            #expect(!result.stdout.contains("MASQUERADE") && !result.stdout.contains("route add default"), "\(result.stdout)")
+        }
+        // Its host side still selects the endpoint behind it.
+        let host = try TracerBinary.run(["diagnose", "--netns", lab.hostNetns, "--output", "json"])
+        #expect(host.status == 0, "\(host.stderr)")
+        #expect(host.stdout.contains("\"endpoint\":\"\(lab.endpointNetns)\""), "\(host.stdout)")
+    }
+
     static let runtimes = (ProcessInfo.processInfo.environment["TRACER_LAB_RUNTIMES"]?.split(separator: ",").map(String.init)
         ?? ["podman", "docker"]).filter { $0 == "podman" || $0 == "docker" }
 

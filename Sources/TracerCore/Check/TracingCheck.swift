@@ -38,13 +38,14 @@ public struct TracingCheck: Sendable {
         var check = TracingCheck()
         check.kernel()
         check.btf(sysRoot: sysRoot)
-        let privileged = check.privileges(procRoot: procRoot)
-        check.lockdown(sysRoot: sysRoot)
         let mountedTraceFS = TraceFS.mountIfNeeded()
+        let privileged = check.privileges(Privileges.current(procRoot: procRoot))
+        check.lockdown(sysRoot: sysRoot)
         let mounts = try? MountTable.read()
-        check.fileSystems(mountedTraceFS: mountedTraceFS, mounts: mounts)
+        let tracefs = TraceFS.access
+        check.fileSystems(tracefs, mountedTraceFS: mountedTraceFS, mounts: mounts)
         check.attachTypes(privileged: privileged)
-        check.requiredTracepoints()
+        check.requiredTracepoints(tracefs)
         check.cgroups(mounts: mounts)
         return check
     }
@@ -74,19 +75,34 @@ public struct TracingCheck: Sendable {
         }
     }
 
-    private mutating func privileges(procRoot: String) -> Bool {
-        guard let status = try? ProcStatus.readSelf(procRoot: procRoot) else {
-            add("privileges", .problem, "cannot read \(procRoot)/self/status")
-            return false
+    /// One line for tracing (exec, top, drops), one for the commands that enter namespaces and read
+    /// the firewall (egress, diagnose, netns), one for what works less well: all from `Privileges`,
+    /// the rules the commands themselves apply.
+    private mutating func privileges(_ privileges: Privileges) -> Bool {
+        let relevant: [Capability] = [.bpf, .perfmon, .dacReadSearch, .sysAdmin, .netAdmin, .syslog]
+        let held = relevant.filter { privileges.capabilities.contains($0) }.map(\.name)
+        let who = "uid \(privileges.uid), " + (held.isEmpty ? "none of " + relevant.map(\.name).joined(separator: " ") : held.joined(separator: " "))
+        let tracing = privileges.shortfalls(for: .exec)
+        add("privileges", tracing.isEmpty ? .ok : .problem,
+            who + (tracing.isEmpty ? ": enough for exec, top and drops" : "; exec, top and drops need " + tracing.map(\.text).joined(separator: "; ")),
+            fix: tracing.isEmpty ? nil : Self.grantFix(privileges.missing(for: [.exec]), setcap: privileges.recommended(for: [.exec])))
+        let network = privileges.shortfalls(for: .egress).filter { $0.capabilities.contains(.sysAdmin) || $0.capabilities.contains(.netAdmin) }
+        let everything: [Privileges.Command] = [.exec, .egress, .diagnose, .netns]
+        add("privileges for egress, diagnose, netns", network.isEmpty ? .ok : .warning,
+            network.isEmpty ? "enough to enter network namespaces and read the firewall"
+                : "missing " + network.map(\.text).joined(separator: "; "),
+            fix: network.isEmpty ? nil : Self.grantFix(network.flatMap(\.capabilities), setcap: privileges.recommended(for: everything)))
+        let limits = privileges.limitations(for: .drops)
+        if !limits.isEmpty {
+            add("privileges for drop details", .warning, limits.map(\.text).joined(separator: "; "),
+                fix: Self.grantFix(limits.map(\.capability), setcap: privileges.recommended(for: everything + [.drops], fullDetail: true)))
         }
-        let held = Capability.allCases.filter { status.has(capability: $0) }
-        let enough = status.has(capability: .sysAdmin) || (status.has(capability: .bpf) && status.has(capability: .perfmon))
-        let missing = Capability.allCases.filter { !status.has(capability: $0) }.map(\.name)
-        add("privileges", enough ? .ok : .problem,
-            held.isEmpty ? "none of CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN" : held.map(\.name).joined(separator: " ")
-                + (missing.isEmpty ? "" : " (missing \(missing.joined(separator: " ")))"),
-            fix: enough ? nil : "run as root, or grant CAP_BPF and CAP_PERFMON: sudo setcap cap_bpf,cap_perfmon+ep $(command -v tracer)")
-        return enough
+        return tracing.isEmpty
+    }
+
+    /// Names what is missing, and the complete set a `setcap` must give the binary.
+    static func grantFix(_ missing: [Capability], setcap: [Capability]) -> String {
+        "run as root, or grant \(Privileges.list(missing.map(\.name))) too: sudo setcap \(setcap.map(\.setcapName).joined(separator: ","))+ep $(command -v tracer)"
     }
 
     private mutating func lockdown(sysRoot: String) {
@@ -100,10 +116,15 @@ public struct TracingCheck: Sendable {
             fix: mode == "confidentiality" ? "confidentiality lockdown blocks reading kernel memory; boot with lockdown=integrity or none" : nil)
     }
 
-    private mutating func fileSystems(mountedTraceFS: Bool, mounts: MountTable?) {
-        if let path = TraceFS.path {
+    private mutating func fileSystems(_ tracefs: TraceFS.Access, mountedTraceFS: Bool, mounts: MountTable?) {
+        switch tracefs {
+        case .readable(let path):
             add("tracefs", .ok, path + (mountedTraceFS ? " (mounted by tracer)" : ""))
-        } else {
+        case .denied(let path, let e, let mode, let owner):
+            // Mounted: a permission, never the kernel, is what is missing.
+            add("tracefs", .problem, "\(path) is mounted but not readable: \(Privileges.errnoName(e)) (mode \(Privileges.octal(mode)), owner uid \(owner))",
+                fix: "run as root, or grant CAP_DAC_READ_SEARCH (libbpf reads the tracepoints' ids there)")
+        case .notMounted:
             add("tracefs", .problem, "tracefs is not mounted and could not be mounted",
                 fix: "mount -t tracefs nodev /sys/kernel/tracing")
         }
@@ -134,8 +155,11 @@ public struct TracingCheck: Sendable {
             } catch let error as BPFError {
                 let detail = "\(error)"
                 if needed {
-                    add(name, .problem, detail, fix: privileged ? "tracer needs \(name) support: Linux 5.8+ with BPF enabled"
-                        : "run as root (see privileges)")
+                    // A refusal for want of privileges (or of tracefs access) says so: only a
+                    // program the kernel turned down with everything granted points at the kernel.
+                    let refused = !privileged || error.isPermissionDenied
+                    add(name, .problem, detail, fix: refused ? "a permission is missing: see privileges and tracefs above"
+                        : "tracer needs \(name) support: Linux 5.8+ with BPF enabled")
                 } else {
                     add(name, .unavailable, detail + " (not needed: tracer uses tracepoints only)")
                 }
@@ -145,10 +169,12 @@ public struct TracingCheck: Sendable {
         }
     }
 
-    private mutating func requiredTracepoints() {
+    private mutating func requiredTracepoints(_ tracefs: TraceFS.Access) {
         for tracepoint in TracingCheck.tracepoints {
             let parts = tracepoint.split(separator: "/").map(String.init)
-            if TraceFS.path == nil {
+            if case .denied(_, let e, _, _) = tracefs {
+                add("tracepoint \(tracepoint)", .problem, "cannot tell: tracefs is not readable (\(Errno(e).name ?? "errno \(e)"))")
+            } else if case .notMounted = tracefs {
                 add("tracepoint \(tracepoint)", .problem, "cannot tell: tracefs is not mounted")
             } else if TraceFS.hasTracepoint(category: parts[0], name: parts[1]) {
                 add("tracepoint \(tracepoint)", .ok, "present")

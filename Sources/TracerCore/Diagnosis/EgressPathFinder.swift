@@ -16,8 +16,12 @@ public struct EgressPathFinder {
     public enum SelectionError: Error, CustomStringConvertible, Sendable, Equatable {
         case unknownContainer(String, closest: [String])
         case unknownNamespace(String, closest: [String])
-        /// The selected container or namespace exists but has no veth leading elsewhere.
+        /// The selected container exists but has no veth leading elsewhere.
         case noEgressPath(String, reason: String)
+        /// The selected namespace exists but is no endpoint: nothing routes out of it through a
+        /// veth, or its veth is a host side's uplink seen from the far end (the lab's "world").
+        /// Checking it as an endpoint would invent fixes (a default route, a MASQUERADE) there.
+        case notAnEndpoint(String, reason: String)
 
         public var description: String {
             switch self {
@@ -29,6 +33,8 @@ public struct EgressPathFinder {
                     + (closest.isEmpty ? " (no named namespaces found)" : "; closest: \(closest.joined(separator: ", "))")
             case .noEgressPath(let name, let reason):
                 return "\(name): no egress path to check: \(reason)"
+            case .notAnEndpoint(let name, let reason):
+                return "\(name) is not an endpoint: \(reason)"
             }
         }
     }
@@ -80,7 +86,15 @@ public struct EgressPathFinder {
             }
             let name = ns.names.first.map(Self.shortName) ?? "netns:\(ns.inode)"
             guard !ns.isHost, let link = link(in: ns) else {
-                throw .noEgressPath(name, reason: ns.isHost ? "it is the host's namespace and no endpoint is behind it" : noLinkReason(ns))
+                throw .notAnEndpoint(name, reason: ns.isHost ? "it is the host's namespace and no endpoint is behind it" : noLinkReason(ns))
+            }
+            let isContainer = inventory.containers.contains { $0.netnsInode == ns.inode }
+            if !isContainer, isUplinkOfPeer(link) {
+                let host = directory.namespace(inode: link.peer.netnsInode)
+                let hostName = host.flatMap { $0.names.first.map(Self.shortName) } ?? (host?.isHost == true ? "the host" : "netns:\(link.peer.netnsInode)")
+                throw .notAnEndpoint(name, reason: "its veth \(link.interface.name) leads to \(link.peer.name) in \(hostName), the device "
+                    + "\(hostName)'s default route leaves by: it is upstream of that host side (its uplink's far end), not an endpoint behind it; "
+                    + "select an endpoint, or the host side \(hostName) for every endpoint behind it")
             }
             let container = inventory.containers.first { $0.netnsInode == ns.inode }?.identity
             result.append(path(for: link, name: container.map { $0.name ?? $0.shortID } ?? name, container: container))

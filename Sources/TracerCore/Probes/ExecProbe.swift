@@ -4,7 +4,7 @@ import TracerABI
 
 /// What the exec probe should capture, set before it is loaded.
 public struct ExecProbeOptions: Sendable, Equatable {
-    /// argv bytes per exec, at most `ExecProbeOptions.maxArgsSize`.
+    /// argv bytes per exec, from `minArgsSize` to `maxArgsSize`.
     public var argsSize: Int = Int(TRACER_ARGS_DEFAULT)
     public var pid: UInt32?
     public var ppid: UInt32?
@@ -17,6 +17,9 @@ public struct ExecProbeOptions: Sendable, Equatable {
     public var ringBufferSize: Int = 4 << 20
 
     public static let maxArgsSize = Int(TRACER_ARGS_MAX)
+    /// Fewer bytes would not hold a command's path: at 0 no argv was read at all and the table fell
+    /// back to the file name, looking like a whole argv. From 64 up a cut argv is marked truncated.
+    public static let minArgsSize = 64
 
     public init() {}
 }

@@ -10,12 +10,11 @@ import TracerABI
 /// and BTF tracepoints (`tp_btf`, Linux 5.5).
 public final class TopProbe {
     private let object: BPFObject
-    private let countsMap: BPFMap
-    private let detailsMap: BPFMap
-    private let exitCodesMap: BPFMap
-    private let otherMap: BPFMap
-    private let lostMap: BPFMap
-    private let intervalVariable: BPFMap
+    private let countsMap: TypedMap<tracer_top_key, tracer_top_counts>
+    private let detailsMap: TypedMap<tracer_top_key, tracer_top_detail>
+    private let exitCodesMap: TypedMap<tracer_top_exit_key, UInt64>
+    private let otherMap: TypedMap<UInt32, tracer_top_other>
+    private let lostMap: TypedMap<UInt32, UInt64>
     /// The interval the kernel is counting maxima for; it advances at every `read`.
     private var interval: UInt64 = 0
     private var intervalStart: UInt64
@@ -49,12 +48,11 @@ public final class TopProbe {
         TraceFS.mountIfNeeded()
         object = try BPFObject(name: "top", bytes: EmbeddedBPF.top.bytes)
         try object.load()
-        countsMap = try object.map("counts")
-        detailsMap = try object.map("details")
-        exitCodesMap = try object.map("exit_codes")
-        otherMap = try object.map("other")
-        lostMap = try object.map("lost")
-        intervalVariable = try object.map(".bss")
+        countsMap = try object.map(TopObject.counts)
+        detailsMap = try object.map(TopObject.details)
+        exitCodesMap = try object.map(TopObject.exitCodes)
+        otherMap = try object.map(TopObject.other)
+        lostMap = try object.map(TopObject.lost)
         try object.attachAll()
         intervalStart = BootClock.now
     }
@@ -67,15 +65,15 @@ public final class TopProbe {
         // (An exit that read the interval number just before this write may still land in the old
         // slot after we read it: its lifetime is then missing from one maximum, never from a sum.)
         interval += 1
-        try intervalVariable.update(key: UInt32(0).bpfBytes, value: interval.bpfBytes)
+        try object.setVariable(TopObject.interval, to: interval)
 
         var counts: [TopGroup: TopCounts] = [:]
         var cumulative: [TopGroup: TopCounts] = [:]
         cumulative.reserveCapacity(previousCounts.count)
         for key in try countsMap.keys() {
-            guard let bytes = try countsMap.lookup(key: key) else { continue }
+            guard let copies = try countsMap.copies(key) else { continue }
             let group = TopMapDecoder.group(key)
-            let total = TopMapDecoder.counts(perCPU: bytes, interval: closed)
+            let total = TopMapDecoder.counts(copies, interval: closed)
             cumulative[group] = total
             let delta = total.since(previousCounts[group] ?? TopCounts())
             if !delta.isEmpty {
@@ -89,7 +87,7 @@ public final class TopProbe {
         var cumulativeStatuses: [TopGroup: [UInt32: UInt64]] = [:]
         for key in try exitCodesMap.keys() {
             let (group, status) = TopMapDecoder.exitKey(key)
-            let total = try exitCodesMap.sum(key: key, as: UInt64.self)
+            let total = try exitCodesMap.sum(key)
             cumulativeStatuses[group, default: [:]][status] = total
             let delta = total &- (previousStatuses[group]?[status] ?? 0)
             if delta > 0 { statuses[group, default: [:]][status] = delta }
@@ -98,16 +96,16 @@ public final class TopProbe {
 
         var details: [TopGroup: TopGroupDetail] = [:]
         for (group, delta) in counts where delta.execs > 0 || !knownDetails.contains(group) {
-            guard let bytes = try detailsMap.lookup(key: TopMapDecoder.keyBytes(group)) else { continue }
-            details[group] = TopMapDecoder.detail(bytes)
+            guard let detail = try detailsMap.lookup(TopMapDecoder.key(group)) else { continue }
+            details[group] = TopMapDecoder.detail(detail)
             knownDetails.insert(group)
         }
 
         // The groups the map had no room for: an array, so every event not in a group is here.
         var other = TopCounts()
         var otherStatuses: [UInt32: UInt64] = [:]
-        if let bytes = try otherMap.lookup(key: UInt32(0).bpfBytes) {
-            let total = TopMapDecoder.other(perCPU: bytes, interval: closed)
+        if let copies = try otherMap.copies(0) {
+            let total = TopMapDecoder.other(copies, interval: closed)
             other = total.counts.since(previousOther)
             for (status, count) in total.failedExitStatuses where count > previousOtherStatuses[status, default: 0] {
                 otherStatuses[status] = count - previousOtherStatuses[status, default: 0]
@@ -133,21 +131,21 @@ public final class TopProbe {
         })
         guard !idle.isEmpty else { return }
         for group in idle {
-            let key = TopMapDecoder.keyBytes(group)
-            try countsMap.delete(key: key)
-            try detailsMap.delete(key: key)
+            let key = TopMapDecoder.key(group)
+            try countsMap.delete(key)
+            try detailsMap.delete(key)
             previousCounts[group] = nil
             previousStatuses[group] = nil
             knownDetails.remove(group)
             lastActive[group] = nil
         }
         for key in try exitCodesMap.keys() where idle.contains(TopMapDecoder.exitKey(key).group) {
-            try exitCodesMap.delete(key: key)
+            try exitCodesMap.delete(key)
         }
     }
 
     private func losses() throws -> TopLosses {
-        func count(_ kind: tracer_top_loss) throws -> UInt64 { try lostMap.sum(key: UInt32(kind.rawValue).bpfBytes) }
+        func count(_ kind: tracer_top_loss) throws -> UInt64 { try lostMap.sum(UInt32(kind.rawValue)) }
         return TopLosses(processes: try count(TRACER_TOP_LOST_PROCESSES),
                          details: try count(TRACER_TOP_LOST_DETAILS), exitCodes: try count(TRACER_TOP_LOST_EXIT_CODES))
     }

@@ -66,6 +66,20 @@ public final class KernelSymbols: @unchecked Sendable {
         }
     }
 
+    /// Whether /proc/kallsyms shows this process real addresses: the kernel prints zeros instead
+    /// unless it holds CAP_SYSLOG (or perf_event_paranoid is 1 or less and kptr_restrict 0), and
+    /// drop locations are then shown as addresses. Reads only the first line.
+    public static func addressesVisible(path: String = "/proc/kallsyms") -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 64)
+        var n = 0
+        repeat { n = read(fd, &bytes, bytes.count) } while n < 0 && errno == EINTR
+        guard n > 0 else { return false }
+        return bytes.prefix(n).prefix { $0 != UInt8(ascii: " ") }.contains { $0 != UInt8(ascii: "0") }
+    }
+
     private func load() {
         loaded = true
         guard let bytes = try? FileSystem.readBytes(path, kind: .kernelTable) else { return }

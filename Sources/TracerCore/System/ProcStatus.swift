@@ -45,17 +45,29 @@ public struct ProcStatus: Sendable, Equatable {
     }
 }
 
-/// The capabilities tracing needs (numbers from linux/capability.h).
+/// The capabilities the tracer's commands ask for (numbers from linux/capability.h); see `Privileges`.
+/// Declared in the order messages name them: tracing's own first.
 public enum Capability: Int, Sendable, CaseIterable {
-    case sysAdmin = 21
-    case perfmon = 38
     case bpf = 39
+    case perfmon = 38
+    case dacReadSearch = 2
+    case dacOverride = 1
+    case sysAdmin = 21
+    case netAdmin = 12
+    case syslog = 34
 
     public var name: String {
         switch self {
+        case .dacOverride: return "CAP_DAC_OVERRIDE"
+        case .dacReadSearch: return "CAP_DAC_READ_SEARCH"
+        case .netAdmin: return "CAP_NET_ADMIN"
         case .sysAdmin: return "CAP_SYS_ADMIN"
+        case .syslog: return "CAP_SYSLOG"
         case .perfmon: return "CAP_PERFMON"
         case .bpf: return "CAP_BPF"
         }
     }
+
+    /// As `setcap` spells it: "cap_dac_read_search".
+    public var setcapName: String { name.lowercased() }
 }

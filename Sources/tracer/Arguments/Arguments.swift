@@ -57,16 +57,35 @@ protocol ArgumentValue {
     init?(argument: String)
     /// What a valid value looks like, for the error message.
     static var expected: String { get }
+    /// Why `text`, which `init?(argument:)` refused, is wrong when it is the right kind of value
+    /// ("out of range", "must be positive"); nil to say it is not `expected`.
+    static func rejection(of text: String) -> String?
+}
+
+extension ArgumentValue {
+    static func rejection(of text: String) -> String? { nil }
+}
+
+/// Digits, with a sign: the right kind of text for a number whatever its size.
+private func isWholeNumber(_ text: String) -> Bool {
+    let digits = text.utf8.first == UInt8(ascii: "-") || text.utf8.first == UInt8(ascii: "+") ? text.utf8.dropFirst() : text.utf8[...]
+    return !digits.isEmpty && digits.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
 }
 
 extension Int: ArgumentValue {
     init?(argument: String) { self.init(argument) }
     static var expected: String { "an integer" }
+    static func rejection(of text: String) -> String? {
+        isWholeNumber(text) ? "'\(text)' is out of range (at most \(Int.max))" : nil
+    }
 }
 
 extension UInt32: ArgumentValue {
     init?(argument: String) { self.init(argument) }
     static var expected: String { "a number from 0 to \(UInt32.max)" }
+    static func rejection(of text: String) -> String? {
+        isWholeNumber(text) ? "'\(text)' is out of range (0 to \(UInt32.max))" : nil
+    }
 }
 
 extension String: ArgumentValue {
@@ -147,7 +166,7 @@ struct ParsedArguments {
     func value<T: ArgumentValue>(_ name: String, as type: T.Type = T.self) throws(UsageError) -> T? {
         guard let text = values[name]?.last else { return nil }
         guard let value = T(argument: text) else {
-            throw UsageError("--\(name): '\(text)' is not \(T.expected)")
+            throw UsageError("--\(name): " + (T.rejection(of: text) ?? "'\(text)' is not \(T.expected)"))
         }
         return value
     }

@@ -13,7 +13,8 @@ struct DiagnoseCommand: TracerCommand {
         a stable code (listed in the README), the evidence read and a command that fixes it.
 
         Exit codes: 0 nothing at error severity, 2 at least one error finding, 4 unknown
-        container, 5 unknown network namespace, 77 not root (entering namespaces needs CAP_SYS_ADMIN).
+        container, 5 unknown network namespace, 77 missing privileges: root, or CAP_SYS_ADMIN
+        (entering namespaces) and CAP_NET_ADMIN (reading the firewall's rules).
 
         Examples:
           tracer diagnose
@@ -33,17 +34,14 @@ struct DiagnoseCommand: TracerCommand {
     let runtimes: RuntimeOptions
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
-        container = arguments.strings("container")
+        container = try arguments.containerQueries()
         netns = arguments.strings("netns")
         common = try CommonOptions(arguments)
         runtimes = RuntimeOptions(arguments)
     }
 
     func run() throws {
-        guard (try? ProcStatus.readSelf())?.has(capability: .sysAdmin) == true else {
-            printError("tracer diagnose: entering network namespaces needs CAP_SYS_ADMIN: run as root")
-            throw TracerExit.noPermission
-        }
+        try Privileges.require(.diagnose)
         let finder = EgressPathFinder(resolver: runtimes.resolver)
         let paths = try PathSelection.paths(finder, containers: container, namespaces: netns, command: "diagnose")
         let sink = OutputSink()

@@ -14,6 +14,10 @@ struct DropsCommand: TracerCommand {
         is hidden unless --all. At the end (and every --interval) the kernel's exact counts per
         (reason, location, device) are printed with the containers seen in each.
 
+        Privileges: root, or CAP_BPF and CAP_PERFMON, plus CAP_DAC_READ_SEARCH for any uid but 0;
+        without them exit 77. CAP_SYS_ADMIN attributes drops to container endpoints and
+        CAP_SYSLOG names drop locations; without them a note says what is left out.
+
         Examples:
           tracer drops
           tracer drops --container web --duration 30s
@@ -23,7 +27,7 @@ struct DropsCommand: TracerCommand {
             .flag("all", help: "Also show the drops a healthy host makes all the time."),
             .option("container", value: "name|id", help: "Only drops of this container (name or id prefix).", repeatable: true),
             .option("duration", help: "Stop after this long (e.g. 10s, 1m)."),
-            .option("interval", help: "Print the exact counts this often, not only at the end (e.g. 10s)."),
+            .option("interval", help: "Print the exact counts this often, not only at the end (e.g. 10s); at least 100ms."),
         ] + CommonOptions.specs + RuntimeOptions.specs
     )
 
@@ -38,13 +42,14 @@ struct DropsCommand: TracerCommand {
         common = try CommonOptions(arguments)
         runtimes = RuntimeOptions(arguments)
         all = arguments.flag("all")
-        container = arguments.strings("container")
+        container = try arguments.containerQueries()
         duration = try arguments.value("duration")
-        interval = try arguments.value("interval")
+        interval = try arguments.interval()
     }
 
     func run() throws {
         StopSignal.install()
+        try Privileges.require(.drops)
         LibbpfLog.install(verbose: common.verbose)
         let reasons = try NetSession.dropReasons(command: "drops")
         let finder = EgressPathFinder(resolver: runtimes.resolver)

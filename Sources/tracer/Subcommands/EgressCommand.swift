@@ -18,7 +18,9 @@ struct EgressCommand: TracerCommand {
         from the stages. Generate the traffic while it runs (or let the application do so).
 
         Exit codes: 0 no flow stopped, 2 a flow stopped (a finding at error severity),
-        4 unknown container, 5 unknown network namespace.
+        4 unknown container, 5 unknown network namespace, 77 missing privileges: root, or
+        CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN (entering namespaces) and CAP_NET_ADMIN (the
+        firewall), plus CAP_DAC_READ_SEARCH for any uid but 0.
 
         Examples:
           tracer egress --duration 10s
@@ -28,7 +30,7 @@ struct EgressCommand: TracerCommand {
             .option("container", value: "name|id", help: "Only this container (name or id prefix).", repeatable: true),
             .option("netns", value: "name", help: "Only the endpoint in this network namespace, or every endpoint behind it when it is a host side.", repeatable: true),
             .option("duration", help: "Stop after this long (e.g. 10s); without it, run until Ctrl-C."),
-            .option("interval", help: "Print the flows' stages this often while tracing (e.g. 5s)."),
+            .option("interval", help: "Print the flows' stages this often while tracing (e.g. 5s); at least 100ms."),
             .flag("all", help: "Also show drops a healthy host makes all the time."),
             .flag("no-nft-trace", help: "Do not add the temporary nftables trace table that names the rule dropping a packet."),
         ] + CommonOptions.specs + RuntimeOptions.specs
@@ -46,21 +48,18 @@ struct EgressCommand: TracerCommand {
     init(_ arguments: ParsedArguments) throws(UsageError) {
         common = try CommonOptions(arguments)
         runtimes = RuntimeOptions(arguments)
-        container = arguments.strings("container")
+        container = try arguments.containerQueries()
         netns = arguments.strings("netns")
         duration = try arguments.value("duration")
-        interval = try arguments.value("interval")
+        interval = try arguments.interval()
         all = arguments.flag("all")
         noNftTrace = arguments.flag("no-nft-trace")
     }
 
     func run() throws {
         StopSignal.install()
+        try Privileges.require(.egress)
         LibbpfLog.install(verbose: common.verbose)
-        guard (try? ProcStatus.readSelf())?.has(capability: .sysAdmin) == true else {
-            printError("tracer egress: tracing and entering network namespaces needs CAP_SYS_ADMIN (or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN): run as root")
-            throw TracerExit.noPermission
-        }
         let reasons = try NetSession.dropReasons(command: "egress")
         let finder = EgressPathFinder(resolver: runtimes.resolver)
         let paths = try PathSelection.paths(finder, containers: container, namespaces: netns, command: "egress")

@@ -12,6 +12,9 @@ struct ExecCommand: TracerCommand {
         execveat) are shown with their errno. Events the kernel could not deliver are counted
         and reported inline (LOST lines, `lost` records) and in the final summary.
 
+        Privileges: root, or CAP_BPF and CAP_PERFMON, plus CAP_DAC_READ_SEARCH for any uid but 0
+        (tracefs is root's only); without them exit 77 naming what is missing.
+
         Examples:
           tracer exec                              every exec, as it happens
           tracer exec --exits                      one line per process when it exits: DURATION, CPU, EXIT
@@ -34,7 +37,7 @@ struct ExecCommand: TracerCommand {
             .flag("failed", help: "Only failed execs."),
             .option("container", value: "name|id", help: "Only this container (name, or id prefix). Applied in the kernel by cgroup where it can.", repeatable: true),
             .flag("host", help: "Only processes on the host, in no container."),
-            .option("args-size", value: "bytes", help: "argv bytes captured per exec (at most 32768; default 4096)."),
+            .option("args-size", value: "bytes", help: "argv bytes captured per exec, 64 to 32768 (default 4096); a longer argv is cut and marked ...[truncated]."),
             .option("ring-buffer-size", value: "bytes", help: "Ring buffer size in bytes: a power of two, at least 4096 (default 4 MiB)."),
             .option("duration", help: "Stop after this long (e.g. 10s, 1m)."),
             .option("count", help: "Stop after this many lines."),
@@ -69,7 +72,7 @@ struct ExecCommand: TracerCommand {
         comm = try arguments.value("comm")
         argsPattern = try arguments.value("args")
         failed = arguments.flag("failed")
-        container = arguments.strings("container")
+        container = try arguments.containerQueries()
         host = arguments.flag("host")
         argsSize = try arguments.value("args-size") ?? 4096
         ringBufferSize = try arguments.value("ring-buffer-size") ?? 4 << 20
@@ -81,8 +84,8 @@ struct ExecCommand: TracerCommand {
     private func validate() throws(UsageError) {
         if let pid, pid == 0 { throw UsageError("--pid: 0 is not a process id") }
         if let ppid, ppid == 0 { throw UsageError("--ppid: 0 is not a process id") }
-        if argsSize < 0 || argsSize > ExecProbeOptions.maxArgsSize {
-            throw UsageError("--args-size: \(argsSize) is outside 0...\(ExecProbeOptions.maxArgsSize)")
+        if argsSize < ExecProbeOptions.minArgsSize || argsSize > ExecProbeOptions.maxArgsSize {
+            throw UsageError("--args-size: \(argsSize) is outside \(ExecProbeOptions.minArgsSize)...\(ExecProbeOptions.maxArgsSize) (fewer than \(ExecProbeOptions.minArgsSize) bytes would not hold a command's path)")
         }
         if ringBufferSize < 4096 || ringBufferSize & (ringBufferSize - 1) != 0 || ringBufferSize > 1 << 30 {
             throw UsageError("--ring-buffer-size: \(ringBufferSize) is not a power of two between 4096 and 1073741824")
@@ -101,6 +104,7 @@ struct ExecCommand: TracerCommand {
 
     func run() throws {
         StopSignal.install()
+        try Privileges.require(.exec)
         LibbpfLog.install(verbose: common.verbose)
         let mode: ExecPipeline.Mode = exits || maxLifetime != nil ? .exits : .execs
 

@@ -10,6 +10,8 @@ struct NetnsCommand: TracerCommand {
         podman). Interfaces are read over rtnetlink from inside each namespace; each veth is
         shown with its peer, in whichever namespace the peer lives.
 
+        Privileges: root, or CAP_SYS_ADMIN (entering namespaces); without it exit 77.
+
         Examples:
           tracer netns
           tracer netns --output json
@@ -26,6 +28,7 @@ struct NetnsCommand: TracerCommand {
     }
 
     func run() throws {
+        try Privileges.require(.netns)
         let directory = NetnsDirectory()
         let inventory = ContainerInventory.scan(resolver: runtimes.resolver)
         for (i, ns) in directory.namespaces.enumerated() {

@@ -30,7 +30,7 @@ struct PidCommand: TracerCommand {
         common = try CommonOptions(arguments)
         runtimes = RuntimeOptions(arguments)
         pids = arguments.positionals
-        container = try arguments.value("container")
+        container = try arguments.containerQueries().last
         try validate()
     }
 

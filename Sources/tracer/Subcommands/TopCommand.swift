@@ -19,6 +19,9 @@ struct TopCommand: TracerCommand {
 
         Keys: q or Ctrl-C quits and restores the terminal; Ctrl-Z suspends it cleanly (fg resumes).
 
+        Privileges: root, or CAP_BPF and CAP_PERFMON, plus CAP_DAC_READ_SEARCH for any uid but 0
+        (tracefs is root's only); without them exit 77 naming what is missing.
+
         Examples:
           tracer top                                  live view, refreshed every 2 s
           tracer top --by container,parent           rows per container and parent
@@ -54,13 +57,13 @@ struct TopCommand: TracerCommand {
     init(_ arguments: ParsedArguments) throws(UsageError) {
         common = try CommonOptions(arguments)
         runtimes = RuntimeOptions(arguments)
-        interval = try arguments.value("interval") ?? DurationArgument(argument: "2s")!
+        interval = try arguments.interval() ?? DurationArgument(argument: "2s")!
         once = arguments.flag("once")
         by = try arguments.value("by") ?? TopGroupKey.allCases.map(\.rawValue).joined(separator: ",")
         sort = try arguments.value("sort") ?? TopSortKey.cpu.rawValue
         limit = try arguments.value("limit")
         count = try arguments.value("count")
-        container = arguments.strings("container")
+        container = try arguments.containerQueries()
         host = arguments.flag("host")
         try validate()
     }
@@ -84,7 +87,6 @@ struct TopCommand: TracerCommand {
         if TopSortKey(rawValue: sort) == nil {
             throw UsageError("--sort: unknown sort key '\(sort)'; valid keys: \(TopSortKey.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        if interval.nanoseconds < 100_000_000 { throw UsageError("--interval: at least 100ms") }
         if let limit, limit <= 0 { throw UsageError("--limit: must be at least 1") }
         if let count, count <= 0 { throw UsageError("--count: must be at least 1") }
         if host && !container.isEmpty { throw UsageError("--host and --container exclude each other") }
@@ -92,6 +94,7 @@ struct TopCommand: TracerCommand {
 
     func run() throws {
         StopSignal.install()
+        try Privileges.require(.top)
         LibbpfLog.install(verbose: common.verbose)
         let resolver = runtimes.resolver
         let attributor = ExecAttributor(resolver: resolver)

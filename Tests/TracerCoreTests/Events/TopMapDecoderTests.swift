@@ -27,7 +27,7 @@ struct TopMapDecoderTests {
 
     /// Two CPUs' copies: counts and statuses add up, and the maximum is that of the closed interval.
     @Test func otherIsSummedOverCPUs() {
-        func cpu(execs: UInt64, maxLifetime: UInt64, maxInterval: UInt64, statuses: [UInt32: UInt64]) -> [UInt8] {
+        func cpu(execs: UInt64, maxLifetime: UInt64, maxInterval: UInt64, statuses: [UInt32: UInt64]) -> tracer_top_other {
             var raw = tracer_top_other()
             raw.counts.execs = execs
             raw.counts.exits = execs
@@ -40,11 +40,11 @@ struct TopMapDecoderTests {
                     slots.storeBytes(of: count, toByteOffset: 8 * Int(tracer_top_status_slot(status)), as: UInt64.self)
                 }
             }
-            return withUnsafeBytes(of: raw) { Array($0) }
+            return raw
         }
-        let bytes = cpu(execs: 10, maxLifetime: 7, maxInterval: 4, statuses: [1 << 8: 2, UInt32(SIGKILL): 1])
-            + cpu(execs: 5, maxLifetime: 99, maxInterval: 2, statuses: [1 << 8: 3, UInt32(SIGSEGV) | 0x80: 1])
-        let (counts, statuses) = TopMapDecoder.other(perCPU: bytes, interval: 4)
+        let copies = [cpu(execs: 10, maxLifetime: 7, maxInterval: 4, statuses: [1 << 8: 2, UInt32(SIGKILL): 1]),
+                      cpu(execs: 5, maxLifetime: 99, maxInterval: 2, statuses: [1 << 8: 3, UInt32(SIGSEGV) | 0x80: 1])]
+        let (counts, statuses) = TopMapDecoder.other(copies, interval: 4)
         #expect(counts.execs == 15 && counts.exits == 15 && counts.failedExits == 7 && counts.cpuNanoseconds == 15_000)
         #expect(counts.maxLifetimeNanoseconds == 7, "99 is an older interval's")
         #expect(statuses == [1 << 8: 5, UInt32(SIGKILL): 1, UInt32(SIGSEGV) | 0x80: 1])

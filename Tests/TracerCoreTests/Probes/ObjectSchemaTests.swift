@@ -10,6 +10,7 @@ import Testing
     static let objects: [(String, EmbeddedBPFObject, ObjectSchema)] = [
         ("exec", EmbeddedBPF.exec, ExecObject.schema),
         ("net", EmbeddedBPF.net, NetObject.schema),
+        ("top", EmbeddedBPF.top, TopObject.schema),
     ]
 
     @Test(arguments: objects.map(\.0))
