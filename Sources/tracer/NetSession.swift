@@ -17,10 +17,10 @@ final class NetSession {
     let sink = OutputSink()
     /// Drop records the kernel could not deliver, as reported so far.
     private(set) var lost: UInt64 = 0
-    private var containersByCountKey: [String: Set<String>] = [:]
+    private var containersByCountKey: [CountKey: Set<String>] = [:]
     /// Counters whose records were all healthy-host noise are left out of the counts too.
-    private var noiseKeys: Set<String> = []
-    private var shownKeys: Set<String> = []
+    private var noiseKeys: Set<CountKey> = []
+    private var shownKeys: Set<CountKey> = []
     /// Device names as the drop records gave them (a count alone has only the ifindex).
     private var deviceNames: [DeviceKey: String] = [:]
     private(set) var shownDrops = 0
@@ -68,7 +68,7 @@ final class NetSession {
     private func show(_ event: DropEvent) {
         if !event.deviceName.isEmpty { deviceNames[event.device] = event.deviceName }
         let record = describer.describe(event)
-        let key = countKey(event.location, event.reason, event.device)
+        let key = CountKey(location: event.location, reason: event.reason, device: event.device)
         if !showAll && DropDescriber.isHealthyNoise(record) {
             noiseKeys.insert(key)
             return
@@ -96,15 +96,18 @@ final class NetSession {
         lost = total
     }
 
-    private func countKey(_ location: UInt64, _ reason: UInt32, _ device: DeviceKey) -> String {
-        "\(location)/\(reason)/\(device.netnsInode)/\(device.ifindex)"
+    /// What the kernel counts drops by (the drop_counts map's key).
+    private struct CountKey: Hashable {
+        var location: UInt64
+        var reason: UInt32
+        var device: DeviceKey
     }
 
     /// The kernel's exact counts, largest first, with the containers seen in the drop records
     /// of each (forwarded packets drop on host devices: the records' tuples name the container).
     func countRows() throws -> [DropRender.CountRow] {
         try probe.dropCounts().compactMap { count -> DropRender.CountRow? in
-            let key = countKey(count.location, count.reason, count.device)
+            let key = CountKey(location: count.location, reason: count.reason, device: count.device)
             if !showAll && noiseKeys.contains(key) && !shownKeys.contains(key) { return nil }
             let containers = containersByCountKey[key].map { $0.sorted() } ?? []
             if let containerIDs, !containerIDs.isEmpty, containers.isEmpty { return nil }

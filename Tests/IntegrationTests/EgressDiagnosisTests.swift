@@ -24,14 +24,14 @@ struct EgressDiagnosisTests {
             #expect(path.endpoint.container == nil)
             #expect(path.endpoint.netnsInode == UInt64(lab["c\(i)_netns_inode"] ?? ""))
             #expect(path.endpoint.interface == "eth0")
-            #expect(path.endpoint.ipv4 == ["\(lab["c\(i)_ip"] ?? "?")/16"])
+            #expect(path.endpoint.ipv4.map(\.description) == ["\(lab["c\(i)_ip"] ?? "?")/16"])
             #expect(path.hostNetnsInode == hostInode)
             #expect(path.hostNetnsPath == "/run/netns/\(lab.hostNetns)")
             #expect(!path.hostIsRoot)
             #expect(path.hostVeth?.name == "veth-c\(i)")
             #expect(path.bridge?.name == "br-lab")
             #expect(path.uplink?.name == "uplink0")
-            #expect(path.gateway == lab["gateway"])
+            #expect(path.gateway?.description == lab["gateway"])
             // The bridge ports are read over rtnetlink (AF_BRIDGE), with their STP state.
             let state = EgressPathState.read(path, directory: NetnsDirectory())
             #expect(state.host.bridgePorts.contains { $0.name == "veth-c\(i)" && $0.state == .forwarding }, "\(state.host.bridgePorts)")
@@ -127,7 +127,7 @@ struct EgressDiagnosisTests {
         #expect(rules.contains(IPv4Rule(priority: 100, action: .lookup(table: 100), source: "172.17.0.0/16")), "\(rules)")
         #expect(try lab.probe())
         var (path, findings) = try diagnose()
-        #expect(path.uplink?.name == "uplink0" && path.gateway == lab["gateway"])
+        #expect(path.uplink?.name == "uplink0" && path.gateway?.description == lab["gateway"])
         #expect(!findings.contains { $0.severity == .error }, "\(findings)")
 
         // A blackhole rule before it: named, and its fix repairs the lab.

@@ -23,7 +23,7 @@ struct NetProbeTests {
         try probe.scope(device: DeviceKey(netnsInode: hostNS, ifindex: index(host, "veth-c1")), role: .hostVeth, endpoint: 0)
         try probe.scope(device: DeviceKey(netnsInode: hostNS, ifindex: index(host, "br-lab")), role: .bridge, endpoint: 0, beforeRouting: true)
         try probe.scope(device: DeviceKey(netnsInode: hostNS, ifindex: index(host, "uplink0")), role: .uplink, endpoint: 0)
-        try probe.scope(endpointAddress: try #require(IPv4Address(lab["c1_ip"] ?? "")), endpoint: 0)
+        try probe.scope(endpointAddress: try #require(IPAddress(lab["c1_ip"] ?? "")), endpoint: 0)
         try probe.scope(netnsInode: hostNS)
         try probe.scope(netnsInode: containerNS)
     }
@@ -55,11 +55,11 @@ struct NetProbeTests {
         }
         #expect(try lab.probe())
         let flows = try probe.flows()
-        let icmp = try #require(flows.first { $0.key.proto == 1 && $0.key.remoteAddress == IPv4Address(203, 0, 113, 10) })
+        let icmp = try #require(flows.first { $0.key.proto == 1 && $0.key.remoteAddress == IPAddress(203, 0, 113, 10) })
         for stage in PathStage.allCases {
             #expect(icmp.value.packets(at: stage) >= 1, "stage \(stage.name)")
         }
-        #expect(icmp.value.natAddress == IPv4Address(198, 51, 100, 2))
+        #expect(icmp.value.natAddress == IPAddress(198, 51, 100, 2))
         #expect(!icmp.value.privateSourceSeen)
         let reasons = DropReasons.load()
         let symbols = KernelSymbols()
@@ -81,7 +81,7 @@ struct NetProbeTests {
         }
         #expect(try lab.probe())
         let flows = try probe.flows()
-        let icmp = try #require(flows.first { $0.key.proto == 1 && $0.key.remoteAddress == IPv4Address(203, 0, 113, 10) })
+        let icmp = try #require(flows.first { $0.key.proto == 1 && $0.key.remoteAddress == IPAddress(203, 0, 113, 10) })
         for stage in PathStage.allCases {
             #expect(icmp.value.packets(at: stage) >= 1, "stage \(stage.name)")
         }
@@ -101,12 +101,12 @@ struct NetProbeTests {
             + "    s.sendto(b'x', ('203.0.113.10', 9))\n    s.close()\n"
         #expect(try EgressLab.inNamespace(lab.endpointNetns, ["python3", "-c", script]) == 0)
         usleep(200_000)
-        let udp = try probe.flows().filter { $0.key.proto == 17 && $0.key.remoteAddress == IPv4Address(203, 0, 113, 10) && $0.key.remotePort == 9 }
+        let udp = try probe.flows().filter { $0.key.proto == 17 && $0.key.remoteAddress == IPAddress(203, 0, 113, 10) && $0.key.remotePort == 9 }
         #expect(udp.count == flowCount)
         for stage in [PathStage.endpointTX, .hostVethRX, .bridgeRX, .uplinkQueue] {
             #expect(udp.values.allSatisfy { $0.packets(at: stage) == 1 }, "stage \(stage.name)")
         }
-        #expect(udp.values.allSatisfy { $0.natAddress == IPv4Address(198, 51, 100, 2) })
+        #expect(udp.values.allSatisfy { $0.natAddress == IPAddress(198, 51, 100, 2) })
     }
 
     /// More masqueraded flows than the table of NAT slots holds, twice: in the second round the
@@ -134,7 +134,7 @@ struct NetProbeTests {
             """
         #expect(try EgressLab.inNamespace(lab.endpointNetns, ["python3", "-c", script]) == 0)
         usleep(300_000)
-        let echoes = try probe.flows().filter { $0.key.proto == 1 && $0.key.remoteAddress == IPv4Address(203, 0, 113, 10) }
+        let echoes = try probe.flows().filter { $0.key.proto == 1 && $0.key.remoteAddress == IPAddress(203, 0, 113, 10) }
         #expect(echoes.count == flowCount)
         for stage in PathStage.allCases {
             #expect(echoes.values.filter { $0.packets(at: stage) == 2 }.count == flowCount, "stage \(stage.name)")
@@ -156,7 +156,7 @@ struct NetProbeTests {
         #expect(drop.deviceName == "br-lab")
         #expect(drop.device.netnsInode == inode(lab, "host_netns_inode"))
         #expect(drop.stage == .bridgeRX)
-        #expect(drop.source == lab["c1_ip"] && drop.destination == "203.0.113.10")
+        #expect(drop.source?.description == lab["c1_ip"] && drop.destination == "203.0.113.10")
         let flow = try #require(try probe.flows()[drop.flow!])
         #expect(flow.lastStage(reply: false) == .bridgeRX)
         #expect(flow.packets(at: .uplinkQueue) == 0)

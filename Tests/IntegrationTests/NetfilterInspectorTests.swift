@@ -20,7 +20,7 @@ struct NetfilterInspectorTests {
         #expect(rule.verdict == .masquerade)
         #expect(rule.text == "-A POSTROUTING -s 172.17.0.0/16 -o uplink0 -j MASQUERADE")
         #expect(rule.handle != nil)
-        let natPacket = ImaginedPacket(source: 0xAC11_0002, destination: nil, inInterface: "br-lab", outInterface: "uplink0", ctState: "new")
+        let natPacket = ImaginedPacket(source: .v4(0xAC11_0002), destination: nil, inInterface: "br-lab", outInterface: "uplink0", ctState: "new")
         let snat = try #require(ForwardEvaluator.sourceNat(in: report.ruleset, packet: natPacket))
         #expect(snat.certain)
         #expect(lab.answers())

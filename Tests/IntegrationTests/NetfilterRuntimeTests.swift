@@ -28,7 +28,7 @@ struct NetfilterRuntimeTests {
         try shell(["/bin/bash", EgressLab.script, "uplink", "nfpodw", hostNetns])
         let hostPath = "/run/netns/\(hostNetns)"
         let endpoint = EgressPath.Endpoint(name: "podman container", netnsInode: 0, netnsPath: facts["container_netns"] ?? "",
-                                           interface: "eth0", interfaceIndex: 2, ipv4: [ip], mtu: 1500)
+                                           interface: "eth0", interfaceIndex: 2, ipv4: [try #require(IPPrefix(ip))], mtu: 1500)
         let path = EgressPath(endpoint: endpoint, hostNetnsInode: namespaceInode(hostPath), hostNetnsPath: hostPath, hostIsRoot: false,
                               hostVeth: .init(name: veth, index: 0), bridge: .init(name: "podman0", index: 0),
                               uplink: .init(name: "uplink0", index: 0))
@@ -39,7 +39,7 @@ struct NetfilterRuntimeTests {
         let netavark = try #require(filter.chain("NETAVARK_FORWARD"))
         #expect(netavark.rules.map(\.text).contains("-A NETAVARK_FORWARD -s 10.88.0.0/16 -j ACCEPT"))
         #expect(filter.chain("FORWARD")?.rules.first?.comment == "netavark firewall plugin rules")
-        let source = try #require(IPv4Prefix(ip.split(separator: "/")[0])).address
+        let source = try #require(IPPrefix(ip.split(separator: "/")[0])).address
         let snat = try #require(ForwardEvaluator.sourceNat(in: healthy.ruleset, packet: ImaginedPacket(
             source: source, destination: nil, inInterface: "podman0", outInterface: "uplink0", ctState: "new")))
         #expect(snat.certain)

@@ -32,7 +32,7 @@ struct NftTraceSessionTests {
         let seen = try events(session) { $0.isDrop }
         let drop = try #require(seen.first { $0.isDrop }, "no drop among \(seen.count) events")
         #expect(drop.family == "inet" && drop.table == "labfilter" && drop.chain == "forward" && drop.kind == .rule)
-        #expect(drop.tuple?.source == "172.17.0.2" && drop.tuple?.destination == "203.0.113.10" && drop.tuple?.proto == "icmp")
+        #expect(drop.tuple?.source == "172.17.0.2" && drop.tuple?.destination == "203.0.113.10" && drop.tuple?.proto == .icmp)
         let handle = try #require(drop.ruleHandle)
         #expect(session.describe(drop) ==
             "inet labfilter forward handle \(handle): ip saddr 172.17.0.0/16 ip daddr 203.0.113.0/24 counter drop comment \"lab: block container egress\"")

@@ -16,7 +16,7 @@ extension EgressChecks {
                 evidence: "\(name): \(Self.linkState(eth))", fix: endpointCommand.ip("link set \(shellWord(name)) up"), device: name))
         }
         guard let route = endpointSide.routes.defaultRoute else {
-            let gateway = bridge?.ipv4.first.flatMap { IPv4Address($0)?.description } ?? "GATEWAY"
+            let gateway = bridge?.ipv4.first.map { "\($0.address)" } ?? "GATEWAY"
             findings.append(onEndpoint(.endpointNoDefaultRoute, .error,
                 "\(path.endpoint.name) has no default route: it cannot address anything outside its subnet",
                 evidence: "no 0.0.0.0/0 route in the main table of \(path.endpoint.name)",
@@ -27,7 +27,7 @@ extension EgressChecks {
             let other = endpointSide.interface(index: index)?.name ?? "ifindex \(index)"
             findings.append(onEndpoint(.endpointNoDefaultRoute, .warning,
                 "\(path.endpoint.name)'s default route leaves by \(other), not by its veth \(name)",
-                evidence: "default via \(route.gateway ?? "-") dev \(other)", device: name))
+                evidence: "default via \(route.gateway.map { "\($0)" } ?? "-") dev \(other)", device: name))
         }
         return findings
     }
@@ -58,11 +58,11 @@ extension EgressChecks {
     /// A veth that is no bridge's port while a bridge holds the endpoint's gateway.
     private func attachmentChecks(_ veth: NetworkInterface) -> [Finding] {
         guard path.bridge == nil, veth.masterIndex == nil, let gateway = endpointGateway,
-              let owner = host.interfaces.first(where: { $0.kind == "bridge" && $0.ipv4.contains { IPv4Address($0)?.description == gateway } })
+              let owner = host.interfaces.first(where: { $0.kind == "bridge" && $0.ipv4.contains { $0.address == gateway } })
         else { return [] }
         return [onHost(.vethNotAttached, .error,
             "host veth \(veth.name) is not a port of bridge \(owner.name), which holds \(path.endpoint.name)'s gateway \(gateway)",
-            evidence: "\(veth.name): no master; \(owner.name): \(owner.ipv4.joined(separator: " "))",
+            evidence: "\(veth.name): no master; \(owner.name): \(owner.ipv4.map(\.description).joined(separator: " "))",
             fix: hostCommand.ip("link set \(shellWord(veth.name)) master \(shellWord(owner.name))"), device: veth.name)]
     }
 
@@ -76,11 +76,11 @@ extension EgressChecks {
                 evidence: "\(name): \(Self.linkState(bridge))", fix: hostCommand.ip("link set \(shellWord(name)) up"), device: name))
         }
         let gateway = endpointGateway
-        let addresses = bridge.ipv4.compactMap(IPv4Address.init)
-        if addresses.isEmpty || (gateway != nil && !addresses.contains { $0.description == gateway }) {
-            let wanted = gateway ?? "the endpoints' gateway"
-            let length = (endpointInterface?.ipv4 ?? path.endpoint.ipv4).first.flatMap { IPv4Prefix($0)?.length } ?? 16
-            let held = addresses.isEmpty ? "no IPv4 address" : "only \(bridge.ipv4.joined(separator: " "))"
+        let addresses = bridge.ipv4.map(\.address)
+        if addresses.isEmpty || (gateway != nil && !addresses.contains { $0 == gateway }) {
+            let wanted = gateway.map { "\($0)" } ?? "the endpoints' gateway"
+            let length = (endpointInterface?.ipv4 ?? path.endpoint.ipv4).first?.length ?? 16
+            let held = addresses.isEmpty ? "no IPv4 address" : "only \(bridge.ipv4.map(\.description).joined(separator: " "))"
             findings.append(onHost(.bridgeNoAddress, .error,
                 "bridge \(name) does not hold \(path.endpoint.name)'s gateway \(wanted): its ARP requests go unanswered",
                 evidence: "\(name) has \(held)", fix: gateway.map { hostCommand.ip("addr add \($0)/\(length) dev \(shellWord(name))") },
@@ -108,7 +108,7 @@ extension EgressChecks {
         let name = uplink.name
         if !uplink.isUp {
             var fix = hostCommand.ip("link set \(shellWord(name)) up")
-            if guessed { fix += " && " + hostCommand.ip("route replace default via \(path.gateway ?? "GATEWAY") dev \(shellWord(name))") }
+            if guessed { fix += " && " + hostCommand.ip("route replace default via \(path.gateway.map { "\($0)" } ?? "GATEWAY") dev \(shellWord(name))") }
             return [onHost(.uplinkDown, .error,
                 "uplink \(name) is down in \(hostName)" + (guessed ? ": its routes, the default route among them, went with it and do not come back with `link set up`" : ""),
                 evidence: "\(name): \(Self.linkState(uplink))" + (guessed ? "; no default route, \(name) is the only device that can be the uplink" : ""),

@@ -46,7 +46,7 @@ extension EgressChecks {
         var findings: [Finding] = []
         let guess = uplink?.device.name
         let ruleList = "ip rule: " + host.rules.map(\.description).joined(separator: "; ")
-        let addDefault = "route add default via \(path.gateway ?? "GATEWAY") dev \(guess.map(shellWord) ?? "UPLINK")"
+        let addDefault = "route add default via \(path.gateway.map { "\($0)" } ?? "GATEWAY") dev \(guess.map(shellWord) ?? "UPLINK")"
         switch Self.egressRoute(of: path, in: host) {
         case .route:
             break
@@ -76,7 +76,7 @@ extension EgressChecks {
         guard back?.outputIndex != ingress.index else { return findings }
         let via = back.map { route in host.interface(index: route.outputIndex)?.name ?? "ifindex \(route.outputIndex ?? 0)" }
         let lookup = "route lookup \(address) in \(hostName): " + (back.map { "\($0.destination) dev \(via ?? "?")" } ?? "no route")
-        let fix = hostCommand.ip("route replace \(address)/32 dev \(shellWord(ingress.name))")
+        let fix = hostCommand.ip("route replace \(IPPrefix(address)) dev \(shellWord(ingress.name))")
         // With rp_filter on, the kernel drops the packet on entry (IP_RPFILTER); without, the replies go astray.
         let allKey = "net/ipv4/conf/all/rp_filter", deviceKey = "net/ipv4/conf/\(ingress.name)/rp_filter"
         let all = sysctl(allKey).value.flatMap(Int.init) ?? 0, own = sysctl(deviceKey).value.flatMap(Int.init) ?? 0

@@ -29,10 +29,10 @@ struct EgressChecks {
     /// Where egress packets enter the host side: the bridge, or the veth itself when routed.
     var ingress: NetworkInterface? { path.bridge == nil ? hostVeth : bridge }
     /// The endpoint's default gateway.
-    var endpointGateway: String? { endpointSide.routes.defaultRoute?.gateway }
-    /// The endpoint's first IPv4 address without prefix.
-    var endpointAddress: String? {
-        (endpointInterface?.ipv4 ?? path.endpoint.ipv4).first.flatMap { IPv4Address($0)?.description }
+    var endpointGateway: IPAddress? { endpointSide.routes.defaultRoute?.gateway }
+    /// The endpoint's first IPv4 address.
+    var endpointAddress: IPAddress? {
+        (endpointInterface?.ipv4 ?? path.endpoint.ipv4).first?.address
     }
 
     /// The route the endpoint's egress takes on the host side, policy rules included.

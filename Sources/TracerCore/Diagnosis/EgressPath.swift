@@ -16,12 +16,12 @@ public struct EgressPath: Sendable, Equatable {
         /// The endpoint's interface towards the host (eth0 in a container).
         public var interface: String
         public var interfaceIndex: Int32
-        /// Its IPv4 addresses in CIDR form ("10.88.0.2/16").
-        public var ipv4: [String]
+        /// Its IPv4 addresses with their prefix length (10.88.0.2/16).
+        public var ipv4: [IPPrefix]
         public var mtu: UInt32
 
         public init(name: String, container: ContainerIdentity? = nil, netnsInode: UInt64, netnsPath: String,
-                    interface: String, interfaceIndex: Int32, ipv4: [String], mtu: UInt32) {
+                    interface: String, interfaceIndex: Int32, ipv4: [IPPrefix], mtu: UInt32) {
             self.name = name
             self.container = container
             self.netnsInode = netnsInode
@@ -31,6 +31,9 @@ public struct EgressPath: Sendable, Equatable {
             self.ipv4 = ipv4
             self.mtu = mtu
         }
+
+        /// Its interface, as the probe keys devices.
+        public var device: DeviceKey { DeviceKey(netns: netnsInode, ifindex: interfaceIndex) }
     }
 
     /// A device in the host-side namespace.
@@ -57,10 +60,10 @@ public struct EgressPath: Sendable, Equatable {
     /// The device the host side's default route leaves by; nil without a default route.
     public var uplink: Device?
     /// The default route's gateway, if it has one.
-    public var gateway: String?
+    public var gateway: IPAddress?
 
     public init(endpoint: Endpoint, hostNetnsInode: UInt64, hostNetnsPath: String, hostIsRoot: Bool,
-                hostVeth: Device? = nil, bridge: Device? = nil, uplink: Device? = nil, gateway: String? = nil) {
+                hostVeth: Device? = nil, bridge: Device? = nil, uplink: Device? = nil, gateway: IPAddress? = nil) {
         self.endpoint = endpoint
         self.hostNetnsInode = hostNetnsInode
         self.hostNetnsPath = hostNetnsPath
@@ -70,4 +73,7 @@ public struct EgressPath: Sendable, Equatable {
         self.uplink = uplink
         self.gateway = gateway
     }
+
+    /// A device of the host side, as the probe keys devices.
+    public func hostDevice(_ device: Device) -> DeviceKey { DeviceKey(netns: hostNetnsInode, ifindex: device.index) }
 }

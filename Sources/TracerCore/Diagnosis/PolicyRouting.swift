@@ -19,20 +19,20 @@ public enum PolicyRouting {
     /// The route of `path`'s egress: from the endpoint's first address, entering by the bridge
     /// (or by the host veth of a routed endpoint).
     public static func egress(of path: EgressPath, rules: [IPv4Rule], routes: [IPv4Route]) -> Decision {
-        egress(from: path.endpoint.ipv4.first.flatMap { IPv4Address($0)?.description },
+        egress(from: path.endpoint.ipv4.first?.address,
                inInterface: path.bridge?.name ?? path.hostVeth?.name, rules: rules, routes: routes)
     }
 
-    /// `source`: the endpoint's address ("172.17.0.2"); `inInterface`: where the packet enters
-    /// the host side (the bridge, or the veth of a routed endpoint).
-    public static func egress(from source: String?, inInterface: String?, rules: [IPv4Rule], routes: [IPv4Route]) -> Decision {
+    /// `source`: the endpoint's address; `inInterface`: where the packet enters the host side
+    /// (the bridge, or the veth of a routed endpoint).
+    public static func egress(from source: IPAddress?, inInterface: String?, rules: [IPv4Rule], routes: [IPv4Route]) -> Decision {
         func defaultRoute(in table: UInt32) -> IPv4Route? {
-            routes.first { $0.destination == "0.0.0.0/0" && $0.table == table }
+            routes.first { $0.isDefault && $0.table == table }
         }
         guard !rules.isEmpty else {
             return defaultRoute(in: NL.RT_TABLE_MAIN).map { .route($0, rule: nil) } ?? .noRoute(tables: [NL.RT_TABLE_MAIN])
         }
-        let address = source.flatMap(IPv4Address.init)
+        let address = source
         var consulted: [UInt32] = []
         var index = 0
         while index < rules.count {
@@ -56,13 +56,13 @@ public enum PolicyRouting {
         return .noRoute(tables: consulted)
     }
 
-    static func matches(_ rule: IPv4Rule, source: IPv4Address?, inInterface: String?) -> Bool {
+    static func matches(_ rule: IPv4Rule, source: IPAddress?, inInterface: String?) -> Bool {
         guard rule.otherSelectors.isEmpty, rule.outInterface == nil else { return false }
         var selected = true
         if let prefix = rule.source {
-            selected = selected && (IPv4Prefix(prefix).flatMap { net in source.map { net.contains($0.value) } } ?? false)
+            selected = selected && (source.map(prefix.contains) ?? false)
         }
-        if let destination = rule.destination, destination != "0.0.0.0/0" { selected = false }
+        if let destination = rule.destination, destination.length != 0 { selected = false }
         if let name = rule.inInterface { selected = selected && name == inInterface }
         if let mark = rule.fwmark { selected = selected && (0 & (rule.fwmask ?? ~0)) == mark }
         return selected != rule.inverted

@@ -3,15 +3,15 @@
 /// and which way it was going.
 public struct DropRecord: Sendable {
     public var event: DropEvent
-    public var reason: String
+    public var reason: DropReason
     public var location: String
     /// The namespace's names (ip netns, docker, CNI), else "host" for the root one, else "netns:<inode>".
     public var netns: String
     /// The endpoint (container or named namespace) whose packet it was.
     public var endpoint: String?
     public var container: ContainerIdentity?
-    /// "egress" (from the endpoint) or "reply" (towards it); nil when unknown.
-    public var direction: String?
+    /// Which way the packet was going; nil when unknown.
+    public var direction: PacketDirection?
 }
 
 /// Turns drop events into records: reason and symbol names, namespace names, attribution.
@@ -39,16 +39,18 @@ public final class DropDescriber {
     public func describe(_ event: DropEvent) -> DropRecord {
         let inode = UInt64(event.device.netnsInode)
         let path = scope.path(of: event)
-        var direction: String?
+        var direction: PacketDirection?
         if let stage = event.stage {
-            direction = stage.isReply ? "reply" : "egress"
+            direction = stage.direction
         } else if let path {
-            let own = Set(path.endpoint.ipv4.compactMap { IPv4Address($0) })
-            if let source = event.source.flatMap(IPv4Address.init), own.contains(source) { direction = "egress" }
-            else if let destination = event.destination.flatMap(IPv4Address.init), own.contains(destination) { direction = "reply" }
+            // Without a traced flow, the endpoint's own address tells which way the packet went; the
+            // paths are egress paths, so a packet to the endpoint is taken for a reply.
+            let own = Set(path.endpoint.ipv4.map(\.address))
+            if let source = event.source, own.contains(source) { direction = .egress }
+            else if let destination = event.destination, own.contains(destination) { direction = .egressReply }
         }
         return DropRecord(
-            event: event, reason: reasons.name(event.reason), location: symbols.name(of: event.location),
+            event: event, reason: reasons.reason(event.reason), location: symbols.name(of: event.location),
             netns: netnsName(inode), endpoint: path?.endpoint.name,
             container: path?.endpoint.container ?? containersByNetns[inode], direction: direction)
     }
@@ -72,12 +74,8 @@ public final class DropDescriber {
     /// Noise a healthy host makes that the kernel filter cannot tell by reason alone:
     /// multicast nobody listens to (IPv6 ff00::/8, IGMP reports to 224.0.0.0/4).
     public static func isHealthyNoise(_ record: DropRecord) -> Bool {
-        guard record.reason == "NOT_SPECIFIED" || record.reason == "IPV6_NDISC_NS_OTHERHOST",
+        guard record.reason.name == .notSpecified || record.reason.name == .ipv6NDiscNSOtherHost,
               let destination = record.event.destination else { return false }
-        switch record.event.ipVersion {
-        case 6: return destination.hasPrefix("ff")
-        case 4: return IPv4Address(destination).map { $0.bytes.0 >= 224 && $0.bytes.0 < 240 } ?? false
-        default: return false
-        }
+        return destination.isMulticast
     }
 }

@@ -6,8 +6,8 @@ public enum EgressExplainer {
     /// What the trace saw of one stopped flow.
     public struct Evidence: Sendable {
         public var outcome: FlowOutcome
-        /// The kernel's name for the last drop's reason, and the function that dropped it.
-        public var reason: String?
+        /// The kernel's reason for the last drop, and the function that dropped it.
+        public var reason: DropReason?
         public var location: String?
         /// The device of the drop, and what it is to the path.
         public var dropDevice: String?
@@ -17,7 +17,7 @@ public enum EgressExplainer {
         /// The nftables rule that dropped them, as `nft delete rule` takes it.
         public var netfilterRule: String?
 
-        public init(outcome: FlowOutcome, reason: String? = nil, location: String? = nil, dropDevice: String? = nil,
+        public init(outcome: FlowOutcome, reason: DropReason? = nil, location: String? = nil, dropDevice: String? = nil,
                     dropRole: DeviceRole? = nil, netfilterVerdict: String? = nil, netfilterRule: String? = nil) {
             self.outcome = outcome
             self.reason = reason
@@ -33,41 +33,41 @@ public enum EgressExplainer {
     public static func candidates(_ evidence: Evidence) -> [FindingCode] {
         let outcome = evidence.outcome
         let reply = outcome.stoppedBefore?.isReply == true
-        if let reason = evidence.reason {
+        if let reason = evidence.reason?.name {
             switch reason {
-            case "IP_INADDRERRORS":
+            case .ipInAddrErrors:
                 return reply ? [.deviceForwardingDisabled, .ipForwardDisabled] : [.ipForwardDisabled, .deviceForwardingDisabled]
-            case "IP_INNOROUTES", "IP_OUTNOROUTES":
+            case .ipInNoRoutes, .ipOutNoRoutes:
                 return [.uplinkDown, .noDefaultRoute, .endpointNoDefaultRoute, .noRoute, .policyRuleDrop]
-            case "NOT_SPECIFIED" where evidence.location == "ip_error":
+            case .notSpecified where evidence.location == "ip_error":
                 // A blackhole, unreachable or prohibit policy rule (or route) gives ip_error no reason of its own.
                 return [.policyRuleDrop, .noDefaultRoute, .noRoute]
-            case "NETFILTER_DROP":
+            case .netfilterDrop:
                 if evidence.location == "nf_hook_slow" {
                     return [.legacyIptablesDrop, .forwardPolicyDrop, .forwardRuleDrop, .netfilterDrop]
                 }
                 return [.forwardRuleDrop, .forwardPolicyDrop, .legacyIptablesDrop, .netfilterDrop]
-            case "PKT_TOO_BIG", "FRAG_TOO_FAR", "IP_FRAG_TOO_FAR":
+            case .packetTooBig, .fragmentTooFar, .ipFragmentTooFar:
                 return [.mtuMismatch]
-            case "IP_RPFILTER":
+            case .ipRPFilter:
                 return [.rpFilterDrop]
-            case "IP_INVALID_SOURCE", "IP_LOCAL_SOURCE", "IP_LOCALNET", "IP_INVALID_DEST":
+            case .ipInvalidSource, .ipLocalSource, .ipLocalnet, .ipInvalidDestination:
                 return [.martianSource]
-            case "NEIGH_FAILED", "NEIGH_QUEUEFULL", "NEIGH_CREATEFAIL", "NEIGH_DEAD":
+            case .neighbourFailed, .neighbourQueueFull, .neighbourCreateFailed, .neighbourDead:
                 if evidence.dropRole == .uplink { return [.uplinkNoCarrier, .neighbourFailed] }
                 return [.bridgeNoAddress, .vethDown, .bridgeDown, .bridgePortNotForwarding, .endpointInterfaceDown, .neighbourFailed]
-            case "QDISC_DROP", "QDISC_OVERLIMIT", "QDISC_CONGESTED", "DEV_READY", "TC_EGRESS", "TC_INGRESS", "CPU_BACKLOG":
-                if reason.hasPrefix("TC_") { return [.tcDrop] }
+            case .qdiscDrop, .qdiscOverlimit, .qdiscCongested, .deviceReady, .tcEgress, .tcIngress, .cpuBacklog:
+                if reason.isTrafficControl { return [.tcDrop] }
                 switch evidence.dropRole {
                 case .endpoint?, .hostVeth?: return [.vethDown, .endpointInterfaceDown, .qdiscDrop]
                 case .uplink?: return [.uplinkNoCarrier, .uplinkDown, .qdiscDrop]
                 default: return [.vethDown, .uplinkNoCarrier, .qdiscDrop]
                 }
-            case "BRIDGE_INGRESS_STP_STATE":
+            case .bridgeIngressSTPState:
                 return [.bridgeDown, .bridgePortNotForwarding]
-            case "BPF_CGROUP_EGRESS", "BPF_CGROUP_INGRESS":
+            case .bpfCgroupEgress, .bpfCgroupIngress:
                 return [.bpfCgroupDrop]
-            case "SECURITY_HOOK":
+            case .securityHook:
                 return [.securityDrop]
             default:
                 return [.kernelDrop]
@@ -138,7 +138,7 @@ public enum EgressExplainer {
     /// "icmp 172.17.0.2 -> 203.0.113.10: 3 packets reached bridge-rx, none uplink-queue; dropped: IP_INADDRERRORS at ip_error on br-lab"
     public static func observation(_ evidence: Evidence) -> String {
         let outcome = evidence.outcome
-        var text = tupleText(outcome.flow)
+        var text = "\(outcome.flow.tuple)"
         if let last = outcome.lastStage {
             text += ": \(outcome.stats.packets(at: last)) packet\(outcome.stats.packets(at: last) == 1 ? "" : "s") reached \(last.name)"
         } else {
@@ -155,12 +155,6 @@ public enum EgressExplainer {
             text += "; no kernel drop"
         }
         return text
-    }
-
-    public static func tupleText(_ flow: FlowKey) -> String {
-        let proto = IPProtocolName.of(flow.proto)
-        if flow.proto == 1 { return "\(proto) \(flow.endpointAddress) -> \(flow.remoteAddress) id \(flow.endpointPort)" }
-        return "\(proto) \(flow.endpointAddress):\(flow.endpointPort) -> \(flow.remoteAddress):\(flow.remotePort)"
     }
 
     private static func fallbackCode(_ evidence: Evidence, candidates: [FindingCode], staticFindings: [Finding]) -> FindingCode {
@@ -186,23 +180,23 @@ public enum EgressExplainer {
         let host = NamespaceCommand(path: path.hostNetnsPath, isRoot: path.hostIsRoot)
         let here = evidence.dropRole == .endpoint ? NamespaceCommand(path: path.endpoint.netnsPath, isRoot: false) : host
         let replies = outcome.stoppedBefore?.isReply == true ? "the replies to its packets" : "its packets"
-        if let reason = evidence.reason {
-            if reason == "NETFILTER_DROP", let rule = evidence.netfilterRule {
+        if let reason = evidence.reason?.name {
+            if reason == .netfilterDrop, let rule = evidence.netfilterRule {
                 return ("\(who): the nftables rule \(rule) drops \(replies) after \(after)", host.run("nft delete rule \(rule)"))
             }
             switch (reason, evidence.dropDevice) {
-            case ("TC_INGRESS", let device?), ("TC_EGRESS", let device?):
-                let hook = reason == "TC_INGRESS" ? "ingress" : "egress"
+            case (.tcIngress, let device?), (.tcEgress, let device?):
+                let hook = reason == .tcIngress ? "ingress" : "egress"
                 return ("\(who): a tc filter on \(device)'s \(hook) hook drops \(replies) (\(reason)); `tc filter show dev \(device) \(hook)` lists it",
                         here.run("tc filter del dev \(shellWord(device)) \(hook)"))
-            case ("QDISC_DROP", let device?):
+            case (.qdiscDrop, let device?):
                 return ("\(who): \(device)'s queueing discipline drops \(replies) (QDISC_DROP) though \(device) is up; `tc qdisc show dev \(device)` shows it",
                         here.run("tc qdisc del dev \(shellWord(device)) root"))
-            case ("IP_RPFILTER", let device?):
+            case (.ipRPFilter, let device?):
                 return ("\(who): reverse-path filtering on \(device) drops \(replies) (IP_RPFILTER): the route back to their source does not leave by \(device)",
                         host.sysctl("net/ipv4/conf/all/rp_filter", "2") + " && " + host.sysctl("net/ipv4/conf/\(device)/rp_filter", "2"))
-            case (_, let device?) where reason.hasPrefix("NEIGH_") && evidence.dropRole == .uplink:
-                return ("\(who): no ARP answer from the gateway \(path.gateway ?? "of the default route") on \(device) (\(reason)): "
+            case (_, let device?) where reason.isNeighbour && evidence.dropRole == .uplink:
+                return ("\(who): no ARP answer from the gateway \(path.gateway.map { "\($0)" } ?? "of the default route") on \(device) (\(reason)): "
                         + "it is down or unreachable, or the requests never left \(device) (`tc qdisc show dev \(device)`)", nil)
             default:
                 return ("\(who): the kernel dropped \(replies) (\(reason)\(evidence.location.map { " at \($0)" } ?? "")) after \(after)", nil)

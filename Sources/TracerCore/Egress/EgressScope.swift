@@ -6,30 +6,27 @@ public struct EgressScope: Sendable {
     /// The last device before routing of each path: the bridge, else the host veth.
     private var beforeRouting: Set<DeviceKey> = []
     private var deviceNames: [DeviceKey: String] = [:]
-    private var byAddress: [IPv4Address: Int] = [:]
+    private var byAddress: [IPAddress: Int] = [:]
     /// Addresses repeat across host sides (every lab, every nested Docker uses 172.17.0.2):
     /// on a host-side device an address is looked up with that side's namespace.
     private var byHostAddress: [HostAddress: Int] = [:]
-    private var ambiguous: Set<IPv4Address> = []
+    private var ambiguous: Set<IPAddress> = []
 
     private struct HostAddress: Hashable {
         var hostNetns: UInt64
-        var address: IPv4Address
+        var address: IPAddress
     }
     private var byEndpointNetns: [UInt64: Int] = [:]
 
     public init(paths: [EgressPath]) {
         self.paths = paths
         for (i, path) in paths.enumerated() {
-            let endpointNS = UInt32(truncatingIfNeeded: path.endpoint.netnsInode)
-            let hostNS = UInt32(truncatingIfNeeded: path.hostNetnsInode)
-            add(DeviceKey(netnsInode: endpointNS, ifindex: path.endpoint.interfaceIndex), path.endpoint.interface, i, .endpoint)
-            if let veth = path.hostVeth { add(DeviceKey(netnsInode: hostNS, ifindex: veth.index), veth.name, i, .hostVeth) }
-            if let bridge = path.bridge { add(DeviceKey(netnsInode: hostNS, ifindex: bridge.index), bridge.name, i, .bridge) }
-            if let uplink = path.uplink { add(DeviceKey(netnsInode: hostNS, ifindex: uplink.index), uplink.name, i, .uplink) }
-            if let last = path.bridge ?? path.hostVeth { beforeRouting.insert(DeviceKey(netnsInode: hostNS, ifindex: last.index)) }
-            for cidr in path.endpoint.ipv4 {
-                guard let address = IPv4Address(cidr) else { continue }
+            add(path.endpoint.device, path.endpoint.interface, i, .endpoint)
+            if let veth = path.hostVeth { add(path.hostDevice(veth), veth.name, i, .hostVeth) }
+            if let bridge = path.bridge { add(path.hostDevice(bridge), bridge.name, i, .bridge) }
+            if let uplink = path.uplink { add(path.hostDevice(uplink), uplink.name, i, .uplink) }
+            if let last = path.bridge ?? path.hostVeth { beforeRouting.insert(path.hostDevice(last)) }
+            for address in path.endpoint.ipv4.map(\.address) {
                 if byAddress[address] == nil { byAddress[address] = i } else { ambiguous.insert(address) }
                 let key = HostAddress(hostNetns: path.hostNetnsInode, address: address)
                 if byHostAddress[key] == nil { byHostAddress[key] = i }
@@ -58,11 +55,11 @@ public struct EgressScope: Sendable {
         }
     }
 
-    public var addresses: [IPv4Address] { byAddress.keys.sorted() }
+    public var addresses: [IPAddress] { byAddress.keys.sorted() }
 
     /// The path whose endpoint has this address: on the host side `hostNetns` if given,
     /// else only when no other endpoint has it too.
-    public func path(address: IPv4Address, hostNetns: UInt64? = nil) -> EgressPath? {
+    public func path(address: IPAddress, hostNetns: UInt64? = nil) -> EgressPath? {
         if let hostNetns, let index = byHostAddress[HostAddress(hostNetns: hostNetns, address: address)] { return paths[index] }
         if ambiguous.contains(address) { return nil }
         return byAddress[address].map { paths[$0] }
@@ -73,8 +70,7 @@ public struct EgressScope: Sendable {
     public func path(of drop: DropEvent) -> EgressPath? {
         let netns = UInt64(drop.device.netnsInode)
         if let index = byEndpointNetns[netns] { return paths[index] }
-        let addresses = [drop.flow?.endpointAddress] + [drop.source, drop.destination].map { $0.flatMap(IPv4Address.init) }
-        for address in addresses.compactMap({ $0 }) {
+        for address in [drop.flow?.endpointAddress, drop.source, drop.destination].compactMap({ $0 }) {
             if let path = path(address: address, hostNetns: netns) { return path }
         }
         return nil

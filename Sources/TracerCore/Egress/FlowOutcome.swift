@@ -33,8 +33,8 @@ public struct FlowOutcome: Sendable {
 
     public var isComplete: Bool { stoppedBefore == nil }
 
-    /// The direction in which the flow stopped: "egress", or "reply" once packets had left.
-    public var direction: String { stoppedBefore?.isReply == true ? "reply" : "egress" }
+    /// The direction in which the flow stopped: its packets, or the replies once packets had left.
+    public var direction: PacketDirection { stoppedBefore?.direction ?? .egress }
 
     /// The uplink saw the endpoint's private source: nothing masqueraded it.
     public var leftUnmasqueraded: Bool { stats.privateSourceSeen && stats.natAddress == nil }

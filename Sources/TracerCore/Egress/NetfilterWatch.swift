@@ -6,7 +6,7 @@
 /// should not pay. The next dropped packet (a retransmission, the next probe) is named.
 public final class NetfilterWatch {
     private let nftTrace: Bool
-    private var endpointsByHost: [String: [String]] = [:]
+    private var endpointsByHost: [String: [IPPrefix]] = [:]
     private var sessions: [String: NftTraceSession] = [:]
     private var legacy: [(path: String, before: LegacyCounters)] = []
     /// What the firewall said of a dropped packet: the rule or policy in the host's terms, and
@@ -17,7 +17,7 @@ public final class NetfilterWatch {
     }
 
     /// The rule or policy that dropped an endpoint's packet, by endpoint address.
-    private var verdicts: [IPv4Address: Verdict] = [:]
+    private var verdicts: [IPAddress: Verdict] = [:]
     /// Legacy drops by host-side namespace path.
     private var legacyVerdicts: [String: String] = [:]
     /// Trace tables left by a run that was killed, removed at start.
@@ -37,8 +37,8 @@ public final class NetfilterWatch {
     }
 
     /// A drop the kernel reported: a firewall drop of an endpoint starts tracing its host side.
-    public func sawDrop(reason: String, path: EgressPath?) {
-        guard nftTrace, reason == "NETFILTER_DROP", let path, sessions[path.hostNetnsPath] == nil,
+    public func sawDrop(reason: DropReason, path: EgressPath?) {
+        guard nftTrace, reason.name == .netfilterDrop, let path, sessions[path.hostNetnsPath] == nil,
               let endpoints = endpointsByHost[path.hostNetnsPath] else { return }
         do {
             sessions[path.hostNetnsPath] = try NftTraceSession(hostNetnsPath: path.hostNetnsPath, endpoints: endpoints)
@@ -56,7 +56,7 @@ public final class NetfilterWatch {
                 guard let tuple = event.tuple else { continue }
                 let rule = event.kind == .rule ? event.ruleHandle.map { "\(event.family) \(event.table) \(event.chain) handle \($0)" } : nil
                 let verdict = Verdict(text: session.describe(event), nftRule: rule)
-                for address in [tuple.source, tuple.destination].compactMap({ IPv4Address($0) }) where verdicts[address] == nil {
+                for address in [tuple.source, tuple.destination] where verdicts[address] == nil {
                     verdicts[address] = verdict
                 }
             }

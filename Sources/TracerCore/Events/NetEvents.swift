@@ -20,6 +20,9 @@ public enum PathStage: Int, Sendable, CaseIterable, Comparable {
 
     public var isReply: Bool { self >= .uplinkRX }
 
+    /// Every stage is on an egress path: before the uplink the endpoint's packets, after it the replies.
+    public var direction: PacketDirection { isReply ? .egressReply : .egress }
+
     public static func < (a: PathStage, b: PathStage) -> Bool { a.rawValue < b.rawValue }
 }
 
@@ -28,106 +31,32 @@ public enum DeviceRole: UInt32, Sendable {
     case endpoint = 1, hostVeth, bridge, uplink
 }
 
-/// A device anywhere on the host: interface indexes repeat across namespaces.
-public struct DeviceKey: Hashable, Sendable {
-    public var netnsInode: UInt32
-    public var ifindex: Int32
-
-    public init(netnsInode: UInt32, ifindex: Int32) {
-        self.netnsInode = netnsInode
-        self.ifindex = ifindex
-    }
-}
-
-/// An IPv4 address as it sits in a packet (network byte order in memory).
-public struct IPv4Address: Hashable, Sendable, CustomStringConvertible, Comparable {
-    /// The four bytes in wire order.
-    public var bytes: (UInt8, UInt8, UInt8, UInt8)
-
-    public init(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) { bytes = (a, b, c, d) }
-
-    /// From a `__u32` read straight out of a packet.
-    public init(wire value: UInt32) {
-        bytes = (UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8),
-                 UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 24))
-    }
-
-    /// "10.88.0.2", or the address of an interface's "10.88.0.2/16"; nil for anything else.
-    public init?(_ text: String) {
-        let address = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)[0]
-        guard let value = IPv4Address.parse(dotted: address) else { return nil }
-        self.init(value: value)
-    }
-
-    /// From its host-order value.
-    public init(value: UInt32) {
-        bytes = (UInt8(truncatingIfNeeded: value >> 24), UInt8(truncatingIfNeeded: value >> 16),
-                 UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value))
-    }
-
-    /// The host-order value of a dotted quad: four octets of one to three decimal digits, each
-    /// at most 255. The one parser of IPv4 text (addresses, prefixes, rules and rulesets).
-    public static func parse(dotted text: Substring) -> UInt32? {
-        let octets = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard octets.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for octet in octets {
-            guard (1...3).contains(octet.utf8.count),
-                  octet.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-                  let n = UInt32(octet), n <= 255 else { return nil }
-            value = value << 8 | n
-        }
-        return value
-    }
-
-    /// The value to store in a BPF map next to packet bytes.
-    public var wire: UInt32 {
-        UInt32(bytes.0) | UInt32(bytes.1) << 8 | UInt32(bytes.2) << 16 | UInt32(bytes.3) << 24
-    }
-
-    /// Host order, for arithmetic on prefixes.
-    public var value: UInt32 {
-        UInt32(bytes.0) << 24 | UInt32(bytes.1) << 16 | UInt32(bytes.2) << 8 | UInt32(bytes.3)
-    }
-
-    public var description: String { "\(bytes.0).\(bytes.1).\(bytes.2).\(bytes.3)" }
-
-    public static func == (a: IPv4Address, b: IPv4Address) -> Bool { a.wire == b.wire }
-    public func hash(into hasher: inout Hasher) { hasher.combine(wire) }
-    public static func < (a: IPv4Address, b: IPv4Address) -> Bool { a.value < b.value }
-}
-
-/// IP protocol numbers by name, for tuples.
-public enum IPProtocolName {
-    public static func of(_ number: UInt8) -> String {
-        switch number {
-        case 1: return "icmp"
-        case 6: return "tcp"
-        case 17: return "udp"
-        case 58: return "icmpv6"
-        case 47: return "gre"
-        case 50: return "esp"
-        case 132: return "sctp"
-        default: return "\(number)"
-        }
-    }
-}
-
-/// An IPv4 flow from the endpoint's side: its address and port, and the remote's.
-/// For ICMP echo the endpoint port is the identifier and the remote port is 0.
+/// A traced flow as the probe keys it, from the endpoint's side: its address and port, and the
+/// remote's. For ICMP echo the endpoint port is the identifier and the remote port is 0.
 public struct FlowKey: Hashable, Sendable {
-    public var endpointAddress: IPv4Address
-    public var remoteAddress: IPv4Address
+    public var endpointAddress: IPAddress
+    public var remoteAddress: IPAddress
     public var endpointPort: UInt16
     public var remotePort: UInt16
     public var proto: UInt8
 
-    public init(endpointAddress: IPv4Address, remoteAddress: IPv4Address, endpointPort: UInt16, remotePort: UInt16, proto: UInt8) {
+    public init(endpointAddress: IPAddress, remoteAddress: IPAddress, endpointPort: UInt16, remotePort: UInt16, proto: UInt8) {
         self.endpointAddress = endpointAddress
         self.remoteAddress = remoteAddress
         self.endpointPort = endpointPort
         self.remotePort = remotePort
         self.proto = proto
+    }
+
+    /// The flow's tuple in its original direction: the endpoint started it (the probe traces
+    /// egress flows, and ICMP only for echo).
+    public var tuple: FlowTuple {
+        let proto = IPProtocol(proto)
+        if proto.isICMP {
+            return FlowTuple(proto: proto, source: endpointAddress, destination: remoteAddress, transport: .icmpEcho(id: endpointPort))
+        }
+        return FlowTuple(proto: proto, source: endpointAddress, destination: remoteAddress,
+                         sourcePort: endpointPort, destinationPort: remotePort)
     }
 }
 
@@ -143,8 +72,9 @@ public struct DropEvent: Sendable, Equatable {
     /// 4, 6, or 0 when the packet was not IP.
     public var ipVersion: UInt8
     public var l4Protocol: UInt8
-    public var source: String?
-    public var destination: String?
+    public var source: IPAddress?
+    public var destination: IPAddress?
+    /// As the packet carried them: TCP/UDP ports, an ICMP echo's identifier in `sourcePort`, else 0.
     public var sourcePort: UInt16
     public var destinationPort: UInt16
     /// On a device in scope or of a traced flow.
@@ -152,6 +82,13 @@ public struct DropEvent: Sendable, Equatable {
     /// The traced flow it belonged to, and the last stage it had reached.
     public var flow: FlowKey?
     public var stage: PathStage?
+
+    /// The packet's tuple, when its addresses were read.
+    public var tuple: FlowTuple? {
+        guard let source, let destination else { return nil }
+        return FlowTuple(proto: IPProtocol(l4Protocol), source: source, destination: destination,
+                         sourcePort: sourcePort, destinationPort: destinationPort)
+    }
 }
 
 /// How far one flow got, from the kernel's counters.
@@ -160,7 +97,7 @@ public struct FlowStats: Sendable, Equatable {
     public var drops: UInt64
     public var lastDrop: (timestamp: UInt64, location: UInt64, reason: UInt32, device: DeviceKey, stage: PathStage?)?
     /// The source the uplink saw after SNAT/MASQUERADE.
-    public var natAddress: IPv4Address?
+    public var natAddress: IPAddress?
     public var natPort: UInt16
     /// The uplink saw the endpoint's own (private) source: nothing masqueraded it.
     public var privateSourceSeen: Bool
@@ -198,11 +135,11 @@ public enum NetEventDecoder {
         let flags = raw.flags
         let hasTuple = flags & UInt32(TRACER_DROP_HAS_TUPLE.rawValue) != 0
         let hasFlow = flags & UInt32(TRACER_DROP_FLOW.rawValue) != 0
-        var source: String?
-        var destination: String?
+        var source: IPAddress?
+        var destination: IPAddress?
         if hasTuple {
-            source = withUnsafeBytes(of: &raw.saddr) { address(Array($0), version: raw.ip_version) }
-            destination = withUnsafeBytes(of: &raw.daddr) { address(Array($0), version: raw.ip_version) }
+            source = withUnsafeBytes(of: &raw.saddr) { address($0, version: raw.ip_version) }
+            destination = withUnsafeBytes(of: &raw.daddr) { address($0, version: raw.ip_version) }
         }
         let stage = raw.stage == UInt32(TRACER_STAGE_NONE.rawValue) ? nil : PathStage(rawValue: Int(raw.stage))
         return DropEvent(
@@ -216,7 +153,7 @@ public enum NetEventDecoder {
     }
 
     public static func flowKey(_ raw: tracer_flow_key) -> FlowKey {
-        FlowKey(endpointAddress: IPv4Address(wire: raw.endpoint_addr), remoteAddress: IPv4Address(wire: raw.remote_addr),
+        FlowKey(endpointAddress: IPAddress(ipv4Wire: raw.endpoint_addr), remoteAddress: IPAddress(ipv4Wire: raw.remote_addr),
                 endpointPort: raw.endpoint_port.bigEndian, remotePort: raw.remote_port.bigEndian, proto: raw.proto)
     }
 
@@ -249,7 +186,7 @@ public enum NetEventDecoder {
             stage: PathStage(rawValue: Int(raw.last_drop_stage))) }
         return FlowStats(
             packets: packets, drops: drops, lastDrop: lastDrop,
-            natAddress: nat.map { IPv4Address(wire: $0.0) }, natPort: nat.map { $0.1.bigEndian } ?? 0,
+            natAddress: nat.map { IPAddress(ipv4Wire: $0.0) }, natPort: nat.map { $0.1.bigEndian } ?? 0,
             privateSourceSeen: privateSource)
     }
 
@@ -273,35 +210,12 @@ public enum NetEventDecoder {
                        requestsReceived: raw.arp_requests_rx, repliesReceived: raw.arp_replies_rx)
     }
 
-    /// Text form of an address in a drop record.
-    static func address(_ bytes: [UInt8], version: UInt8) -> String? {
+    /// The address in a drop record: the first 4 bytes for IPv4, all 16 for IPv6.
+    static func address(_ bytes: UnsafeRawBufferPointer, version: UInt8) -> IPAddress? {
         switch version {
-        case 4:
-            return "\(bytes[0]).\(bytes[1]).\(bytes[2]).\(bytes[3])"
-        case 6:
-            return IPv6Text.format(bytes)
-        default:
-            return nil
+        case 4: return IPAddress(bytes: bytes.prefix(4))
+        case 6: return IPAddress(bytes: bytes.prefix(16))
+        default: return nil
         }
-    }
-}
-
-/// RFC 5952 text for an IPv6 address: lowercase hex, the longest run of zero groups as "::".
-enum IPv6Text {
-    static func format(_ bytes: [UInt8]) -> String {
-        guard bytes.count == 16 else { return "" }
-        let groups = (0..<8).map { UInt16(bytes[2 * $0]) << 8 | UInt16(bytes[2 * $0 + 1]) }
-        var bestStart = -1, bestLength = 0, start = -1
-        for i in 0...8 {
-            if i < 8 && groups[i] == 0 {
-                if start < 0 { start = i }
-            } else if start >= 0 {
-                if i - start > bestLength && i - start >= 2 { bestStart = start; bestLength = i - start }
-                start = -1
-            }
-        }
-        func hex(_ range: Range<Int>) -> String { range.map { String(groups[$0], radix: 16) }.joined(separator: ":") }
-        if bestStart < 0 { return hex(0..<8) }
-        return hex(0..<bestStart) + "::" + hex((bestStart + bestLength)..<8)
     }
 }

@@ -1,8 +1,8 @@
 /// A packet as the static checks imagine it: what is known about it at a hook. Nil fields are
 /// "any" (an internet address, any protocol), which makes matches on them "may match".
 public struct ImaginedPacket: Sendable, Equatable {
-    public var source: UInt32?
-    public var destination: UInt32?
+    public var source: IPAddress?
+    public var destination: IPAddress?
     public var inInterface: String
     public var outInterface: String
     /// new, established, related.
@@ -10,7 +10,7 @@ public struct ImaginedPacket: Sendable, Equatable {
     public var proto: String?
     public var destinationPort: Int?
 
-    public init(source: UInt32?, destination: UInt32?, inInterface: String, outInterface: String, ctState: String,
+    public init(source: IPAddress?, destination: IPAddress?, inInterface: String, outInterface: String, ctState: String,
                 proto: String? = nil, destinationPort: Int? = nil) {
         self.source = source
         self.destination = destination
@@ -181,11 +181,11 @@ enum ForwardEvaluator {
 
     /// Addresses that are never on the internet: a prefix inside one of them cannot match
     /// "any internet address".
-    static let nonInternet: [IPv4Prefix] = ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-                                            "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4"]
-        .compactMap { IPv4Prefix($0) }
+    static let nonInternet: [IPPrefix] = ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+                                          "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4"]
+        .compactMap { IPPrefix($0) }
 
-    private static func address(_ prefixes: [IPv4Prefix], _ address: UInt32?) -> Tri {
+    private static func address(_ prefixes: [IPPrefix], _ address: IPAddress?) -> Tri {
         if let address { return prefixes.contains { $0.contains(address) } ? .yes : .no }
         if prefixes.contains(where: { $0.length == 0 }) { return .yes }
         if prefixes.allSatisfy({ p in nonInternet.contains { $0.contains(p) } }) { return .no }

@@ -128,7 +128,7 @@ enum IptablesSave {
 
     private static func addressMatch(_ value: String, negated: Bool, source: Bool) -> RuleMatch {
         // iptables accepts comma-separated lists; iptables-save prints one per rule.
-        let prefixes = value.split(separator: ",").compactMap { IPv4Prefix($0) }
+        let prefixes = value.split(separator: ",").compactMap { IPPrefix.ipv4Network($0) }
         guard !prefixes.isEmpty else { return .other((source ? "-s " : "-d ") + value) }
         return source ? .source(prefixes, negated: negated) : .destination(prefixes, negated: negated)
     }

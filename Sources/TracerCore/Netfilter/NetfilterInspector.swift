@@ -19,12 +19,12 @@ public struct NetfilterReport: Sendable, Equatable {
 public enum NetfilterInspector {
     /// Reads the host side's ruleset and checks it. Needs root (enters `path.hostNetnsPath`).
     /// `destination`: the address the endpoint fails to reach, if known; else "any internet address".
-    public static func inspect(path: EgressPath, destination: String? = nil) -> NetfilterReport {
+    public static func inspect(path: EgressPath, destination: IPAddress? = nil) -> NetfilterReport {
         inspect(path: path, reading: RulesetReader.read(netnsPath: path.hostNetnsPath), destination: destination)
     }
 
     /// Checks an already read ruleset (pure).
-    public static func inspect(path: EgressPath, reading: RulesetReading, destination: String? = nil) -> NetfilterReport {
+    public static func inspect(path: EgressPath, reading: RulesetReading, destination: IPAddress? = nil) -> NetfilterReport {
         var findings: [Finding] = []
         var unchecked = reading.unchecked
         let ruleset = reading.ruleset
@@ -36,10 +36,7 @@ public enum NetfilterInspector {
             unchecked.append("netfilter: no ruleset could be read; forward chains and NAT not checked")
             return NetfilterReport(findings: findings, unchecked: unchecked, ruleset: ruleset)
         }
-        let addresses = path.endpoint.ipv4.compactMap { cidr -> (UInt32, IPv4Prefix)? in
-            guard let host = IPv4Prefix(cidr.split(separator: "/")[0]), let net = IPv4Prefix(cidr) else { return nil }
-            return (host.address, net)
-        }
+        let addresses = path.endpoint.ipv4.map { ($0.address, $0.network) }
         guard let ingress = path.bridge?.name ?? path.hostVeth?.name else {
             unchecked.append("netfilter: no host-side device for \(path.endpoint.name); forward chains not checked")
             return NetfilterReport(findings: findings, unchecked: unchecked, ruleset: ruleset)
@@ -51,11 +48,11 @@ public enum NetfilterInspector {
         if addresses.isEmpty {
             unchecked.append("netfilter: \(path.endpoint.name) has no IPv4 address; forward chains and NAT not checked")
         }
-        let target = destination.flatMap { IPv4Prefix($0)?.address }
-        let targetText = destination ?? "the internet"
+        let target = destination
+        let targetText = destination.map { "\($0)" } ?? "the internet"
 
         for (address, subnet) in addresses {
-            let source = IPv4Prefix.format(address)
+            let source = "\(address)"
             let egress = ImaginedPacket(source: address, destination: target, inInterface: ingress, outInterface: uplink, ctState: "new")
             let reply = ImaginedPacket(source: target, destination: address, inInterface: uplink, outInterface: ingress, ctState: "established")
             for (direction, packet) in [("egress \(source) -> \(targetText) (\(ingress) -> \(uplink))", egress),
@@ -132,7 +129,7 @@ public enum NetfilterInspector {
                        device: device, netnsInode: netns)
     }
 
-    private static func masqueradeMissing(subnet: IPv4Prefix, source: String, uplink: String, ruleset: Ruleset, run: String,
+    private static func masqueradeMissing(subnet: IPPrefix, source: String, uplink: String, ruleset: Ruleset, run: String,
                                           netns: UInt64) -> Finding {
         let natChains = ForwardEvaluator.baseChains(ruleset, hook: "postrouting", type: "nat")
         let evidence = natChains.isEmpty
@@ -143,9 +140,9 @@ public enum NetfilterInspector {
         let tool = legacyOnly ? "iptables-legacy" : "iptables-nft"
         return Finding(
             code: .masqueradeMissing, severity: .error,
-            message: "no SNAT/MASQUERADE covers \(subnet) (\(source)) out of \(uplink): packets leave with a private source and replies never come back",
+            message: "no SNAT/MASQUERADE covers \(subnet.ruleText) (\(source)) out of \(uplink): packets leave with a private source and replies never come back",
             evidence: evidence,
-            fix: "\(run)\(tool) -t nat -A POSTROUTING -s \(subnet) -o \(uplink) -j MASQUERADE",
+            fix: "\(run)\(tool) -t nat -A POSTROUTING -s \(subnet.ruleText) -o \(uplink) -j MASQUERADE",
             device: uplink, netnsInode: netns)
     }
 

@@ -175,11 +175,11 @@ enum NftJSONRuleset {
         }
     }
 
-    private static func prefixes(_ value: JSONValue) -> [IPv4Prefix]? {
+    private static func prefixes(_ value: JSONValue) -> [IPPrefix]? {
         switch value {
-        case .string(let s): return IPv4Prefix(s).map { [$0] }
+        case .string(let s): return IPPrefix.ipv4Network(s).map { [$0] }
         case .array(let a):
-            var all: [IPv4Prefix] = []
+            var all: [IPPrefix] = []
             for element in a {
                 guard let p = prefixes(element) else { return nil }
                 all += p
@@ -188,14 +188,14 @@ enum NftJSONRuleset {
         case .object(let o):
             if let set = o["set"] { return prefixes(set) }
             if let p = o["prefix"]?.objectValue, let addr = p["addr"]?.stringValue, let len = p["len"]?.numberValue,
-               let a = IPv4Address.parse(dotted: Substring(addr)) {
-                return [IPv4Prefix(address: a, length: Int(len))]
+               let a = IPPrefix.ipv4Network(addr)?.address {
+                return [IPPrefix(address: a, length: Int(len)).network]
             }
             // A range a-b: approximate with the smallest prefix holding both ends.
-            if let r = o["range"]?.arrayValue, r.count == 2, let lo = r[0].stringValue.flatMap({ IPv4Address.parse(dotted: Substring($0)) }),
-               let hi = r[1].stringValue.flatMap({ IPv4Address.parse(dotted: Substring($0)) }) {
+            if let r = o["range"]?.arrayValue, r.count == 2, case .v4(let lo)? = r[0].stringValue.flatMap({ IPPrefix.ipv4Network($0)?.address }),
+               case .v4(let hi)? = r[1].stringValue.flatMap({ IPPrefix.ipv4Network($0)?.address }) {
                 let length = (lo ^ hi).leadingZeroBitCount
-                return [IPv4Prefix(address: lo, length: length)]
+                return [IPPrefix(address: .v4(lo), length: length).network]
             }
             return nil
         default: return nil
@@ -231,8 +231,8 @@ enum NftJSONRuleset {
         func not(_ negated: Bool) -> String { negated ? "!= " : "" }
         func list(_ items: [String]) -> String { items.count == 1 ? items[0] : "{ \(items.joined(separator: ", ")) }" }
         switch match {
-        case .source(let p, let n): return "ip saddr \(not(n))\(list(p.map(\.description)))"
-        case .destination(let p, let n): return "ip daddr \(not(n))\(list(p.map(\.description)))"
+        case .source(let p, let n): return "ip saddr \(not(n))\(list(p.map(\.ruleText)))"
+        case .destination(let p, let n): return "ip daddr \(not(n))\(list(p.map(\.ruleText)))"
         case .inInterface(let i, let n): return "iifname \(not(n))\(list(i.map { "\"\($0)\"" }))"
         case .outInterface(let i, let n): return "oifname \(not(n))\(list(i.map { "\"\($0)\"" }))"
         case .ctState(let s, let n): return "ct state \(not(n))\(s.sorted().joined(separator: ","))"

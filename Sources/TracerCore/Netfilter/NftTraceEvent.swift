@@ -19,7 +19,8 @@ public struct NftTraceEvent: Sendable, Equatable {
     public var nfproto: UInt32?
     public var inInterfaceIndex: UInt32?
     public var outInterfaceIndex: UInt32?
-    public var tuple: PacketTuple?
+    /// The packet's addresses and ports (IPv4 packets only).
+    public var tuple: FlowTuple?
     /// Filled in by the session from its ruleset: the rule in the host's terms.
     public var rule: FirewallRule?
     /// The table is one of the tracer's own trace tables (the packet was just marked).
@@ -27,21 +28,6 @@ public struct NftTraceEvent: Sendable, Equatable {
 
     /// The packet ends here.
     public var isDrop: Bool { verdict == "drop" && (kind == .rule || kind == .policy) }
-}
-
-/// Addresses and ports of a packet's network and transport headers.
-public struct PacketTuple: Sendable, Equatable, CustomStringConvertible {
-    public var source: String
-    public var destination: String
-    public var proto: String
-    public var sourcePort: UInt16?
-    public var destinationPort: UInt16?
-
-    public var description: String {
-        let s = sourcePort.map { "\(source):\($0)" } ?? source
-        let d = destinationPort.map { "\(destination):\($0)" } ?? destination
-        return "\(proto) \(s) -> \(d)"
-    }
 }
 
 /// Decodes NFT_MSG_TRACE messages. Pure: tests feed hand-built datagrams.
@@ -140,27 +126,21 @@ enum NftTraceDecoder {
         }
     }
 
-    /// IPv4 header (and the start of the transport header) -> tuple.
-    static func tuple(network: [UInt8], transport: [UInt8]?) -> PacketTuple? {
-        guard network.count >= 20, network[0] >> 4 == 4 else { return nil }
-        let source = IPv4Prefix.format(UInt32(network[12]) << 24 | UInt32(network[13]) << 16 | UInt32(network[14]) << 8 | UInt32(network[15]))
-        let destination = IPv4Prefix.format(UInt32(network[16]) << 24 | UInt32(network[17]) << 16 | UInt32(network[18]) << 8 | UInt32(network[19]))
-        let protocolNumber = network[9]
-        var result = PacketTuple(source: source, destination: destination, proto: protoName(protocolNumber))
-        if protocolNumber == 6 || protocolNumber == 17, let t = transport, t.count >= 4 {
-            result.sourcePort = UInt16(t[0]) << 8 | UInt16(t[1])
-            result.destinationPort = UInt16(t[2]) << 8 | UInt16(t[3])
+    /// IPv4 header (and the start of the transport header) -> tuple: ports for TCP and UDP,
+    /// the identifier of an ICMP echo request or reply.
+    static func tuple(network: [UInt8], transport: [UInt8]?) -> FlowTuple? {
+        guard network.count >= 20, network[0] >> 4 == 4,
+              let source = IPAddress(bytes: network[12..<16]), let destination = IPAddress(bytes: network[16..<20]) else { return nil }
+        let proto = IPProtocol(network[9])
+        var result = FlowTuple(proto: proto, source: source, destination: destination)
+        if let t = transport {
+            if proto == .tcp || proto == .udp, t.count >= 4 {
+                result.transport = .ports(source: UInt16(t[0]) << 8 | UInt16(t[1]), destination: UInt16(t[2]) << 8 | UInt16(t[3]))
+            } else if proto == .icmp, t.count >= 6, t[0] == 8 || t[0] == 0 {
+                result.transport = .icmpEcho(id: UInt16(t[4]) << 8 | UInt16(t[5]))
+            }
         }
         return result
-    }
-
-    static func protoName(_ number: UInt8) -> String {
-        switch number {
-        case 1: return "icmp"
-        case 6: return "tcp"
-        case 17: return "udp"
-        default: return "proto \(number)"
-        }
     }
 
     private static func bigEndian32(_ v: [UInt8]) -> UInt32? {

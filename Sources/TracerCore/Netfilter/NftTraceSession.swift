@@ -25,15 +25,17 @@ public final class NftTraceSession: @unchecked Sendable {
 
     private let listener: TraceListener
     private var refreshedFor: Set<String> = []
-    private var packetsByTraceID: [UInt32: (tuple: PacketTuple, iif: UInt32?, oif: UInt32?)] = [:]
+    private var packetsByTraceID: [UInt32: (tuple: FlowTuple, iif: UInt32?, oif: UInt32?)] = [:]
     private let stopped = Mutex(false)
 
     public static let tablePrefix = "tracer_trace_"
 
-    /// Adds the trace table for `endpoints` (IPv4 addresses, "172.17.0.2" or "172.17.0.2/16")
-    /// in the namespace at `hostNetnsPath` and starts listening. Removes stale trace tables first.
-    public init(hostNetnsPath: String, endpoints: [String]) throws(NetfilterError) {
-        let addresses = endpoints.compactMap { IPv4Prefix($0.split(separator: "/")[0]) }.map(\.description)
+    /// Adds the trace table for `endpoints` (their IPv4 addresses; an interface's prefix length,
+    /// as in 172.17.0.2/16, is ignored) in the namespace at `hostNetnsPath` and starts listening.
+    /// Removes stale trace tables first.
+    public init(hostNetnsPath: String, endpoints: [IPPrefix]) throws(NetfilterError) {
+        // The table matches `ip saddr`/`ip daddr`: IPv4 only.
+        let addresses = endpoints.map(\.address).filter { $0.family == .v4 }.map(\.description)
         guard !addresses.isEmpty else { throw .tool("nft trace: no IPv4 endpoint address to trace") }
         let pid = getpid()
         let start = (try? ProcStat.read(pid: pid).startTicks) ?? 0

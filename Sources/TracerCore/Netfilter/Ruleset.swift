@@ -109,8 +109,8 @@ public struct FirewallRule: Sendable, Equatable {
 /// The matches that decide a forwarded packet's fate; each holds alternatives (an anonymous
 /// set matches if any element does). Everything else is `.other` and evaluates as "may match".
 public enum RuleMatch: Sendable, Equatable {
-    case source([IPv4Prefix], negated: Bool)
-    case destination([IPv4Prefix], negated: Bool)
+    case source([IPPrefix], negated: Bool)
+    case destination([IPPrefix], negated: Bool)
     /// Interface names; a trailing "+" (iptables) or "*" (nft) matches a prefix.
     case inInterface([String], negated: Bool)
     case outInterface([String], negated: Bool)
@@ -141,40 +141,14 @@ public enum RuleVerdict: Sendable, Equatable {
     var isDropping: Bool { self == .drop || self == .reject }
 }
 
-/// An IPv4 network: address and prefix length. (One address is an `IPv4Address`.)
-public struct IPv4Prefix: Sendable, Equatable, Hashable, CustomStringConvertible {
-    public var address: UInt32
-    public var length: Int
+extension IPPrefix {
+    /// As nft and iptables-save print a prefix in a rule: a single address without its length.
+    var ruleText: String { length == family.bitWidth ? "\(address)" : "\(self)" }
 
-    public init(address: UInt32, length: Int) {
-        self.length = max(0, min(32, length))
-        self.address = address & IPv4Prefix.mask(self.length)
+    /// An IPv4 prefix of a rule's `ip saddr`/`-s` (normalised to its network, as the kernel
+    /// keeps it); nil for anything else, IPv6 included: those rules are in other tables.
+    static func ipv4Network<S: StringProtocol>(_ text: S) -> IPPrefix? {
+        guard let prefix = IPPrefix(Substring(text)), prefix.family == .v4 else { return nil }
+        return prefix.network
     }
-
-    /// "172.17.0.0/16", "10.0.0.1" (a /32) or "172.17.0.2/16" (normalised to its network).
-    public init?(_ text: Substring) {
-        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let address = IPv4Address.parse(dotted: parts[0]) else { return nil }
-        var length = 32
-        if parts.count == 2 {
-            guard let n = Int(parts[1]), (0...32).contains(n) else { return nil }
-            length = n
-        }
-        self.init(address: address, length: length)
-    }
-
-    public init?(_ text: String) { self.init(Substring(text)) }
-
-    static func mask(_ length: Int) -> UInt32 { length == 0 ? 0 : UInt32.max << UInt32(32 - length) }
-
-    public func contains(_ address: UInt32) -> Bool { address & IPv4Prefix.mask(length) == self.address }
-    /// Every address of `other` is in self.
-    public func contains(_ other: IPv4Prefix) -> Bool { other.length >= length && contains(other.address) }
-    public func overlaps(_ other: IPv4Prefix) -> Bool { contains(other) || other.contains(self) }
-
-    public static func format(_ address: UInt32) -> String {
-        "\(address >> 24).\(address >> 16 & 255).\(address >> 8 & 255).\(address & 255)"
-    }
-
-    public var description: String { length == 32 ? IPv4Prefix.format(address) : "\(IPv4Prefix.format(address))/\(length)" }
 }

@@ -22,9 +22,10 @@ struct NetlinkAttribute: Sendable, Equatable {
 /// An address from RTM_NEWADDR, before it is attached to its interface.
 struct InterfaceAddress: Sendable, Equatable {
     var index: Int32
-    var family: UInt8
-    /// "a.b.c.d/len" or "x::y/len".
-    var text: String
+    /// The address with its prefix length: 10.0.0.1/24, fe80::1/64.
+    var prefix: IPPrefix
+
+    var family: IPAddress.Family { prefix.family }
 }
 
 /// What one received datagram contributed to a dump.
@@ -138,26 +139,6 @@ func formatHardwareAddress(_ bytes: [UInt8]) -> String? {
     return bytes.map { String([hex[Int($0 >> 4)], hex[Int($0 & 0xf)]]) }.joined(separator: ":")
 }
 
-/// Dotted quad for 4 bytes, RFC 5952 text (via inet_ntop) for 16 bytes, nil otherwise.
-func formatIPAddress(_ bytes: [UInt8]) -> String? {
-    switch bytes.count {
-    case 4:
-        return bytes.map(String.init).joined(separator: ".")
-    case 16:
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        let ok = bytes.withUnsafeBytes { raw in
-            buffer.withUnsafeMutableBufferPointer { out in
-                inet_ntop(AF_INET6, raw.baseAddress, out.baseAddress, socklen_t(out.count)) != nil
-            }
-        }
-        guard ok else { return nil }
-        let end = buffer.firstIndex(of: 0) ?? buffer.count
-        return String(decoding: buffer[..<end].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    default:
-        return nil
-    }
-}
-
 /// IFLA_OPERSTATE values (enum IF_OPER_* in <linux/if.h>) as `ip link` prints them, lowercased.
 func operStateName(_ value: UInt8?) -> String {
     switch value {
@@ -238,9 +219,9 @@ func parseAddress(_ message: NetlinkMessage) -> InterfaceAddress? {
     }
     // For point-to-point links IFA_ADDRESS is the peer; IFA_LOCAL is ours when present.
     guard let bytes = local ?? address, bytes.count == (family == NL.AF_INET ? 4 : 16),
-          let text = formatIPAddress(bytes)
+          let parsed = IPAddress(bytes: bytes)
     else { return nil }
-    return InterfaceAddress(index: Int32(bitPattern: index), family: family, text: "\(text)/\(prefixLength)")
+    return InterfaceAddress(index: Int32(bitPattern: index), prefix: IPPrefix(address: parsed, length: Int(prefixLength)))
 }
 
 /// Decodes an RTM_NEWROUTE message (rtmsg + attributes). Only AF_INET unicast routes
@@ -252,14 +233,14 @@ func parseIPv4Route(_ message: NetlinkMessage) -> IPv4Route? {
     else { return nil }
     let dstLength = p[1]
     guard dstLength <= 32 else { return nil }
-    var route = IPv4Route(destination: "0.0.0.0/\(dstLength)", table: UInt32(p[4]))
+    var route = IPv4Route(destination: IPPrefix(address: .v4(0), length: Int(dstLength)), table: UInt32(p[4]))
     for attribute in parseAttributes(p, from: NL.RTMSG_LEN) {
         let v = attribute.value
         switch attribute.type {
         case NL.RTA_DST:
-            if v.count == 4, let text = formatIPAddress(v) { route.destination = "\(text)/\(dstLength)" }
+            if v.count == 4, let address = IPAddress(bytes: v) { route.destination = IPPrefix(address: address, length: Int(dstLength)) }
         case NL.RTA_GATEWAY:
-            if v.count == 4 { route.gateway = formatIPAddress(v) }
+            if v.count == 4 { route.gateway = IPAddress(bytes: v) }
         case NL.RTA_OIF:
             route.outputIndex = v.read(Int32.self, at: 0)
         case NL.RTA_TABLE:
@@ -286,8 +267,8 @@ func parseIPv4Rule(_ message: NetlinkMessage) -> IPv4Rule? {
         switch attribute.type {
         case NL.FRA_PRIORITY: rule.priority = v.read(UInt32.self, at: 0) ?? 0
         case NL.FRA_TABLE: table = v.read(UInt32.self, at: 0) ?? table
-        case NL.FRA_SRC: rule.source = formatIPAddress(v).map { "\($0)/\(srcLength)" }
-        case NL.FRA_DST: rule.destination = formatIPAddress(v).map { "\($0)/\(dstLength)" }
+        case NL.FRA_SRC: rule.source = IPAddress(bytes: v).map { IPPrefix(address: $0, length: Int(srcLength)) }
+        case NL.FRA_DST: rule.destination = IPAddress(bytes: v).map { IPPrefix(address: $0, length: Int(dstLength)) }
         case NL.FRA_IIFNAME: rule.inInterface = attributeString(v)
         case NL.FRA_OIFNAME: rule.outInterface = attributeString(v)
         case NL.FRA_FWMARK: rule.fwmark = v.read(UInt32.self, at: 0)
@@ -323,10 +304,9 @@ func attachAddresses(_ addresses: [InterfaceAddress], to links: [NetworkInterfac
     var result = links
     for address in addresses {
         guard let i = positions[address.index] else { continue }
-        if address.family == NL.AF_INET {
-            result[i].ipv4.append(address.text)
-        } else {
-            result[i].ipv6.append(address.text)
+        switch address.family {
+        case .v4: result[i].ipv4.append(address.prefix)
+        case .v6: result[i].ipv6.append(address.prefix)
         }
     }
     return result
@@ -357,6 +337,6 @@ func parseIPv4Neighbour(_ message: NetlinkMessage) -> IPv4Neighbour? {
     guard message.type == NL.RTM_NEWNEIGH, p.count >= NL.NDMSG_LEN, p[0] == NL.AF_INET,
           let index = p.read(Int32.self, at: 4), let state = p.read(UInt16.self, at: 8) else { return nil }
     guard let address = parseAttributes(p, from: NL.NDMSG_LEN).first(where: { $0.type == NL.NDA_DST })
-        .flatMap({ formatIPAddress($0.value) }) else { return nil }
+        .flatMap({ IPAddress(bytes: $0.value) }) else { return nil }
     return IPv4Neighbour(index: index, address: address, state: state)
 }

@@ -28,16 +28,16 @@ public struct NetworkInterface: Sendable, Equatable {
     public var peerNetnsID: Int32?
     /// IFLA_ADDRESS formatted as "aa:bb:cc:dd:ee:ff"; nil when the device has no link-layer address.
     public var macAddress: String?
-    /// IPv4 addresses with prefix length, e.g. "10.88.0.2/16" (IFA_LOCAL, else IFA_ADDRESS), in kernel order.
-    public var ipv4: [String]
-    /// IPv6 addresses with prefix length, e.g. "fe80::1/64", in kernel order.
-    public var ipv6: [String]
+    /// IPv4 addresses with prefix length, e.g. 10.88.0.2/16 (IFA_LOCAL, else IFA_ADDRESS), in kernel order.
+    public var ipv4: [IPPrefix]
+    /// IPv6 addresses with prefix length, e.g. fe80::1/64, in kernel order.
+    public var ipv6: [IPPrefix]
 
     public init(
         index: Int32, name: String, kind: String? = nil, mtu: UInt32 = 0,
         isUp: Bool = false, hasCarrier: Bool = false, operState: String = "unknown",
         masterIndex: Int32? = nil, peerIndex: Int32? = nil, peerNetnsID: Int32? = nil,
-        macAddress: String? = nil, ipv4: [String] = [], ipv6: [String] = []
+        macAddress: String? = nil, ipv4: [IPPrefix] = [], ipv6: [IPPrefix] = []
     ) {
         self.index = index
         self.name = name
@@ -58,11 +58,11 @@ public struct NetworkInterface: Sendable, Equatable {
 /// One IPv4 neighbour (ARP) entry.
 public struct IPv4Neighbour: Sendable, Equatable {
     public var index: Int32
-    public var address: String
+    public var address: IPAddress
     /// NUD_* bits (linux/neighbour.h).
     public var state: UInt16
 
-    public init(index: Int32, address: String, state: UInt16) {
+    public init(index: Int32, address: IPAddress, state: UInt16) {
         self.index = index
         self.address = address
         self.state = state
@@ -70,25 +70,6 @@ public struct IPv4Neighbour: Sendable, Equatable {
 
     /// The last resolution got no answer (NUD_FAILED).
     public var failed: Bool { state & 0x20 != 0 }
-}
-
-/// One IPv4 unicast route.
-public struct IPv4Route: Sendable, Equatable {
-    /// "a.b.c.d/len"; "0.0.0.0/0" for the default route.
-    public var destination: String
-    /// RTA_GATEWAY, nil for directly connected routes.
-    public var gateway: String?
-    /// RTA_OIF, the output interface's ifindex (nil e.g. for multipath routes).
-    public var outputIndex: Int32?
-    /// RTA_TABLE (or rtm_table): 254 is the main table.
-    public var table: UInt32
-
-    public init(destination: String, gateway: String? = nil, outputIndex: Int32? = nil, table: UInt32 = 254) {
-        self.destination = destination
-        self.gateway = gateway
-        self.outputIndex = outputIndex
-        self.table = table
-    }
 }
 
 /// An IPv4 policy routing rule (`ip rule`): which packets it selects and what it does with them.
@@ -104,8 +85,8 @@ public struct IPv4Rule: Sendable, Equatable {
     public var priority: UInt32
     public var action: Action
     /// Selectors; nil matches everything.
-    public var source: String?
-    public var destination: String?
+    public var source: IPPrefix?
+    public var destination: IPPrefix?
     public var inInterface: String?
     public var outInterface: String?
     public var fwmark: UInt32?
@@ -117,7 +98,7 @@ public struct IPv4Rule: Sendable, Equatable {
     /// Selectors tracer does not model (uid range, ports, protocol, l3mdev): never assumed to match.
     public var otherSelectors: [String] = []
 
-    public init(priority: UInt32, action: Action, source: String? = nil, destination: String? = nil,
+    public init(priority: UInt32, action: Action, source: IPPrefix? = nil, destination: IPPrefix? = nil,
                 inInterface: String? = nil, outInterface: String? = nil, fwmark: UInt32? = nil, fwmask: UInt32? = nil,
                 inverted: Bool = false, suppressPrefixLength: Int? = nil, otherSelectors: [String] = []) {
         self.priority = priority
@@ -137,7 +118,7 @@ public struct IPv4Rule: Sendable, Equatable {
     public var description: String {
         var words = ["\(priority):"]
         if inverted { words.append("not") }
-        words.append("from \(source ?? "all")")
+        words.append("from \(source.map { "\($0)" } ?? "all")")
         if let destination { words.append("to \(destination)") }
         if let fwmark { words.append("fwmark 0x\(String(fwmark, radix: 16))" + (fwmask.map { "/0x\(String($0, radix: 16))" } ?? "")) }
         if let inInterface { words.append("iif \(inInterface)") }
@@ -190,23 +171,5 @@ public enum NetlinkError: Error, CustomStringConvertible, Sendable, Equatable {
         case .kernel(let e): return "netlink kernel error: \(Errno(e))"
         case .namespace(let path, let e): return "network namespace \(path): \(Errno(e))"
         }
-    }
-}
-
-
-extension Array where Element == IPv4Route {
-    /// The main-table route the kernel would pick for `destination` (longest prefix;
-    /// policy rules and metrics are not considered).
-    func lookup(_ destination: String) -> IPv4Route? {
-        guard let target = IPv4Address(destination)?.value else { return nil }
-        return self.filter { $0.table == NL.RT_TABLE_MAIN }
-            .compactMap { route in IPv4Prefix(route.destination).map { (route, $0) } }
-            .filter { $0.1.contains(target) }
-            .max { $0.1.length < $1.1.length }?.0
-    }
-
-    /// The main table's default route.
-    var defaultRoute: IPv4Route? {
-        first { $0.destination == "0.0.0.0/0" && $0.table == NL.RT_TABLE_MAIN }
     }
 }

@@ -16,15 +16,16 @@ public final class TopAggregator {
     /// The identity a crash loop is judged on: the container (or the host) and the command; or
     /// the processes of "(other)", whose container and command are unknown.
     struct CrashKey: Hashable {
-        var container: String
+        var container: ProcessOwner
         var command: [UInt8]
         var other = false
 
-        static let other = CrashKey(container: "", command: [], other: true)
+        static let other = CrashKey(container: .host, command: [], other: true)
     }
 
     private struct RowKey: Hashable {
-        var container: String?
+        /// Nil when rows are not grouped by container.
+        var container: ProcessOwner?
         var parent: [UInt8]?
         var command: [UInt8]?
         var other = false
@@ -50,7 +51,7 @@ public final class TopAggregator {
                          onlineCPUs: Int = HostCPUStat.onlineCPUs) -> TopSnapshot {
         details.merge(interval.details) { _, new in new }
         // Groups are few and their cgroups repeat: attribute each cgroup once per interval.
-        var containers: [TopGroup: (key: String, attribution: Attribution)] = [:]
+        var containers: [TopGroup: (key: ProcessOwner, attribution: Attribution)] = [:]
         for group in interval.counts.keys {
             containers[group] = container(of: group)
         }
@@ -133,8 +134,8 @@ public final class TopAggregator {
                            totals: totals, rows: TopAggregator.sorted(Array(rows.values), by: sort))
     }
 
-    /// The container key of a group (its full id, or "host") and its attribution.
-    private func container(of group: TopGroup) -> (key: String, attribution: Attribution) {
+    /// Whose a group is (the host, or a container by full id) and its attribution.
+    private func container(of group: TopGroup) -> (key: ProcessOwner, attribution: Attribution) {
         let attribution: Attribution
         if let detail = details[group] {
             attribution = attribute(detail.keys)
@@ -144,8 +145,8 @@ public final class TopAggregator {
             attribution = .notAContainer(reason: "no attribution keys for cgroup \(group.cgroupID): the details map was full")
         }
         switch attribution {
-        case .container(let identity): return (identity.id, attribution)
-        case .host, .notAContainer: return ("host", attribution)
+        case .container(let identity): return (.container(id: identity.id), attribution)
+        case .host, .notAContainer: return (.host, attribution)
         }
     }
 
@@ -179,11 +180,12 @@ public enum TopFilter: Sendable, Equatable {
     case host
     case containers(Set<String>)
 
-    func admits(_ containerKey: String) -> Bool {
-        switch self {
-        case .everything: return true
-        case .host: return containerKey == "host"
-        case .containers(let ids): return ids.contains(containerKey)
+    func admits(_ owner: ProcessOwner) -> Bool {
+        switch (self, owner) {
+        case (.everything, _): return true
+        case (.host, .host): return true
+        case (.containers(let ids), .container(let id)): return ids.contains(id)
+        default: return false
         }
     }
 }

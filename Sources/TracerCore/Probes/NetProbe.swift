@@ -110,9 +110,11 @@ public final class NetProbe {
     }
 
     /// Makes an endpoint's own address known, so its packets are told apart from the host's.
-    public func scope(endpointAddress: IPv4Address, endpoint: UInt32) throws {
-        try endpointAddresses.update(endpointAddress.wire, endpoint)
-        let hint = endpointAddress.wire.bigEndian & UInt32(TRACER_ENDPOINT_HINTS - 1)
+    /// IPv6 addresses are left out: the flow table's keys hold IPv4 addresses only.
+    public func scope(endpointAddress: IPAddress, endpoint: UInt32) throws {
+        guard let wire = endpointAddress.ipv4Wire else { return }
+        try endpointAddresses.update(wire, endpoint)
+        let hint = wire.bigEndian & UInt32(TRACER_ENDPOINT_HINTS - 1)
         try endpointHints.update(hint, 1)
     }
 

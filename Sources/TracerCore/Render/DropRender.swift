@@ -6,9 +6,9 @@ public enum DropRender {
         let event = record.event
         let time = Formatting.clock(clock.wallClock(event.timestamp))
         return [
-            Formatting.left(time, 12), Formatting.left(record.reason, 25), Formatting.left(record.location, 25),
+            Formatting.left(time, 12), Formatting.left(record.reason.name.rawValue, 25), Formatting.left(record.location, 25),
             Formatting.left(escaped(event.deviceName.isEmpty ? "-" : event.deviceName), 12),
-            Formatting.left(escaped(record.netns), 16), Formatting.left(record.direction ?? "-", 6),
+            Formatting.left(escaped(record.netns), 16), Formatting.left(record.direction.map(directionText) ?? "-", 6),
             Formatting.left(tupleText(event), 44), containerColumn(record),
         ].joined(separator: " ")
     }
@@ -18,7 +18,7 @@ public enum DropRender {
         var json = JSONLine()
         json.add("type", "drop")
         json.add("time", Formatting.rfc3339(clock.wallClock(event.timestamp)))
-        json.add("reason", record.reason)
+        json.add("reason", record.reason.name.rawValue)
         json.add("reason_code", event.reason)
         json.add("location", record.location)
         json.add("device", event.deviceName)
@@ -26,7 +26,7 @@ public enum DropRender {
         json.add("netns", record.netns)
         json.add("netns_inode", event.device.netnsInode)
         add(record, to: &json)
-        json.add("direction", optional: record.direction)
+        json.add("direction", optional: record.direction.map(directionText))
         json.add("stage", optional: event.stage?.name)
         json.add("ethertype", event.ethertype)
         if event.source != nil { json.add("tuple", object: tupleJSON(event)) } else { json.addNull("tuple") }
@@ -50,23 +50,31 @@ public enum DropRender {
 
     static func tupleJSON(_ event: DropEvent) -> JSONLine {
         var tuple = JSONLine()
-        tuple.add("src", optional: event.source)
-        tuple.add("dst", optional: event.destination)
+        tuple.add("src", optional: event.source.map { "\($0)" })
+        tuple.add("dst", optional: event.destination.map { "\($0)" })
         tuple.add("sport", event.sourcePort)
         tuple.add("dport", event.destinationPort)
-        tuple.add("proto", IPProtocolName.of(event.l4Protocol))
+        tuple.add("proto", IPProtocol(event.l4Protocol).name)
         return tuple
     }
 
+    /// The packet's tuple in its one text form; "arp" or the ethertype for a packet that is not IP.
     static func tupleText(_ event: DropEvent) -> String {
-        guard let source = event.source, let destination = event.destination else {
+        guard let tuple = event.tuple else {
             return event.ethertype == 0x0806 ? "arp" : ethertypeText(event.ethertype)
         }
-        let proto = IPProtocolName.of(event.l4Protocol)
-        if event.l4Protocol == 6 || event.l4Protocol == 17 {
-            return "\(proto) \(source):\(event.sourcePort) -> \(destination):\(event.destinationPort)"
+        return "\(tuple)"
+    }
+
+    /// The DIR column and the JSON `direction`: "egress" and "reply" on an egress flow (as since
+    /// the first release), "inbound" and "inbound-reply" on a flow started from outside.
+    public static func directionText(_ direction: PacketDirection) -> String {
+        switch (direction.flow, direction.isReply) {
+        case (.egress, false): return "egress"
+        case (.egress, true): return "reply"
+        case (.inbound, false): return "inbound"
+        case (.inbound, true): return "inbound-reply"
         }
-        return "\(proto) \(source) -> \(destination)"
     }
 
     static func escaped(_ text: String) -> String { ByteText.escaped(Array(text.utf8)) }
@@ -145,7 +153,7 @@ public enum DropRender {
         } else {
             json.addNull("container")
         }
-        json.add("direction", outcome.direction)
+        json.add("direction", directionText(outcome.direction))
         json.add("stage", optional: outcome.lastStage?.name)
         json.add("stopped_before", optional: outcome.stoppedBefore?.name)
         json.add("complete", outcome.isComplete)
@@ -158,7 +166,7 @@ public enum DropRender {
         json.add("nat", optional: outcome.stats.natAddress.map { "\($0)" })
         json.add("private_source_on_uplink", outcome.leftUnmasqueraded)
         json.add("drops", outcome.stats.drops)
-        json.add("reason", optional: evidence?.reason)
+        json.add("reason", optional: evidence?.reason?.name.rawValue)
         json.add("location", optional: evidence?.location)
         json.add("device", optional: evidence?.dropDevice)
         var tuple = JSONLine()
@@ -166,7 +174,7 @@ public enum DropRender {
         tuple.add("dst", "\(outcome.flow.remoteAddress)")
         tuple.add("sport", outcome.flow.endpointPort)
         tuple.add("dport", outcome.flow.remotePort)
-        tuple.add("proto", IPProtocolName.of(outcome.flow.proto))
+        tuple.add("proto", IPProtocol(outcome.flow.proto).name)
         json.add("tuple", object: tuple)
         return json
     }
@@ -174,7 +182,7 @@ public enum DropRender {
     public static let stageHeader = "ENDPOINT         FLOW                                         LAST STAGE           STOPPED BEFORE       NAT              DROPS"
 
     public static func stageLine(_ outcome: FlowOutcome) -> String {
-        [Formatting.left(escaped(outcome.path.endpoint.name), 16), Formatting.left(EgressExplainer.tupleText(outcome.flow), 44),
+        [Formatting.left(escaped(outcome.path.endpoint.name), 16), Formatting.left("\(outcome.flow.tuple)", 44),
          Formatting.left(outcome.lastStage?.name ?? "-", 20), Formatting.left(outcome.stoppedBefore?.name ?? "(complete)", 20),
          Formatting.left(outcome.stats.natAddress.map { "\($0)" } ?? (outcome.leftUnmasqueraded ? "none" : "-"), 16),
          String(outcome.stats.drops)].joined(separator: " ")

@@ -20,10 +20,10 @@ public enum FindingRender {
     /// One line: endpoint, then the devices a packet crosses, then the namespaces.
     /// `web1 (podman 3f2a1b0c9d8e): eth0 10.88.0.2/16 -> veth0 -> podman0 -> uplink0 via 198.51.100.1  [netns-3c.. -> tracerlab-podman-web1]`
     public static func pathLine(_ path: EgressPath) -> String {
-        var hops = [text(path.endpoint.interface) + (path.endpoint.ipv4.isEmpty ? "" : " " + text(path.endpoint.ipv4.joined(separator: ",")))]
+        var hops = [text(path.endpoint.interface) + (path.endpoint.ipv4.isEmpty ? "" : " " + text(path.endpoint.ipv4.map(\.description).joined(separator: ",")))]
         hops.append(path.hostVeth.map { text($0.name) } ?? "?")
         if let bridge = path.bridge { hops.append(text(bridge.name)) }
-        hops.append(path.uplink.map { text($0.name) + (path.gateway.map { " via \(text($0))" } ?? "") } ?? "(no default route)")
+        hops.append(path.uplink.map { text($0.name) + (path.gateway.map { " via \($0)" } ?? "") } ?? "(no default route)")
         let endpointNS = namespaceLabel(path.endpoint.netnsPath, isRoot: false, inode: path.endpoint.netnsInode)
         let hostNS = namespaceLabel(path.hostNetnsPath, isRoot: path.hostIsRoot, inode: path.hostNetnsInode)
         return "\(endpointLabel(path.endpoint)): \(hops.joined(separator: " -> "))  [\(endpointNS) -> host side \(hostNS)]"
@@ -45,7 +45,7 @@ public enum FindingRender {
         json.add("type", "path")
         addEndpoint(path.endpoint, to: &json)
         json.add("interface", path.endpoint.interface)
-        json.add("ipv4", strings: path.endpoint.ipv4)
+        json.add("ipv4", strings: path.endpoint.ipv4.map(\.description))
         json.add("mtu", path.endpoint.mtu)
         json.add("host_netns", path.hostNetnsInode)
         json.add("host_netns_path", path.hostNetnsPath)
@@ -53,7 +53,7 @@ public enum FindingRender {
         json.add("host_veth", optional: path.hostVeth?.name)
         json.add("bridge", optional: path.bridge?.name)
         json.add("uplink", optional: path.uplink?.name)
-        json.add("gateway", optional: path.gateway)
+        json.add("gateway", optional: path.gateway.map { "\($0)" })
         return json
     }
 

@@ -6,7 +6,7 @@ public enum LinkRender {
         var text = "index \(i.index)" + (i.kind.map { " " + ByteText.escaped($0) } ?? "") + (i.isUp ? " up" : " DOWN")
         if i.isUp && !i.hasCarrier { text += " NO-CARRIER" }
         text += " mtu \(i.mtu)"
-        if !i.ipv4.isEmpty { text += " " + ByteText.escaped(i.ipv4.joined(separator: " ")) }
+        if !i.ipv4.isEmpty { text += " " + i.ipv4.map(\.description).joined(separator: " ") }
         if let peer = link.peer {
             text += "  peer \(ByteText.escaped(peer.name)) (index \(peer.index), netns \(peer.netnsInode)"
                 + (peer.bridge.map { ", bridge " + ByteText.escaped($0) } ?? "") + ")"
@@ -23,8 +23,8 @@ public enum LinkRender {
         json.add("up", i.isUp)
         json.add("carrier", i.hasCarrier)
         json.add("mtu", i.mtu)
-        json.add("ipv4", strings: i.ipv4)
-        json.add("ipv6", strings: i.ipv6)
+        json.add("ipv4", strings: i.ipv4.map(\.description))
+        json.add("ipv6", strings: i.ipv6.map(\.description))
         if let peer = link.peer {
             var p = JSONLine()
             p.add("name", peer.name)

@@ -42,7 +42,7 @@ public struct DropReasons: Sendable {
 
     /// Reasons a healthy host produces all the time, hidden unless asked for: packets for
     /// closed ports, purged queues on close, multicast nobody listens to.
-    public static let healthyHostNoise: Set<String> = [
+    public static let healthyHostNoise: Set<DropReason.Name> = [
         "NO_SOCKET", "SOCKET_CLOSE", "QUEUE_PURGE", "SOCKET_RCVBUFF", "TCP_OLD_DATA", "TCP_OFO_DROP",
         "TCP_OFOMERGE", "TCP_CLOSE", "TCP_RESET", "TCP_ZEROWINDOW", "UNIX_DISCONNECT", "UNIX_SKIP_OOB",
         "DUP_FRAG", "PKT_TOO_SMALL", "OTHERHOST", "IPV6_NDISC_NS_OTHERHOST", "TCP_OLD_ACK", "TCP_INVALID_SEQUENCE",

@@ -33,7 +33,7 @@ struct ContainersCommand: TracerCommand {
             guard let inode = c.netnsInode, let ns = netns.namespace(inode: inode), !ns.isHost else { return ([], []) }
             let interfaces = netns.contents(of: inode).interfaces
             let veths = interfaces.compactMap { netns.peer(of: $0, in: inode)?.name }
-            let ipv4 = interfaces.filter { $0.name != "lo" }.flatMap(\.ipv4)
+            let ipv4 = interfaces.filter { $0.name != "lo" }.flatMap(\.ipv4).map(\.description)
             return (veths, ipv4)
         }
         switch common.output {

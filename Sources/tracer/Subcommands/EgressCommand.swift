@@ -156,8 +156,8 @@ final class EgressReport {
 
     func evidence(_ outcome: FlowOutcome) -> EgressExplainer.Evidence {
         guard let drop = outcome.stats.lastDrop else { return EgressExplainer.Evidence(outcome: outcome) }
-        let reason = describer.reasons.name(drop.reason)
-        let verdict = reason == "NETFILTER_DROP" ? watch?.verdict(for: outcome.flow, path: outcome.path) : nil
+        let reason = describer.reasons.reason(drop.reason)
+        let verdict = reason.name == .netfilterDrop ? watch?.verdict(for: outcome.flow, path: outcome.path) : nil
         return EgressExplainer.Evidence(
             outcome: outcome, reason: reason, location: describer.locationName(drop.location),
             dropDevice: scope.deviceName(drop.device), dropRole: scope.role(drop.device),
@@ -196,8 +196,7 @@ final class EgressReport {
         }
         // An endpoint whose ARP went unanswered never shows a flow until the neighbour entry fails.
         for path in scope.paths where !outcomes.contains(where: { $0.path.endpoint.netnsInode == path.endpoint.netnsInode }) {
-            let device = DeviceKey(netnsInode: UInt32(truncatingIfNeeded: path.endpoint.netnsInode), ifindex: path.endpoint.interfaceIndex)
-            guard let stats = arp[device], stats.requestsSent > 0, stats.repliesReceived == 0 else { continue }
+            guard let stats = arp[path.endpoint.device], stats.requestsSent > 0, stats.repliesReceived == 0 else { continue }
             let finding = EgressExplainer.explainUnansweredARP(path: path, requests: stats.requestsSent, staticFindings: checks(path))
             if seen.insert("\(path.endpoint.netnsInode)/\(finding.code.rawValue)").inserted { result.append((finding, path)) }
         }

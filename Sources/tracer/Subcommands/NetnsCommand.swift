@@ -46,7 +46,7 @@ struct NetnsCommand: TracerCommand {
                 }
                 if let error = inside.error { print("  interfaces: cannot read: \(ByteText.escaped(error))") }
                 for link in links { print("  " + Formatting.left(ByteText.escaped(link.interface.name), 14) + LinkRender.summary(link)) }
-                print("  default route: " + (inside.defaultRoute.map { "via \($0.gateway ?? "-")" + ($0.outputIndex.flatMap { idx in inside.interfaces.first { $0.index == idx }?.name }.map { " dev " + ByteText.escaped($0) } ?? "") } ?? "none"))
+                print("  default route: " + (inside.defaultRoute.map { "via \($0.gateway.map { "\($0)" } ?? "-")" + ($0.outputIndex.flatMap { idx in inside.interfaces.first { $0.index == idx }?.name }.map { " dev " + ByteText.escaped($0) } ?? "") } ?? "none"))
                 print("  ip_forward: " + (inside.ipForward.map { $0 ? "1" : "0" } ?? "?"))
             case .json:
                 var json = JSONLine()
@@ -59,7 +59,7 @@ struct NetnsCommand: TracerCommand {
                 json.add("interfaces", objects: links.map(LinkRender.json))
                 if let route = inside.defaultRoute {
                     var r = JSONLine()
-                    r.add("gateway", optional: route.gateway)
+                    r.add("gateway", optional: route.gateway.map { "\($0)" })
                     r.add("device", optional: route.outputIndex.flatMap { idx in inside.interfaces.first { $0.index == idx }?.name })
                     json.add("default_route", object: r)
                 } else {

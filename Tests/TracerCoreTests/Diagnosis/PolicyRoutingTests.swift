@@ -12,7 +12,7 @@ struct PolicyRoutingTests {
     let mainDefault = IPv4Route(destination: "0.0.0.0/0", gateway: "198.51.100.1", outputIndex: 2, table: 254)
     let tunnelDefault = IPv4Route(destination: "0.0.0.0/0", outputIndex: 9, table: 51820)
 
-    func egress(_ rules: [IPv4Rule], _ routes: [IPv4Route], from source: String = "172.17.0.2", iif: String = "docker0") -> PolicyRouting.Decision {
+    func egress(_ rules: [IPv4Rule], _ routes: [IPv4Route], from source: IPAddress = "172.17.0.2", iif: String = "docker0") -> PolicyRouting.Decision {
         PolicyRouting.egress(from: source, inInterface: iif, rules: rules.sorted { $0.priority < $1.priority }, routes: routes)
     }
 

@@ -12,12 +12,12 @@ struct EgressExplainerTests {
         uplink: .init(name: "uplink0", index: 4), gateway: "198.51.100.1")
 
     /// A ping that reached every stage up to `last`, with private source or NAT as given.
-    func outcome(upTo last: PathStage, privateSource: Bool = false, nat: IPv4Address? = nil) -> FlowOutcome {
+    func outcome(upTo last: PathStage, privateSource: Bool = false, nat: IPAddress? = nil) -> FlowOutcome {
         var packets = [UInt64](repeating: 0, count: PathStage.allCases.count)
         for stage in PathStage.allCases where stage <= last { packets[stage.rawValue] = 3 }
         let stats = FlowStats(packets: packets, drops: 0, lastDrop: nil, natAddress: nat, natPort: 0,
                               privateSourceSeen: privateSource)
-        let flow = FlowKey(endpointAddress: IPv4Address(172, 17, 0, 2), remoteAddress: IPv4Address(203, 0, 113, 10),
+        let flow = FlowKey(endpointAddress: IPAddress(172, 17, 0, 2), remoteAddress: IPAddress(203, 0, 113, 10),
                            endpointPort: 7, remotePort: 0, proto: 1)
         return FlowOutcome(flow: flow, stats: stats, path: path)
     }
@@ -64,7 +64,7 @@ struct EgressExplainerTests {
     }
 
     @Test func reversePathFilteringOfRepliesIsLoosened() {
-        let finding = explain(.init(outcome: outcome(upTo: .uplinkQueue, nat: IPv4Address(198, 51, 100, 2)), reason: "IP_RPFILTER",
+        let finding = explain(.init(outcome: outcome(upTo: .uplinkQueue, nat: IPAddress(198, 51, 100, 2)), reason: "IP_RPFILTER",
                                     location: "ip_rcv_finish_core", dropDevice: "uplink0", dropRole: .uplink))
         #expect(finding.code == .rpFilterDrop)
         #expect(finding.message.contains("the replies"))

@@ -16,8 +16,8 @@ struct NetEventDecoderTests {
 
     static func key(port: UInt16) -> tracer_flow_key {
         var key = tracer_flow_key()
-        key.endpoint_addr = IPv4Address(172, 17, 0, 2).wire
-        key.remote_addr = IPv4Address(203, 0, 113, 10).wire
+        key.endpoint_addr = IPAddress(172, 17, 0, 2).ipv4Wire!
+        key.remote_addr = IPAddress(203, 0, 113, 10).ipv4Wire!
         key.endpoint_port = port.bigEndian
         key.remote_port = UInt16(80).bigEndian
         key.proto = 6
@@ -43,18 +43,18 @@ struct NetEventDecoderTests {
         let flows = NetEventDecoder.flows(inSlot: [taken, empty])
         #expect(flows.count == 1)
         #expect(flows.first?.0.endpointPort == 40000)
-        #expect(flows.first?.0.remoteAddress == IPv4Address(203, 0, 113, 10))
+        #expect(flows.first?.0.remoteAddress == IPAddress(203, 0, 113, 10))
         #expect(flows.first?.1.packets.0 == 3)
     }
 
     @Test func copiesAddUpWithTheLatestDrop() {
-        let nat = IPv4Address(198, 51, 100, 2).wire
+        let nat = IPAddress(198, 51, 100, 2).ipv4Wire!
         let fromSlot = Self.stats([2, 2, 2, 2, 1, 1, 1, 1], drops: 1, dropAt: 100, reason: 7, nat: nat)
         let fromLRU = Self.stats([1, 1, 1, 0], drops: 2, dropAt: 200, reason: 9)
         let combined = NetEventDecoder.combine([fromSlot, fromLRU])
         #expect(combined.packets == [3, 3, 3, 2, 1, 1, 1, 1])
         #expect(combined.drops == 3)
         #expect(combined.lastDrop?.reason == 9)
-        #expect(combined.natAddress == IPv4Address(198, 51, 100, 2))
+        #expect(combined.natAddress == IPAddress(198, 51, 100, 2))
     }
 }

@@ -40,7 +40,7 @@ import Testing
         #expect(event.family == "inet" && event.table == "labfilter" && event.chain == "forward")
         #expect(event.ruleHandle == 4 && event.kind == .rule && event.verdict == "drop" && event.isDrop)
         #expect(event.id == 0xdeadbeef && event.inInterfaceIndex == 7 && event.outInterfaceIndex == 9 && event.nfproto == 2)
-        #expect(event.tuple == PacketTuple(source: "172.17.0.2", destination: "203.0.113.10", proto: "tcp", sourcePort: 40000, destinationPort: 8080))
+        #expect(event.tuple == FlowTuple(proto: .tcp, source: "172.17.0.2", destination: "203.0.113.10", transport: .ports(source: 40000, destination: 8080)))
         #expect(event.tuple?.description == "tcp 172.17.0.2:40000 -> 203.0.113.10:8080")
     }
 

@@ -1,20 +1,21 @@
 import Testing
 @testable import TracerCore
 
-/// The IPv4 value types: `IPv4Address` (one address) and `IPv4Prefix` (a network), one parser.
+/// The IP value types with IPv4: `IPAddress` (one address) and `IPPrefix` (an address and a
+/// prefix length), one parser.
 struct IPv4Tests {
     @Test func addressesAndPrefixesParse() {
-        #expect(IPv4Address("172.17.0.2/16")?.description == "172.17.0.2")
-        #expect(IPv4Address("172.17.0.2")?.value == 0xac11_0002)
-        #expect(IPv4Address(value: 0xac11_0002) == IPv4Address(172, 17, 0, 2))
-        #expect(IPv4Prefix("172.17.0.2/16") == IPv4Prefix(address: 0xac11_0000, length: 16))
-        #expect(IPv4Prefix("10.0.0.1")?.length == 32)
+        #expect(IPPrefix.init("172.17.0.2/16")?.address.description == "172.17.0.2")
+        #expect(IPAddress.init("172.17.0.2") == .v4(0xac11_0002))
+        #expect(IPAddress.v4(0xac11_0002) == IPAddress(172, 17, 0, 2))
+        #expect(IPPrefix.init("172.17.0.2/16")?.network == IPPrefix(address: .v4(0xac11_0000), length: 16))
+        #expect(IPPrefix.init("10.0.0.1")?.length == 32)
         for bad in ["", "1.2.3", "256.1.1.1", "a.b.c.d", "+1.2.3.4", "1.2.3.04 ", "0001.2.3.4", "fe80::1/64"] {
-            #expect(IPv4Address(bad) == nil, "\(bad)")
-            #expect(IPv4Prefix(bad) == nil, "\(bad)")
+            #expect(IPAddress(bad) == nil, "\(bad)")
+            #expect(IPPrefix.ipv4Network(bad) == nil, "\(bad)")
         }
         for bad in ["1.2.3.4/33", "1.2.3.4/x", "1.2.3.4/8/9"] {
-            #expect(IPv4Prefix(bad) == nil, "\(bad)")
+            #expect(IPPrefix(bad) == nil, "\(bad)")
         }
     }
 

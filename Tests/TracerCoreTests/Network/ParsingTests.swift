@@ -112,7 +112,7 @@ let vethMessage: [UInt8] = nlmsg(
                 + attrString(3, "va")                         // IFA_LABEL
         )
         let address = try #require(parseAddress(try parseMessages(bytes)[0]))
-        #expect(address == InterfaceAddress(index: 5, family: 2, text: "10.88.0.2/16"))
+        #expect(address == InterfaceAddress(index: 5, prefix: "10.88.0.2/16"))
     }
 
     @Test func ipv6Address() throws {
@@ -120,8 +120,8 @@ let vethMessage: [UInt8] = nlmsg(
         fe80[0] = 0xfe; fe80[1] = 0x80; fe80[15] = 1
         let bytes = nlmsg(type: T.RTM_NEWADDR, ifaddrmsg(family: 10, prefix: 64, index: 5) + attr(1, fe80))
         let address = try #require(parseAddress(try parseMessages(bytes)[0]))
-        #expect(address.text == "fe80::1/64")
-        #expect(address.family == 10)
+        #expect(address.prefix.description == "fe80::1/64")
+        #expect(address.family == .v6)
     }
 
     @Test func addressWithWrongLengthIsSkipped() throws {
@@ -132,10 +132,10 @@ let vethMessage: [UInt8] = nlmsg(
     @Test func addressesAttachByIndex() {
         let links = [NetworkInterface(index: 1, name: "lo"), NetworkInterface(index: 5, name: "va")]
         let merged = attachAddresses([
-            InterfaceAddress(index: 5, family: 2, text: "10.0.0.1/24"),
-            InterfaceAddress(index: 1, family: 10, text: "::1/128"),
-            InterfaceAddress(index: 5, family: 2, text: "10.0.0.2/24"),
-            InterfaceAddress(index: 77, family: 2, text: "192.0.2.1/32"),   // unknown link: dropped
+            InterfaceAddress(index: 5, prefix: "10.0.0.1/24"),
+            InterfaceAddress(index: 1, prefix: "::1/128"),
+            InterfaceAddress(index: 5, prefix: "10.0.0.2/24"),
+            InterfaceAddress(index: 77, prefix: "192.0.2.1/32"),   // unknown link: dropped
         ], to: links)
         #expect(merged[0].ipv6 == ["::1/128"])
         #expect(merged[0].ipv4 == [])
@@ -277,11 +277,11 @@ let vethMessage: [UInt8] = nlmsg(
     @Test func formatting() {
         #expect(formatHardwareAddress([]) == nil)
         #expect(formatHardwareAddress([0, 0xff, 0x0a]) == "00:ff:0a")
-        #expect(formatIPAddress([192, 0, 2, 1]) == "192.0.2.1")
-        #expect(formatIPAddress([1, 2, 3]) == nil)
+        #expect(IPAddress(bytes: [192, 0, 2, 1])?.description == "192.0.2.1")
+        #expect(IPAddress(bytes: [1, 2, 3]) == nil)
         var v6 = [UInt8](repeating: 0, count: 16)
         v6[0] = 0x20; v6[1] = 0x01; v6[2] = 0x0d; v6[3] = 0xb8; v6[15] = 0x10
-        #expect(formatIPAddress(v6) == "2001:db8::10")
+        #expect(IPAddress(bytes: v6)?.description == "2001:db8::10")
         #expect(attributeString(Array("eth0".utf8)) == "eth0")
         #expect(attributeString(Array("eth0".utf8) + [0, 0x41]) == "eth0")
     }
