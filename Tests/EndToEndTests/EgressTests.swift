@@ -57,11 +57,19 @@ struct EgressTests {
         let lab = try EgressLab.up(EgressLab.uniqueName("eg"))
         defer { lab.down() }
         try lab.breakIt(breakage.mode)
-        let result = try TracerBinary.run(["egress", "--netns", lab.endpointNetns, "--duration", "5s", "--output", "json"],
+        // A firewall drop starts the nftables trace, and the probe after it is named by the trace.
+        // On a loaded machine the tracer may attach after the first probe: probe until the trace
+        // table is there (so the tracer saw a drop), then once more.
+        let firewall = breakage.reason == "NETFILTER_DROP"
+        let result = try TracerBinary.run(["egress", "--netns", lab.endpointNetns, "--duration", firewall ? "9s" : "5s", "--output", "json"],
                                           whileRunning: {
                                               usleep(800_000)
                                               _ = try lab.probe(size: breakage.size)
-                                              // A firewall drop starts the nftables trace; the second probe is named by it.
+                                              for _ in 0..<5 where firewall {
+                                                  if try !lab.traceTables().isEmpty { break }
+                                                  usleep(100_000)
+                                                  _ = try lab.probe(size: breakage.size)
+                                              }
                                               _ = try lab.probe(size: breakage.size)
                                           })
         #expect(result.status == 2, "\(result.stdout)\(result.stderr)")

@@ -31,11 +31,6 @@ struct SignalTests {
         FileManager.default.isExecutableFile(atPath: "/usr/sbin/iptables-nft") && FileManager.default.isExecutableFile(atPath: "/usr/bin/ping")
     }
 
-    func traceTables(_ lab: EgressLab) throws -> [String] {
-        let (_, tables) = try LabShell.run(["-c", "nsenter --net=/run/netns/\"$0\" nft list tables", lab.hostNetns])
-        return tables.split(separator: "\n").filter { $0.contains("tracer_trace_") }.map(String.init)
-    }
-
     @Test(.requires(egressLabUsable, "SKIPPED LOUDLY: the egress lab needs iproute2, iptables-nft, ping and busybox (tools/setup.sh --test)"),
           arguments: stops)
     func egressRemovesItsTraceTableOnEverySignal(_ stop: Stop) throws {
@@ -49,11 +44,11 @@ struct SignalTests {
                                           signal: stop.signal, signalAfter: 0.1, whileRunning: {
             for _ in 0..<20 where tablesWhileRunning.isEmpty {
                 _ = try lab.probe()
-                tablesWhileRunning = try traceTables(lab)
+                tablesWhileRunning = try lab.traceTables()
             }
         })
         #expect(tablesWhileRunning.count == 1, "the trace table was never added: \(tablesWhileRunning)")
-        #expect(try traceTables(lab).isEmpty, "left behind after SIG\(stop.name)")
+        #expect(try lab.traceTables().isEmpty, "left behind after SIG\(stop.name)")
         // The flow the firewall stopped is still reported: exit 2 where the command's own status stands.
         #expect(result.status == stop.status(own: 2), "SIG\(stop.name): exit \(result.status): \(result.stderr)")
         let last = result.lines.last ?? ""

@@ -61,6 +61,12 @@ public struct EgressLab {
         try LabShell.run(["-c", "exec nsenter --net=/run/netns/\"$0\" \"$@\"", netns] + command).status
     }
 
+    /// The nftables trace tables `tracer egress` has added in the lab's host side now.
+    public func traceTables() throws -> [String] {
+        let (_, tables) = try LabShell.run(["-c", "nsenter --net=/run/netns/\"$0\" nft list tables", hostNetns])
+        return tables.split(separator: "\n").filter { $0.contains("tracer_trace_") }.map(String.init)
+    }
+
     /// A lab name unique to this test process: "dg" + a tag + the pid's low digits.
     public static func uniqueName(_ tag: String) -> String { "dg\(tag)\(getpid() % 100000)" }
 }
