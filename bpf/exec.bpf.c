@@ -131,11 +131,12 @@ static __always_inline void fill_header(struct tracer_exec_event *e, struct task
 	read_process_keys(task, &e->keys);
 }
 
-/* Waking the reader for every event costs more than the event; it polls every few ms anyway. */
-static __always_inline __u64 wakeup_flag(void)
+/* Waking the reader for every event costs more than the event. The reader sleeps while nothing
+ * is queued, so the first record after it drained the ring wakes it (queued is what was there
+ * before this record); later ones wait for its timer, unless the backlog grows large. */
+static __always_inline __u64 wakeup_flag(__u64 queued)
 {
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= exec_config.wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-										    : BPF_RB_NO_WAKEUP;
+	return queued == 0 || queued >= exec_config.wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline int submit(struct exec_scratch *s)
@@ -144,7 +145,7 @@ static __always_inline int submit(struct exec_scratch *s)
 
 	if (size > sizeof(*s))
 		return 0;
-	if (bpf_ringbuf_output(&events, s, size, wakeup_flag()))
+	if (bpf_ringbuf_output(&events, s, size, wakeup_flag(bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA))))
 		count_lost();
 	return 0;
 }
@@ -312,7 +313,7 @@ int handle_exit(void *ctx)
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct signal_struct *sig = BPF_CORE_READ(task, signal);
 	__u32 pid = BPF_CORE_READ(task, tgid);
-	__u64 *start, cpu, utime, stime;
+	__u64 *start, cpu, utime, stime, queued;
 	struct tracer_exit_event *e;
 
 	if (!exec_config.report_exits)
@@ -328,6 +329,7 @@ int handle_exit(void *ctx)
 		return 0;
 	}
 
+	queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count_lost();
@@ -360,7 +362,7 @@ int handle_exit(void *ctx)
 		e->exit_status = BPF_CORE_READ(sig, group_exit_code);
 	e->pad = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, wakeup_flag());
+	bpf_ringbuf_submit(e, wakeup_flag(queued));
 	bpf_map_delete_elem(&traced_processes, &pid);
 	return 0;
 }

@@ -45,8 +45,11 @@ public final class ExecSession {
     private let attributor: ExecAttributor
     private let pipeline: ExecPipeline
     private let limits: Limits
-    /// How long an event waits for earlier ones from other CPUs before it is released.
+    /// How often held events are looked at: they wait for earlier ones from other CPUs (20 ms).
     private let pollMilliseconds: Int32 = 10
+    /// With nothing held the session sleeps until the kernel wakes it for a first record
+    /// (bpf/exec.bpf.c), or this long: a record whose wake-up raced with our drain waits no more.
+    private let idleMilliseconds: Int32 = 1000
     private let lostCheckInterval: UInt64 = 200_000_000
 
     public init(source: ExecEventSource, attributor: ExecAttributor, pipeline: ExecPipeline, limits: Limits = Limits()) {
@@ -54,6 +57,16 @@ public final class ExecSession {
         self.attributor = attributor
         self.pipeline = pipeline
         self.limits = limits
+    }
+
+    /// Milliseconds to wait for the kernel: short while events are held, long when idle (a host
+    /// with nothing happening costs no CPU), never past the deadline.
+    func timeout(holding: Bool, now: UInt64 = BootClock.now) -> Int32 {
+        var milliseconds = holding ? pollMilliseconds : idleMilliseconds
+        if let deadline = limits.deadline {
+            milliseconds = min(milliseconds, Int32(clamping: (deadline &- min(deadline, now)) / 1_000_000 + 1))
+        }
+        return milliseconds
     }
 
     /// Runs until `stop` says so, a limit is reached or the sink closes; the summary is the last record.
@@ -90,7 +103,7 @@ public final class ExecSession {
         }
 
         while !stop() && !sink.isClosed {
-            reorder.insert(try source.poll(timeoutMilliseconds: pollMilliseconds))
+            reorder.insert(try source.poll(timeoutMilliseconds: timeout(holding: !reorder.isEmpty)))
             let now = BootClock.now
             emit(reorder.release(now: now))
             if now - lastLostCheck >= lostCheckInterval {

@@ -87,3 +87,15 @@ struct ExecSessionTests {
         #expect(json.lines(.summary(summary)) == [.output(#"{"type":"summary","duration_ns":1500000000,"execs":3,"failed_execs":1,"exits":0,"shown":2,"lost":4}"#)])
     }
 }
+
+extension ExecSessionTests {
+    /// Idle, the session waits long for the kernel's wake-up; holding events, briefly; never past its deadline.
+    @Test func theWaitIsLongWhenIdleAndShortWhenHolding() {
+        let idle = Self.session(RecordedSource([]))
+        #expect(idle.timeout(holding: false) == 1000)
+        #expect(idle.timeout(holding: true) == 10)
+        let ending = Self.session(RecordedSource([]), limits: .init(deadline: 5_300_000_000))
+        #expect(ending.timeout(holding: false, now: 5_000_000_000) == 301)
+        #expect(ending.timeout(holding: false, now: 6_000_000_000) == 1)
+    }
+}

@@ -97,7 +97,7 @@ struct tracer_exec_config {
 	__u8 filter_cgroup;  /* only cgroup ids present in the cgroup_filter map */
 	__u8 report_exits;
 	__u8 report_failed;
-	__u32 wakeup_bytes;  /* wake the reader only once this much is queued; it also polls on a timer */
+	__u32 wakeup_bytes;  /* past this backlog every record wakes the reader; it also polls on a timer */
 };
 
 _Static_assert(sizeof(struct tracer_process_keys) == 32 + 4 * TRACER_CGROUP_NAME_LEN, "keys layout");
