@@ -4,6 +4,8 @@
 # container, in one run: 7 alternating rounds of 20 runs of each (tools/testprogs/wall_time.c:
 # spawn and wait, nothing else in the timed span); prints the medians and their ratio.
 # Needs root; uses tools/lab/containers.sh (the runtime runs in a network namespace of its own).
+# With TRACER_BASELINE=PATH (another build of tracer, e.g. of an earlier commit), that binary is
+# timed in the same rounds too, and the ratio of the two printed: before/after in one run.
 # usage: tools/bench/pid-lookup.sh [CONTAINERS (default 100)] [podman|docker (default podman)]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -53,9 +55,12 @@ rounds=7
 median_ms() { "$work/wall_time" 20 "$@"; }
 median_of() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 sleep 3  # let the hundred starts settle
-t_tracer=(); t_json=(); t_inspect=()
+baseline=${TRACER_BASELINE:-}
+[ -z "$baseline" ] || [ -x "$baseline" ] || { echo "pid-lookup.sh: TRACER_BASELINE=$baseline is not an executable" >&2; exit 64; }
+t_tracer=(); t_json=(); t_inspect=(); t_baseline=()
 for round in $(seq $rounds); do
     t_tracer+=("$(median_ms "$tracer" pid "$init" $flags)")
+    [ -z "$baseline" ] || t_baseline+=("$(median_ms "$baseline" pid "$init" $flags)")
     # The runtime's CLI as a user types it (podman reads its storage; docker asks dockerd).
     t_inspect+=("$(median_ms "${inspect[@]}" "$name")")
     t_json+=("$(median_ms "$tracer" pid "$init" $flags --output json)")
@@ -67,4 +72,9 @@ echo "tracer pid (json):    $json_ms ms"
 echo "$runtime inspect:$( [ $runtime = docker ] && echo ' ' ) $inspect_ms ms"
 echo "ratio inspect/tracer: $(awk -v p="$inspect_ms" -v t="$tracer_ms" 'BEGIN { printf "%.1fx", p / t }')  (target >= 5x)"
 echo "per-round ratios:     $(for i in $(seq 0 $((rounds - 1))); do awk -v p="${t_inspect[$i]}" -v t="${t_tracer[$i]}" 'BEGIN { printf "%.1fx ", p / t }'; done)"
+if [ -n "$baseline" ]; then
+    baseline_ms=$(median_of "${t_baseline[@]}")
+    echo "baseline tracer pid:  $baseline_ms ms ($baseline)"
+    echo "ratio this/baseline:  $(awk -v t="$tracer_ms" -v b="$baseline_ms" 'BEGIN { printf "%.3f", t / b }')  (per round: $(for i in $(seq 0 $((rounds - 1))); do awk -v t="${t_tracer[$i]}" -v b="${t_baseline[$i]}" 'BEGIN { printf "%.2f ", t / b }'; done))"
+fi
 for i in $(seq 2 "$count"); do "${cli[@]}" rm -f "$name-$i" >/dev/null 2>&1 || true; done
