@@ -221,3 +221,11 @@ public struct DropCount: Sendable, Equatable {
     public var device: DeviceKey
     public var count: UInt64
 }
+
+extension NetProbeOptions {
+    /// Leaves healthy-host noise (`DropReasons.healthyHostNoise`, by this kernel's numbers) to
+    /// the kernel to filter: neither counted nor reported.
+    public mutating func ignoreHealthyHostNoise(_ reasons: DropReasons) {
+        ignoredReasons = Set(DropReasons.healthyHostNoise.compactMap(reasons.number))
+    }
+}
