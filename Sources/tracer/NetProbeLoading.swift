@@ -12,12 +12,8 @@ enum NetProbeLoading {
         return reasons
     }
 
-    /// The network probe, loaded and attached, with healthy-host noise filtered in the kernel
-    /// unless `showAll`, and `scope`'s devices and addresses in it.
-    static func probe(_ options: NetProbeOptions, reasons: DropReasons, showAll: Bool, scope: EgressScope,
-                      command: String) throws -> NetProbe {
-        var options = options
-        if !showAll { options.ignoreHealthyHostNoise(reasons) }
+    /// The network probe, loaded and attached, with `scope`'s devices and addresses in it.
+    static func probe(_ options: NetProbeOptions, scope: EgressScope, command: String) throws -> NetProbe {
         do {
             let probe = try NetProbe(options: options)
             try scope.apply(to: probe)

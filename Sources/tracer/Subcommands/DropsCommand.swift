@@ -57,9 +57,7 @@ struct DropsCommand: TracerCommand {
             : Set(try ContainerSelection.containers(container, in: finder.inventory, command: "drops").map(\.identity.id))
         // Endpoint addresses let forwarded drops (on host devices) name their container.
         let scope = EgressScope(paths: (try? finder.paths()) ?? [])
-        var probeOptions = NetProbeOptions()
-        probeOptions.allDrops = true
-        let probe = try NetProbeLoading.probe(probeOptions, reasons: reasons, showAll: all, scope: scope, command: "drops")
+        let probe = try NetProbeLoading.probe(.drops(reasons: reasons, showAll: all), scope: scope, command: "drops")
         defer { probe.close() }
 
         let describer = DropDescriber(reasons: reasons, scope: scope, directory: finder.directory, inventory: finder.inventory)

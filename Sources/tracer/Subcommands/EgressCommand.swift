@@ -64,10 +64,7 @@ struct EgressCommand: TracerCommand {
         let finder = EgressPathFinder(resolver: runtimes.resolver)
         let paths = try PathSelection.paths(finder, containers: container, namespaces: netns, command: "egress")
         let scope = EgressScope(paths: paths)
-        var probeOptions = NetProbeOptions()
-        probeOptions.stages = !paths.isEmpty
-        probeOptions.allDrops = paths.isEmpty
-        let probe = try NetProbeLoading.probe(probeOptions, reasons: reasons, showAll: all, scope: scope, command: "egress")
+        let probe = try NetProbeLoading.probe(.egress(scope: scope, reasons: reasons, showAll: all), scope: scope, command: "egress")
         defer { probe.close() }
 
         let describer = DropDescriber(reasons: reasons, scope: scope, directory: finder.directory, inventory: finder.inventory)

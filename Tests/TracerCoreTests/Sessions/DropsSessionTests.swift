@@ -99,3 +99,22 @@ struct DropsSessionTests {
         #expect(source.polls == 2, "one round, then the final poll")
     }
 }
+
+/// What each network command asks of the probe before it loads.
+struct NetProbeOptionsTests {
+    let reasons = DropReasons(names: [2: "NOT_SPECIFIED", 3: "NO_SOCKET", 4: "QUEUE_PURGE", 6: "IP_INADDRERRORS"])
+
+    @Test func dropsTraceTheWholeHostWithoutTheNoise() {
+        let options = NetProbeOptions.drops(reasons: reasons, showAll: false)
+        #expect(options.allDrops && !options.stages)
+        #expect(options.ignoredReasons == [3, 4], "NO_SOCKET and QUEUE_PURGE by this kernel's numbers")
+        #expect(NetProbeOptions.drops(reasons: reasons, showAll: true).ignoredReasons.isEmpty)
+    }
+
+    @Test func egressTracesStagesOfItsPathsElseHostDrops() {
+        let traced = NetProbeOptions.egress(scope: EgressScope(paths: [NetFixture.path]), reasons: reasons, showAll: false)
+        #expect(traced.stages && !traced.allDrops && traced.ignoredReasons == [3, 4])
+        let none = NetProbeOptions.egress(scope: EgressScope(paths: []), reasons: reasons, showAll: true)
+        #expect(!none.stages && none.allDrops && none.ignoredReasons.isEmpty)
+    }
+}
