@@ -6,6 +6,12 @@ public enum EgressDiagnosis {
                  netfilter: NetfilterInspector.inspect(path: path))
     }
 
+    /// The checks of every path, read in `directory`'s namespaces: what `DiagnoseSession` and
+    /// `EgressSession` run on the host.
+    public static func checks(directory: NetnsDirectory) -> (EgressPath) -> [Finding] {
+        { findings(for: $0, directory: directory) }
+    }
+
     /// The one place where the check groups are joined: devices, forwarding, routes, MTU,
     /// conntrack, br_netfilter, and the firewall (what it could not read becomes `unchecked`).
     public static func findings(for path: EgressPath, state: EgressPathState, netfilter: NetfilterReport? = nil) -> [Finding] {

@@ -4,6 +4,7 @@
 public struct DropRecord: Sendable {
     public var event: DropEvent
     public var reason: DropReason
+    /// The function that dropped it, as `DropDescriber.locationName` spells every location.
     public var location: String
     /// The namespace's names (ip netns, docker, CNI), else "host" for the root one, else "netns:<inode>".
     public var netns: String
@@ -50,7 +51,7 @@ public final class DropDescriber {
             else if let destination = event.destination, own.contains(destination) { direction = .egressReply }
         }
         return DropRecord(
-            event: event, reason: reasons.reason(event.reason), location: symbols.name(of: event.location),
+            event: event, reason: reasons.reason(event.reason), location: locationName(event.location),
             netns: netnsName(inode), endpoint: path?.endpoint.name,
             container: path?.endpoint.container ?? containersByNetns[inode], direction: direction)
     }
@@ -61,7 +62,8 @@ public final class DropDescriber {
     }
 
     /// The function, without the compiler's clone suffixes (`__netif_receive_skb_core.constprop.0`
-    /// reads `__netif_receive_skb_core`).
+    /// reads `__netif_receive_skb_core`): the one spelling of a drop location, in drop records,
+    /// counts and the evidence of findings alike.
     public func locationName(_ address: UInt64) -> String {
         let name = symbols.name(of: address)
         guard !name.hasPrefix("0x"), let dot = name.firstIndex(of: ".") else { return name }

@@ -76,6 +76,17 @@ public struct EgressScope: Sendable {
         return nil
     }
 
+    /// The flows of endpoints in scope, each with how far it got along its path; by endpoint,
+    /// then remote address and ports, then protocol.
+    public func outcomes(of flows: [FlowKey: FlowStats]) -> [FlowOutcome] {
+        flows.compactMap { flow, stats in
+            path(address: flow.endpointAddress).map { FlowOutcome(flow: flow, stats: stats, path: $0) }
+        }.sorted {
+            ($0.path.endpoint.name, $0.flow.remoteAddress, $0.flow.endpointPort, $0.flow.remotePort, $0.flow.proto)
+                < ($1.path.endpoint.name, $1.flow.remoteAddress, $1.flow.endpointPort, $1.flow.remotePort, $1.flow.proto)
+        }
+    }
+
     /// The name of a device in scope.
     public func deviceName(_ key: DeviceKey) -> String? { deviceNames[key] }
 

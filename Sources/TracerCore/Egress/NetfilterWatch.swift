@@ -11,9 +11,14 @@ public final class NetfilterWatch {
     private var legacy: [(path: String, before: LegacyCounters)] = []
     /// What the firewall said of a dropped packet: the rule or policy in the host's terms, and
     /// for an nftables rule its place as `nft delete rule` takes it ("inet probe pre handle 2").
-    public struct Verdict: Sendable {
+    public struct Verdict: Sendable, Equatable {
         public var text: String
         public var nftRule: String?
+
+        public init(text: String, nftRule: String? = nil) {
+            self.text = text
+            self.nftRule = nftRule
+        }
     }
 
     /// The rule or policy that dropped an endpoint's packet, by endpoint address.

@@ -28,7 +28,8 @@ public enum NetfilterInspector {
         var findings: [Finding] = []
         var unchecked = reading.unchecked
         let ruleset = reading.ruleset
-        let run = path.hostIsRoot ? "" : "nsenter --net=\(path.hostNetnsPath) "
+        // Fixes run in the host side, spelled as every other fix is (`NamespaceCommand`).
+        let host = NamespaceCommand(path: path.hostNetnsPath, isRoot: path.hostIsRoot)
         let ns = path.hostNetnsInode
 
         // Nothing read is not "no rules": claim nothing about chains we could not see.
@@ -58,12 +59,12 @@ public enum NetfilterInspector {
             for (direction, packet) in [("egress \(source) -> \(targetText) (\(ingress) -> \(uplink))", egress),
                                         ("reply \(targetText) -> \(source) (\(uplink) -> \(ingress))", reply)] {
                 for drop in ForwardEvaluator.drops(in: ruleset, hook: "forward", packet: packet) {
-                    findings.append(finding(for: drop, direction: direction, run: run, netns: ns, device: ingress))
+                    findings.append(finding(for: drop, direction: direction, run: host, netns: ns, device: ingress))
                 }
             }
             let nat = ImaginedPacket(source: address, destination: target, inInterface: ingress, outInterface: uplink, ctState: "new")
             if ForwardEvaluator.sourceNat(in: ruleset, packet: nat) == nil {
-                findings.append(masqueradeMissing(subnet: subnet, source: source, uplink: uplink, ruleset: ruleset, run: run, netns: ns))
+                findings.append(masqueradeMissing(subnet: subnet, source: source, uplink: uplink, ruleset: ruleset, run: host, netns: ns))
             }
         }
 
@@ -75,7 +76,8 @@ public enum NetfilterInspector {
                 code: .iptablesBackendsMixed, severity: .warning,
                 message: "both iptables-legacy and nftables tables are loaded: a packet must pass both, and each is invisible to the other's tools",
                 evidence: "iptables-legacy: \(legacy); nftables: \(nft)",
-                fix: "\(run)iptables-legacy-save  # move these rules to the nft backend, then: \(run)iptables-legacy -F && \(run)iptables-legacy -P FORWARD ACCEPT",
+                fix: host.run("iptables-legacy-save") + "  # move these rules to the nft backend, then: "
+                    + host.run("iptables-legacy -F") + " && " + host.run("iptables-legacy -P FORWARD ACCEPT"),
                 netnsInode: ns))
         }
         return NetfilterReport(findings: dedupe(findings), unchecked: unchecked, ruleset: ruleset)
@@ -95,7 +97,7 @@ public enum NetfilterInspector {
         }
     }
 
-    private static func finding(for drop: NetfilterDrop, direction: String, run: String, netns: UInt64, device: String) -> Finding {
+    private static func finding(for drop: NetfilterDrop, direction: String, run host: NamespaceCommand, netns: UInt64, device: String) -> Finding {
         let what = describe(drop)
         let severity: Finding.Severity = drop.certain ? .error : .warning
         let verb = drop.certain ? "drops" : "may drop"
@@ -111,25 +113,25 @@ public enum NetfilterInspector {
             code = drop.backend == .iptablesLegacy ? .legacyIptablesDrop : .forwardRuleDrop
             switch drop.backend {
             case .nftables:
-                fix = "\(run)nft delete rule \(drop.family) \(drop.table) \(drop.chain) handle \(rule.handle.map(String.init) ?? "<handle>")"
+                fix = host.run("nft delete rule \(drop.family) \(drop.table) \(drop.chain) handle \(rule.handle.map(String.init) ?? "<handle>")")
             case .iptablesNft, .iptablesLegacy:
                 let spec = rule.text.hasPrefix("-A ") ? String(rule.text.dropFirst(3)) : "\(drop.chain) \(rule.position)"
-                fix = "\(run)\(iptables) -t \(drop.table) -D \(spec)"
+                fix = host.run("\(iptables) -t \(drop.table) -D \(spec)")
             }
         } else {
             code = drop.backend == .iptablesLegacy ? .legacyIptablesDrop : .forwardPolicyDrop
             switch drop.backend {
             case .nftables:
-                fix = "\(run)nft chain \(drop.family) \(drop.table) \(drop.chain) '{ policy accept; }'"
+                fix = host.run("nft chain \(drop.family) \(drop.table) \(drop.chain) '{ policy accept; }'")
             case .iptablesNft, .iptablesLegacy:
-                fix = "\(run)\(iptables) -t \(drop.table) -P \(drop.chain) ACCEPT"
+                fix = host.run("\(iptables) -t \(drop.table) -P \(drop.chain) ACCEPT")
             }
         }
         return Finding(code: code, severity: severity, message: "\(what) \(verb) \(direction)", evidence: evidence, fix: fix,
                        device: device, netnsInode: netns)
     }
 
-    private static func masqueradeMissing(subnet: IPPrefix, source: String, uplink: String, ruleset: Ruleset, run: String,
+    private static func masqueradeMissing(subnet: IPPrefix, source: String, uplink: String, ruleset: Ruleset, run host: NamespaceCommand,
                                           netns: UInt64) -> Finding {
         let natChains = ForwardEvaluator.baseChains(ruleset, hook: "postrouting", type: "nat")
         let evidence = natChains.isEmpty
@@ -142,7 +144,7 @@ public enum NetfilterInspector {
             code: .masqueradeMissing, severity: .error,
             message: "no SNAT/MASQUERADE covers \(subnet.ruleText) (\(source)) out of \(uplink): packets leave with a private source and replies never come back",
             evidence: evidence,
-            fix: "\(run)\(tool) -t nat -A POSTROUTING -s \(subnet.ruleText) -o \(uplink) -j MASQUERADE",
+            fix: host.run("\(tool) -t nat -A POSTROUTING -s \(subnet.ruleText) -o \(uplink) -j MASQUERADE"),
             device: uplink, netnsInode: netns)
     }
 

@@ -221,3 +221,30 @@ public struct DropCount: Sendable, Equatable {
     public var device: DeviceKey
     public var count: UInt64
 }
+
+extension NetProbeOptions {
+    /// `tracer drops`: every drop on the host; healthy-host noise left to the kernel to filter
+    /// (neither counted nor reported) unless `showAll`.
+    public static func drops(reasons: DropReasons, showAll: Bool) -> NetProbeOptions {
+        var options = NetProbeOptions()
+        options.allDrops = true
+        if !showAll { options.ignoreHealthyHostNoise(reasons) }
+        return options
+    }
+
+    /// `tracer egress`: the stages of the scope's paths and their drops; with no path in scope,
+    /// every drop on the host instead.
+    public static func egress(scope: EgressScope, reasons: DropReasons, showAll: Bool) -> NetProbeOptions {
+        var options = NetProbeOptions()
+        options.stages = !scope.paths.isEmpty
+        options.allDrops = scope.paths.isEmpty
+        if !showAll { options.ignoreHealthyHostNoise(reasons) }
+        return options
+    }
+
+    /// Healthy-host noise (`DropReasons.healthyHostNoise`, by this kernel's numbers) is left to
+    /// the kernel to filter.
+    mutating func ignoreHealthyHostNoise(_ reasons: DropReasons) {
+        ignoredReasons = Set(DropReasons.healthyHostNoise.compactMap(reasons.number))
+    }
+}

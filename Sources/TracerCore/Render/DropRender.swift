@@ -87,40 +87,21 @@ public enum DropRender {
 
     // MARK: counts
 
-    /// One exact kernel counter with the names a person reads.
-    public struct CountRow: Sendable {
-        public var containers: [String]
-        public var reason: String
-        public var location: String
-        public var device: String
-        public var netns: String
-        public var count: UInt64
-
-        public init(containers: [String], reason: String, location: String, device: String, netns: String, count: UInt64) {
-            self.containers = containers
-            self.reason = reason
-            self.location = location
-            self.device = device
-            self.netns = netns
-            self.count = count
-        }
-    }
-
     public static let countHeader = "COUNT      REASON                    LOCATION                  DEVICE       NETNS            CONTAINER"
 
-    public static func countLine(_ row: CountRow) -> String {
-        [Formatting.left(String(row.count), 10), Formatting.left(row.reason, 25), Formatting.left(row.location, 25),
+    public static func countLine(_ row: DropCountRow) -> String {
+        [Formatting.left(String(row.count), 10), Formatting.left(row.reason.name.rawValue, 25), Formatting.left(row.location, 25),
          Formatting.left(escaped(row.device), 12), Formatting.left(escaped(row.netns), 16),
          row.containers.isEmpty ? "-" : row.containers.map(escaped).joined(separator: ",")].joined(separator: " ")
     }
 
-    public static func countJSON(_ rows: [CountRow]) -> JSONLine {
+    public static func countJSON(_ rows: [DropCountRow]) -> JSONLine {
         var json = JSONLine()
         json.add("type", "counts")
         json.add("counts", objects: rows.map { row in
             var item = JSONLine()
             item.add("count", row.count)
-            item.add("reason", row.reason)
+            item.add("reason", row.reason.name.rawValue)
             item.add("location", row.location)
             item.add("device", row.device)
             item.add("netns", row.netns)
@@ -130,10 +111,11 @@ public enum DropRender {
         return json
     }
 
-    public static func lostJSON(_ count: UInt64, clock: BootClock) -> JSONLine {
+    /// `at`: the boot-clock time the loss was noticed.
+    public static func lostJSON(_ count: UInt64, at: UInt64, clock: BootClock) -> JSONLine {
         var json = JSONLine()
         json.add("type", "lost")
-        json.add("time", Formatting.rfc3339(clock.wallClock(BootClock.now)))
+        json.add("time", Formatting.rfc3339(clock.wallClock(at)))
         json.add("count", count)
         return json
     }

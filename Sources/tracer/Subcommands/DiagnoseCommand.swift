@@ -44,43 +44,9 @@ struct DiagnoseCommand: TracerCommand {
         try Privileges.require(.diagnose)
         let finder = EgressPathFinder(resolver: runtimes.resolver)
         let paths = try PathSelection.paths(finder, containers: container, namespaces: netns, command: "diagnose")
-        let sink = OutputSink()
-        if paths.isEmpty {
-            printError("tracer diagnose: no container networks found (no container or named namespace routes out through a veth)")
-        }
-        var counts: [Finding.Severity: Int] = [:]
-        for (i, path) in paths.enumerated() {
-            let findings = EgressDiagnosis.findings(for: path, directory: finder.directory)
-            for finding in findings { counts[finding.severity, default: 0] += 1 }
-            switch common.output {
-            case .table:
-                if i > 0 { sink.line("") }
-                sink.line(FindingRender.pathLine(path))
-                if findings.isEmpty { sink.line("  ok: no problems found") }
-                for finding in findings { FindingRender.tableLines(finding).forEach(sink.line) }
-            case .json:
-                sink.line(bytes: FindingRender.pathJSON(path).finishedBytes)
-                for finding in findings { sink.line(bytes: FindingRender.json(finding, path: path).finishedBytes) }
-            }
-            sink.flush()
-        }
-        let errors = counts[.error] ?? 0, warnings = counts[.warning] ?? 0
-        switch common.output {
-        case .table:
-            if !paths.isEmpty {
-                sink.line("")
-                sink.line("\(paths.count) endpoint\(paths.count == 1 ? "" : "s") checked: \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
-            }
-        case .json:
-            var summary = JSONLine()
-            summary.add("type", "summary")
-            summary.add("endpoints", paths.count)
-            summary.add("errors", errors)
-            summary.add("warnings", warnings)
-            summary.add("infos", counts[.info] ?? 0)
-            sink.line(bytes: summary.finishedBytes)
-        }
-        sink.flush()
-        if errors > 0 { throw TracerExit.errorFound }
+        let session = DiagnoseSession(paths: paths, checks: EgressDiagnosis.checks(directory: finder.directory))
+        let render = DiagnoseRender(format: common.output)
+        let summary = session.run(into: RenderingSink(message: printError, render: render.lines))
+        if summary.errors > 0 { throw TracerExit.errorFound }
     }
 }

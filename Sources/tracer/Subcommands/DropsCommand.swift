@@ -51,46 +51,24 @@ struct DropsCommand: TracerCommand {
         StopSignal.install()
         try Privileges.require(.drops)
         LibbpfLog.install(verbose: common.verbose)
-        let reasons = try NetSession.dropReasons(command: "drops")
+        let reasons = try NetProbeLoading.dropReasons(command: "drops")
         let finder = EgressPathFinder(resolver: runtimes.resolver)
         let containerIDs = container.isEmpty ? nil
             : Set(try ContainerSelection.containers(container, in: finder.inventory, command: "drops").map(\.identity.id))
         // Endpoint addresses let forwarded drops (on host devices) name their container.
-        let paths = (try? finder.paths()) ?? []
-        let scope = EgressScope(paths: paths)
-        var options = NetProbeOptions()
-        options.allDrops = true
-        let probe = try NetSession.loadProbe(options, reasons: reasons, showAll: all, scope: scope, command: "drops")
+        let scope = EgressScope(paths: (try? finder.paths()) ?? [])
+        let probe = try NetProbeLoading.probe(.drops(reasons: reasons, showAll: all), scope: scope, command: "drops")
         defer { probe.close() }
-        if finder.inventory.containers.isEmpty && common.output == .table {
-            printError("tracer drops: no containers found; showing host drops")
-        }
+
         let describer = DropDescriber(reasons: reasons, scope: scope, directory: finder.directory, inventory: finder.inventory)
-        let session = NetSession(probe: probe, scope: scope, describer: describer, format: common.output,
-                                 deadline: duration.map { BootClock.now + $0.nanoseconds }, showAll: all,
-                                 containerIDs: containerIDs)
-        let started = BootClock.now
+        let session = DropsSession(source: probe, describer: describer, scope: scope, options: .init(
+            showAll: all, containerIDs: containerIDs, deadline: duration.map { BootClock.now + $0.nanoseconds },
+            countInterval: interval?.nanoseconds, noContainers: finder.inventory.containers.isEmpty))
+        let render = NetRender(format: common.output, command: "drops")
         do {
-            try session.run(stop: { StopSignal.isRequested }, interval: interval?.nanoseconds ?? 1_000_000_000) {
-                if interval != nil { session.printCounts(try session.countRows()) }
-            }
-            session.printCounts(try session.countRows())
+            try session.run(into: RenderingSink(message: printError, render: render.lines), stop: { StopSignal.isRequested })
         } catch {
             throw fail(error, command: "drops")
-        }
-        let elapsed = BootClock.now - started
-        switch common.output {
-        case .table:
-            printError("tracer drops: \(session.shownDrops) drops shown, \(session.lost) lost in \(Formatting.duration(elapsed))")
-        case .json:
-            var summary = JSONLine()
-            summary.add("type", "summary")
-            summary.add("duration_ns", elapsed)
-            summary.add("drops", session.shownDrops)
-            summary.add("lost", session.lost)
-            summary.add("uncounted", (try? probe.uncountedDrops()) ?? 0)
-            session.sink.line(bytes: summary.finishedBytes)
-            session.sink.flush()
         }
     }
 }
