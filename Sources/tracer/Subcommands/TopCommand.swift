@@ -104,7 +104,7 @@ struct TopCommand: TracerCommand {
         if host {
             aggregator.only = .host
         } else if !container.isEmpty {
-            aggregator.only = .containers(try ContainerSelection.select(container, resolver: resolver, command: "top").ids)
+            aggregator.only = .containers(try ContainerSelection.select(container, resolver: resolver).ids)
         }
         let probe: TopProbe
         do {
