@@ -48,7 +48,7 @@ public struct ProcStatus: Sendable, Equatable {
     /// shows inside the container. The one home of "pid in container" (`tracer pid`, its
     /// `--container` listing, `tracer containers`' init): the reader's pid where the kernel does
     /// not say.
-    public var pidInOwnNamespace: Int32 { pidsByNamespace[pidsByNamespace.count - 1] }
+    public var pidInOwnNamespace: Int32 { namespacePIDs.last ?? tgid }
 
     public func has(capability: Capability) -> Bool {
         effectiveCapabilities & (1 << UInt64(capability.rawValue)) != 0
