@@ -39,6 +39,10 @@ func fail(_ error: Error, command: String) -> ExitCode {
         printError("tracer \(command): \(bpf)" + (bpf.log.isEmpty ? "" : " (details with --verbose)"))
         return TracerExit.unavailable
     }
+    if let query = error as? ContainerQueryError {
+        printError("tracer \(command): \(query)")
+        return TracerExit.unknownContainer
+    }
     printError("tracer \(command): \(error)")
     return TracerExit.failure
 }

@@ -1,21 +1,54 @@
 import Glibc
 import Synchronization
+import TracerCore
 
-/// The interactive screen of `tracer top`: alternate screen, hidden cursor, keys read without
-/// echo or line buffering, redrawn in place. `restore()` undoes all of it and is called on every
-/// way out (q, Ctrl-C, SIGTERM, an error), since the session's `defer` runs for each. Ctrl-Z
-/// gives the shell its screen back before stopping, and `fg` takes it over again.
-final class TopTerminal {
+/// The interactive screen of `tracer top`, the sink of its session's records: alternate screen,
+/// hidden cursor, keys read without echo or line buffering, each record's frame (`TopRender`)
+/// drawn in place, the last one again on a resize. `restore()` undoes all of it and is called on
+/// every way out (q, Ctrl-C, SIGTERM, an error), since the command's `defer` runs for each.
+/// Ctrl-Z gives the shell its screen back before stopping, and `fg` takes it over again.
+final class TopTerminal: RecordSink {
     private static let resized = Atomic<Bool>(false)
     private static let suspendRequested = Atomic<Bool>(false)
+    private let render: TopRender
+    private var last: TopRecord?
+    private var quit = false
     private var saved = termios()
     private var keysEnabled = false
     private var active = false
 
     /// Takes over the terminal. Keys are read only when standard input is a terminal too.
-    init() {
+    init(render: TopRender) {
+        self.render = render
         signal(SIGWINCH) { _ in TopTerminal.resized.store(true, ordering: .relaxed) }
         takeOver()
+    }
+
+    func emit(_ record: TopRecord) {
+        last = record
+        redraw()
+    }
+
+    func flush() {}
+
+    /// True once q (or Ctrl-C as a key, or the end of input) asked to quit.
+    var isClosed: Bool { quit }
+
+    /// Between snapshots: waits up to `milliseconds` for a key; q quits, Ctrl-Z suspends, and
+    /// after a resize or a resume the last frame is drawn again.
+    func idle(milliseconds: Int32) {
+        if key(waitingUpTo: milliseconds) == .quit {
+            quit = true
+            return
+        }
+        let resumed = suspendIfAsked()
+        if takeResize() || resumed { redraw() }
+    }
+
+    private func redraw() {
+        guard let last else { return }
+        let size = size
+        draw(render.screen(last, width: size.columns, height: size.rows))
     }
 
     private func takeOver() {
@@ -49,7 +82,7 @@ final class TopTerminal {
 
     /// After Ctrl-Z: restores the terminal, stops this process as the default action would, and
     /// once continued takes the terminal over again. True when it did, so the caller redraws.
-    func suspendIfAsked() -> Bool {
+    private func suspendIfAsked() -> Bool {
         guard TopTerminal.suspendRequested.exchange(false, ordering: .relaxed), active else { return false }
         restore()
         raise(SIGTSTP) // default action now: stop; returns after SIGCONT
@@ -58,18 +91,18 @@ final class TopTerminal {
     }
 
     /// Columns and rows; 80x24 when the terminal does not say.
-    var size: (columns: Int, rows: Int) {
+    private var size: (columns: Int, rows: Int) {
         var ws = winsize()
         guard ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0, ws.ws_row > 0 else { return (80, 24) }
         return (Int(ws.ws_col), Int(ws.ws_row))
     }
 
     /// True once after each SIGWINCH.
-    func takeResize() -> Bool { TopTerminal.resized.exchange(false, ordering: .relaxed) }
+    private func takeResize() -> Bool { TopTerminal.resized.exchange(false, ordering: .relaxed) }
 
     /// Draws over the previous frame without clearing first, so nothing flickers: each line
     /// overwrites the old one and clears what is left of it, then everything below is cleared.
-    func draw(_ lines: [String]) {
+    private func draw(_ lines: [String]) {
         var frame = "\u{1B}[H"
         for (i, line) in lines.enumerated() {
             frame += line + "\u{1B}[K"
@@ -79,10 +112,10 @@ final class TopTerminal {
         write(frame)
     }
 
-    enum Key { case quit, other }
+    private enum Key { case quit, other }
 
     /// Waits up to `milliseconds` for a key (or a signal); nil when none came.
-    func key(waitingUpTo milliseconds: Int32) -> Key? {
+    private func key(waitingUpTo milliseconds: Int32) -> Key? {
         guard keysEnabled else {
             usleep(useconds_t(max(0, milliseconds)) * 1000)
             return nil

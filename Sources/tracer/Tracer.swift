@@ -77,8 +77,8 @@ enum Tracer {
         } catch let exit as ExitCode {
             return StopSignal.exitStatus ?? exit.rawValue
         } catch {
-            printError("tracer \(name): \(error)")
-            return StopSignal.exitStatus ?? TracerExit.failure.rawValue
+            let code = fail(error, command: name)
+            return StopSignal.exitStatus ?? code.rawValue
         }
     }
 

@@ -26,8 +26,7 @@ public struct EgressPathFinder {
         public var description: String {
             switch self {
             case .unknownContainer(let query, let closest):
-                return "no running container named or with id prefix '\(query)'"
-                    + (closest.isEmpty ? " (no containers found)" : "; closest: \(closest.joined(separator: ", "))")
+                return ContainerQueryError.noMatch(query: query, closest: closest).description
             case .unknownNamespace(let query, let closest):
                 return "no network namespace named '\(query)'"
                     + (closest.isEmpty ? " (no named namespaces found)" : "; closest: \(closest.joined(separator: ", "))")

@@ -8,10 +8,26 @@ public struct ContainerInventory: Sendable {
         public var cgroupPath: String
         /// Every hierarchy's path, as the first process found showed it.
         public var cgroup: ProcCgroup
-        public var pids: [Int32]
+        /// Its processes, by ascending host pid.
+        public var members: [Member]
         /// The container's pid 1 on the host.
         public var initPID: Int32?
         public var netnsInode: UInt64?
+
+        /// Its processes' host pids, ascending.
+        public var pids: [Int32] { members.map(\.pid) }
+    }
+
+    /// One process of a container: its pid on the host and the pid it has inside.
+    public struct Member: Sendable, Equatable {
+        public var pid: Int32
+        /// Its pid in its own pid namespace (`ProcStatus.pidInOwnNamespace`): 1 for the container's init.
+        public var pidInContainer: Int32
+
+        public init(pid: Int32, pidInContainer: Int32) {
+            self.pid = pid
+            self.pidInContainer = pidInContainer
+        }
     }
 
     public var containers: [Container]
@@ -25,8 +41,8 @@ public struct ContainerInventory: Sendable {
             let attribution = resolved[path] ?? resolver.resolve(cgroupPath: path)
             resolved[path] = attribution
             guard case .container(let identity) = attribution else { continue }
-            var container = byID[identity.id] ?? Container(identity: identity, cgroupPath: path, cgroup: entry.cgroup, pids: [], initPID: nil)
-            container.pids.append(entry.pid)
+            var container = byID[identity.id] ?? Container(identity: identity, cgroupPath: path, cgroup: entry.cgroup, members: [], initPID: nil)
+            container.members.append(Member(pid: entry.pid, pidInContainer: entry.pidInNamespace))
             if container.initPID == nil && entry.pidInNamespace == 1 { container.initPID = entry.pid }
             byID[identity.id] = container
         }

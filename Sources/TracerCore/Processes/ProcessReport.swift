@@ -22,6 +22,8 @@ public struct ProcessReport: Sendable {
     /// The interfaces of its network namespace, each veth with its peer wherever that lives.
     public var links: [LinkReport]
 
+    /// Its pid inside its container (the last of `namespacePIDs`, as `ProcStatus.pidInOwnNamespace`);
+    /// nil outside containers.
     public var pidInContainer: Int32? {
         guard case .container = attribution else { return nil }
         return namespacePIDs.last
@@ -79,7 +81,7 @@ public struct ProcessReport: Sendable {
         }
         return ProcessReport(
             pid: pid, comm: stat.comm, commandLine: ProcCmdline.read(pid: pid, procRoot: procRoot), ppid: stat.ppid,
-            startTime: stat.startTimeNanoseconds, namespacePIDs: status.namespacePIDs.isEmpty ? [pid] : status.namespacePIDs,
+            startTime: stat.startTimeNanoseconds, namespacePIDs: status.pidsByNamespace,
             isKernelThread: status.isKernelThread, cgroup: cgroup, namespaces: namespaces, sharedWithHost: shared,
             attribution: attribution, initPID: initPID, netnsNames: names, links: links)
     }

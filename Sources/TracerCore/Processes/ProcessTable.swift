@@ -17,7 +17,7 @@ public struct ProcessTable: Sendable {
             // A process may exit between the listing and the read: skip it.
             guard let cgroup = try? ProcCgroup.read(pid: pid, procRoot: procRoot),
                   let status = try? ProcStatus.read(pid: pid, procRoot: procRoot) else { continue }
-            entries.append(Entry(pid: pid, cgroup: cgroup, pidInNamespace: status.namespacePIDs.last ?? pid))
+            entries.append(Entry(pid: pid, cgroup: cgroup, pidInNamespace: status.pidInOwnNamespace))
         }
         return ProcessTable(entries: entries)
     }

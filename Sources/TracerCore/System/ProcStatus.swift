@@ -40,6 +40,16 @@ public struct ProcStatus: Sendable, Equatable {
         return status
     }
 
+    /// The tgid in each pid namespace, from the reader's down to the process's own. The kernel
+    /// lists them since Linux 4.1 (NStgid); without that line only the reader's is known.
+    public var pidsByNamespace: [Int32] { namespacePIDs.isEmpty ? [tgid] : namespacePIDs }
+
+    /// The pid the process has in its own pid namespace: 1 for a container's init, what `ps`
+    /// shows inside the container. The one home of "pid in container" (`tracer pid`, its
+    /// `--container` listing, `tracer containers`' init): the reader's pid where the kernel does
+    /// not say.
+    public var pidInOwnNamespace: Int32 { namespacePIDs.last ?? tgid }
+
     public func has(capability: Capability) -> Bool {
         effectiveCapabilities & (1 << UInt64(capability.rawValue)) != 0
     }

@@ -27,10 +27,9 @@ struct CheckCommand: TracerCommand {
     func run() throws {
         LibbpfLog.install(verbose: common.verbose)
         let check = TracingCheck.run()
-        switch common.output {
-        case .table: CheckReport.table(check).forEach { print($0) }
-        case .json: print(CheckReport.json(check))
-        }
+        let sink = RenderingSink(message: printError, render: CheckRender(format: common.output).lines)
+        sink.emit(check)
+        sink.flush()
         if !check.tracingWorks { throw TracerExit.failure }
     }
 }

@@ -120,7 +120,7 @@ struct ExecCommand: TracerCommand {
         var filter = ExecFilter()
         filter.hostOnly = host
         if !container.isEmpty {
-            let selection = try ContainerSelection.select(container, resolver: resolver, command: "exec")
+            let selection = try ContainerSelection.select(container, resolver: resolver)
             filter.containerIDs = selection.ids
             options.cgroupIDs = selection.cgroupIDs
         }

@@ -1,4 +1,5 @@
 import BPF
+import Glibc
 import TracerCore
 
 struct TopCommand: TracerCommand {
@@ -104,7 +105,7 @@ struct TopCommand: TracerCommand {
         if host {
             aggregator.only = .host
         } else if !container.isEmpty {
-            aggregator.only = .containers(try ContainerSelection.select(container, resolver: resolver, command: "top").ids)
+            aggregator.only = .containers(try ContainerSelection.select(container, resolver: resolver).ids)
         }
         let probe: TopProbe
         do {
@@ -115,11 +116,18 @@ struct TopCommand: TracerCommand {
         defer { probe.close() }
 
         let interactive = !once && common.output == .table && OutputSink.isTerminal
-        let session = TopSession(probe: probe, aggregator: aggregator,
-                                 display: interactive ? .interactive : .stream(common.output),
-                                 intervalNanoseconds: interval.nanoseconds, count: once ? 1 : count, limit: limit)
+        let session = TopSession(source: probe, aggregator: aggregator, intervalNanoseconds: interval.nanoseconds,
+                                 limits: .init(count: once ? 1 : count, rows: limit), snapshotWhenStopped: !interactive)
+        let render = TopRender(format: common.output,
+                               width: TopRender.streamWidth(columns: getenv("COLUMNS").map { String(cString: $0) }))
         do {
-            try session.run(stop: { StopSignal.isRequested })
+            if interactive {
+                let terminal = TopTerminal(render: render)
+                defer { terminal.restore() }
+                try session.run(into: terminal, stop: { StopSignal.isRequested }, idle: terminal.idle)
+            } else {
+                try session.run(into: RenderingSink(message: printError, render: render.lines), stop: { StopSignal.isRequested })
+            }
         } catch {
             throw fail(error, command: "top")
         }

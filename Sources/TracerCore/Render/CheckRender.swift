@@ -1,6 +1,19 @@
-/// Renders `tracer check` as a table or as one JSON object.
-public enum CheckReport {
-    public static func table(_ check: TracingCheck) -> [String] {
+/// `tracer check`'s report as table lines or one JSON object: the one place each is formatted.
+public struct CheckRender {
+    private let format: OutputFormat
+
+    public init(format: OutputFormat) {
+        self.format = format
+    }
+
+    public func lines(_ check: TracingCheck) -> [RenderedLine] {
+        switch format {
+        case .table: return Self.table(check).map { .output($0) }
+        case .json: return [.output(Self.json(check).finishedBytes)]
+        }
+    }
+
+    static func table(_ check: TracingCheck) -> [String] {
         var lines = [check.tracingWorks ? "tracer check: tracing works here" : "tracer check: tracing cannot work here yet"]
         for item in check.items {
             let mark: String
@@ -18,7 +31,7 @@ public enum CheckReport {
         return lines
     }
 
-    public static func json(_ check: TracingCheck) -> String {
+    static func json(_ check: TracingCheck) -> JSONLine {
         var json = JSONLine()
         json.add("type", "check")
         json.add("ok", check.tracingWorks)
@@ -30,6 +43,6 @@ public enum CheckReport {
             line.add("fix", optional: item.fix)
             return line
         })
-        return json.finished
+        return json
     }
 }
