@@ -54,7 +54,7 @@ struct DropsCommand: TracerCommand {
         let reasons = try NetProbeLoading.dropReasons(command: "drops")
         let finder = EgressPathFinder(resolver: runtimes.resolver)
         let containerIDs = container.isEmpty ? nil
-            : Set(try ContainerSelection.containers(container, in: finder.inventory, command: "drops").map(\.identity.id))
+            : Set(try finder.inventory.containers(matching: container).map(\.identity.id))
         // Endpoint addresses let forwarded drops (on host devices) name their container.
         let scope = EgressScope(paths: (try? finder.paths()) ?? [])
         let probe = try NetProbeLoading.probe(.drops(reasons: reasons, showAll: all), scope: scope, command: "drops")
