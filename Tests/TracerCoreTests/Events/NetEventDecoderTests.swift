@@ -57,4 +57,59 @@ struct NetEventDecoderTests {
         #expect(combined.lastDrop?.reason == 9)
         #expect(combined.natAddress == IPAddress(198, 51, 100, 2))
     }
+
+    /// A drop event as the BPF program writes it, each field where the header puts it.
+    static func drop(version: UInt8, source: [UInt8], destination: [UInt8], flags: tracer_drop_flags...) -> [UInt8] {
+        var raw = tracer_drop_event()
+        raw.timestamp_ns = 123_456
+        raw.location = 0xffffffff81a00140
+        raw.reason = 12
+        raw.netns = 4026532175
+        raw.ifindex = 5
+        raw.protocol = version == 6 ? 0x86dd : 0x0800
+        raw.ip_version = version
+        raw.l4_proto = 6
+        withUnsafeMutableBytes(of: &raw.saddr) { $0.copyBytes(from: source) }
+        withUnsafeMutableBytes(of: &raw.daddr) { $0.copyBytes(from: destination) }
+        raw.sport = UInt16(40000).bigEndian
+        raw.dport = UInt16(443).bigEndian
+        raw.flags = flags.reduce(0) { $0 | $1.rawValue }
+        raw.stage = UInt32(TRACER_STAGE_BRIDGE_RX.rawValue)
+        raw.flow = key(port: 40000)
+        withUnsafeMutableBytes(of: &raw.ifname) { $0.copyBytes(from: Array("br-lab".utf8)) }
+        return withUnsafeBytes(of: raw) { Array($0) }
+    }
+
+    @Test func aDropOfAFlowInScopeIsDecodedWhole() throws {
+        let bytes = Self.drop(version: 4, source: [172, 17, 0, 2], destination: [203, 0, 113, 10],
+                              flags: TRACER_DROP_IN_SCOPE, TRACER_DROP_FLOW, TRACER_DROP_HAS_TUPLE)
+        let event = try bytes.withUnsafeBytes { try NetEventDecoder.decodeDrop($0) }
+        #expect(event.timestamp == 123_456 && event.location == 0xffffffff81a00140 && event.reason == 12)
+        #expect(event.device == DeviceKey(netnsInode: 4026532175, ifindex: 5) && event.deviceName == "br-lab")
+        #expect(event.source == IPAddress("172.17.0.2") && event.destination == IPAddress("203.0.113.10"))
+        #expect(event.sourcePort == 40000 && event.destinationPort == 443, "ports are in network order in the event")
+        #expect(event.inScope)
+        #expect(event.flow?.endpointPort == 40000)
+        #expect(event.stage == .bridgeRX)
+    }
+
+    @Test func anIPv6DropKeepsItsAddressesAndNoFlowMeansNoStage() throws {
+        let source: [UInt8] = [0x20, 0x01, 0x0d, 0xb8] + Array(repeating: 0, count: 11) + [1]
+        let destination: [UInt8] = [0xfd, 0] + Array(repeating: 0, count: 13) + [2]
+        let bytes = Self.drop(version: 6, source: source, destination: destination, flags: TRACER_DROP_HAS_TUPLE)
+        let event = try bytes.withUnsafeBytes { try NetEventDecoder.decodeDrop($0) }
+        #expect(event.source == IPAddress("2001:db8::1") && event.destination == IPAddress("fd00::2"))
+        #expect(!event.inScope && event.flow == nil && event.stage == nil, "a stage is only read with a flow")
+    }
+
+    @Test func aDropWithoutATupleHasNoAddresses() throws {
+        let bytes = Self.drop(version: 4, source: [10, 0, 0, 1], destination: [10, 0, 0, 2])
+        let event = try bytes.withUnsafeBytes { try NetEventDecoder.decodeDrop($0) }
+        #expect(event.source == nil && event.destination == nil)
+    }
+
+    @Test func aShortRecordIsRefused() {
+        let bytes = [UInt8](repeating: 0, count: MemoryLayout<tracer_drop_event>.size - 1)
+        #expect(throws: (any Error).self) { try bytes.withUnsafeBytes { try NetEventDecoder.decodeDrop($0) } }
+    }
 }
