@@ -222,6 +222,8 @@ enum NftJSONRuleset {
                 return ports(right).map { .destinationPort($0, negated: negated) } ?? .other("\(p) dport")
             case (let p, "sport") where ["tcp", "udp", "th", "sctp", "dccp"].contains(p):
                 return ports(right).map { .sourcePort($0, negated: negated) } ?? .other("\(p) sport")
+            case ("ip6", "daddr"):
+                return ipv6Prefixes(right).map { .ipv6Destination($0, negated: negated) } ?? .otherFamily("ip6")
             case ("ip6", _), ("icmpv6", _):
                 return .otherFamily("ip6")
             default:
@@ -284,6 +286,30 @@ enum NftJSONRuleset {
         }
     }
 
+    /// IPv6 addresses and prefixes of an `ip6 daddr` match (a single value or an anonymous set).
+    private static func ipv6Prefixes(_ value: JSONValue) -> [IPPrefix]? {
+        switch value {
+        case .string(let s):
+            guard let prefix = IPPrefix(s), prefix.family == .v6 else { return nil }
+            return [prefix.network]
+        case .array(let a):
+            var all: [IPPrefix] = []
+            for element in a {
+                guard let p = ipv6Prefixes(element) else { return nil }
+                all += p
+            }
+            return all
+        case .object(let o):
+            if let set = o["set"] { return ipv6Prefixes(set) }
+            if let p = o["prefix"]?.objectValue, let addr = p["addr"]?.stringValue, let len = p["len"]?.numberValue,
+               let a = IPAddress(addr), a.family == .v6 {
+                return [IPPrefix(address: a, length: Int(len)).network]
+            }
+            return nil
+        default: return nil
+        }
+    }
+
     private static func ports(_ value: JSONValue) -> [ClosedRange<Int>]? {
         switch value {
         case .number(let n): return [Int(n)...Int(n)]
@@ -322,6 +348,7 @@ enum NftJSONRuleset {
         case .destinationPort(let r, let n): return "th dport \(not(n))\(list(r.map(portText)))"
         case .sourcePort(let r, let n): return "th sport \(not(n))\(list(r.map(portText)))"
         case .otherFamily(let f): return "nfproto \(f)"
+        case .ipv6Destination(let p, let n): return "ip6 daddr \(not(n))\(list(p.map(\.ruleText)))"
         case .other(let s): return s
         }
     }

@@ -127,6 +127,9 @@ public enum RuleMatch: Sendable, Equatable {
     case sourcePort([ClosedRange<Int>], negated: Bool)
     /// The rule only applies to another address family (an ip6 match in an inet chain).
     case otherFamily(String)
+    /// `ip6 daddr` of an nft rule: like `otherFamily` for the IPv4 checks, kept for the published
+    /// ports an IPv6 DNAT rule makes.
+    case ipv6Destination([IPPrefix], negated: Bool)
     case other(String)
 }
 
