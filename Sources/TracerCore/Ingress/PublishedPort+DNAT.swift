@@ -20,6 +20,8 @@ extension PublishedPort {
                 reached.formUnion(walk.reachedChains)
                 found += walk.ports
             }
+            // iptables takes DNAT in its nat table only; nft in any chain of a nat base chain's table.
+            guard table.backend == .nftables || table.name == "nat" else { continue }
             for chain in table.chains where !reached.contains(chain.name) && !chain.isBaseChain {
                 var walk = DNATWalk(table: table, hook: nil)
                 walk.visit(chain, conditions: PathConditions(family: familyOf(table)), path: [], depth: 0, followJumps: false)

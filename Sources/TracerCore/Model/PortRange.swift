@@ -26,7 +26,7 @@ public struct PortRange: Hashable, Sendable, Comparable {
     /// "8080", "9000-9001", "9000:9001" (iptables), nil for anything else.
     public init?<S: StringProtocol>(text: S) {
         let parts = text.split(omittingEmptySubsequences: false) { $0 == "-" || $0 == ":" }
-        guard (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) }),
+        guard (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
               let a = UInt16(parts[0]), let b = UInt16(parts[parts.count - 1]) else { return nil }
         self.init(first: a, last: b)
     }
