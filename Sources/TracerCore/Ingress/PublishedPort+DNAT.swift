@@ -149,31 +149,36 @@ private struct DNATWalk {
             case .jump(let target), .goto(let target):
                 guard followJumps, let sub = table.chain(target) else { continue }
                 visit(sub, conditions: next, path: path, depth: depth + 1)
-            case .dnat(let target):
+            case .dnat(let target?):
                 emit(rule: rule, target: target, conditions: next, chain: chain.name, path: hook == nil ? [] : path)
+            case .dnat(nil):
+                // An iptables-nft DNAT as nft's JSON shows it (ip6tables-nft's, which RulesetReader
+                // does not re-read with a save tool): its matches and target are opaque xt
+                // expressions, and a guess at its port would be a false published port.
+                continue
             default:
                 continue
             }
         }
     }
 
-    mutating func emit(rule: FirewallRule, target: DNATTarget?, conditions: PathConditions, chain: String, path: [String]) {
+    mutating func emit(rule: FirewallRule, target: DNATTarget, conditions: PathConditions, chain: String, path: [String]) {
         let reference = DNATRule(backend: table.backend, family: table.family, table: table.name, chain: chain, handle: rule.handle,
                                  position: rule.position, text: rule.text, target: target, path: path, hooks: hook.map { [$0] } ?? [],
                                  containerID: conditions.containerID)
-        let family = conditions.family ?? target?.address?.family
+        let family = conditions.family ?? target.address?.family
         let defaultAddresses = conditions.destinations ?? [.unspecified(family)]
         // A rule without a protocol DNATs every protocol; with no port match, every port.
-        let transports = (conditions.transport ?? target?.mapProtocol).map { [$0] } ?? [.tcp, .udp]
+        let transports = (conditions.transport ?? target.mapProtocol).map { [$0] } ?? [.tcp, .udp]
         let every = PortRange(first: UInt16(1), last: UInt16.max)!
-        if let target, !target.mappings.isEmpty {
+        if !target.mappings.isEmpty {
             for mapping in target.mappings {
                 let addresses = mapping.destination.map { [PublishedPort.HostAddress.address($0)] } ?? defaultAddresses
                 let ranges = mapping.destinationPorts.map { [$0] } ?? conditions.ports ?? [every]
                 add(addresses, ranges, transports, mapping.address, mapping.ports, reference)
             }
         } else {
-            add(defaultAddresses, conditions.ports ?? [every], transports, target?.address, target?.ports, reference)
+            add(defaultAddresses, conditions.ports ?? [every], transports, target.address, target.ports, reference)
         }
     }
 

@@ -119,6 +119,20 @@ import Testing
         #expect(ports[2].rules[0].path.isEmpty && ports[2].rules[0].hooks.isEmpty)
     }
 
+    @Test func opaqueXtDNATMakesNoPort() {
+        // ip6tables-nft's DNAT as nft's JSON shows it: nothing says which port or where to.
+        let chain = FirewallChain(name: "PREROUTING", hook: "prerouting", type: "nat", priority: -100, policy: "accept", rules: [
+            FirewallRule(handle: 4, position: 1, text: "xt match tcp xt target DNAT", matches: [.other("xt match tcp")], verdict: .dnat(nil)),
+        ])
+        let table = FirewallTable(family: "ip6", name: "nat", backend: .iptablesNft, chains: [chain])
+        #expect(PublishedPort.dnatPorts(in: Ruleset(tables: [table])).isEmpty)
+        // The same rule read by a save tool is a port.
+        var readable = table
+        readable.chains[0].rules[0].matches = [.proto(["tcp"], negated: false), .destinationPort([8080...8080], negated: false)]
+        readable.chains[0].rules[0].verdict = .dnat(DNATTarget(iptables: "[fd00::5]:80"))
+        #expect(PublishedPort.dnatPorts(in: Ruleset(tables: [readable])).map(\.description) == ["tcp :::8080 -> [fd00::5]:80 (rule-only)"])
+    }
+
     @Test func iptablesTargetsParse() {
         let plain = DNATTarget(iptables: "172.17.0.2:80")
         #expect(plain.address == IPAddress(172, 17, 0, 2) && plain.ports == PortRange(80) && plain.portBase == nil)
