@@ -12,6 +12,8 @@
 #   containers.sh list                         list lab state dirs
 # RUNTIME: podman | docker | containerd | runc.  NAME: [a-z0-9][a-z0-9_.-]{0,30}
 # TRACERLAB_COMMAND='shell command' (podman only): the container runs `sh -c` on it instead of `sleep 3600`.
+# TRACERLAB_PUBLISH='SPEC[ SPEC...]' (podman, docker): published ports, each as `-p` takes it
+#   ([hostip:][hostport:]containerport[/proto], e.g. '8080:80 127.0.0.1::53/udp'); printed back as publish=.
 #
 # State for one lab: $TRACERLAB_ROOT/<runtime>-<name>/ (default /tmp/tracerlab).
 # Lab network namespace: /run/netns/tracerlab-<runtime>-<name>.
@@ -195,6 +197,7 @@ setup_common() { # creates state dir + lab netns
   : >"$STATE/info.tmp"
   emit runtime "$RUNTIME"
   emit name "$NAME"
+  [[ ${#PUBLISH_ARGS[@]} -eq 0 ]] || emit publish "${TRACERLAB_PUBLISH}"
   ip netns add "$NETNS"
   ip -n "$NETNS" link set lo up
   build_rootfs "$STATE/rootfs"
@@ -244,7 +247,7 @@ EOF
   pm load -q -i "$STATE/image.tar" >&2
   local command=(sleep 3600)
   [[ -z ${TRACERLAB_COMMAND:-} ]] || command=(sh -c "$TRACERLAB_COMMAND")
-  pm run -d --name "$NAME" --network bridge --conmon-pidfile "$STATE/conmon.pid" \
+  pm run -d --name "$NAME" --network bridge --conmon-pidfile "$STATE/conmon.pid" "${PUBLISH_ARGS[@]}" \
      "$IMAGE_REF" "${command[@]}" >"$STATE/cid"
   local cid pid
   cid=$(cat "$STATE/cid")
@@ -310,7 +313,7 @@ up_docker() {
   wait_for 60 dk version || { tail -20 "$STATE/dockerd.log" >&2; die "dockerd did not come up"; }
   build_image_archive "$STATE/rootfs" "$STATE/image.tar"
   dk load -q -i "$STATE/image.tar" >&2
-  dk run -d --name "$NAME" "$IMAGE_REF" sleep 3600 >"$STATE/cid"
+  dk run -d --name "$NAME" "${PUBLISH_ARGS[@]}" "$IMAGE_REF" sleep 3600 >"$STATE/cid"
   local cid pid
   cid=$(cat "$STATE/cid")
   pid=$(dk inspect -f '{{.State.Pid}}' "$NAME")
@@ -563,7 +566,7 @@ check_runtime() {
   ((ok == 0)) || die "missing programs for the $1 lab (see above)"
 }
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 # ---------------------------------------------------------------- main
 cmd=${1:-}; shift || true
@@ -578,6 +581,15 @@ RUNTIME=${1:-}; NAME=${2:-}
 [[ $NAME =~ ^[a-z0-9][a-z0-9_.-]{0,30}$ ]] || die "bad name '$NAME'"
 shift 2
 STATE=$LAB_ROOT/$RUNTIME-$NAME
+PUBLISH_ARGS=()
+if [[ $cmd == up && -n ${TRACERLAB_PUBLISH:-} ]]; then
+  [[ $RUNTIME == podman || $RUNTIME == docker ]] || die "TRACERLAB_PUBLISH is for podman and docker only"
+  for spec in $TRACERLAB_PUBLISH; do
+    # what -p takes: [hostip:][hostport:]containerport[/proto], hostip may be [v6]
+    [[ $spec =~ ^[][0-9a-fA-F.:-]*[0-9]+(/(tcp|udp|sctp))?$ ]] || die "bad TRACERLAB_PUBLISH entry '$spec'"
+    PUBLISH_ARGS+=(-p "$spec")
+  done
+fi
 NETNS=tracerlab-$RUNTIME-$NAME
 NETNS_PATH=/run/netns/$NETNS
 

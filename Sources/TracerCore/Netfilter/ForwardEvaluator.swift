@@ -174,7 +174,7 @@ enum ForwardEvaluator {
             guard let port = p.destinationPort else { return .maybe }
             return flip(ranges.contains { $0.contains(port) } ? .yes : .no, negated)
         case .sourcePort: return .maybe
-        case .otherFamily: return .no
+        case .otherFamily, .ipv6Destination: return .no
         case .other: return .maybe
         }
     }

@@ -107,7 +107,7 @@ enum IptablesSave {
             case "--to-source":
                 if case .snat = verdict { verdict = .snat(next()) } else { _ = next() }
             case "--to-destination":
-                if case .dnat = verdict { verdict = .dnat(next()) } else { _ = next() }
+                if case .dnat = verdict { verdict = .dnat(next().map(DNATTarget.init(iptables:))) } else { _ = next() }
             default:
                 // An option of a match we do not model: it may or may not match.
                 if word.hasPrefix("-"), !isTargetOption(word) {

@@ -9,6 +9,7 @@ enum NftJSONRuleset {
         }
         let texts = text.map(ruleTexts) ?? [:]
         let sets = namedSets(items)
+        let maps = namedMaps(items)
         var tables: [FirewallTable] = []
         func tableIndex(_ family: String, _ name: String) -> Int? {
             tables.firstIndex { $0.family == family && $0.name == name }
@@ -29,7 +30,8 @@ enum NftJSONRuleset {
                       let t = tableIndex(family, table),
                       let c = tables[t].chains.firstIndex(where: { $0.name == chain }) {
                 let handle = r["handle"]?.uint64
-                var rule = parseRule(r["expr"]?.arrayValue ?? [], family: family, sets: sets["\(family) \(table)"] ?? [:])
+                var rule = parseRule(r["expr"]?.arrayValue ?? [], family: family, sets: sets["\(family) \(table)"] ?? [:],
+                                     maps: maps["\(family) \(table)"] ?? [:])
                 rule.handle = handle
                 rule.position = tables[t].chains[c].rules.count + 1
                 rule.comment = r["comment"]?.stringValue
@@ -56,10 +58,25 @@ enum NftJSONRuleset {
         return sets
     }
 
-    /// One rule's expressions -> matches, verdict, counters and a fallback text. `sets` are the
-    /// named sets of the rule's table; a reference to one that is not there stays unknown.
-    static func parseRule(_ expressions: [JSONValue], family: String, sets: [String: JSONValue] = [:]) -> FirewallRule {
+    /// The named maps of each table ("family table" -> name -> its `[key, value]` elements), for a
+    /// `dnat to ip daddr . tcp dport map @name`. nft lists them as "map" items, apart from sets.
+    static func namedMaps(_ items: [JSONValue]) -> [String: [String: JSONValue]] {
+        var maps: [String: [String: JSONValue]] = [:]
+        for item in items {
+            guard let map = item.objectValue?["map"]?.objectValue, let family = map["family"]?.stringValue,
+                  let table = map["table"]?.stringValue, let name = map["name"]?.stringValue else { continue }
+            maps["\(family) \(table)", default: [:]][name] = .array(map["elem"]?.arrayValue ?? [])
+        }
+        return maps
+    }
+
+    /// One rule's expressions -> matches, verdict, counters and a fallback text. `sets` and `maps`
+    /// are the named sets and maps of the rule's table; a reference to a set that is not there
+    /// stays unknown.
+    static func parseRule(_ expressions: [JSONValue], family: String, sets: [String: JSONValue] = [:],
+                          maps: [String: JSONValue] = [:]) -> FirewallRule {
         var matches: [RuleMatch] = []
+        var impliedProtocol: String?
         var verdict = RuleVerdict.none
         var packets: UInt64?
         var bytes: UInt64?
@@ -71,6 +88,11 @@ enum NftJSONRuleset {
                 if let m = value.objectValue, let match = parseMatch(m, family: family, sets: sets) {
                     matches.append(match)
                     words.append(describe(match))
+                    if let payload = m["left"]?.objectValue?["payload"]?.objectValue,
+                       let proto = payload["protocol"]?.stringValue, ["tcp", "udp", "sctp", "dccp"].contains(proto),
+                       ["dport", "sport"].contains(payload["field"]?.stringValue ?? "") {
+                        impliedProtocol = proto
+                    }
                 }
             case "counter":
                 packets = value.objectValue?["packets"]?.uint64
@@ -90,7 +112,7 @@ enum NftJSONRuleset {
                 words.append("goto \(target)")
             case "masquerade": verdict = .masquerade; words.append(key)
             case "snat": verdict = .snat(addressText(value)); words.append(key)
-            case "dnat": verdict = .dnat(addressText(value)); words.append(key)
+            case "dnat": verdict = .dnat(dnatTarget(value, maps: maps)); words.append(key)
             case "xt":
                 let name = value.objectValue?["name"]?.stringValue ?? "?"
                 if value.objectValue?["type"]?.stringValue == "target" {
@@ -105,7 +127,67 @@ enum NftJSONRuleset {
             }
         }
         return FirewallRule(position: 0, text: words.joined(separator: " "), matches: matches, verdict: verdict,
-                            packets: packets, bytes: bytes)
+                            packets: packets, bytes: bytes, impliedProtocol: impliedProtocol)
+    }
+
+    /// A `dnat` statement's target: `{"addr": "192.168.70.10", "port": 22}`, a port range, or an
+    /// `addr` that is a map keyed on the packet (`ip daddr . tcp dport map @published`).
+    static func dnatTarget(_ value: JSONValue, maps: [String: JSONValue]) -> DNATTarget? {
+        guard let o = value.objectValue else { return nil }
+        let ports = o["port"].flatMap(portRange)
+        let portText = ports.map { ":\($0)" } ?? ""
+        if let text = o["addr"]?.stringValue {
+            let address = IPAddress(text)
+            return DNATTarget(address: address, ports: ports, text: (address?.family == .v6 ? "[\(text)]" : text) + portText)
+        }
+        guard let map = o["addr"]?.objectValue?["map"]?.objectValue else {
+            return o["addr"] == nil ? DNATTarget(address: nil, ports: ports, text: portText) : nil
+        }
+        // The key's fields in order: [("ip", "daddr"), ("tcp", "dport")].
+        let keyParts = map["key"]?.objectValue?["concat"]?.arrayValue ?? map["key"].map { [$0] } ?? []
+        let fields = keyParts.map { part -> (String, String) in
+            let payload = part.objectValue?["payload"]?.objectValue
+            return (payload?["protocol"]?.stringValue ?? "?", payload?["field"]?.stringValue ?? "?")
+        }
+        let elements: [JSONValue]
+        var text = fields.map { "\($0.0) \($0.1)" }.joined(separator: " . ") + " map "
+        if let name = map["data"]?.stringValue, name.hasPrefix("@") {
+            elements = maps[String(name.dropFirst())]?.arrayValue ?? []
+            text += name
+        } else {
+            elements = map["data"]?.objectValue?["set"]?.arrayValue ?? []
+            text += "{ ... }"
+        }
+        var mappings: [DNATTarget.Mapping] = []
+        for element in elements {
+            guard let pair = element.arrayValue, pair.count == 2 else { continue }
+            let keyValue = pair[0].objectValue?["elem"]?.objectValue?["val"] ?? pair[0]
+            let keys = keyValue.objectValue?["concat"]?.arrayValue ?? [keyValue]
+            let values = pair[1].objectValue?["concat"]?.arrayValue ?? [pair[1]]
+            var mapping = DNATTarget.Mapping(destination: nil, destinationPorts: nil,
+                                             address: values.first?.stringValue.flatMap(IPAddress.init),
+                                             ports: values.count > 1 ? portRange(values[1]) : nil)
+            for (field, key) in zip(fields, keys) {
+                switch field.1 {
+                case "daddr": mapping.destination = key.stringValue.flatMap(IPAddress.init)
+                case "dport": mapping.destinationPorts = portRange(key)
+                default: break
+                }
+            }
+            mappings.append(mapping)
+        }
+        let mapProtocol = fields.first { $0.1 == "dport" }.flatMap { TransportProtocol(name: $0.0) }
+        return DNATTarget(address: nil, mappings: mappings, mapProtocol: mapProtocol, text: text)
+    }
+
+    /// 22, or {"range": [9000, 9001]}.
+    private static func portRange(_ value: JSONValue) -> PortRange? {
+        if let n = value.numberValue, n.isFinite, let p = UInt16(exactly: n) { return PortRange(p) }
+        if let r = value.objectValue?["range"]?.arrayValue, r.count == 2, let a = r[0].numberValue, let b = r[1].numberValue,
+           a.isFinite, b.isFinite, let lo = UInt16(exactly: a), let hi = UInt16(exactly: b) {
+            return PortRange(first: lo, last: hi)
+        }
+        return nil
     }
 
     /// iptables targets as iptables-nft stores them (xt expressions).
@@ -140,6 +222,8 @@ enum NftJSONRuleset {
                 return ports(right).map { .destinationPort($0, negated: negated) } ?? .other("\(p) dport")
             case (let p, "sport") where ["tcp", "udp", "th", "sctp", "dccp"].contains(p):
                 return ports(right).map { .sourcePort($0, negated: negated) } ?? .other("\(p) sport")
+            case ("ip6", "daddr"):
+                return ipv6Prefixes(right).map { .ipv6Destination($0, negated: negated) } ?? .otherFamily("ip6")
             case ("ip6", _), ("icmpv6", _):
                 return .otherFamily("ip6")
             default:
@@ -202,6 +286,30 @@ enum NftJSONRuleset {
         }
     }
 
+    /// IPv6 addresses and prefixes of an `ip6 daddr` match (a single value or an anonymous set).
+    private static func ipv6Prefixes(_ value: JSONValue) -> [IPPrefix]? {
+        switch value {
+        case .string(let s):
+            guard let prefix = IPPrefix(s), prefix.family == .v6 else { return nil }
+            return [prefix.network]
+        case .array(let a):
+            var all: [IPPrefix] = []
+            for element in a {
+                guard let p = ipv6Prefixes(element) else { return nil }
+                all += p
+            }
+            return all
+        case .object(let o):
+            if let set = o["set"] { return ipv6Prefixes(set) }
+            if let p = o["prefix"]?.objectValue, let addr = p["addr"]?.stringValue, let len = p["len"]?.numberValue,
+               let a = IPAddress(addr), a.family == .v6 {
+                return [IPPrefix(address: a, length: Int(len)).network]
+            }
+            return nil
+        default: return nil
+        }
+    }
+
     private static func ports(_ value: JSONValue) -> [ClosedRange<Int>]? {
         switch value {
         case .number(let n): return [Int(n)...Int(n)]
@@ -240,6 +348,7 @@ enum NftJSONRuleset {
         case .destinationPort(let r, let n): return "th dport \(not(n))\(list(r.map(portText)))"
         case .sourcePort(let r, let n): return "th sport \(not(n))\(list(r.map(portText)))"
         case .otherFamily(let f): return "nfproto \(f)"
+        case .ipv6Destination(let p, let n): return "ip6 daddr \(not(n))\(list(p.map(\.ruleText)))"
         case .other(let s): return s
         }
     }

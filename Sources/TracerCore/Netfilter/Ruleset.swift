@@ -90,9 +90,13 @@ public struct FirewallRule: Sendable, Equatable {
     public var verdict: RuleVerdict
     public var packets: UInt64?
     public var bytes: UInt64?
+    /// The layer 4 protocol a port match of an nft rule names (`tcp dport 80` holds an implicit
+    /// `meta l4proto tcp` that nft's JSON does not list as a match); nil for iptables rules,
+    /// whose `-p tcp` is a match of its own.
+    public var impliedProtocol: String?
 
     public init(handle: UInt64? = nil, position: Int, text: String, comment: String? = nil, matches: [RuleMatch],
-                verdict: RuleVerdict, packets: UInt64? = nil, bytes: UInt64? = nil) {
+                verdict: RuleVerdict, packets: UInt64? = nil, bytes: UInt64? = nil, impliedProtocol: String? = nil) {
         self.handle = handle
         self.position = position
         self.text = text
@@ -101,6 +105,7 @@ public struct FirewallRule: Sendable, Equatable {
         self.verdict = verdict
         self.packets = packets
         self.bytes = bytes
+        self.impliedProtocol = impliedProtocol
     }
 }
 
@@ -122,6 +127,9 @@ public enum RuleMatch: Sendable, Equatable {
     case sourcePort([ClosedRange<Int>], negated: Bool)
     /// The rule only applies to another address family (an ip6 match in an inet chain).
     case otherFamily(String)
+    /// `ip6 daddr` of an nft rule: like `otherFamily` for the IPv4 checks, kept for the published
+    /// ports an IPv6 DNAT rule makes.
+    case ipv6Destination([IPPrefix], negated: Bool)
     case other(String)
 }
 
@@ -131,7 +139,9 @@ public enum RuleVerdict: Sendable, Equatable {
     case goto(String)
     case masquerade
     case snat(String?)
-    case dnat(String?)
+    /// Nil: iptables-nft's DNAT as nft's JSON shows it (an opaque xt target), before
+    /// iptables-nft-save gives its `--to-destination`.
+    case dnat(DNATTarget?)
     /// Any other terminal or non-terminal action (queue, log, mark, ...); `nil` target: no verdict.
     case other(String)
     /// No verdict: the packet continues with the next rule.

@@ -9,7 +9,8 @@ enum FileKind: Sendable, Equatable {
     /// A few KiB to a few dozen in practice (hundreds of labels and variables stay under 1 MiB).
     case runtimeMetadata
     /// containers.json of podman and CRI-O storage: every container of the store in one file,
-    /// about 1 KiB each, so the cap holds some 60,000 containers.
+    /// about 1 KiB each, so the cap holds some 60,000 containers. Also podman's bolt_state.db,
+    /// with some 16 KiB of configuration and state a container (4,000 containers).
     case runtimeIndex
     /// /proc/PID files. cmdline is the largest: execve takes at most 6 MiB of arguments and
     /// environment (a quarter of the stack limit, capped at 3/4 of 8 MiB since Linux 4.13).
