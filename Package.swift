@@ -26,7 +26,8 @@ let package = Package(
         // Compiles bpf/*.bpf.c with clang -target bpf and embeds the objects as Swift sources.
         .plugin(name: "BPFCompiler", capability: .buildTool()),
         .target(name: "BPFPrograms", plugins: ["BPFCompiler"]),
-        // Typed wrapper over libbpf: the only module with unsafe pointers and raw descriptors.
+        // Typed wrapper over libbpf: the only module with libbpf's pointers. In TracerCore, unsafe
+        // pointers stay in the byte decoders and the system-call edges (UnsafeCodeTests lists them).
         // libbpf, libelf and zlib are linked statically: loading three more shared objects cost
         // every command about 0.3 ms (the machine's page faults are dear).
         .target(name: "BPF", dependencies: ["CLibBPF"], linkerSettings: [

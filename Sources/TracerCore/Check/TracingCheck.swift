@@ -57,8 +57,8 @@ public struct TracingCheck: Sendable {
     private mutating func kernel() {
         var u = utsname()
         uname(&u)
-        let release = withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let machine = withUnsafeBytes(of: &u.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let release = String(decoding: ProcessEventDecoder.cString(&u.release), as: UTF8.self)
+        let machine = String(decoding: ProcessEventDecoder.cString(&u.machine), as: UTF8.self)
         let parts = release.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
         let recent = parts.count >= 2 && (parts[0], parts[1]) >= (5, 8)
         add("kernel", recent ? .ok : .problem, "\(release) \(machine)",

@@ -194,6 +194,22 @@ public enum NetEventDecoder {
         (raw.location, raw.reason, DeviceKey(netnsInode: raw.netns, ifindex: raw.ifindex))
     }
 
+    /// The array slot of an ifindex (see net_event.h): the devices with it, by namespace, or
+    /// "look in the hash" when there are more than a slot holds.
+    static func deviceSlot(_ devices: [(netns: UInt32, scope: tracer_device_scope)]) -> tracer_device_slot {
+        var slot = tracer_device_slot()
+        guard devices.count <= Int(TRACER_DEVICE_SLOT_WAYS) else {
+            slot.count = TRACER_DEVICE_SLOT_SHARED
+            return slot
+        }
+        slot.count = UInt32(devices.count)
+        withUnsafeMutableBytes(of: &slot.devices) { raw in
+            let ways = raw.bindMemory(to: tracer_device_way.self)
+            for (i, device) in devices.enumerated() { ways[i] = tracer_device_way(netns: device.netns, scope: device.scope) }
+        }
+        return slot
+    }
+
     public static func deviceKey(_ device: DeviceKey) -> tracer_device_key {
         var raw = tracer_device_key()
         raw.netns = device.netnsInode

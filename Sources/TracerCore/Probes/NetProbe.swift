@@ -96,17 +96,7 @@ public final class NetProbe {
     private func fillSlot(ifindex: Int32) throws {
         guard ifindex >= 0, ifindex < TRACER_DEVICE_SLOTS else { return }
         let devices = scopedDeviceValues.filter { $0.key.ifindex == ifindex }.sorted { $0.key.netnsInode < $1.key.netnsInode }
-        var slot = tracer_device_slot()
-        if devices.count > Int(TRACER_DEVICE_SLOT_WAYS) {
-            slot.count = TRACER_DEVICE_SLOT_SHARED
-        } else {
-            slot.count = UInt32(devices.count)
-            withUnsafeMutableBytes(of: &slot.devices) { raw in
-                let ways = raw.bindMemory(to: tracer_device_way.self)
-                for (i, (device, value)) in devices.enumerated() { ways[i] = tracer_device_way(netns: device.netnsInode, scope: value) }
-            }
-        }
-        try deviceSlots.update(UInt32(ifindex), slot)
+        try deviceSlots.update(UInt32(ifindex), NetEventDecoder.deviceSlot(devices.map { ($0.key.netnsInode, $0.value) }))
     }
 
     /// Makes an endpoint's own address known, so its packets are told apart from the host's.
