@@ -20,19 +20,26 @@ enum StopSignal {
 
     static func install() {
         // A parent may hand us a blocked mask (test runners, some supervisors), or these signals
-        // ignored (a shell without job control ignores SIGINT and SIGQUIT in background jobs;
-        // `nohup` ignores SIGHUP): we stop on them all, whatever we inherited.
+        // ignored (a shell without job control ignores SIGINT and SIGQUIT in background jobs):
+        // we stop on them all, whatever we inherited. Except an ignored SIGHUP: that is `nohup`,
+        // whose whole point is a tracer that outlives the terminal it was started from.
         var set = sigset_t()
         sigemptyset(&set)
         for signal in handled { sigaddset(&set, signal) }
         sigprocmask(SIG_UNBLOCK, &set, nil)
-        for signal in handled {
+        for signal in handled where !(signal == SIGHUP && isIgnored(SIGHUP)) {
             // SIGPIPE too: a write to a closed pipe then fails with EPIPE (the sink ends quietly)
             // instead of killing us before the teardown.
             Glibc.signal(signal) { number in
                 _ = StopSignal.first.compareExchange(expected: 0, desired: number, ordering: .relaxed)
             }
         }
+    }
+
+    private static func isIgnored(_ signal: Int32) -> Bool {
+        var current = sigaction()
+        guard sigaction(signal, nil, &current) == 0 else { return false }
+        return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
     }
 
     static var isRequested: Bool { first.load(ordering: .relaxed) != 0 }

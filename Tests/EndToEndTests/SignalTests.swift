@@ -24,8 +24,9 @@ struct SignalTests {
     ]
 
     /// Our parent may ignore some of these (a shell without job control ignores SIGINT and SIGQUIT
-    /// in background jobs, nohup SIGHUP): the tracer must stop on them all the same.
-    static let ignoringEveryStopSignal = ["/bin/sh", "-c", "trap '' HUP INT QUIT USR1 USR2 ALRM PIPE TERM; exec \"$0\" \"$@\""]
+    /// in background jobs): the tracer must stop on them all the same. Not SIGHUP: an ignored
+    /// SIGHUP is `nohup`, which the tracer honours (`nohupKeepsTheTracerRunning`).
+    static let ignoringEveryStopSignal = ["/bin/sh", "-c", "trap '' INT QUIT USR1 USR2 ALRM PIPE TERM; exec \"$0\" \"$@\""]
 
     static var egressLabUsable: Bool {
         FileManager.default.isExecutableFile(atPath: "/usr/sbin/iptables-nft") && FileManager.default.isExecutableFile(atPath: "/usr/bin/ping")
@@ -63,6 +64,24 @@ struct SignalTests {
         #expect(result.lines.first?.hasPrefix("TIME") == true)
         let summary = result.stderr.split(separator: "\n").last.map(String.init) ?? ""
         #expect(summary.hasPrefix("tracer exec: ") && summary.contains(" execs, ") && summary.contains(" lost in "), "\(result.stderr)")
+    }
+
+    /// Under nohup (SIGHUP ignored by the parent) a hang-up does not stop the tracer; SIGTERM still does.
+    @Test func nohupKeepsTheTracerRunning() throws {
+        let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("tracer-nohup-\(getpid()).pid").path
+        defer { unlink(pidFile) }
+        let nohup = ["/bin/sh", "-c", "trap '' HUP; echo $$ > \(pidFile); exec \"$0\" \"$@\""]
+        var alive = false
+        let result = try TracerBinary.run(["exec"], prefix: nohup, signal: SIGTERM, signalAfter: 0.5, whileRunning: {
+            let text = String(decoding: FileManager.default.contents(atPath: pidFile) ?? Data(), as: UTF8.self)
+            guard let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return }
+            kill(pid, SIGHUP)
+            usleep(1_000_000)
+            alive = kill(pid, 0) == 0
+        })
+        #expect(alive, "a hang-up under nohup stopped the tracer")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("tracer exec: "), "the summary after SIGTERM: \(result.stderr)")
     }
 
     /// The interactive view under tmux: after each signal the shell's screen, cursor and modes are back.
