@@ -330,7 +330,7 @@ struct CompletionScript {
             "",
             "complete -c tracer -e",
             "complete -c tracer -f",
-            "complete -c tracer -n __tracer_needs_command -s h -l help -d \(fishQuote(Self.helpFlag.help))",
+            "complete -c tracer -n __tracer_needs_command -s 'h' -l 'help' -d \(fishQuote(Self.helpFlag.help))",
             "complete -c tracer -n __tracer_needs_command -l version -d \(fishQuote(Self.version.help))",
         ]
         for (name, abstract) in commands.map({ ($0.name, $0.abstract) }) + [(Self.help.name, Self.help.abstract)] {
@@ -347,7 +347,7 @@ struct CompletionScript {
                 line += " -d \(fishQuote(option.help))"
                 lines.append(line)
             }
-            lines.append("complete -c tracer \(condition) -s h -l help -d \(fishQuote(Self.helpFlag.help))")
+            lines.append("complete -c tracer \(condition) -s 'h' -l 'help' -d \(fishQuote(Self.helpFlag.help))")
             if spec.arguments != nil, spec.argumentValues != .none {
                 lines.append("complete -c tracer \(condition)" + fishArguments(spec.argumentValues))
             }
