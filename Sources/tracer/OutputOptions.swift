@@ -5,7 +5,7 @@ extension OutputFormat: ArgumentValue {}
 /// Flags every command shares.
 struct CommonOptions {
     static let specs: [OptionSpec] = [
-        .option("output", short: "o", value: "format", help: "Output format: table or json (one object per line)."),
+        .option("output", short: "o", value: "format", help: "Output format: table or json (one object per line).", values: .oneOf(OutputFormat.self)),
         .flag("verbose", help: "Show libbpf's messages, including verifier logs."),
     ]
 

@@ -4,11 +4,11 @@ import TracerCore
 /// a daemon started with its own --data-root (or a test lab) is pointed at with these.
 struct RuntimeOptions {
     static let specs: [OptionSpec] = [
-        .option("docker-root", value: "dir", help: "Docker's data root (config.v2.json files; default /var/lib/docker)."),
-        .option("podman-root", value: "dir", help: "Podman's and CRI-O's storage graph root (default /var/lib/containers/storage)."),
-        .option("podman-runroot", value: "dir", help: "Podman's and CRI-O's storage run root (default /run/containers/storage)."),
-        .option("containerd-state", value: "dir", help: "containerd's task state (default /run/containerd/io.containerd.runtime.v2.task)."),
-        .option("runc-root", value: "dir", help: "runc's state root (default /run/runc)."),
+        .option("docker-root", value: "dir", help: "Docker's data root (config.v2.json files; default /var/lib/docker).", values: .directory),
+        .option("podman-root", value: "dir", help: "Podman's and CRI-O's storage graph root (default /var/lib/containers/storage).", values: .directory),
+        .option("podman-runroot", value: "dir", help: "Podman's and CRI-O's storage run root (default /run/containers/storage).", values: .directory),
+        .option("containerd-state", value: "dir", help: "containerd's task state (default /run/containerd/io.containerd.runtime.v2.task).", values: .directory),
+        .option("runc-root", value: "dir", help: "runc's state root (default /run/runc).", values: .directory),
     ]
 
     let dockerRoot: String

@@ -11,13 +11,43 @@ struct OptionSpec: Sendable {
     let valueName: String?
     let help: String
     let repeatable: Bool
+    /// What the shell offers for the value (`tracer completions`).
+    var values: ValueCompletion = .none
+    /// Accepted, but neither in the help nor in the completions: a protocol between the tracer's
+    /// own completion scripts and the binary, not for users.
+    var hidden = false
 
-    static func flag(_ name: String, short: Character? = nil, help: String) -> OptionSpec {
-        OptionSpec(name: name, short: short, valueName: nil, help: help, repeatable: false)
+    static func flag(_ name: String, short: Character? = nil, help: String, hidden: Bool = false) -> OptionSpec {
+        OptionSpec(name: name, short: short, valueName: nil, help: help, repeatable: false, hidden: hidden)
     }
 
-    static func option(_ name: String, short: Character? = nil, value: String? = nil, help: String, repeatable: Bool = false) -> OptionSpec {
-        OptionSpec(name: name, short: short, valueName: value ?? name, help: help, repeatable: repeatable)
+    static func option(_ name: String, short: Character? = nil, value: String? = nil, help: String, repeatable: Bool = false,
+                       values: ValueCompletion = .none) -> OptionSpec {
+        OptionSpec(name: name, short: short, valueName: value ?? name, help: help, repeatable: repeatable, values: values)
+    }
+}
+
+/// What a shell completes for an option's value or a command's arguments. Declared beside the
+/// option so a new option completes without touching the script generator.
+enum ValueCompletion: Sendable, Equatable {
+    /// Nothing to offer (a number, a duration, a regex).
+    case none
+    /// One of these words.
+    case oneOf([String])
+    /// Some of these words, comma-separated.
+    case listOf([String])
+    case directory
+    /// The names of the running containers, asked of the binary when completing
+    /// (`tracer containers --completion-names`).
+    case containerName
+
+    /// The raw values of an enum the parser reads the value as: the words cannot drift from what it accepts.
+    static func oneOf<T: CaseIterable & RawRepresentable>(_ type: T.Type) -> ValueCompletion where T.RawValue == String {
+        .oneOf(T.allCases.map(\.rawValue))
+    }
+
+    static func listOf<T: CaseIterable & RawRepresentable>(_ type: T.Type) -> ValueCompletion where T.RawValue == String {
+        .listOf(T.allCases.map(\.rawValue))
     }
 }
 
@@ -28,6 +58,8 @@ struct CommandSpec: Sendable {
     let discussion: String
     /// Positional arguments: their name and help, or nil when the command takes none.
     var arguments: (name: String, help: String)? = nil
+    /// What the shell offers for the positional arguments.
+    var argumentValues: ValueCompletion = .none
     var options: [OptionSpec]
 }
 

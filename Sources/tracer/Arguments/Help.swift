@@ -24,7 +24,7 @@ enum Help {
             lines += ["", "ARGUMENTS:"] + row("<\(arguments.name)>", arguments.help)
         }
         lines += ["", "OPTIONS:"]
-        for option in spec.options {
+        for option in spec.options where !option.hidden {
             var label = option.short.map { "-\($0), " } ?? ""
             label += "--\(option.name)"
             if let value = option.valueName { label += " <\(value)>" }

@@ -23,7 +23,7 @@ struct DiagnoseCommand: TracerCommand {
           tracer diagnose --netns tel-lab-host        # every endpoint behind that host side
         """,
         options: [
-            .option("container", value: "name|id", help: "Only this container (name or id prefix).", repeatable: true),
+            .option("container", value: "name|id", help: "Only this container (name or id prefix).", repeatable: true, values: .containerName),
             .option("netns", value: "name", help: "Only the endpoint in this network namespace (ip netns name, path or inode), or every endpoint behind it when it is a host side.", repeatable: true),
         ] + CommonOptions.specs + RuntimeOptions.specs
     )

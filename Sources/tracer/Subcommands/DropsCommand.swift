@@ -25,7 +25,7 @@ struct DropsCommand: TracerCommand {
         """,
         options: [
             .flag("all", help: "Also show the drops a healthy host makes all the time."),
-            .option("container", value: "name|id", help: "Only drops of this container (name or id prefix).", repeatable: true),
+            .option("container", value: "name|id", help: "Only drops of this container (name or id prefix).", repeatable: true, values: .containerName),
             .option("duration", help: "Stop after this long (e.g. 10s, 1m)."),
             .option("interval", help: "Print the exact counts this often, not only at the end (e.g. 10s); at least 100ms."),
         ] + CommonOptions.specs + RuntimeOptions.specs

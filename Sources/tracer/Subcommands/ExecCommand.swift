@@ -35,7 +35,7 @@ struct ExecCommand: TracerCommand {
             .option("comm", help: "Only this command name (the kernel's comm, exact)."),
             .option("args", value: "regex", help: "Only execs whose arguments, joined by spaces, match this regular expression."),
             .flag("failed", help: "Only failed execs."),
-            .option("container", value: "name|id", help: "Only this container (name, or id prefix). Applied in the kernel by cgroup where it can.", repeatable: true),
+            .option("container", value: "name|id", help: "Only this container (name, or id prefix). Applied in the kernel by cgroup where it can.", repeatable: true, values: .containerName),
             .flag("host", help: "Only processes on the host, in no container."),
             .option("args-size", value: "bytes", help: "argv bytes captured per exec, 64 to 32768 (default 4096); a longer argv is cut and marked ...[truncated]."),
             .option("ring-buffer-size", value: "bytes", help: "Ring buffer size in bytes: a power of two, at least 4096 (default 4 MiB)."),

@@ -17,7 +17,7 @@ struct PidCommand: TracerCommand {
         """,
         arguments: (name: "pid", help: "Process ids on the host."),
         options: [
-            .option("container", value: "name|id", help: "List this container's processes (name, or id prefix)."),
+            .option("container", value: "name|id", help: "List this container's processes (name, or id prefix).", values: .containerName),
         ] + CommonOptions.specs + RuntimeOptions.specs
     )
 

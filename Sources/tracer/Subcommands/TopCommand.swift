@@ -35,11 +35,12 @@ struct TopCommand: TracerCommand {
         options: [
             .option("interval", help: "Refresh interval (e.g. 1s, 500ms); at least 100ms."),
             .flag("once", help: "Print one snapshot after one interval and exit."),
-            .option("by", value: "keys", help: "Group rows by these keys, comma-separated: \(TopGroupKey.allCases.map(\.rawValue).joined(separator: ", "))."),
-            .option("sort", value: "key", help: "Sort rows by: \(TopSortKey.allCases.map(\.rawValue).joined(separator: ", "))."),
+            .option("by", value: "keys", help: "Group rows by these keys, comma-separated: \(TopGroupKey.allCases.map(\.rawValue).joined(separator: ", ")).",
+                    values: .listOf(TopGroupKey.self)),
+            .option("sort", value: "key", help: "Sort rows by: \(TopSortKey.allCases.map(\.rawValue).joined(separator: ", ")).", values: .oneOf(TopSortKey.self)),
             .option("limit", help: "Show at most this many rows (the screen shows what fits)."),
             .option("count", help: "Stop after this many snapshots."),
-            .option("container", value: "name|id", help: "Only this container's processes (name, or id prefix).", repeatable: true),
+            .option("container", value: "name|id", help: "Only this container's processes (name, or id prefix).", repeatable: true, values: .containerName),
             .flag("host", help: "Only processes on the host, in no container."),
         ] + CommonOptions.specs + RuntimeOptions.specs
     )
