@@ -13,12 +13,13 @@ public enum EgressDiagnosis {
     }
 
     /// The one place where the check groups are joined: devices, forwarding, routes, MTU,
-    /// conntrack, br_netfilter, and the firewall (what it could not read becomes `unchecked`).
+    /// conntrack, br_netfilter, IPv6, and the firewall (what it could not read becomes `unchecked`).
     public static func findings(for path: EgressPath, state: EgressPathState, netfilter: NetfilterReport? = nil) -> [Finding] {
         let checks = EgressChecks(path: path, state: state)
         var all = checks.endpointChecks() + checks.hostDeviceChecks() + checks.forwardingChecks()
         all += checks.routeChecks(explained: Set(all.map(\.code)))
         all += checks.mtuChecks() + checks.conntrackChecks() + checks.brNetfilterChecks()
+        all += checks.ipv6Checks(explained: Set(all.map(\.code)))
         if let netfilter {
             all += netfilter.findings
             // Without an uplink the route checks already said why; the firewall cannot be walked either.
