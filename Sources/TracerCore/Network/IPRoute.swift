@@ -14,11 +14,12 @@ public struct IPRoute: Sendable, Equatable {
     /// rtm_protocol: who installed the route (2 kernel, 3 boot, 4 static, 9 a router advertisement, ...).
     public var origin: UInt8 = 0
 
-    public init(destination: IPPrefix, gateway: IPAddress? = nil, outputIndex: Int32? = nil, table: UInt32 = 254) {
+    public init(destination: IPPrefix, gateway: IPAddress? = nil, outputIndex: Int32? = nil, table: UInt32 = 254, origin: UInt8 = 0) {
         self.destination = destination
         self.gateway = gateway
         self.outputIndex = outputIndex
         self.table = table
+        self.origin = origin
     }
 
     /// 0.0.0.0/0: the route for everything no longer prefix covers.
