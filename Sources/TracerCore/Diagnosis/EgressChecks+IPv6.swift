@@ -37,10 +37,13 @@ extension EgressChecks {
         if endpointSide.error == nil, let eth = endpointInterface {
             let key = "net/ipv6/conf/\(eth.name)/disable_ipv6"
             if case .value("1") = endpointSysctl(key) {
+                let (restore, seen) = endpointAddressesBack(eth)
                 findings.append(onEndpoint(.ipv6Disabled, .error,
                     "IPv6 is disabled on \(eth.name) in \(path.endpoint.name): it has no IPv6 address, its packets are dropped (IPV6DISABLED)",
-                    evidence: "\(Self.dotted(key)) = 1 in \(path.endpoint.name); \(ingress.map { "\($0.name) holds \($0.globalIPv6.map(\.description).joined(separator: " "))" } ?? "")",
-                    fix: endpointCommand.sysctl(key, "0") + "   # disabling removed eth0's IPv6 addresses and routes: re-add them (or restart the container)",
+                    evidence: "\(Self.dotted(key)) = 1 in \(path.endpoint.name); \(ingress.map { "\($0.name) holds \($0.globalIPv6.map(\.description).joined(separator: " "))" } ?? "")" + seen,
+                    fix: endpointCommand.sysctl(key, "0")
+                        + (restore.isEmpty ? "   # disabling removed \(eth.name)'s IPv6 addresses and routes: re-add them (or restart the container)"
+                                           : restore.map { " && " + $0 }.joined()),
                     device: eth.name))
             }
         }
@@ -64,6 +67,24 @@ extension EgressChecks {
                 evidence: "\(Self.dotted(key)) = 1 in \(hostName)", fix: fix, device: device.name))
         }
         return findings
+    }
+
+    /// Disabling IPv6 on the endpoint's interface removed its addresses and routes; the host
+    /// side's neighbour cache still maps them to the interface's MAC (while the entry lives), and
+    /// the ingress device's address in the same prefix is the gateway. The commands to put them
+    /// back, and what was read, for the evidence.
+    private func endpointAddressesBack(_ eth: NetworkInterface) -> (commands: [String], evidence: String) {
+        guard let mac = eth.macAddress, let ingress else { return ([], "") }
+        let entries = host.ipv6Neighbours.filter { $0.index == ingress.index && $0.linkAddress == mac && $0.address.isGlobalIPv6 }
+        var commands: [String] = [], gateway: IPAddress?
+        for entry in entries {
+            guard let prefix = ingress.globalIPv6.first(where: { $0.contains(entry.address) }) else { continue }
+            commands.append(endpointCommand.ip("addr add \(entry.address)/\(prefix.length) dev \(shellWord(eth.name))"))
+            gateway = gateway ?? prefix.address
+        }
+        if let gateway { commands.append(endpointCommand.ip("-6 route add default via \(gateway) dev \(shellWord(eth.name))")) }
+        let seen = entries.map { "; ip -6 neigh in \(hostName): \($0.address) dev \(ingress.name) lladdr \(mac)" }.joined()
+        return (commands, seen)
     }
 
     /// A device of the path below IPv6's minimum MTU (1280): the kernel turns IPv6 off on it

@@ -19,7 +19,11 @@ public enum EgressDiagnosis {
         var all = checks.endpointChecks() + checks.hostDeviceChecks() + checks.forwardingChecks()
         all += checks.routeChecks(explained: Set(all.map(\.code)))
         all += checks.mtuChecks() + checks.conntrackChecks() + checks.brNetfilterChecks()
-        all += checks.ipv6Checks(explained: Set(all.map(\.code)))
+        let ipv6 = checks.ipv6Checks(explained: Set(all.map(\.code)))
+        // Below 1280 is the cause on that device; the mismatch's fix (lower the endpoint's MTU to it) would disable IPv6 there too.
+        let tooSmall = Set(ipv6.filter { $0.code == .ipv6MTUTooSmall }.compactMap(\.device))
+        all.removeAll { $0.code == .mtuMismatch && $0.device.map(tooSmall.contains) == true }
+        all += ipv6
         if let netfilter {
             all += netfilter.findings
             // Without an uplink the route checks already said why; the firewall cannot be walked either.

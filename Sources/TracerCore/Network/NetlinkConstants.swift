@@ -48,6 +48,7 @@ enum NL {
     /// struct ndmsg (family, pads, ifindex, state, flags, type) and its NDA_DST (linux/neighbour.h).
     static let NDMSG_LEN = 12
     static let NDA_DST: UInt16 = 1
+    static let NDA_LLADDR: UInt16 = 2
     /// struct fib_rule_hdr, and its attributes (linux/fib_rules.h).
     static let FIB_RULE_HDR_LEN = 12
     static let FIB_RULE_INVERT: UInt32 = 0x2

@@ -352,7 +352,8 @@ func parseNeighbour(_ message: NetlinkMessage, family: UInt8) -> IPv4Neighbour? 
     let p = message.payload
     guard message.type == NL.RTM_NEWNEIGH, p.count >= NL.NDMSG_LEN, p[0] == family,
           let index = p.read(Int32.self, at: 4), let state = p.read(UInt16.self, at: 8) else { return nil }
-    guard let address = parseAttributes(p, from: NL.NDMSG_LEN).first(where: { $0.type == NL.NDA_DST })
-        .flatMap({ IPAddress(bytes: $0.value) }) else { return nil }
-    return IPv4Neighbour(index: index, address: address, state: state, flags: p[10])
+    let attributes = parseAttributes(p, from: NL.NDMSG_LEN)
+    guard let address = attributes.first(where: { $0.type == NL.NDA_DST }).flatMap({ IPAddress(bytes: $0.value) }) else { return nil }
+    let link = attributes.first { $0.type == NL.NDA_LLADDR }.flatMap { formatHardwareAddress($0.value) }
+    return IPv4Neighbour(index: index, address: address, state: state, flags: p[10], linkAddress: link)
 }

@@ -78,12 +78,15 @@ public struct IPv4Neighbour: Sendable, Equatable {
     public var state: UInt16
     /// NTF_* bits (ndm_flags).
     public var flags: UInt8
+    /// NDA_LLADDR as "aa:bb:cc:dd:ee:ff", when resolved.
+    public var linkAddress: String?
 
-    public init(index: Int32, address: IPAddress, state: UInt16, flags: UInt8 = 0) {
+    public init(index: Int32, address: IPAddress, state: UInt16, flags: UInt8 = 0, linkAddress: String? = nil) {
         self.index = index
         self.address = address
         self.state = state
         self.flags = flags
+        self.linkAddress = linkAddress
     }
 
     /// The last resolution got no answer (NUD_FAILED).

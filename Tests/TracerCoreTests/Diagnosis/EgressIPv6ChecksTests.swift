@@ -100,6 +100,22 @@ struct EgressIPv6ChecksTests {
         #expect(found.map(\.code) == [.ipv6Disabled])
         #expect(found.first?.netnsInode == 10 && found.first?.device == "eth0")
         #expect(found.first?.fix?.hasPrefix("nsenter --net=/proc/42/ns/net sysctl -w net.ipv6.conf.eth0.disable_ipv6=0") == true)
+        #expect(found.first?.fix?.contains("re-add them") == true)
+
+        // The host side's neighbour cache still knows the address by eth0's MAC: the fix puts it back.
+        let known = findings {
+            $0.endpoint.sysctls["net/ipv6/conf/eth0/disable_ipv6"] = .value("1")
+            set(&$0.endpoint, "eth0") { $0.ipv6 = []; $0.macAddress = "02:42:ac:11:00:02" }
+            $0.endpoint.ipv6Routes = []
+            $0.host.ipv6Neighbours.append(IPv4Neighbour(index: 3, address: "fd00:17::2", state: 0x04, linkAddress: "02:42:ac:11:00:02"))
+            // Another endpoint's entry and a link-local one are not eth0's addresses.
+            $0.host.ipv6Neighbours.append(IPv4Neighbour(index: 3, address: "fd00:17::3", state: 0x04, linkAddress: "02:42:ac:11:00:03"))
+            $0.host.ipv6Neighbours.append(IPv4Neighbour(index: 3, address: "fe80::2", state: 0x04, linkAddress: "02:42:ac:11:00:02"))
+        }
+        #expect(known.first?.fix == "nsenter --net=/proc/42/ns/net sysctl -w net.ipv6.conf.eth0.disable_ipv6=0"
+                + " && nsenter --net=/proc/42/ns/net ip addr add fd00:17::2/64 dev eth0"
+                + " && nsenter --net=/proc/42/ns/net ip -6 route add default via fd00:17::1 dev eth0")
+        #expect(known.first?.evidence.contains("fd00:17::2 dev docker0 lladdr 02:42:ac:11:00:02") == true)
     }
 
     @Test func disabledOnTheBridgeGetsItsGatewayAddressBack() {
@@ -166,8 +182,8 @@ struct EgressIPv6ChecksTests {
         #expect(veth.first?.code == .ipv6MTUTooSmall)
         #expect(veth.first?.device == "veth0")
         #expect(veth.first?.fix == "ip link set veth0 mtu 1500")
-        // The two ends differing is said too, as a warning after it.
-        #expect(veth.map(\.code) == [.ipv6MTUTooSmall, .mtuMismatch])
+        // Not also as a mismatch: its fix (eth0 down to 1200) would disable IPv6 in the endpoint too.
+        #expect(veth.map(\.code) == [.ipv6MTUTooSmall])
 
         let endpoint = findings { set(&$0.endpoint, "eth0") { $0.mtu = 1000 } }
         #expect(endpoint.first?.code == .ipv6MTUTooSmall)
