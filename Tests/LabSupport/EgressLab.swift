@@ -30,6 +30,7 @@ public struct EgressLab {
         ("ipv6-forwarding-disabled", "ipv6-forwarding-disabled", "host", nil),
         ("ipv6-disabled-on-veth", "ipv6-disabled", "endpoint", "eth0"),
         ("ipv6-no-default-route", "endpoint-ipv6-no-default-route", "endpoint", "eth0"),
+        ("ipv6-host-no-default-route", "ipv6-no-default-route", "host", "uplink0"),
         ("ipv6-dad-failed", "ipv6-dad-failed", "endpoint", "eth0"),
         ("ipv6-mtu-too-small", "ipv6-mtu-too-small", "host", "veth-c1"),
     ]
