@@ -208,4 +208,30 @@ struct EgressDiagnosisTests {
         let after = EgressDiagnosis.findings(for: path, directory: NetnsDirectory())
         #expect(!after.contains { $0.severity == .error || Self.isIPv6($0.code) }, "\(after)")
     }
+
+    /// An uplink whose IPv6 default route came from a router advertisement (installed here with
+    /// `proto ra`, as the kernel's RA handling tags it): with forwarding on and accept_ra 1 the
+    /// route will not be renewed, a warning whose fix is accept_ra=2; forwarding off, its fix sets
+    /// accept_ra=2 before turning it on.
+    @Test func anRALearnedDefaultRouteNeedsAcceptRA2() throws {
+        let lab = try EgressLab.up(EgressLab.uniqueName("6r"), ipv6: true)
+        defer { lab.down() }
+        #expect(try EgressLab.inNamespace(lab.hostNetns, ["sh", "-c",
+            "ip -6 route replace default via 2001:db8::1 dev uplink0 proto ra && sysctl -qw net.ipv6.conf.uplink0.accept_ra=1"]) == 0)
+        let path = try #require(try finder().paths(namespaces: [lab.endpointNetns]).first)
+        var findings = EgressDiagnosis.findings(for: path, directory: NetnsDirectory())
+        let warning = try #require(findings.first { $0.code == .ipv6RAIgnored }, "\(findings)")
+        #expect(warning.device == "uplink0" && warning.severity == .warning)
+        #expect(warning.fix == "nsenter --net=/run/netns/\(lab.hostNetns) sysctl -w net.ipv6.conf.uplink0.accept_ra=2")
+
+        #expect(try EgressLab.inNamespace(lab.hostNetns, ["sysctl", "-qw", "net.ipv6.conf.all.forwarding=0"]) == 0)
+        findings = EgressDiagnosis.findings(for: path, directory: NetnsDirectory())
+        let off = try #require(findings.first { $0.code == .ipv6ForwardingDisabled }, "\(findings)")
+        let fix = try #require(off.fix)
+        #expect(fix.hasPrefix("nsenter --net=/run/netns/\(lab.hostNetns) sysctl -w net.ipv6.conf.uplink0.accept_ra=2 && "), "\(fix)")
+        #expect(try LabShell.run(["-c", fix]).status == 0, "\(fix)")
+        #expect(try lab.probe(ipv6: true))
+        findings = EgressDiagnosis.findings(for: path, directory: NetnsDirectory())
+        #expect(!findings.contains { Self.isIPv6($0.code) || $0.severity == .error }, "\(findings)")
+    }
 }
