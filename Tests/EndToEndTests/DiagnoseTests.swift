@@ -62,6 +62,37 @@ struct DiagnoseTests {
         #expect(usage.status == 64)
     }
 
+    /// The dual-stack lab through the binary: healthy, no IPv6 finding and exit 0; each IPv6 break
+    /// an error with its code in JSON and exit 2; the printed fix, pasted, brings exit 0 back.
+    @Test(arguments: EgressLab.ipv6Modes.map(\.mode))
+    func ipv6BreaksThroughTheBinary(mode: String) throws {
+        let expected = try #require(EgressLab.ipv6Modes.first { $0.mode == mode })
+        let lab = try EgressLab.up(EgressLab.uniqueName("6e"), ipv6: true)
+        defer { lab.down() }
+        #expect(try lab.probe(ipv6: true))
+        let healthy = try TracerBinary.run(["diagnose", "--netns", lab.endpointNetns, "--output", "json"])
+        #expect(healthy.status == 0, "\(healthy.stdout)")
+        #expect(!healthy.stdout.contains("\"code\":\"ipv6-") && !healthy.stdout.contains("endpoint-ipv6-"), "\(healthy.stdout)")
+
+        try lab.breakIt(mode)
+        let broken = try TracerBinary.run(["diagnose", "--netns", lab.endpointNetns, "--output", "json"])
+        #expect(broken.status == 2, "\(mode): \(broken.stdout)")
+        let lines = json(broken.stdout)
+        #expect(!lines.contains { $0["invalid"] != nil }, "\(broken.stdout)")
+        let finding = try #require(lines.first { $0["code"] as? String == expected.code }, "\(mode): \(broken.stdout)")
+        #expect(finding["severity"] as? String == "error")
+        #expect(finding["netns_path"] as? String == "/run/netns/\(expected.side == "host" ? lab.hostNetns : lab.endpointNetns)")
+        #expect(finding["device"] as? String == expected.device)
+        let fix = try #require(finding["fix"] as? String)
+        #expect(try LabShell.run(["-c", fix]).status == 0, "\(fix)")
+        var repaired = false
+        for _ in 0..<40 where !repaired {
+            repaired = try TracerBinary.run(["diagnose", "--netns", lab.endpointNetns]).status == 0 && (try lab.probe(size: 1232, ipv6: true))
+            if !repaired { usleep(100_000) }
+        }
+        #expect(repaired, "\(mode): still broken after \(fix)")
+    }
+
     /// The lab's world is reached through the host side's uplink: checked as an endpoint it got
     /// errors whose fixes would add a default route and a MASQUERADE there. It is said to be no
     /// endpoint instead, by diagnose and egress alike, with the unknown-namespace exit code.

@@ -148,4 +148,90 @@ struct EgressDiagnosisTests {
         #expect(missing.message.contains("table") && missing.message.contains("100"), "\(missing.message)")
         #expect(missing.fix?.hasSuffix("table 100") == true, "\(missing.fix ?? "-")")
     }
+
+    // MARK: - IPv6
+
+    static func isIPv6(_ code: FindingCode) -> Bool { code.rawValue.hasPrefix("ipv6-") || code.rawValue.hasPrefix("endpoint-ipv6-") }
+
+    @Test func aHealthyDualStackLabHasNoIPv6Finding() throws {
+        let lab = try EgressLab.up(EgressLab.uniqueName("6h"), ipv6: true)
+        defer { lab.down() }
+        #expect(try lab.probe(size: 1232, ipv6: true), "the healthy dual-stack lab should reach its world over IPv6")
+        #expect(try lab.probe(tcp: true, ipv6: true))
+        let path = try #require(try finder().paths(namespaces: [lab.endpointNetns]).first)
+        let state = EgressPathState.read(path, directory: NetnsDirectory())
+        // What the IPv6 checks read, really read: the addresses, the default routes, the router.
+        let eth0 = try #require(state.endpoint.interfaces.first { $0.name == "eth0" })
+        #expect(eth0.globalIPv6.map(\.description) == ["fd00:17::2/64"])
+        #expect(eth0.tentativeIPv6.isEmpty && eth0.dadFailedIPv6.isEmpty)
+        #expect(state.endpoint.ipv6Routes.first { $0.isDefault }?.gateway?.description == "fd00:17::1")
+        #expect(state.host.ipv6Routes.first { $0.isDefault }?.gateway?.description == "2001:db8::1")
+        #expect(state.host.ipv6Neighbours.contains { $0.address.description == "2001:db8::1" && $0.isRouter }, "\(state.host.ipv6Neighbours)")
+        let findings = EgressDiagnosis.findings(for: path, state: state)
+        #expect(!findings.contains { Self.isIPv6($0.code) || $0.severity == .error || $0.code == .unchecked }, "\(findings)")
+    }
+
+    /// Each IPv6 break: found with its code on its device and namespace, first among the errors,
+    /// and its fix, pasted into a shell, repairs the lab.
+    @Test(arguments: EgressLab.ipv6Modes.map(\.mode))
+    func eachIPv6BreakIsFoundAndItsFixRepairs(mode: String) throws {
+        let expected = try #require(EgressLab.ipv6Modes.first { $0.mode == mode })
+        let lab = try EgressLab.up(EgressLab.uniqueName("6m"), ipv6: true)
+        defer { lab.down() }
+        // Traffic first, as on a host in use: the neighbour caches hold the endpoint and the router.
+        #expect(try lab.probe(ipv6: true))
+        try lab.breakIt(mode)
+        #expect(try !lab.probe(size: 1232, ipv6: true), "\(mode) did not break IPv6")
+        #expect(try lab.probe(), "\(mode) should leave IPv4 alone")
+
+        let path = try #require(try finder().paths(namespaces: [lab.endpointNetns]).first)
+        let findings = EgressDiagnosis.findings(for: path, directory: NetnsDirectory())
+        let finding = try #require(findings.first { $0.code.rawValue == expected.code }, "\(mode): \(findings)")
+        #expect(finding.severity == .error)
+        #expect(finding.device == expected.device)
+        #expect(finding.netnsInode == (expected.side == "host" ? path.hostNetnsInode : path.endpoint.netnsInode))
+        #expect(findings.first?.code.rawValue == expected.code, "\(mode): first is \(String(describing: findings.first))")
+        #expect(findings.filter { $0.severity == .error }.count == 1, "one cause: \(findings)")
+
+        let fix = try #require(finding.fix, "\(mode): no fix")
+        #expect(!fix.contains("#"), "\(mode): the fix should be complete: \(fix)")
+        #expect(fix.contains("-n \(lab.hostNetns) ") || fix.contains("--net=/run/netns/\(lab.hostNetns) ")
+                    || fix.contains("-n \(lab.endpointNetns) ") || fix.contains("--net=/run/netns/\(lab.endpointNetns) "), "\(fix)")
+        #expect(try LabShell.run(["-c", fix]).status == 0, "\(fix)")
+        // A re-added address goes through duplicate address detection (about a second) first.
+        var reached = false
+        for _ in 0..<40 where !reached {
+            reached = try lab.probe(size: 1232, ipv6: true)
+            if !reached { usleep(100_000) }
+        }
+        #expect(reached, "\(mode): still broken after \(fix)")
+        let after = EgressDiagnosis.findings(for: path, directory: NetnsDirectory())
+        #expect(!after.contains { $0.severity == .error || Self.isIPv6($0.code) }, "\(after)")
+    }
+
+    /// An uplink whose IPv6 default route came from a router advertisement (installed here with
+    /// `proto ra`, as the kernel's RA handling tags it): with forwarding on and accept_ra 1 the
+    /// route will not be renewed, a warning whose fix is accept_ra=2; forwarding off, its fix sets
+    /// accept_ra=2 before turning it on.
+    @Test func anRALearnedDefaultRouteNeedsAcceptRA2() throws {
+        let lab = try EgressLab.up(EgressLab.uniqueName("6r"), ipv6: true)
+        defer { lab.down() }
+        #expect(try EgressLab.inNamespace(lab.hostNetns, ["sh", "-c",
+            "ip -6 route replace default via 2001:db8::1 dev uplink0 proto ra && sysctl -qw net.ipv6.conf.uplink0.accept_ra=1"]) == 0)
+        let path = try #require(try finder().paths(namespaces: [lab.endpointNetns]).first)
+        var findings = EgressDiagnosis.findings(for: path, directory: NetnsDirectory())
+        let warning = try #require(findings.first { $0.code == .ipv6RAIgnored }, "\(findings)")
+        #expect(warning.device == "uplink0" && warning.severity == .warning)
+        #expect(warning.fix == "nsenter --net=/run/netns/\(lab.hostNetns) sysctl -w net.ipv6.conf.uplink0.accept_ra=2")
+
+        #expect(try EgressLab.inNamespace(lab.hostNetns, ["sysctl", "-qw", "net.ipv6.conf.all.forwarding=0"]) == 0)
+        findings = EgressDiagnosis.findings(for: path, directory: NetnsDirectory())
+        let off = try #require(findings.first { $0.code == .ipv6ForwardingDisabled }, "\(findings)")
+        let fix = try #require(off.fix)
+        #expect(fix.hasPrefix("nsenter --net=/run/netns/\(lab.hostNetns) sysctl -w net.ipv6.conf.uplink0.accept_ra=2 && "), "\(fix)")
+        #expect(try LabShell.run(["-c", fix]).status == 0, "\(fix)")
+        #expect(try lab.probe(ipv6: true))
+        findings = EgressDiagnosis.findings(for: path, directory: NetnsDirectory())
+        #expect(!findings.contains { Self.isIPv6($0.code) || $0.severity == .error }, "\(findings)")
+    }
 }

@@ -151,7 +151,10 @@ func namespaceInode(_ path: String) -> UInt64 {
         #expect(defaultRoute.gateway == "10.123.0.1")
         #expect(defaultRoute.outputIndex == vb.index)
         #expect(defaultRoute.table == 254)
-        #expect(routesB.contains(IPv4Route(destination: "10.123.0.0/24", gateway: nil, outputIndex: vb.index, table: 254)))
+        #expect(defaultRoute.origin == 3)   // proto boot: what `ip route add` installs
+        #expect(!defaultRoute.isFromRouterAdvertisement)
+        // The connected route comes from the kernel (proto kernel).
+        #expect(routesB.contains(IPRoute(destination: "10.123.0.0/24", gateway: nil, outputIndex: vb.index, table: 254, origin: 2)))
         // The local table's entries (type RTN_LOCAL/BROADCAST) are not unicast routes.
         #expect(!routesB.contains { $0.destination == "10.123.0.2/32" })
 

@@ -24,9 +24,20 @@ public struct EgressLab {
         ("bridge-port-disabled", "bridge-port-not-forwarding", "veth-c1"),
     ]
 
-    /// `egress.sh up NAME`: a healthy lab.
-    public static func up(_ name: String, endpoints: Int = 1) throws -> EgressLab {
-        let (status, output) = try LabShell.run([script, "up", name, "--endpoints", String(endpoints)])
+    /// The IPv6 break modes of a lab up with `ipv6`, each with the code, the namespace the finding
+    /// is about ("host" or "endpoint") and the device it names (nil: none).
+    public static let ipv6Modes: [(mode: String, code: String, side: String, device: String?)] = [
+        ("ipv6-forwarding-disabled", "ipv6-forwarding-disabled", "host", nil),
+        ("ipv6-disabled-on-veth", "ipv6-disabled", "endpoint", "eth0"),
+        ("ipv6-no-default-route", "endpoint-ipv6-no-default-route", "endpoint", "eth0"),
+        ("ipv6-host-no-default-route", "ipv6-no-default-route", "host", "uplink0"),
+        ("ipv6-dad-failed", "ipv6-dad-failed", "endpoint", "eth0"),
+        ("ipv6-mtu-too-small", "ipv6-mtu-too-small", "host", "veth-c1"),
+    ]
+
+    /// `egress.sh up NAME`: a healthy lab; dual stack with `ipv6`.
+    public static func up(_ name: String, endpoints: Int = 1, ipv6: Bool = false) throws -> EgressLab {
+        let (status, output) = try LabShell.run([script, "up", name, "--endpoints", String(endpoints)] + (ipv6 ? ["--ipv6"] : []))
         guard status == 0 else { throw LabShell.Failure("egress.sh up \(name) failed: \(output)") }
         return EgressLab(name: name, facts: LabShell.facts(output))
     }
@@ -45,8 +56,8 @@ public struct EgressLab {
 
     /// One ping (DF set, `size` bytes of payload), or with `tcp` one TCP connection, from c1 to the
     /// world: true when answered.
-    public func probe(size: Int = 56, tcp: Bool = false) throws -> Bool {
-        try LabShell.run([EgressLab.script, "probe", name, "--size", String(size)] + (tcp ? ["--tcp"] : [])).status == 0
+    public func probe(size: Int = 56, tcp: Bool = false, ipv6: Bool = false) throws -> Bool {
+        try LabShell.run([EgressLab.script, "probe", name, "--size", String(size)] + (tcp ? ["--tcp"] : []) + (ipv6 ? ["--ipv6"] : [])).status == 0
     }
 
     public func down() { _ = try? LabShell.run([EgressLab.script, "down", name]) }

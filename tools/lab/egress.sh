@@ -8,9 +8,16 @@
 #                     uplink0 198.51.100.2/24, default via 198.51.100.1
 #   tel-NAME-world    the "internet": wan0 198.51.100.1/24, 203.0.113.10/32 on lo, a TCP
 #                     listener on 203.0.113.10:8080
+# With --ipv6 the lab is dual stack as Docker and netavark make it: a ULA on the bridge
+# (br-lab fd00:17::1/64, endpoints fd00:17::(1+i)/64, default via fd00:17::1; br-lab's MTU set
+# so a port's cannot drag it down), IPv6 forwarding on and NAT66 (ip6tables-nft MASQUERADE of
+# fd00:17::/64 out of uplink0, 2001:db8::2/64, default via wan0's 2001:db8::1/64), and
+# 2001:db8:ffff::10/128 on the world's lo, also listening on port 8080. `up` returns once
+# duplicate address detection has finished everywhere.
 #
 # Usage:
-#   egress.sh up NAME [--endpoints N]   build it (idempotent: an old lab of that name is removed first)
+#   egress.sh up NAME [--endpoints N] [--ipv6]
+#                                       build it (idempotent: an old lab of that name is removed first)
 #   egress.sh uplink NAME HOSTNS        only a world behind an existing namespace HOSTNS (a runtime lab
 #                                       from containers.sh): uplink0 in HOSTNS, its default route
 #   egress.sh info NAME                 key=value lines describing the lab
@@ -20,10 +27,18 @@
 #                                       policy-blackhole (an `ip rule` blackholing the subnet),
 #                                       prerouting-drop (an nft rule dropping in prerouting, before
 #                                       conntrack), gateway-unanswered (the default route via an
-#                                       address on the uplink's subnet that nobody holds)
-#   egress.sh probe NAME [ENDPOINT] [--tcp] [--size BYTES]
+#                                       address on the uplink's subnet that nobody holds); and on a
+#                                       lab up with --ipv6: ipv6-forwarding-disabled (host side),
+#                                       ipv6-disabled-on-veth (disable_ipv6=1 on c1's eth0, the
+#                                       veth's end that has an IPv6 stack on the path: the host end
+#                                       is a bridge port), ipv6-no-default-route (in c1),
+#                                       ipv6-host-no-default-route (in the host side),
+#                                       ipv6-dad-failed (c1's address also on br-lab, nodad, then
+#                                       c1's re-added: its DAD fails), ipv6-mtu-too-small (veth-c1
+#                                       at MTU 1200)
+#   egress.sh probe NAME [ENDPOINT] [--tcp] [--size BYTES] [--ipv6]
 #                                       one ping (or TCP connect) from an endpoint (default c1) to
-#                                       the world; exit 0 if answered, 1 if not
+#                                       the world, over IPv6 with --ipv6; exit 0 if answered, 1 if not
 #   egress.sh down NAME                 remove everything up/uplink made (idempotent)
 # NAME: [a-z0-9]{1,12}
 set -euo pipefail
@@ -36,6 +51,11 @@ GATEWAY_IP=198.51.100.1
 WORLD_IP=203.0.113.10
 WORLD_PORT=8080
 STATE_ROOT=${TRACER_EGRESS_LAB_ROOT:-/tmp/tracer-egress-lab}
+SUBNET6=fd00:17::/64
+BRIDGE_IP6=fd00:17::1
+UPLINK_IP6=2001:db8::2
+GATEWAY_IP6=2001:db8::1
+WORLD_IP6=2001:db8:ffff::10
 
 MODES="ip-forward-disabled device-forwarding-disabled forward-policy-drop forward-rule-drop
 legacy-iptables-drop masquerade-missing veth-down bridge-no-address bridge-down uplink-down
@@ -57,6 +77,7 @@ need_all() {
     need nft nftables || ok=1
     need iptables-nft iptables || ok=1
     need iptables-legacy iptables || ok=1
+    need ip6tables-nft iptables || ok=1
     ((ok == 0)) || die "missing programs for the egress lab (see above)"
 }
 
@@ -88,12 +109,44 @@ make_world() { # make_world NAME HOSTNS: world netns, uplink pair, default route
     start_listener "$name"
 }
 
+is_ipv6() { [[ -f $STATE_ROOT/$1/ipv6 ]]; }
+
+make_ipv6() { # make_ipv6 NAME ENDPOINTS: the dual-stack half of `up --ipv6`
+    local name=$1 endpoints=$2 host=tel-$1-host world=tel-$1-world i
+    touch "$STATE_ROOT/$name/ipv6"
+    # Set by hand (a change, not the value it has) so that the bridge keeps it when a port's drops.
+    ip -n "$host" link set br-lab mtu 1499
+    ip -n "$host" link set br-lab mtu 1500
+    ip -n "$host" addr add "$BRIDGE_IP6/64" dev br-lab
+    for (( i = 1; i <= endpoints; i++ )); do
+        ip -n "tel-$name-c$i" addr add "fd00:17::$(( i + 1 ))/64" dev eth0
+        ip -n "tel-$name-c$i" -6 route add default via "$BRIDGE_IP6" dev eth0
+    done
+    in_ns "$host" sysctl -qw net.ipv6.conf.all.forwarding=1
+    in_ns "$host" ip6tables-nft -t nat -A POSTROUTING -s "$SUBNET6" -o uplink0 -j MASQUERADE
+    ip -n "$host" addr add "$UPLINK_IP6/64" dev uplink0
+    ip -n "$world" addr add "$GATEWAY_IP6/64" dev wan0
+    ip -n "$world" addr add "$WORLD_IP6/128" dev lo
+    # A router: its neighbour advertisements carry the R flag, as an upstream router's do.
+    in_ns "$world" sysctl -qw net.ipv6.conf.all.forwarding=1
+    ip -n "$host" -6 route replace default via "$GATEWAY_IP6" dev uplink0
+    wait_dad "$name"
+}
+
+wait_dad() { # until no address of the lab is tentative (DAD takes about a second)
+    local ns t=50
+    for ns in $(lab_namespaces "$1"); do
+        until [[ -z $(ip -n "$ns" -6 addr show tentative) ]] || (( t-- == 0 )); do sleep 0.1; done
+    done
+}
+
 cmd_up() {
-    local name=$1 endpoints=1
+    local name=$1 endpoints=1 ipv6=0
     shift
     while (( $# )); do
         case $1 in
             --endpoints) endpoints=${2:-}; shift 2 ;;
+            --ipv6) ipv6=1; shift ;;
             *) die "unknown option '$1'" ;;
         esac
     done
@@ -122,6 +175,7 @@ cmd_up() {
     in_ns "$host" sysctl -qw net.ipv4.ip_forward=1
     in_ns "$host" iptables-nft -t nat -A POSTROUTING -s "$SUBNET" -o uplink0 -j MASQUERADE
     make_world "$name" "$host"
+    (( ipv6 )) && make_ipv6 "$name" "$endpoints"
     # The bridge may take a moment to put its ports into forwarding.
     local t=50
     until [[ $(ip -n "$host" -o link show veth-c1) == *"state UP"* ]] || (( t-- == 0 )); do sleep 0.1; done
@@ -158,6 +212,15 @@ cmd_info() {
     echo "world_tcp_port=$WORLD_PORT"
     [[ -f $STATE_ROOT/$name/endpoints ]] || return 0
     endpoints=$(cat "$STATE_ROOT/$name/endpoints")
+    if is_ipv6 "$name"; then
+        echo "ipv6=1"
+        echo "subnet6=$SUBNET6"
+        echo "bridge_ip6=$BRIDGE_IP6"
+        echo "uplink_ip6=$UPLINK_IP6"
+        echo "gateway6=$GATEWAY_IP6"
+        echo "world_ip6=$WORLD_IP6"
+        for (( i = 1; i <= endpoints; i++ )); do echo "c${i}_ip6=fd00:17::$(( i + 1 ))"; done
+    fi
     echo "bridge=br-lab"
     echo "bridge_ip=$BRIDGE_IP"
     echo "subnet=$SUBNET"
@@ -213,16 +276,36 @@ EOF
         mtu-mismatch)
             ip -n "$host" link set uplink0 mtu 1280
             ip -n "tel-$name-world" link set wan0 mtu 1280 ;;
+        ipv6-*) is_ipv6 "$name" || die "mode '$mode' needs a lab up with --ipv6"; break_ipv6 "$name" "$host" "$mode" ;;
         *) die "unknown mode '$mode'; modes: $(echo $MODES)" ;;
     esac
 }
 
+break_ipv6() {
+    local name=$1 host=$2 mode=$3 c1=tel-$1-c1 t=50
+    case $mode in
+        ipv6-forwarding-disabled) in_ns "$host" sysctl -qw net.ipv6.conf.all.forwarding=0 ;;
+        ipv6-disabled-on-veth) in_ns "$c1" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1 ;;
+        ipv6-no-default-route) ip -n "$c1" -6 route del default ;;
+        ipv6-host-no-default-route) ip -n "$host" -6 route del default ;;
+        ipv6-dad-failed)
+            ip -n "$host" addr add fd00:17::2/64 dev br-lab nodad
+            ip -n "$c1" addr del fd00:17::2/64 dev eth0
+            ip -n "$c1" addr add fd00:17::2/64 dev eth0
+            until [[ -n $(ip -n "$c1" -6 addr show dadfailed) ]] || (( t-- == 0 )); do sleep 0.1; done
+            [[ -n $(ip -n "$c1" -6 addr show dadfailed) ]] || die "DAD did not fail in $c1" ;;
+        ipv6-mtu-too-small) ip -n "$host" link set veth-c1 mtu 1200 ;;
+        *) die "unknown mode '$mode'" ;;
+    esac
+}
+
 cmd_probe() {
-    local name=$1 endpoint=c1 tcp=0 size=56
+    local name=$1 endpoint=c1 tcp=0 size=56 target=$WORLD_IP family=-4
     shift
     while (( $# )); do
         case $1 in
             --tcp) tcp=1; shift ;;
+            --ipv6) target=$WORLD_IP6; family=-6; shift ;;
             --size) size=${2:-}; shift 2 ;;
             c[0-9]) endpoint=$1; shift ;;
             *) die "unknown option '$1'" ;;
@@ -231,9 +314,9 @@ cmd_probe() {
     local ns=tel-$name-$endpoint
     [[ -e /run/netns/$ns ]] || die "no endpoint '$endpoint' in lab '$name'"
     if (( tcp )); then
-        in_ns "$ns" busybox nc -w 1 "$WORLD_IP" "$WORLD_PORT" </dev/null >/dev/null 2>&1
+        in_ns "$ns" busybox nc -w 1 "$target" "$WORLD_PORT" </dev/null >/dev/null 2>&1
     else
-        in_ns "$ns" ping -n -q -c 1 -W 1 -M do -s "$size" "$WORLD_IP" >/dev/null 2>&1
+        in_ns "$ns" ping "$family" -n -q -c 1 -W 1 -M do -s "$size" "$target" >/dev/null 2>&1
     fi
 }
 

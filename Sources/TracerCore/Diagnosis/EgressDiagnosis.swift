@@ -13,12 +13,17 @@ public enum EgressDiagnosis {
     }
 
     /// The one place where the check groups are joined: devices, forwarding, routes, MTU,
-    /// conntrack, br_netfilter, and the firewall (what it could not read becomes `unchecked`).
+    /// conntrack, br_netfilter, IPv6, and the firewall (what it could not read becomes `unchecked`).
     public static func findings(for path: EgressPath, state: EgressPathState, netfilter: NetfilterReport? = nil) -> [Finding] {
         let checks = EgressChecks(path: path, state: state)
         var all = checks.endpointChecks() + checks.hostDeviceChecks() + checks.forwardingChecks()
         all += checks.routeChecks(explained: Set(all.map(\.code)))
         all += checks.mtuChecks() + checks.conntrackChecks() + checks.brNetfilterChecks()
+        let ipv6 = checks.ipv6Checks(explained: Set(all.map(\.code)))
+        // Below 1280 is the cause on that device; the mismatch's fix (lower the endpoint's MTU to it) would disable IPv6 there too.
+        let tooSmall = Set(ipv6.filter { $0.code == .ipv6MTUTooSmall }.compactMap(\.device))
+        all.removeAll { $0.code == .mtuMismatch && $0.device.map(tooSmall.contains) == true }
+        all += ipv6
         if let netfilter {
             all += netfilter.findings
             // Without an uplink the route checks already said why; the firewall cannot be walked either.

@@ -6,12 +6,17 @@ public struct EgressPathState: Sendable {
     public struct Side: Sendable {
         public var interfaces: [NetworkInterface] = []
         public var routes: [IPv4Route] = []
+        /// IPv6 routes of every table (`ip -6 route`); empty when unread or none.
+        public var ipv6Routes: [IPRoute] = []
         /// Policy routing rules; empty when they could not be read (then the main table decides).
         public var rules: [IPv4Rule] = []
         public var bridgePorts: [BridgePort] = []
         /// ARP entries (the host side only; empty when unreadable).
         public var neighbours: [IPv4Neighbour] = []
-        /// Keyed by the /proc/sys path below /proc/sys ("net/ipv4/ip_forward").
+        /// NDP entries (the host side only; empty when unreadable): where an IPv6 gateway can be found.
+        public var ipv6Neighbours: [IPv4Neighbour] = []
+        /// Keyed by the /proc/sys path below /proc/sys ("net/ipv4/ip_forward"); on the endpoint
+        /// side only its interface's IPv6 settings.
         var sysctls: [String: SysctlFile.Reading] = [:]
         /// Why the namespace could not be entered or its links read.
         public var error: String?
@@ -57,13 +62,25 @@ public struct EgressPathState: Sendable {
     /// The sysctls read on the host side: global forwarding, and forwarding and rp_filter of
     /// the devices packets enter by (the bridge or routed veth for egress, the uplink for
     /// replies), conntrack and br_netfilter.
-    static func hostSysctlKeys(ingress: String?, uplink: String?) -> [String] {
+    static func hostSysctlKeys(ingress: String?, uplink: String?, veth: String? = nil) -> [String] {
         var keys = ["net/ipv4/ip_forward", "net/ipv4/conf/all/rp_filter",
                     "net/netfilter/nf_conntrack_count", "net/netfilter/nf_conntrack_max",
                     "net/bridge/bridge-nf-call-iptables"]
         for device in [ingress, uplink].compactMap({ $0 }) {
             keys += ["net/ipv4/conf/\(device)/forwarding", "net/ipv4/conf/\(device)/rp_filter"]
         }
+        return keys + ipv6SysctlKeys(devices: [veth, ingress, uplink], uplink: uplink)
+    }
+
+    /// IPv6: global forwarding, disable_ipv6 of each device of the path, and the uplink's
+    /// accept_ra (forwarding on makes it ignore RAs unless it is 2).
+    static func ipv6SysctlKeys(devices: [String?], uplink: String?) -> [String] {
+        var keys = ["net/ipv6/conf/all/forwarding"]
+        var seen: Set<String> = []
+        for device in devices.compactMap({ $0 }) where seen.insert(device).inserted {
+            keys.append("net/ipv6/conf/\(device)/disable_ipv6")
+        }
+        if let uplink { keys.append("net/ipv6/conf/\(uplink)/accept_ra") }
         return keys
     }
 
@@ -73,7 +90,12 @@ public struct EgressPathState: Sendable {
         var endpoint = Side()
         do {
             endpoint = try RouteNetlink.inNamespace(path.endpoint.netnsPath) {
-                Side(interfaces: try RouteNetlink.interfaces(), routes: try RouteNetlink.ipv4Routes())
+                var side = Side(interfaces: try RouteNetlink.interfaces(), routes: try RouteNetlink.ipv4Routes())
+                side.ipv6Routes = (try? RouteNetlink.ipv6Routes()) ?? []
+                for key in ipv6SysctlKeys(devices: [path.endpoint.interface], uplink: nil).dropFirst() {
+                    side.sysctls[key] = SysctlFile.reading(key)
+                }
+                return side
             }
         } catch {
             endpoint.error = "\(error)"
@@ -85,8 +107,12 @@ public struct EgressPathState: Sendable {
                                 rules: (try? RouteNetlink.ipv4Rules()) ?? [])
                 do { side.bridgePorts = try RouteNetlink.bridgePorts() } catch { side.bridgePortsError = "\(error)" }
                 side.neighbours = (try? RouteNetlink.ipv4Neighbours()) ?? []
+                side.ipv6Routes = (try? RouteNetlink.ipv6Routes()) ?? []
+                side.ipv6Neighbours = (try? RouteNetlink.ipv6Neighbours()) ?? []
                 let uplink = EgressChecks.uplink(of: path, in: side)?.device.name
-                for key in hostSysctlKeys(ingress: path.bridge?.name ?? path.hostVeth?.name, uplink: uplink) {
+                let uplink6 = EgressChecks.ipv6Uplink(in: side)?.name
+                for key in hostSysctlKeys(ingress: path.bridge?.name ?? path.hostVeth?.name, uplink: uplink, veth: path.hostVeth?.name)
+                    + (uplink6 == nil || uplink6 == uplink ? [] : ipv6SysctlKeys(devices: [uplink6], uplink: uplink6).dropFirst()) {
                     side.sysctls[key] = SysctlFile.reading(key)
                 }
                 return side

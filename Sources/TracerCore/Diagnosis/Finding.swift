@@ -77,6 +77,19 @@ public enum FindingCode: String, Sendable, CaseIterable {
     case endpointInterfaceDown = "endpoint-interface-down"
     /// The endpoint has no default route (or none through its veth).
     case endpointNoDefaultRoute = "endpoint-no-default-route"
+    // IPv6 (checked when the path carries IPv6: a global address on the endpoint or its bridge)
+    /// `net.ipv6.conf.all.forwarding=0` on the host side.
+    case ipv6ForwardingDisabled = "ipv6-forwarding-disabled"
+    /// Forwarding on, the uplink's default route from an RA, accept_ra not 2: the route will expire.
+    case ipv6RAIgnored = "ipv6-ra-ignored"
+    /// `disable_ipv6=1` on a device of the path.
+    case ipv6Disabled = "ipv6-disabled"
+    case ipv6NoDefaultRoute = "ipv6-no-default-route"
+    case endpointIPv6NoDefaultRoute = "endpoint-ipv6-no-default-route"
+    case ipv6AddressTentative = "ipv6-address-tentative"
+    case ipv6DADFailed = "ipv6-dad-failed"
+    /// A device of the path below 1280, IPv6's minimum MTU.
+    case ipv6MTUTooSmall = "ipv6-mtu-too-small"
     // neighbour, queueing and hooks
     case neighbourFailed = "neighbour-failed"
     case qdiscDrop = "qdisc-drop"

@@ -95,4 +95,12 @@ public enum IPAddress: Hashable, Sendable, Comparable {
         guard case .v6(let high, let low) = self else { return false }
         return high == 0 && low >> 32 == 0xffff
     }
+
+    /// An IPv6 address a host can reach beyond its link: not link-local (fe80::/10), loopback,
+    /// unspecified, multicast or IPv4-mapped. ULAs (fc00::/7) count, as the kernel's scope does.
+    public var isGlobalIPv6: Bool {
+        guard case .v6(let high, let low) = self else { return false }
+        if high == 0 && (low == 0 || low == 1) { return false }
+        return high >> 54 != 0x3fa && !isMulticast && !isIPv4Mapped
+    }
 }

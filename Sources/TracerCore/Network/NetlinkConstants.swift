@@ -48,6 +48,7 @@ enum NL {
     /// struct ndmsg (family, pads, ifindex, state, flags, type) and its NDA_DST (linux/neighbour.h).
     static let NDMSG_LEN = 12
     static let NDA_DST: UInt16 = 1
+    static let NDA_LLADDR: UInt16 = 2
     /// struct fib_rule_hdr, and its attributes (linux/fib_rules.h).
     static let FIB_RULE_HDR_LEN = 12
     static let FIB_RULE_INVERT: UInt32 = 0x2
@@ -77,6 +78,8 @@ enum NL {
     // enum rt_class_t / enum rtattr_type_t / route types (<linux/rtnetlink.h>)
     static let RT_TABLE_MAIN: UInt32 = 254
     static let RTN_UNICAST: UInt8 = 1
+    /// rtm_protocol of a route learned from a router advertisement (`proto ra`).
+    static let RTPROT_RA: UInt8 = 9
     static let RTA_DST: UInt16 = 1
     static let RTA_OIF: UInt16 = 4
     static let RTA_GATEWAY: UInt16 = 5
@@ -96,6 +99,10 @@ enum NL {
     // <linux/if_addr.h>
     static let IFA_ADDRESS: UInt16 = 1
     static let IFA_LOCAL: UInt16 = 2
+    /// u32 flags, superseding ifaddrmsg's 8-bit ifa_flags.
+    static let IFA_FLAGS: UInt16 = 8
+    static let IFA_F_DADFAILED: UInt32 = 0x08
+    static let IFA_F_TENTATIVE: UInt32 = 0x40
 
     // <linux/if.h> (net_device_flags; IFF_LOWER_UP is not exported by Glibc's <net/if.h>)
     static let IFF_UP: UInt32 = 0x1

@@ -24,6 +24,8 @@ struct InterfaceAddress: Sendable, Equatable {
     var index: Int32
     /// The address with its prefix length: 10.0.0.1/24, fe80::1/64.
     var prefix: IPPrefix
+    /// IFA_F_* bits: IFA_FLAGS when sent, else ifaddrmsg's ifa_flags.
+    var flags: UInt32 = 0
 
     var family: IPAddress.Family { prefix.family }
 }
@@ -208,12 +210,14 @@ func parseAddress(_ message: NetlinkMessage) -> InterfaceAddress? {
           let index = p.read(UInt32.self, at: 4)
     else { return nil }
     let prefixLength = p[1]
+    var flags = UInt32(p[2])
     var local: [UInt8]?
     var address: [UInt8]?
     for attribute in parseAttributes(p, from: NL.IFADDRMSG_LEN) {
         switch attribute.type {
         case NL.IFA_LOCAL: local = attribute.value
         case NL.IFA_ADDRESS: address = attribute.value
+        case NL.IFA_FLAGS: flags = attribute.value.read(UInt32.self, at: 0) ?? flags
         default: break
         }
     }
@@ -221,26 +225,33 @@ func parseAddress(_ message: NetlinkMessage) -> InterfaceAddress? {
     guard let bytes = local ?? address, bytes.count == (family == NL.AF_INET ? 4 : 16),
           let parsed = IPAddress(bytes: bytes)
     else { return nil }
-    return InterfaceAddress(index: Int32(bitPattern: index), prefix: IPPrefix(address: parsed, length: Int(prefixLength)))
+    return InterfaceAddress(index: Int32(bitPattern: index), prefix: IPPrefix(address: parsed, length: Int(prefixLength)),
+                            flags: flags)
 }
 
 /// Decodes an RTM_NEWROUTE message (rtmsg + attributes). Only AF_INET unicast routes
 /// are returned; local/broadcast/multicast/blackhole entries are nil.
-func parseIPv4Route(_ message: NetlinkMessage) -> IPv4Route? {
+func parseIPv4Route(_ message: NetlinkMessage) -> IPRoute? { parseRoute(message, family: NL.AF_INET) }
+
+/// An RTM_NEWROUTE of `family` (AF_INET or AF_INET6): unicast routes only.
+func parseRoute(_ message: NetlinkMessage, family: UInt8) -> IPRoute? {
     let p = message.payload
     guard message.type == NL.RTM_NEWROUTE, p.count >= NL.RTMSG_LEN,
-          p[0] == NL.AF_INET, p[7] == NL.RTN_UNICAST
+          p[0] == family, p[7] == NL.RTN_UNICAST
     else { return nil }
+    let width = family == NL.AF_INET6 ? 16 : 4
     let dstLength = p[1]
-    guard dstLength <= 32 else { return nil }
-    var route = IPv4Route(destination: IPPrefix(address: .v4(0), length: Int(dstLength)), table: UInt32(p[4]))
+    guard dstLength <= width * 8 else { return nil }
+    let unspecified: IPAddress = width == 16 ? .v6(high: 0, low: 0) : .v4(0)
+    var route = IPRoute(destination: IPPrefix(address: unspecified, length: Int(dstLength)), table: UInt32(p[4]))
+    route.origin = p[5]
     for attribute in parseAttributes(p, from: NL.RTMSG_LEN) {
         let v = attribute.value
         switch attribute.type {
         case NL.RTA_DST:
-            if v.count == 4, let address = IPAddress(bytes: v) { route.destination = IPPrefix(address: address, length: Int(dstLength)) }
+            if v.count == width, let address = IPAddress(bytes: v) { route.destination = IPPrefix(address: address, length: Int(dstLength)) }
         case NL.RTA_GATEWAY:
-            if v.count == 4 { route.gateway = IPAddress(bytes: v) }
+            if v.count == width { route.gateway = IPAddress(bytes: v) }
         case NL.RTA_OIF:
             route.outputIndex = v.read(Int32.self, at: 0)
         case NL.RTA_TABLE:
@@ -306,7 +317,9 @@ func attachAddresses(_ addresses: [InterfaceAddress], to links: [NetworkInterfac
         guard let i = positions[address.index] else { continue }
         switch address.family {
         case .v4: result[i].ipv4.append(address.prefix)
-        case .v6: result[i].ipv6.append(address.prefix)
+        case .v6:
+            result[i].ipv6.append(address.prefix)
+            result[i].ipv6Flags[address.prefix] = address.flags
         }
     }
     return result
@@ -332,11 +345,15 @@ func dumpRequest(type: UInt16, seq: UInt32, family: UInt8, headerLength: Int) ->
 }
 
 /// RTM_NEWNEIGH of an IPv4 entry with a destination.
-func parseIPv4Neighbour(_ message: NetlinkMessage) -> IPv4Neighbour? {
+func parseIPv4Neighbour(_ message: NetlinkMessage) -> IPv4Neighbour? { parseNeighbour(message, family: NL.AF_INET) }
+
+/// RTM_NEWNEIGH of a `family` entry with a destination (ARP for AF_INET, NDP for AF_INET6).
+func parseNeighbour(_ message: NetlinkMessage, family: UInt8) -> IPv4Neighbour? {
     let p = message.payload
-    guard message.type == NL.RTM_NEWNEIGH, p.count >= NL.NDMSG_LEN, p[0] == NL.AF_INET,
+    guard message.type == NL.RTM_NEWNEIGH, p.count >= NL.NDMSG_LEN, p[0] == family,
           let index = p.read(Int32.self, at: 4), let state = p.read(UInt16.self, at: 8) else { return nil }
-    guard let address = parseAttributes(p, from: NL.NDMSG_LEN).first(where: { $0.type == NL.NDA_DST })
-        .flatMap({ IPAddress(bytes: $0.value) }) else { return nil }
-    return IPv4Neighbour(index: index, address: address, state: state)
+    let attributes = parseAttributes(p, from: NL.NDMSG_LEN)
+    guard let address = attributes.first(where: { $0.type == NL.NDA_DST }).flatMap({ IPAddress(bytes: $0.value) }) else { return nil }
+    let link = attributes.first { $0.type == NL.NDA_LLADDR }.flatMap { formatHardwareAddress($0.value) }
+    return IPv4Neighbour(index: index, address: address, state: state, flags: p[10], linkAddress: link)
 }

@@ -32,6 +32,8 @@ public struct NetworkInterface: Sendable, Equatable {
     public var ipv4: [IPPrefix]
     /// IPv6 addresses with prefix length, e.g. fe80::1/64, in kernel order.
     public var ipv6: [IPPrefix]
+    /// The IFA_F_* flags of each IPv6 address (tentative while DAD runs, dadfailed after a duplicate answered).
+    public var ipv6Flags: [IPPrefix: UInt32] = [:]
 
     public init(
         index: Int32, name: String, kind: String? = nil, mtu: UInt32 = 0,
@@ -53,23 +55,45 @@ public struct NetworkInterface: Sendable, Equatable {
         self.ipv4 = ipv4
         self.ipv6 = ipv6
     }
+
+    /// IPv6 addresses still waiting for duplicate address detection (IFA_F_TENTATIVE, not failed):
+    /// the kernel will not use them as a source yet.
+    public var tentativeIPv6: [IPPrefix] {
+        ipv6.filter { let f = ipv6Flags[$0] ?? 0; return f & NL.IFA_F_TENTATIVE != 0 && f & NL.IFA_F_DADFAILED == 0 }
+    }
+
+    /// IPv6 addresses another host on the link already holds (IFA_F_DADFAILED): never usable.
+    public var dadFailedIPv6: [IPPrefix] { ipv6.filter { (ipv6Flags[$0] ?? 0) & NL.IFA_F_DADFAILED != 0 } }
+
+    /// IPv6 addresses of global scope: neither link-local (fe80::/10) nor loopback nor multicast.
+    /// ULAs (fd00::/8) count: the kernel routes them like any other.
+    public var globalIPv6: [IPPrefix] { ipv6.filter { $0.address.isGlobalIPv6 } }
 }
 
-/// One IPv4 neighbour (ARP) entry.
+/// One neighbour entry: ARP (IPv4) or NDP (IPv6); the name is from when only ARP was read.
 public struct IPv4Neighbour: Sendable, Equatable {
     public var index: Int32
     public var address: IPAddress
     /// NUD_* bits (linux/neighbour.h).
     public var state: UInt16
+    /// NTF_* bits (ndm_flags).
+    public var flags: UInt8
+    /// NDA_LLADDR as "aa:bb:cc:dd:ee:ff", when resolved.
+    public var linkAddress: String?
 
-    public init(index: Int32, address: IPAddress, state: UInt16) {
+    public init(index: Int32, address: IPAddress, state: UInt16, flags: UInt8 = 0, linkAddress: String? = nil) {
         self.index = index
         self.address = address
         self.state = state
+        self.flags = flags
+        self.linkAddress = linkAddress
     }
 
     /// The last resolution got no answer (NUD_FAILED).
     public var failed: Bool { state & 0x20 != 0 }
+
+    /// An IPv6 neighbour that said it is a router (NTF_ROUTER, the R flag of its advertisement).
+    public var isRouter: Bool { flags & 0x80 != 0 }
 }
 
 /// An IPv4 policy routing rule (`ip rule`): which packets it selects and what it does with them.

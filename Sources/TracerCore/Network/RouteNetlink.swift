@@ -25,11 +25,25 @@ public enum RouteNetlink {
             .compactMap(parseIPv4Route)
     }
 
+    /// IPv6 unicast routes of every table in the current thread's network namespace (`ip -6 route`).
+    public static func ipv6Routes() throws -> [IPRoute] {
+        var socket = try NetlinkSocket()
+        return try socket.dump(type: NL.RTM_GETROUTE, family: NL.AF_INET6, headerLength: NL.RTMSG_LEN)
+            .compactMap { parseRoute($0, family: NL.AF_INET6) }
+    }
+
     /// IPv4 neighbour (ARP) entries of the current network namespace.
     public static func ipv4Neighbours() throws -> [IPv4Neighbour] {
         var socket = try NetlinkSocket()
         return try socket.dump(type: NL.RTM_GETNEIGH, family: NL.AF_INET, headerLength: NL.NDMSG_LEN)
             .compactMap(parseIPv4Neighbour)
+    }
+
+    /// IPv6 neighbour (NDP) entries of the current network namespace, with their router flag.
+    public static func ipv6Neighbours() throws -> [IPv4Neighbour] {
+        var socket = try NetlinkSocket()
+        return try socket.dump(type: NL.RTM_GETNEIGH, family: NL.AF_INET6, headerLength: NL.NDMSG_LEN)
+            .compactMap { parseNeighbour($0, family: NL.AF_INET6) }
     }
 
     /// IPv4 policy routing rules of the current network namespace, by priority.

@@ -112,7 +112,7 @@ let vethMessage: [UInt8] = nlmsg(
                 + attrString(3, "va")                         // IFA_LABEL
         )
         let address = try #require(parseAddress(try parseMessages(bytes)[0]))
-        #expect(address == InterfaceAddress(index: 5, prefix: "10.88.0.2/16"))
+        #expect(address == InterfaceAddress(index: 5, prefix: "10.88.0.2/16", flags: 0x80))   // permanent
     }
 
     @Test func ipv6Address() throws {
@@ -148,7 +148,7 @@ let vethMessage: [UInt8] = nlmsg(
             rtmsg(dstLen: 0) + attrU32(15, 254) + attr(5, [10, 123, 0, 1]) + attrI32(4, 2)
         )
         let route = try #require(parseIPv4Route(try parseMessages(bytes)[0]))
-        #expect(route == IPv4Route(destination: "0.0.0.0/0", gateway: "10.123.0.1", outputIndex: 2, table: 254))
+        #expect(route == IPRoute(destination: "0.0.0.0/0", gateway: "10.123.0.1", outputIndex: 2, table: 254, origin: 4))   // proto static
     }
 
     @Test func connectedRouteAndLargeTable() throws {
@@ -158,7 +158,7 @@ let vethMessage: [UInt8] = nlmsg(
                 + attr(7, [10, 123, 0, 2])                    // RTA_PREFSRC (ignored)
         )
         let route = try #require(parseIPv4Route(try parseMessages(bytes)[0]))
-        #expect(route == IPv4Route(destination: "10.123.0.0/24", gateway: nil, outputIndex: 3, table: 1000))
+        #expect(route == IPRoute(destination: "10.123.0.0/24", gateway: nil, outputIndex: 3, table: 1000, origin: 4))
     }
 
     @Test func nonUnicastRoutesAreSkipped() throws {
