@@ -27,8 +27,13 @@ public struct CrashLoopRule: Sendable {
     func crashLoop(_ statuses: [UInt32: UInt64]) -> CrashLoop? {
         let failures = statuses.values.reduce(0, +)
         guard failures >= threshold else { return nil }
-        let histogram = statuses.map { ExitStatusCount(status: $0.key, count: $0.value) }
-            .sorted { $0.count != $1.count ? $0.count > $1.count : $0.status < $1.status }
+        // Most frequent first, then by status (written out: the one-line ternary took the type
+        // checker 0.6 s of every build).
+        let histogram: [ExitStatusCount] = statuses.map { ExitStatusCount(status: $0.key, count: $0.value) }
+            .sorted { (a: ExitStatusCount, b: ExitStatusCount) -> Bool in
+                if a.count != b.count { return a.count > b.count }
+                return a.status < b.status
+            }
         return CrashLoop(failedExits: failures, windowNanoseconds: windowNanoseconds, statuses: histogram)
     }
 }
