@@ -13,6 +13,12 @@
 // module does not define; glibc's fcntl.h defines its value unconditionally as __O_PATH.
 #define TRACER_O_PATH __O_PATH
 
+// memfd_create(2) is behind _GNU_SOURCE too: an anonymous file, here to take what a library
+// writes to standard error by itself (see NftablesLibrary).
+static inline int tracer_memfd(const char *name) {
+    return (int)syscall(SYS_memfd_create, name, 1U /* MFD_CLOEXEC */);
+}
+
 #define TRACER_NR_STATMOUNT 457
 #define TRACER_NR_LISTMOUNT 458
 #define TRACER_LSMT_ROOT 0xffffffffffffffffULL

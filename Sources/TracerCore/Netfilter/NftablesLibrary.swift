@@ -29,10 +29,13 @@ enum NftablesLibrary {
         guard nft.ctx_buffer_output(context) == 0, nft.ctx_buffer_error(context) == 0 else {
             throw .library("cannot buffer libnftables output")
         }
-        let status = nft.run_cmd_from_buffer(context, commands)
+        // libxtables, under libnftables, prints some messages itself ("XT target MASQUERADE not
+        // found" for an ip6tables-nft rule it cannot translate): they join the buffered errors
+        // instead of landing, unasked, on our standard error.
+        let (status, direct) = StandardError.captured { nft.run_cmd_from_buffer(context, commands) }
         let out = nft.ctx_get_output_buffer(context).map { String(cString: $0) } ?? ""
         let err = nft.ctx_get_error_buffer(context).map { String(cString: $0) } ?? ""
-        return Output(status: status, stdout: out, stderr: err)
+        return Output(status: status, stdout: out, stderr: err + direct)
     }
 
     /// The library's functions, loaded on first use (see shim.h for why it is not linked).
