@@ -1,3 +1,4 @@
+import BPF
 import Glibc
 import Synchronization
 import TracerCore
@@ -134,11 +135,10 @@ final class TopTerminal: RecordSink {
         var bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return
+            let written = Errno.retryingOnInterrupt {
+                bytes.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress! + offset, $0.count - offset) }
             }
+            guard case .success(let n) = written else { return }
             offset += n
         }
     }

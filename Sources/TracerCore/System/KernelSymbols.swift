@@ -1,3 +1,4 @@
+import BPF
 import Glibc
 
 /// Kernel text addresses to function names, from /proc/kallsyms, for drop locations.
@@ -74,9 +75,7 @@ public final class KernelSymbols: @unchecked Sendable {
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var bytes = [UInt8](repeating: 0, count: 64)
-        var n = 0
-        repeat { n = read(fd, &bytes, bytes.count) } while n < 0 && errno == EINTR
-        guard n > 0 else { return false }
+        guard case .success(let n) = Errno.retryingOnInterrupt({ read(fd, &bytes, bytes.count) }), n > 0 else { return false }
         return bytes.prefix(n).prefix { $0 != UInt8(ascii: " ") }.contains { $0 != UInt8(ascii: "0") }
     }
 
