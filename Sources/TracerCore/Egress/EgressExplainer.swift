@@ -16,9 +16,12 @@ public enum EgressExplainer {
         public var netfilterVerdict: String?
         /// The nftables rule that dropped them, as `nft delete rule` takes it.
         public var netfilterRule: String?
+        /// The narrowest firewall change that lets this flow through (see `RuleFix`).
+        public var netfilterFix: RuleFix?
 
         public init(outcome: FlowOutcome, reason: DropReason? = nil, location: String? = nil, dropDevice: String? = nil,
-                    dropRole: DeviceRole? = nil, netfilterVerdict: String? = nil, netfilterRule: String? = nil) {
+                    dropRole: DeviceRole? = nil, netfilterVerdict: String? = nil, netfilterRule: String? = nil,
+                    netfilterFix: RuleFix? = nil) {
             self.outcome = outcome
             self.reason = reason
             self.location = location
@@ -26,6 +29,7 @@ public enum EgressExplainer {
             self.dropRole = dropRole
             self.netfilterVerdict = netfilterVerdict
             self.netfilterRule = netfilterRule
+            self.netfilterFix = netfilterFix
         }
     }
 

@@ -14,10 +14,13 @@ public final class NetfilterWatch {
     public struct Verdict: Sendable, Equatable {
         public var text: String
         public var nftRule: String?
+        /// The narrowest change that lets the dropped flow through, when the ruleset shows one.
+        public var fix: RuleFix?
 
-        public init(text: String, nftRule: String? = nil) {
+        public init(text: String, nftRule: String? = nil, fix: RuleFix? = nil) {
             self.text = text
             self.nftRule = nftRule
+            self.fix = fix
         }
     }
 

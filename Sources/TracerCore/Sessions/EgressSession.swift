@@ -86,6 +86,6 @@ public final class EgressSession {
         return EgressExplainer.Evidence(
             outcome: outcome, reason: reason, location: describer.locationName(drop.location),
             dropDevice: scope.deviceName(drop.device), dropRole: scope.role(drop.device),
-            netfilterVerdict: verdict?.text, netfilterRule: verdict?.nftRule)
+            netfilterVerdict: verdict?.text, netfilterRule: verdict?.nftRule, netfilterFix: verdict?.fix)
     }
 }
