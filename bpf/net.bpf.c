@@ -9,10 +9,15 @@
  * array load. (net:net_dev_start_xmit would add "past the qdisc", but it
  * fires for every packet on every device too; qdisc drops name themselves.)
  *
- * A flow is keyed from the endpoint's side. Before NAT that is the packet's
- * own tuple; past NAT it is the tuple the packet's conntrack entry kept from
- * before NAT. On the uplink the masqueraded tuple is remembered so the reply
- * can be recognised before it is de-NATed.
+ * A flow is keyed from the endpoint's side, as the endpoint sees it, with who
+ * opened it: the endpoint (egress) or the remote (inbound: a published port, a
+ * DNAT, or routed to its address). Conntrack's original direction says which
+ * wherever a packet has an entry; elsewhere the flow table remembers it, and a
+ * packet of a flow not seen before opens it in the direction it travels. Past
+ * NAT the key is the tuple the packet's conntrack entry kept. On the uplink the
+ * masqueraded tuple of an egress flow is remembered so the reply can be
+ * recognised before it is de-NATed, and a packet to a published port is known
+ * before DNAT from the published ports user space put in scope.
  *
  * These programs run for every packet on every device of the host, several
  * times per packet: for a packet of a known flow nothing is written but the
@@ -101,6 +106,23 @@ struct {
 	__type(key, struct tracer_device_key);
 	__type(value, struct tracer_device_stats);
 } device_stats SEC(".maps");
+
+/* Published ports of the endpoints in scope, by the destination a client addresses. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct tracer_published_key);
+	__type(value, struct tracer_published_target);
+} published_ports SEC(".maps");
+
+/* Nonzero for a host port (host order) that some published port uses: every packet received on
+ * an uplink is asked, and nearly all are told no by this one load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u32);
+} published_port_hints SEC(".maps");
 
 /* Flow counters, per CPU: a flow's packets are seen on several CPUs at once (sender, receiver,
  * softirqs); one shared value would bounce its cache line between them on every packet.
@@ -380,9 +402,11 @@ static __always_inline int same_words(const __u32 *x, const __u32 *y)
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
 }
 
-static __always_inline int same_flow(const struct tracer_flow_key *a, const struct tracer_flow_key *b)
+/* The same flow whoever opened it: a packet's tuple does not say, the flow table does. */
+static __always_inline int same_tuple(const struct tracer_flow_key *a, const struct tracer_flow_key *b)
 {
-	return same_words((const __u32 *)a, (const __u32 *)b);
+	return a->endpoint_addr == b->endpoint_addr && a->remote_addr == b->remote_addr &&
+	       a->endpoint_port == b->endpoint_port && a->remote_port == b->remote_port && a->proto == b->proto;
 }
 
 static __always_inline int same_nat(const struct tracer_nat_key *a, const struct tracer_nat_key *b)
@@ -391,17 +415,30 @@ static __always_inline int same_nat(const struct tracer_nat_key *a, const struct
 }
 
 /* The counters of a known flow on this CPU: its slot, else its LRU entry; NULL when unknown.
- * `slot` is left pointing at the flow's slot, for new_flow. */
-static __always_inline struct tracer_flow_stats *known_flow(const struct tracer_flow_key *key,
-							    struct tracer_flow_slot **slot)
+ * `key->inbound` is the direction a new flow would get; a known flow's own replaces it unless
+ * `certain` (conntrack said). `slot` is left pointing at the flow's slot, for new_flow. */
+static __always_inline struct tracer_flow_stats *known_flow(struct tracer_flow_key *key,
+							    struct tracer_flow_slot **slot, int certain)
 {
-	/* Fibonacci hashing of the key's words: the top bits of the product index the table. */
+	/* Fibonacci hashing of the tuple's words (not the direction): the top bits of the product
+	 * index the table. */
 	const __u32 *words = (const __u32 *)key;
-	__u32 index = ((words[0] ^ words[1] ^ words[2] ^ words[3]) * 0x9e3779b1U) >> (32 - TRACER_FLOW_SLOT_BITS);
+	__u32 index = ((words[0] ^ words[1] ^ words[2] ^ key->proto) * 0x9e3779b1U) >> (32 - TRACER_FLOW_SLOT_BITS);
 	*slot = bpf_map_lookup_elem(&flow_slots, &index);
-	if (*slot && same_flow(&(*slot)->key, key))
-		return &(*slot)->stats;
-	return bpf_map_lookup_elem(&flows, key);
+	if (*slot && same_tuple(&(*slot)->key, key)) {
+		if (!certain || (*slot)->key.inbound == key->inbound) {
+			key->inbound = (*slot)->key.inbound;
+			return &(*slot)->stats;
+		}
+	}
+	struct tracer_flow_stats *stats = bpf_map_lookup_elem(&flows, key);
+	if (stats || certain)
+		return stats;
+	key->inbound ^= 1;
+	stats = bpf_map_lookup_elem(&flows, key);
+	if (!stats)
+		key->inbound ^= 1;
+	return stats;
 }
 
 /* Counters for a flow known_flow did not find: its slot if free and `claim`, else an LRU entry. */
@@ -414,6 +451,7 @@ static __always_inline struct tracer_flow_stats *new_flow(const struct tracer_fl
 		slot->key.remote_addr = key->remote_addr;
 		slot->key.endpoint_port = key->endpoint_port;
 		slot->key.remote_port = key->remote_port;
+		slot->key.inbound = key->inbound;
 		/* proto last: user space takes a slot with a protocol for a flow */
 		asm volatile("" ::: "memory");
 		slot->key.proto = key->proto;
@@ -497,11 +535,22 @@ static __always_inline void remember_nat(const struct tracer_nat_key *nat, const
 	slot->check = nat_check(nat, key);
 }
 
-/* The tuple a packet had when it entered this namespace, from its conntrack entry (NAT rewrites
- * the packet, not the entry): the entry's tuple in the packet's direction. The skb holds a
- * reference to the entry. 0 when the packet has no entry here (no conntrack in this namespace,
- * or not yet: it is attached in PREROUTING) or the kernel's types do not match ours. */
-static __always_inline int conntrack_flow(struct sk_buff *skb, struct tracer_flow_key *key)
+/* What a packet's conntrack entry says of the flow it belongs to. */
+struct ct_flow {
+	struct tracer_flow_key key; /* the endpoint's side, with who opened it */
+	__u32 published_addr;       /* inbound through DNAT: the destination the client addressed */
+	__u16 published_port;
+	__u8 reply;                 /* the packet travels in the entry's reply direction */
+	__u8 pad;
+};
+
+/* The flow of a packet with a conntrack entry in this namespace, if an endpoint's (NAT rewrites
+ * the packet, not the entry): egress when the entry's original source is an endpoint, inbound
+ * when its reply source is (the remote opened it; the original destination is then what the
+ * client addressed). The skb holds a reference to the entry. 0 when the packet has no entry here
+ * (no conntrack in this namespace, or not yet: it is attached in PREROUTING), the entry is no
+ * endpoint's, or the kernel's types do not match ours. */
+static __always_inline int conntrack_flow(struct sk_buff *skb, struct ct_flow *out)
 {
 	/* Resolved at load time: without conntrack (or with another layout) this is dead code. */
 	if (!bpf_core_field_exists(skb->_nfct) || !bpf_core_type_exists(struct nf_conn) ||
@@ -513,36 +562,95 @@ static __always_inline int conntrack_flow(struct sk_buff *skb, struct tracer_flo
 		ct = bpf_rdonly_cast(ct, 0); /* the entry as memory to load from */
 	if (!ct)
 		return 0;
-	/* One read of the whole tuple; its fields are then read at the kernel's offsets. */
-	struct nf_conntrack_tuple tuple;
-	const struct nf_conntrack_tuple *entry = (nfct & NFCT_INFOMASK_) >= IP_CT_IS_REPLY ?
-							 &ct->tuplehash[1].tuple : &ct->tuplehash[0].tuple;
-	if (read_kernel(&tuple, sizeof(tuple), entry) || tuple.src.l3num != AF_INET_)
+	out->reply = (nfct & NFCT_INFOMASK_) >= IP_CT_IS_REPLY;
+	/* One read of a whole tuple; its fields are then read at the kernel's offsets. */
+	struct nf_conntrack_tuple original;
+	if (read_kernel(&original, sizeof(original), &ct->tuplehash[0].tuple) || original.src.l3num != AF_INET_)
 		return 0;
-	key->endpoint_addr = tuple.src.u3.ip;
-	key->remote_addr = tuple.dst.u3.ip;
-	key->proto = tuple.dst.protonum;
+	struct tracer_flow_key *key = &out->key;
+	key->proto = original.dst.protonum;
+	if (may_be_endpoint_addr(original.src.u3.ip) && is_endpoint_addr(original.src.u3.ip)) {
+		key->endpoint_addr = original.src.u3.ip;
+		key->remote_addr = original.dst.u3.ip;
+		key->inbound = 0;
+		if (key->proto == IPPROTO_ICMP_) {
+			key->endpoint_port = original.src.u.icmp.id; /* the echo identifier, as the endpoint sent it */
+			key->remote_port = 0;
+		} else {
+			key->endpoint_port = original.src.u.all;
+			key->remote_port = original.dst.u.all;
+		}
+		return 1;
+	}
+	struct nf_conntrack_tuple reply;
+	if (read_kernel(&reply, sizeof(reply), &ct->tuplehash[1].tuple) ||
+	    !may_be_endpoint_addr(reply.src.u3.ip) || !is_endpoint_addr(reply.src.u3.ip))
+		return 0;
+	key->endpoint_addr = reply.src.u3.ip;
+	key->remote_addr = reply.dst.u3.ip;
+	key->inbound = 1;
 	if (key->proto == IPPROTO_ICMP_) {
-		key->endpoint_port = tuple.src.u.icmp.id; /* the echo identifier, as the endpoint sent it */
+		key->endpoint_port = reply.src.u.icmp.id;
 		key->remote_port = 0;
 	} else {
-		key->endpoint_port = tuple.src.u.all;
-		key->remote_port = tuple.dst.u.all;
+		key->endpoint_port = reply.src.u.all;
+		key->remote_port = reply.dst.u.all;
+	}
+	if (original.dst.u3.ip != reply.src.u3.ip || (key->proto != IPPROTO_ICMP_ && original.dst.u.all != reply.src.u.all)) {
+		out->published_addr = original.dst.u3.ip;
+		out->published_port = key->proto == IPPROTO_ICMP_ ? 0 : original.dst.u.all;
 	}
 	return 1;
 }
 
-/* Finds the flow a packet at `stage` belongs to; 0 when it belongs to none. `check`: the key's
- * endpoint address must be checked (is_endpoint_addr) before a new flow is made of it. */
-static __always_inline int flow_of(struct sk_buff *skb, struct packet *p, __u32 stage, __u32 role,
-				   struct tracer_flow_key *key, int *check)
+/* The endpoint a packet addressed to a published port leads to: the inbound flow's key. */
+static __always_inline int published_flow(const struct packet *p, struct tracer_flow_key *key)
 {
-	*check = 1;
+	if (p->l4_proto != IPPROTO_TCP_ && p->l4_proto != IPPROTO_UDP_)
+		return 0;
+	__u32 port = bpf_ntohs(p->dport);
+	__u32 *hint = bpf_map_lookup_elem(&published_port_hints, &port);
+	if (!hint || !*hint)
+		return 0;
+	struct tracer_published_key published = { .addr = p->daddr, .port = p->dport, .proto = p->l4_proto };
+	struct tracer_published_target *target = bpf_map_lookup_elem(&published_ports, &published);
+	if (!target) {
+		published.addr = 0;
+		target = bpf_map_lookup_elem(&published_ports, &published);
+		if (!target)
+			return 0;
+	}
+	key->endpoint_addr = target->endpoint_addr;
+	key->endpoint_port = target->endpoint_port;
+	key->remote_addr = p->saddr;
+	key->remote_port = p->sport;
+	key->proto = p->l4_proto;
+	key->inbound = 1;
+	return 1;
+}
+
+/* How a packet was matched to its flow (flow_of). */
+struct flow_found {
+	int check;     /* the key's endpoint address must be checked (is_endpoint_addr) before a new flow is made of it */
+	int certain;   /* conntrack said who opened the flow */
+	int published; /* a packet to a published port, before DNAT: its destination is what the client addressed */
+};
+
+/* Finds the flow a packet at `stage` belongs to; 0 when it belongs to none. */
+static __always_inline int flow_of(struct sk_buff *skb, struct packet *p, __u32 stage, __u32 role,
+				   struct tracer_flow_key *key, struct flow_found *m)
+{
+	m->check = 1;
 	if (stage == TRACER_STAGE_UPLINK_QUEUE) {
-		/* After POSTROUTING: the source may be masqueraded; conntrack kept the tuple from before. */
-		if (conntrack_flow(skb, key) && key->proto == p->l4_proto)
-			return may_be_endpoint_addr(key->endpoint_addr);
-		__builtin_memset(key, 0, sizeof(*key));
+		/* After POSTROUTING: the source may be masqueraded (egress) or un-DNATed (an inbound
+		 * flow's reply); conntrack kept the endpoint's tuple. */
+		struct ct_flow ct = {};
+		if (conntrack_flow(skb, &ct) && ct.key.proto == p->l4_proto) {
+			*key = ct.key;
+			m->check = 0;
+			m->certain = 1;
+			return 1;
+		}
 	} else if (stage == TRACER_STAGE_UPLINK_RX) {
 		/* A reply before de-NAT: addressed to the masqueraded side. */
 		struct tracer_nat_key nat = {
@@ -554,28 +662,39 @@ static __always_inline int flow_of(struct sk_buff *skb, struct packet *p, __u32 
 			nat.remote_port = 0;
 		}
 		if (flow_of_reply(&nat, key)) {
-			*check = 0;
+			m->check = 0;
+			m->certain = 1;
+			return 1;
+		}
+		/* A client's packet to a published port, before DNAT. */
+		if (published_flow(p, key)) {
+			m->check = 0;
+			m->certain = 1;
+			m->published = 1;
 			return 1;
 		}
 	}
 
-	int egress = stage <= TRACER_STAGE_UPLINK_QUEUE;
-	__u32 local = egress ? p->saddr : p->daddr;
+	/* Received by the uplink, queued towards the endpoint: the packet heads for it. */
+	int towards = stage >= TRACER_STAGE_UPLINK_RX;
+	__u32 local = towards ? p->daddr : p->saddr;
 	/* The endpoint's own veth carries only its traffic; a bridge or uplink carries anyone's. */
 	int own_device = role == TRACER_ROLE_ENDPOINT || role == TRACER_ROLE_HOST_VETH;
 	if (own_device)
-		*check = 0;
+		m->check = 0;
 	else if (!may_be_endpoint_addr(local))
 		return 0;
 	key->endpoint_addr = local;
-	key->remote_addr = egress ? p->daddr : p->saddr;
+	key->remote_addr = towards ? p->saddr : p->daddr;
 	key->proto = p->l4_proto;
+	/* A flow not seen before was opened by whoever sent this packet. */
+	key->inbound = towards;
 	if (p->l4_proto == IPPROTO_ICMP_) {
 		key->endpoint_port = p->sport;
 		key->remote_port = 0;
 	} else {
-		key->endpoint_port = egress ? p->sport : p->dport;
-		key->remote_port = egress ? p->dport : p->sport;
+		key->endpoint_port = towards ? p->dport : p->sport;
+		key->remote_port = towards ? p->sport : p->dport;
 	}
 	return 1;
 }
@@ -604,13 +723,13 @@ static __always_inline void see_packet(struct sk_buff *skb, struct net_device *d
 		return;
 
 	struct tracer_flow_key key = {};
-	int check;
-	if (!flow_of(skb, &p, stage, scope->role, &key, &check))
+	struct flow_found m = {};
+	if (!flow_of(skb, &p, stage, scope->role, &key, &m))
 		return;
 	struct tracer_flow_slot *slot;
-	struct tracer_flow_stats *stats = known_flow(&key, &slot);
+	struct tracer_flow_stats *stats = known_flow(&key, &slot, m.certain);
 	if (!stats) {
-		if (check && !is_endpoint_addr(key.endpoint_addr))
+		if (m.check && !is_endpoint_addr(key.endpoint_addr))
 			return;
 		stats = new_flow(&key, slot, 1);
 		if (!stats)
@@ -619,6 +738,17 @@ static __always_inline void see_packet(struct sk_buff *skb, struct net_device *d
 	if (stage < TRACER_STAGE_COUNT)
 		stats->packets[stage] += 1; /* this CPU's copy: no atomics needed */
 
+	if (key.inbound) {
+		/* What the client addressed: on the uplink before DNAT, or the reply's source after. */
+		__u32 addr = m.published ? p.daddr : p.saddr;
+		__u16 port = m.published ? p.dport : p.sport;
+		if ((m.published || stage == TRACER_STAGE_UPLINK_QUEUE) && addr != key.endpoint_addr &&
+		    (stats->nat_addr != addr || stats->nat_port != port)) {
+			stats->nat_addr = addr;
+			stats->nat_port = port;
+		}
+		return;
+	}
 	if (stage == TRACER_STAGE_UPLINK_QUEUE) {
 		if (p.saddr == key.endpoint_addr) {
 			stats->private_source_seen = 1;
@@ -672,13 +802,29 @@ int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 	__u16 protocol = bpf_ntohs(skb->protocol);
 	read_packet(&p, network_header(skb, 0), protocol);
 
-	/* A packet from an endpoint that conntrack knows in a host side of the scope has passed that
-	 * side's last device before routing, and its entry names the flow even after NAT. */
+	/* A packet of an endpoint's flow that conntrack knows in a namespace of the scope: its entry
+	 * names the flow even after NAT, and who opened it. In a host side, a packet leaving the
+	 * endpoint has passed that side's last device before routing; one heading for it has passed
+	 * the uplink, and DNAT when its destination is already the endpoint's. */
 	struct tracer_netns_scope *netns = bpf_map_lookup_elem(&scoped_netns, &device.netns);
-	if (net_config.stages && netns && p.ip_version == 4 && conntrack_flow(skb, &flow) && flow.proto == p.l4_proto &&
-	    is_endpoint_addr(flow.endpoint_addr)) {
+	struct ct_flow ct = {};
+	if (net_config.stages && netns && p.ip_version == 4 && conntrack_flow(skb, &ct) && ct.key.proto == p.l4_proto) {
+		flow = ct.key;
 		flags |= TRACER_DROP_IN_SCOPE | TRACER_DROP_FLOW;
-		stage = netns->routed_stage;
+		int towards = flow.inbound ? !ct.reply : ct.reply;
+		if (netns->routed_stage == TRACER_STAGE_NONE)
+			stage = towards ? TRACER_STAGE_ENDPOINT_RX : TRACER_STAGE_NONE;
+		else if (!towards)
+			stage = netns->routed_stage;
+		else if (flow.inbound && ct.published_addr && p.daddr == flow.endpoint_addr)
+			stage = TRACER_STAGE_PAST_DNAT;
+		else
+			stage = TRACER_STAGE_UPLINK_RX;
+	} else if (net_config.stages && netns && p.ip_version == 4 && netns->routed_stage != TRACER_STAGE_NONE &&
+		   published_flow(&p, &flow)) {
+		/* To a published port, dropped before conntrack (or DNAT) took it. */
+		flags |= TRACER_DROP_IN_SCOPE | TRACER_DROP_FLOW;
+		stage = TRACER_STAGE_UPLINK_RX;
 	} else {
 		__builtin_memset(&flow, 0, sizeof(flow));
 		if (scope_of(&device))
@@ -695,12 +841,15 @@ int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 		return 0;
 	if (endpoint_packet && !(flags & TRACER_DROP_FLOW) && net_config.stages &&
 	    !(p.l4_proto == IPPROTO_ICMP_ && !p.icmp_echo)) {
-		int egress = is_endpoint_addr(p.saddr);
-		flow.endpoint_addr = egress ? p.saddr : p.daddr;
-		flow.remote_addr = egress ? p.daddr : p.saddr;
+		int leaving = is_endpoint_addr(p.saddr);
+		flow.endpoint_addr = leaving ? p.saddr : p.daddr;
+		flow.remote_addr = leaving ? p.daddr : p.saddr;
 		flow.proto = p.l4_proto;
-		flow.endpoint_port = p.l4_proto == IPPROTO_ICMP_ ? p.sport : (egress ? p.sport : p.dport);
-		flow.remote_port = p.l4_proto == IPPROTO_ICMP_ ? 0 : (egress ? p.dport : p.sport);
+		flow.endpoint_port = p.l4_proto == IPPROTO_ICMP_ ? p.sport : (leaving ? p.sport : p.dport);
+		flow.remote_port = p.l4_proto == IPPROTO_ICMP_ ? 0 : (leaving ? p.dport : p.sport);
+		/* Who opened it: the flow table knows a flow it has seen (known_flow below corrects
+		 * this); a flow it has not was opened by this packet's sender. */
+		flow.inbound = !leaving;
 		flags |= TRACER_DROP_FLOW;
 	}
 
@@ -725,7 +874,7 @@ int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 		/* A drop never takes a slot: it may come in a hard IRQ, in the middle of the packet
 		 * path taking that slot on this CPU. */
 		struct tracer_flow_slot *slot;
-		struct tracer_flow_stats *stats = known_flow(&flow, &slot);
+		struct tracer_flow_stats *stats = known_flow(&flow, &slot, stage != TRACER_STAGE_NONE);
 		if (!stats)
 			stats = new_flow(&flow, slot, 0);
 		if (stats) {

@@ -41,14 +41,12 @@ public final class DropDescriber {
         let inode = UInt64(event.device.netnsInode)
         let path = scope.path(of: event)
         var direction: PacketDirection?
-        if let stage = event.stage {
-            direction = stage.direction
-        } else if let path {
-            // Without a traced flow, the endpoint's own address tells which way the packet went; the
-            // paths are egress paths, so a packet to the endpoint is taken for a reply.
-            let own = Set(path.endpoint.ipv4.map(\.address))
-            if let source = event.source, own.contains(source) { direction = .egress }
-            else if let destination = event.destination, own.contains(destination) { direction = .egressReply }
+        if let onFlow = event.flowDirection {
+            direction = onFlow
+        } else if let path, let source = event.source, Set(path.endpoint.ipv4.map(\.address)).contains(source) {
+            // Without a traced flow only a packet from the endpoint's own address says which way it
+            // went (out); one to it may open a flow or answer one: unknown, never guessed.
+            direction = .egress
         }
         return DropRecord(
             event: event, reason: reasons.reason(event.reason), location: locationName(event.location),

@@ -36,7 +36,7 @@ public enum EgressExplainer {
     /// The codes that could explain the evidence, likeliest first.
     public static func candidates(_ evidence: Evidence) -> [FindingCode] {
         let outcome = evidence.outcome
-        let reply = outcome.stoppedBefore?.isReply == true
+        let reply = outcome.direction.isReply
         if let reason = evidence.reason?.name {
             switch reason {
             case .ipInAddrErrors:
@@ -142,13 +142,13 @@ public enum EgressExplainer {
     /// "icmp 172.17.0.2 -> 203.0.113.10: 3 packets reached bridge-rx, none uplink-queue; dropped: IP_INADDRERRORS at ip_error on br-lab"
     public static func observation(_ evidence: Evidence) -> String {
         let outcome = evidence.outcome
-        var text = "\(outcome.flow.tuple)"
+        var text = outcome.text
         if let last = outcome.lastStage {
-            text += ": \(outcome.stats.packets(at: last)) packet\(outcome.stats.packets(at: last) == 1 ? "" : "s") reached \(last.name)"
+            text += ": \(outcome.stats.packets(at: last)) packet\(outcome.stats.packets(at: last) == 1 ? "" : "s") reached \(outcome.name(last))"
         } else {
             text += ": no packet reached any stage"
         }
-        if let next = outcome.stoppedBefore { text += ", none \(next.name)" }
+        if let next = outcome.stoppedBefore { text += ", none \(outcome.name(next))" }
         if outcome.leftUnmasqueraded { text += "; left the uplink with the private source \(outcome.flow.endpointAddress)" }
         if let nat = outcome.stats.natAddress { text += "; masqueraded as \(nat)" }
         if let reason = evidence.reason {
@@ -180,10 +180,10 @@ public enum EgressExplainer {
         let outcome = evidence.outcome
         let path = outcome.path
         let who = path.endpoint.name
-        let after = outcome.lastStage?.name ?? "leaving the endpoint"
+        let after = outcome.lastStage.map(outcome.name) ?? "leaving the endpoint"
         let host = NamespaceCommand(path: path.hostNetnsPath, isRoot: path.hostIsRoot)
         let here = evidence.dropRole == .endpoint ? NamespaceCommand(path: path.endpoint.netnsPath, isRoot: false) : host
-        let replies = outcome.stoppedBefore?.isReply == true ? "the replies to its packets" : "its packets"
+        let replies = outcome.direction.isReply ? "the replies to its packets" : "its packets"
         if let reason = evidence.reason?.name {
             if reason == .netfilterDrop, let rule = evidence.netfilterRule {
                 return ("\(who): the nftables rule \(rule) drops \(replies) after \(after)", host.run("nft delete rule \(rule)"))
@@ -218,6 +218,6 @@ public enum EgressExplainer {
         if outcome.stoppedBefore == .uplinkRX {
             return ("\(who): packets left \(uplink) (masqueraded as \(outcome.stats.natAddress.map { "\($0)" } ?? "?")) but no reply came back: the problem is beyond this host", nil)
         }
-        return ("\(who): packets stop after \(outcome.lastStage?.name ?? "the endpoint") without a kernel drop", nil)
+        return ("\(who): packets stop after \(outcome.lastStage.map(outcome.name) ?? "the endpoint") without a kernel drop", nil)
     }
 }

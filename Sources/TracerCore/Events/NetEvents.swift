@@ -1,29 +1,54 @@
 import TracerABI
 
-/// Where on an egress path a packet was seen, in path order: egress, then the reply.
-public enum PathStage: Int, Sendable, CaseIterable, Comparable {
+/// Where on a path a packet was seen: on a device of the path (the probe counts those) or, for
+/// an inbound flow, past DNAT or FORWARD in the host side (known from a drop, or from a later
+/// stage). Which come first depends on who opened the flow: `path(_:)`.
+public enum PathStage: Int, Sendable, CaseIterable {
     case endpointTX = 0, hostVethRX, bridgeRX, uplinkQueue, uplinkRX, bridgeTX, hostVethTX, endpointRX
+    /// An inbound packet whose destination DNAT rewrote to the endpoint's (a drop's stage).
+    case dnat = 8
+    /// An inbound packet through FORWARD: reached once it is queued on the bridge (or host veth).
+    case forward = 9
 
-    /// The name in JSON and tables.
-    public var name: String {
-        switch self {
-        case .endpointTX: return "endpoint-tx"
-        case .hostVethRX: return "host-veth-rx"
-        case .bridgeRX: return "bridge-rx"
-        case .uplinkQueue: return "uplink-queue"
-        case .uplinkRX: return "reply-uplink-rx"
-        case .bridgeTX: return "reply-bridge-tx"
-        case .hostVethTX: return "reply-host-veth-tx"
-        case .endpointRX: return "reply-endpoint-rx"
+    /// The stages the probe counts packets at, in the order of its counters.
+    public static let counted: [PathStage] = [.endpointTX, .hostVethRX, .bridgeRX, .uplinkQueue, .uplinkRX, .bridgeTX, .hostVethTX, .endpointRX]
+
+    /// A flow's stages in the order its packets meet them: the opener's packets, then the replies.
+    public static func path(_ flow: FlowDirection) -> [PathStage] {
+        switch flow {
+        case .egress: return [.endpointTX, .hostVethRX, .bridgeRX, .uplinkQueue, .uplinkRX, .bridgeTX, .hostVethTX, .endpointRX]
+        case .inbound: return [.uplinkRX, .dnat, .forward, .bridgeTX, .hostVethTX, .endpointRX, .endpointTX, .hostVethRX, .bridgeRX, .uplinkQueue]
         }
     }
 
-    public var isReply: Bool { self >= .uplinkRX }
+    /// True for a packet leaving the endpoint (towards the uplink).
+    public var leavesEndpoint: Bool { self == .endpointTX || self == .hostVethRX || self == .bridgeRX || self == .uplinkQueue }
 
-    /// Every stage is on an egress path: before the uplink the endpoint's packets, after it the replies.
-    public var direction: PacketDirection { isReply ? .egressReply : .egress }
+    /// On a flow opened by `flow`, does a packet here carry the replies?
+    public func isReply(in flow: FlowDirection) -> Bool { leavesEndpoint == (flow == .inbound) }
 
-    public static func < (a: PathStage, b: PathStage) -> Bool { a.rawValue < b.rawValue }
+    public func direction(in flow: FlowDirection) -> PacketDirection { PacketDirection(flow: flow, isReply: isReply(in: flow)) }
+
+    /// The name in JSON and tables: the device and way, with "reply-" on the replies' side.
+    public func name(in flow: FlowDirection) -> String {
+        let base: String
+        switch self {
+        case .endpointTX: base = "endpoint-tx"
+        case .hostVethRX: base = "host-veth-rx"
+        case .bridgeRX: base = "bridge-rx"
+        case .uplinkQueue: base = "uplink-queue"
+        case .uplinkRX: base = "uplink-rx"
+        case .bridgeTX: base = "bridge-tx"
+        case .hostVethTX: base = "host-veth-tx"
+        case .endpointRX: base = "endpoint-rx"
+        case .dnat: base = "dnat"
+        case .forward: base = "forward"
+        }
+        return isReply(in: flow) ? "reply-" + base : base
+    }
+
+    /// Its position on `flow`'s path (the stages of the other direction's names come after).
+    public func order(in flow: FlowDirection) -> Int { Self.path(flow).firstIndex(of: self) ?? Int.max }
 }
 
 /// What a device in scope is to its path.
@@ -31,32 +56,36 @@ public enum DeviceRole: UInt32, Sendable {
     case endpoint = 1, hostVeth, bridge, uplink
 }
 
-/// A traced flow as the probe keys it, from the endpoint's side: its address and port, and the
-/// remote's. For ICMP echo the endpoint port is the identifier and the remote port is 0.
+/// A traced flow as the probe keys it, from the endpoint's side as the endpoint sees it (after
+/// DNAT): its address and port, the remote's, and who opened it. For ICMP echo the endpoint
+/// port is the identifier and the remote port is 0.
 public struct FlowKey: Hashable, Sendable {
     public var endpointAddress: IPAddress
     public var remoteAddress: IPAddress
     public var endpointPort: UInt16
     public var remotePort: UInt16
     public var proto: UInt8
+    public var direction: FlowDirection
 
-    public init(endpointAddress: IPAddress, remoteAddress: IPAddress, endpointPort: UInt16, remotePort: UInt16, proto: UInt8) {
+    public init(endpointAddress: IPAddress, remoteAddress: IPAddress, endpointPort: UInt16, remotePort: UInt16, proto: UInt8,
+                direction: FlowDirection = .egress) {
         self.endpointAddress = endpointAddress
         self.remoteAddress = remoteAddress
         self.endpointPort = endpointPort
         self.remotePort = remotePort
         self.proto = proto
+        self.direction = direction
     }
 
-    /// The flow's tuple in its original direction: the endpoint started it (the probe traces
-    /// egress flows, and ICMP only for echo).
+    /// The flow's tuple in its original direction, as the endpoint sees it: from the endpoint
+    /// on an egress flow, from the remote to the endpoint on an inbound one (after DNAT).
     public var tuple: FlowTuple {
         let proto = IPProtocol(proto)
-        if proto.isICMP {
-            return FlowTuple(proto: proto, source: endpointAddress, destination: remoteAddress, transport: .icmpEcho(id: endpointPort))
-        }
-        return FlowTuple(proto: proto, source: endpointAddress, destination: remoteAddress,
-                         sourcePort: endpointPort, destinationPort: remotePort)
+        let endpointSide = FlowTuple(proto: proto, source: endpointAddress, destination: remoteAddress,
+                                     transport: proto.isICMP ? .icmpEcho(id: endpointPort)
+                                         : FlowTuple(proto: proto, source: endpointAddress, destination: remoteAddress,
+                                                     sourcePort: endpointPort, destinationPort: remotePort).transport)
+        return direction == .egress ? endpointSide : endpointSide.reversed
     }
 }
 
@@ -83,6 +112,21 @@ public struct DropEvent: Sendable, Equatable {
     public var flow: FlowKey?
     public var stage: PathStage?
 
+    /// Which way the packet went on its traced flow: towards the endpoint when it came from the
+    /// flow's remote (the opener of an inbound flow, the answerer of an egress one).
+    public var flowDirection: PacketDirection? {
+        guard let flow else { return nil }
+        let towardsEndpoint: Bool
+        if let stage, stage != .dnat, stage != .forward {
+            towardsEndpoint = !stage.leavesEndpoint
+        } else if let source {
+            towardsEndpoint = source == flow.remoteAddress || (source != flow.endpointAddress && destination == flow.endpointAddress)
+        } else {
+            return nil
+        }
+        return PacketDirection(flow: flow.direction, isReply: towardsEndpoint == (flow.direction == .egress))
+    }
+
     /// The packet's tuple, when its addresses were read.
     public var tuple: FlowTuple? {
         guard let source, let destination else { return nil }
@@ -96,18 +140,15 @@ public struct FlowStats: Sendable, Equatable {
     public var packets: [UInt64]
     public var drops: UInt64
     public var lastDrop: (timestamp: UInt64, location: UInt64, reason: UInt32, device: DeviceKey, stage: PathStage?)?
-    /// The source the uplink saw after SNAT/MASQUERADE.
+    /// Egress: the source the uplink saw after SNAT/MASQUERADE. Inbound: the destination the
+    /// client addressed before DNAT (the published address and port).
     public var natAddress: IPAddress?
     public var natPort: UInt16
     /// The uplink saw the endpoint's own (private) source: nothing masqueraded it.
     public var privateSourceSeen: Bool
 
-    public func packets(at stage: PathStage) -> UInt64 { packets[stage.rawValue] }
-
-    /// The furthest stage any packet of the flow reached in `direction`.
-    public func lastStage(reply: Bool) -> PathStage? {
-        PathStage.allCases.filter { $0.isReply == reply && packets[$0.rawValue] > 0 }.max()
-    }
+    /// Packets counted at a device stage; 0 for the stages the probe does not count.
+    public func packets(at stage: PathStage) -> UInt64 { stage.rawValue < packets.count ? packets[stage.rawValue] : 0 }
 
     public static func == (a: FlowStats, b: FlowStats) -> Bool {
         a.packets == b.packets && a.drops == b.drops && a.natAddress == b.natAddress && a.privateSourceSeen == b.privateSourceSeen
@@ -141,7 +182,7 @@ public enum NetEventDecoder {
             source = withUnsafeBytes(of: &raw.saddr) { address($0, version: raw.ip_version) }
             destination = withUnsafeBytes(of: &raw.daddr) { address($0, version: raw.ip_version) }
         }
-        let stage = raw.stage == UInt32(TRACER_STAGE_NONE.rawValue) ? nil : PathStage(rawValue: Int(raw.stage))
+        let stage = stage(raw.stage)
         return DropEvent(
             timestamp: raw.timestamp_ns, location: raw.location, reason: raw.reason,
             device: DeviceKey(netnsInode: raw.netns, ifindex: raw.ifindex),
@@ -154,7 +195,13 @@ public enum NetEventDecoder {
 
     public static func flowKey(_ raw: tracer_flow_key) -> FlowKey {
         FlowKey(endpointAddress: IPAddress(ipv4Wire: raw.endpoint_addr), remoteAddress: IPAddress(ipv4Wire: raw.remote_addr),
-                endpointPort: raw.endpoint_port.bigEndian, remotePort: raw.remote_port.bigEndian, proto: raw.proto)
+                endpointPort: raw.endpoint_port.bigEndian, remotePort: raw.remote_port.bigEndian, proto: raw.proto,
+                direction: raw.inbound != 0 ? .inbound : .egress)
+    }
+
+    /// A stage as the probe writes it (enum tracer_net_stage): a counted stage, past DNAT, or none.
+    static func stage(_ raw: UInt32) -> PathStage? {
+        raw == UInt32(TRACER_STAGE_PAST_DNAT.rawValue) ? .dnat : PathStage.counted.first { $0.rawValue == Int(raw) }
     }
 
     /// The flows in one slot of the per-CPU flow table (`flow_slots`), given every CPU's copy:
@@ -166,7 +213,7 @@ public enum NetEventDecoder {
     /// One flow's counters from all their copies (every CPU's, in the slot table and the LRU
     /// hash): counts summed, the latest drop, the NAT source any copy saw.
     public static func combine(_ copies: [tracer_flow_stats]) -> FlowStats {
-        var packets = [UInt64](repeating: 0, count: PathStage.allCases.count)
+        var packets = [UInt64](repeating: 0, count: PathStage.counted.count)
         var drops: UInt64 = 0
         var latestDrop: tracer_flow_stats?
         var nat: (UInt32, UInt16)?
@@ -183,7 +230,7 @@ public enum NetEventDecoder {
         let lastDrop = latestDrop.map { raw in (
             timestamp: raw.last_drop_ns, location: raw.last_drop_location, reason: raw.last_drop_reason,
             device: DeviceKey(netnsInode: raw.last_drop_netns, ifindex: raw.last_drop_ifindex),
-            stage: PathStage(rawValue: Int(raw.last_drop_stage))) }
+            stage: stage(raw.last_drop_stage)) }
         return FlowStats(
             packets: packets, drops: drops, lastDrop: lastDrop,
             natAddress: nat.map { IPAddress(ipv4Wire: $0.0) }, natPort: nat.map { $0.1.bigEndian } ?? 0,

@@ -16,6 +16,8 @@ enum NetObject {
     static let flowSlots = MapSchema<UInt32, tracer_flow_slot>("flow_slots")
     static let flows = MapSchema<tracer_flow_key, tracer_flow_stats>("flows")
     static let dropCounts = MapSchema<tracer_drop_key, UInt64>("drop_counts")
+    static let publishedPorts = MapSchema<tracer_published_key, tracer_published_target>("published_ports")
+    static let publishedPortHints = MapSchema<UInt32, UInt32>("published_port_hints")
     /// The stage programs, left out when only drops are traced.
     static let stagePrograms = [ProgramSchema("handle_receive"), ProgramSchema("handle_queue")]
     static let dropProgram = ProgramSchema("handle_kfree_skb")
@@ -33,6 +35,8 @@ enum NetObject {
         schema.add(flowSlots)
         schema.add(flows)
         schema.add(dropCounts)
+        schema.add(publishedPorts)
+        schema.add(publishedPortHints)
         schema.add(stagePrograms + [dropProgram])
         return schema
     }

@@ -34,6 +34,8 @@ public final class NetProbe {
     private let endpointHints: TypedMap<UInt32, UInt32>
     private let dropCountMap: TypedMap<tracer_drop_key, UInt64>
     private let deviceStatsMap: TypedMap<tracer_device_key, tracer_device_stats>
+    private let publishedPorts: TypedMap<tracer_published_key, tracer_published_target>
+    private let publishedPortHints: TypedMap<UInt32, UInt32>
     /// The devices put in scope, from which each ifindex's slot is filled.
     private var scopedDeviceValues: [DeviceKey: tracer_device_scope] = [:]
     /// Per host side, the stage of its last device before routing.
@@ -64,6 +66,8 @@ public final class NetProbe {
         endpointHints = try object.map(NetObject.endpointHints)
         dropCountMap = try object.map(NetObject.dropCounts)
         deviceStatsMap = try object.map(NetObject.deviceStats)
+        publishedPorts = try object.map(NetObject.publishedPorts)
+        publishedPortHints = try object.map(NetObject.publishedPortHints)
         let events = try object.map(NetObject.events)
         try object.attachAll()
         ring = try RingBuffer(map: events) { [unowned self] bytes in
@@ -113,6 +117,26 @@ public final class NetProbe {
         var value = tracer_netns_scope()
         value.routed_stage = routedStages[netnsInode].map { UInt32($0.rawValue) } ?? UInt32(TRACER_STAGE_NONE.rawValue)
         try scopedNamespaces.update(netnsInode, value)
+    }
+
+    /// A published port of an endpoint in scope: a client's packet to `hostAddress` (nil: any
+    /// local address) and `hostPort` is an inbound flow to `endpointAddress`:`endpointPort` from
+    /// the uplink on, before DNAT. IPv4 only, as the flow table's keys.
+    public func scope(published hostAddress: IPAddress?, hostPort: UInt16, proto: IPProtocol,
+                      endpointAddress: IPAddress, endpointPort: UInt16) throws {
+        guard let target = endpointAddress.ipv4Wire else { return }
+        var key = tracer_published_key()
+        if let hostAddress {
+            guard let wire = hostAddress.ipv4Wire else { return }
+            key.addr = wire
+        }
+        key.port = hostPort.bigEndian
+        key.proto = proto.rawValue
+        var value = tracer_published_target()
+        value.endpoint_addr = target
+        value.endpoint_port = endpointPort.bigEndian
+        try publishedPorts.update(key, value)
+        try publishedPortHints.update(UInt32(hostPort), 1)
     }
 
     /// Waits up to `timeoutMilliseconds` and returns the drops that arrived.

@@ -27,7 +27,7 @@ public enum DropRender {
         json.add("netns_inode", event.device.netnsInode)
         add(record, to: &json)
         json.add("direction", optional: record.direction.map(directionText))
-        json.add("stage", optional: event.stage?.name)
+        json.add("stage", optional: event.stage.map { $0.name(in: event.flow?.direction ?? .egress) })
         json.add("ethertype", event.ethertype)
         if event.source != nil { json.add("tuple", object: tupleJSON(event)) } else { json.addNull("tuple") }
         return json
@@ -136,12 +136,12 @@ public enum DropRender {
             json.addNull("container")
         }
         json.add("direction", directionText(outcome.direction))
-        json.add("stage", optional: outcome.lastStage?.name)
-        json.add("stopped_before", optional: outcome.stoppedBefore?.name)
+        json.add("stage", optional: outcome.lastStage.map(outcome.name))
+        json.add("stopped_before", optional: outcome.stoppedBefore.map(outcome.name))
         json.add("complete", outcome.isComplete)
         json.add("stages", objects: outcome.expected.map { stage in
             var item = JSONLine()
-            item.add("stage", stage.name)
+            item.add("stage", outcome.name(stage))
             item.add("packets", outcome.stats.packets(at: stage))
             return item
         })
@@ -164,8 +164,8 @@ public enum DropRender {
     public static let stageHeader = "ENDPOINT         FLOW                                         LAST STAGE           STOPPED BEFORE       NAT              DROPS"
 
     public static func stageLine(_ outcome: FlowOutcome) -> String {
-        [Formatting.left(escaped(outcome.path.endpoint.name), 16), Formatting.left("\(outcome.flow.tuple)", 44),
-         Formatting.left(outcome.lastStage?.name ?? "-", 20), Formatting.left(outcome.stoppedBefore?.name ?? "(complete)", 20),
+        [Formatting.left(escaped(outcome.path.endpoint.name), 16), Formatting.left(outcome.text, 44),
+         Formatting.left(outcome.lastStage.map(outcome.name) ?? "-", 20), Formatting.left(outcome.stoppedBefore.map(outcome.name) ?? "(complete)", 20),
          Formatting.left(outcome.stats.natAddress.map { "\($0)" } ?? (outcome.leftUnmasqueraded ? "none" : "-"), 16),
          String(outcome.stats.drops)].joined(separator: " ")
     }

@@ -13,8 +13,8 @@ struct EgressExplainerTests {
 
     /// A ping that reached every stage up to `last`, with private source or NAT as given.
     func outcome(upTo last: PathStage, privateSource: Bool = false, nat: IPAddress? = nil) -> FlowOutcome {
-        var packets = [UInt64](repeating: 0, count: PathStage.allCases.count)
-        for stage in PathStage.allCases where stage <= last { packets[stage.rawValue] = 3 }
+        var packets = [UInt64](repeating: 0, count: PathStage.counted.count)
+        for stage in PathStage.counted where stage.rawValue <= last.rawValue { packets[stage.rawValue] = 3 }
         let stats = FlowStats(packets: packets, drops: 0, lastDrop: nil, natAddress: nat, natPort: 0,
                               privateSourceSeen: privateSource)
         let flow = FlowKey(endpointAddress: IPAddress(172, 17, 0, 2), remoteAddress: IPAddress(203, 0, 113, 10),

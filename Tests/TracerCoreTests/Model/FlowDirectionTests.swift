@@ -17,11 +17,19 @@ struct FlowDirectionTests {
         #expect(FlowDirection.allCases == [.egress, .inbound])
     }
 
-    /// The stages before the uplink carry the endpoint's packets, those after it the replies.
-    @Test func stagesOfAnEgressPath() {
-        for stage in PathStage.allCases {
-            #expect(stage.direction == (stage.rawValue < PathStage.uplinkRX.rawValue ? .egress : .egressReply), "\(stage.name)")
+    /// On an egress path the stages before the uplink carry the endpoint's packets, those after
+    /// it the replies; an inbound path meets the same devices the other way round.
+    @Test func stagesOfEachPath() {
+        for stage in PathStage.counted {
+            #expect(stage.direction(in: .egress) == (stage.rawValue < PathStage.uplinkRX.rawValue ? .egress : .egressReply), "\(stage)")
+            #expect(stage.direction(in: .inbound) == (stage.rawValue < PathStage.uplinkRX.rawValue ? .inboundReply : .inbound), "\(stage)")
         }
+        #expect(PathStage.path(.inbound).map { $0.name(in: .inbound) } == [
+            "uplink-rx", "dnat", "forward", "bridge-tx", "host-veth-tx", "endpoint-rx",
+            "reply-endpoint-tx", "reply-host-veth-rx", "reply-bridge-rx", "reply-uplink-queue"])
+        #expect(PathStage.path(.egress).map { $0.name(in: .egress) } == [
+            "endpoint-tx", "host-veth-rx", "bridge-rx", "uplink-queue",
+            "reply-uplink-rx", "reply-bridge-tx", "reply-host-veth-tx", "reply-endpoint-rx"])
     }
 
     /// A flow stopped before a reply stage stopped on its way back.
@@ -33,7 +41,7 @@ struct FlowDirectionTests {
             hostVeth: .init(name: "veth-c1", index: 5), bridge: .init(name: "br-lab", index: 3), uplink: .init(name: "uplink0", index: 4))
         let flow = FlowKey(endpointAddress: "172.17.0.2", remoteAddress: "203.0.113.10", endpointPort: 7, remotePort: 0, proto: 1)
         func outcome(_ reached: Int) -> FlowOutcome {
-            let packets = (0..<PathStage.allCases.count).map { UInt64($0 < reached ? 1 : 0) }
+            let packets = (0..<PathStage.counted.count).map { UInt64($0 < reached ? 1 : 0) }
             return FlowOutcome(flow: flow, stats: FlowStats(packets: packets, drops: 0, lastDrop: nil, natAddress: nil, natPort: 0,
                                                             privateSourceSeen: false), path: path)
         }
@@ -55,12 +63,18 @@ struct FlowDirectionTests {
                               ethertype: 0x0800, ipVersion: 4, l4Protocol: 17, source: "172.17.0.2", destination: "203.0.113.10",
                               sourcePort: 1, destinationPort: 53, inScope: true)
         #expect(describer.describe(event).direction == .egress)
+        // To the endpoint without a traced flow: it may open a flow or answer one; not guessed.
         swap(&event.source, &event.destination)
-        #expect(describer.describe(event).direction == .egressReply)
-        event.destination = "198.51.100.1"
         #expect(describer.describe(event).direction == nil)
-        event.stage = .bridgeTX
+        // On a traced flow, the flow says who opened it and the packet's way says the rest.
+        event.flow = FlowKey(endpointAddress: "172.17.0.2", remoteAddress: "203.0.113.10", endpointPort: 1, remotePort: 53, proto: 17)
         #expect(describer.describe(event).direction == .egressReply)
+        event.flow?.direction = .inbound
+        #expect(describer.describe(event).direction == .inbound)
+        event.stage = .bridgeRX
+        #expect(describer.describe(event).direction == .inboundReply)
+        event.stage = .dnat
+        #expect(describer.describe(event).direction == .inbound)
     }
 }
 

@@ -82,8 +82,8 @@ enum NetFixture {
     /// its last drop if given.
     static func flow(_ endpoint: IPAddress = "172.17.0.2", to remote: IPAddress = "203.0.113.10", id: UInt16 = 7,
                      upTo last: PathStage?, drop: (reason: UInt32, location: UInt64, device: DeviceKey)? = nil) -> (FlowKey, FlowStats) {
-        var packets = [UInt64](repeating: 0, count: PathStage.allCases.count)
-        for stage in PathStage.allCases where last.map({ stage <= $0 }) ?? false { packets[stage.rawValue] = 3 }
+        var packets = [UInt64](repeating: 0, count: PathStage.counted.count)
+        for stage in PathStage.counted where last.map({ stage.rawValue <= $0.rawValue }) ?? false { packets[stage.rawValue] = 3 }
         let stats = FlowStats(packets: packets, drops: drop == nil ? 0 : 3,
                               lastDrop: drop.map { (timestamp: 5, location: $0.location, reason: $0.reason, device: $0.device, stage: last) },
                               natAddress: nil, natPort: 0, privateSourceSeen: false)

@@ -14,7 +14,9 @@
 
 #define TRACER_IFNAME_LEN 16
 
-/* Where on the path a packet was seen, in path order: egress first, then the reply. */
+/* Where on the path a packet was seen, by device and way: in path order for an egress flow
+ * (egress first, then the reply). An inbound flow meets them the other way round: UPLINK_RX,
+ * BRIDGE_TX, HOST_VETH_TX, ENDPOINT_RX, then its reply ENDPOINT_TX ... UPLINK_QUEUE. */
 enum tracer_net_stage {
 	TRACER_STAGE_ENDPOINT_TX = 0,  /* queued on the endpoint's own interface (a container's eth0) */
 	TRACER_STAGE_HOST_VETH_RX = 1, /* received by the host end of its veth */
@@ -25,6 +27,9 @@ enum tracer_net_stage {
 	TRACER_STAGE_HOST_VETH_TX = 6, /* the reply queued on the host end of the veth */
 	TRACER_STAGE_ENDPOINT_RX = 7,  /* the reply received by the endpoint */
 	TRACER_STAGE_COUNT = 8,
+	/* Drops only (no counter): an inbound packet whose destination DNAT had rewritten to the
+	 * endpoint's, dropped in the host side before it was queued on the bridge (FORWARD, say). */
+	TRACER_STAGE_PAST_DNAT = 8,
 	TRACER_STAGE_NONE = 255,
 };
 
@@ -86,14 +91,16 @@ struct tracer_device_stats {
 	__u64 arp_replies_rx;
 };
 
-/* An IPv4 flow, always from the endpoint's side: its address and port, the remote's. */
+/* An IPv4 flow, always from the endpoint's side, as the endpoint sees it (after DNAT): its
+ * address and port, the remote's; and who opened it. */
 struct tracer_flow_key {
 	__u32 endpoint_addr;
 	__u32 remote_addr;
 	__u16 endpoint_port; /* ICMP echo: the identifier */
 	__u16 remote_port;   /* ICMP echo: 0 */
 	__u8 proto;
-	__u8 pad[3];
+	__u8 inbound;        /* 1: the remote opened it (a published port, a DNAT, or routed to the endpoint) */
+	__u8 pad[2];
 };
 
 struct tracer_flow_stats {
@@ -105,7 +112,8 @@ struct tracer_flow_stats {
 	__u32 last_drop_netns;
 	__s32 last_drop_ifindex;
 	__u32 last_drop_stage;   /* the last stage the dropped packet had reached, or TRACER_STAGE_NONE */
-	__u32 nat_addr;          /* the source the uplink saw after SNAT/MASQUERADE, 0 if none yet */
+	__u32 nat_addr;          /* egress: the source the uplink saw after SNAT/MASQUERADE; inbound: the
+	                          * destination the client addressed before DNAT (the published port); 0 if none */
 	__u16 nat_port;
 	__u8 private_source_seen; /* the uplink saw the endpoint's own source: no SNAT */
 	__u8 pad;
@@ -133,6 +141,21 @@ struct tracer_nat_key {
 	__u16 nat_port;
 	__u8 proto;
 	__u8 pad[3];
+};
+
+/* Published ports (DNAT to an endpoint), by the destination a client addresses on the uplink,
+ * before DNAT: an inbound flow is known from its first packet there. */
+struct tracer_published_key {
+	__u32 addr;  /* a local address, or 0 for any */
+	__u16 port;
+	__u8 proto;
+	__u8 pad;
+};
+
+struct tracer_published_target {
+	__u32 endpoint_addr;
+	__u16 endpoint_port;
+	__u16 pad;
 };
 
 /* Exact drop counts, host-wide or in scope. */
@@ -189,6 +212,8 @@ _Static_assert(sizeof(struct tracer_flow_stats) == 112, "flow stats layout");
 _Static_assert(sizeof(struct tracer_flow_slot) == 128, "flow slot layout");
 _Static_assert(sizeof(struct tracer_nat_key) == 16, "nat key layout");
 _Static_assert(sizeof(struct tracer_drop_key) == 24, "drop key layout");
+_Static_assert(sizeof(struct tracer_published_key) == 8, "published key layout");
+_Static_assert(sizeof(struct tracer_published_target) == 8, "published target layout");
 _Static_assert(sizeof(struct tracer_drop_event) == 112, "drop event layout");
 _Static_assert(sizeof(struct tracer_net_config) == 40, "net config layout");
 
