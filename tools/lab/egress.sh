@@ -441,6 +441,9 @@ EOF
             ip -n "tel-$name-world" addr add 192.0.2.1/24 dev wan1
             ip -n "tel-$name-world" link set wan1 up
             ip -n "$host" route add 203.0.113.0/24 via 192.0.2.1 dev uplink1
+            # A router asks for neighbours from its own interface's address: ARP from 203.0.113.10
+            # would fail the same check and hide the drop behind a neighbour failure in the world.
+            in_ns "tel-$name-world" sysctl -qw net.ipv4.conf.wan0.arp_announce=2
             in_ns "$host" sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.uplink0.rp_filter=1 ;;
         hairpin) publish_rule "$name" del hairpin ;;
         stale-conntrack) # the UDP port's entry made while its DNAT rule was missing (as in a restart
