@@ -35,6 +35,56 @@ public struct EgressLab {
         ("ipv6-mtu-too-small", "ipv6-mtu-too-small", "host", "veth-c1"),
     ]
 
+    /// Who an inbound probe (`egress.sh probe NAME --inbound`) comes from and what it sends.
+    public struct InboundProbe: Sendable, Equatable, CustomStringConvertible {
+        /// An endpoint ("c1": to its own published port, the hairpin) instead of the world.
+        public var endpoint: String?
+        /// A datagram from 198.51.100.1:40053 to 198.51.100.2:1253 (c1's echo on 53), not a TCP connect.
+        public var udp: Bool
+        /// From the world's 203.0.113.10 (behind the gateway), not from 198.51.100.1 on uplink0's subnet.
+        public var remote: Bool
+        /// The published TCP port (default 1222; 5201 for iperf3).
+        public var port: Int?
+
+        public init(endpoint: String? = nil, udp: Bool = false, remote: Bool = false, port: Int? = nil) {
+            self.endpoint = endpoint
+            self.udp = udp
+            self.remote = remote
+            self.port = port
+        }
+
+        public static let tcp = InboundProbe()
+        public static let udp = InboundProbe(udp: true)
+        public static let remote = InboundProbe(remote: true)
+        public static let hairpin = InboundProbe(endpoint: "c1")
+
+        public var arguments: [String] {
+            (endpoint.map { [$0] } ?? []) + ["--inbound"] + (udp ? ["--udp"] : []) + (remote ? ["--remote"] : [])
+                + (port.map { ["--port", String($0)] } ?? [])
+        }
+        public var description: String { arguments.joined(separator: " ") }
+    }
+
+    /// ingress.md's failures as `egress.sh break` reproduces them on a published lab: the probe that
+    /// works before and fails after, the stage where the flow dies (uplink-rx: on arrival, at the
+    /// routing decision; dnat: no DNAT happened, the host itself refused it; forward: the DNAT'd
+    /// packet in FORWARD; reply: the container's answer on its way back; endpoint-rx: in the
+    /// container) and the kernel's drop reason there (nil: none), as `tracer drops --all` showed them
+    /// on this lab (6.18); and, where there is one, the fix (run in the host side) that makes the
+    /// probe work again.
+    public static let inboundModes: [(mode: String, probe: InboundProbe, stage: String, reason: String?, fix: [String]?)] = [
+        ("dnat-allowlist-miss", .tcp, "forward", "NETFILTER_DROP", ["nft", "add", "element", "inet", "filter", "allow_in", "{ 172.17.0.2 . 22 }"]),
+        ("dnat-allowlist-miss-iptables-nft", .tcp, "forward", "NETFILTER_DROP", ["ipset", "add", "allow_in", "172.17.0.2,tcp:22"]),
+        ("dnat-allowlist-miss-legacy", .tcp, "forward", "NETFILTER_DROP", ["ipset", "add", "allow_in", "172.17.0.2,tcp:22"]),
+        ("dnat-forward-drop", .tcp, "forward", "NETFILTER_DROP", nil),
+        ("dnat-replies-dropped", .tcp, "reply", "NETFILTER_DROP", nil),
+        ("dnat-missing", .tcp, "dnat", "NO_SOCKET", nil),
+        ("rp-filter-strict", .remote, "uplink-rx", "IP_RPFILTER", nil),
+        ("hairpin", .hairpin, "endpoint-rx", "IP_LOCAL_SOURCE", nil),
+        ("stale-conntrack", .udp, "dnat", "NO_SOCKET", ["conntrack", "-D", "-p", "udp", "--orig-port-dst", "1253"]),
+        ("nothing-listening", .tcp, "endpoint-rx", "NO_SOCKET", nil),
+    ]
+
     /// `egress.sh up NAME`: a healthy lab; dual stack with `ipv6`.
     public static func up(_ name: String, endpoints: Int = 1, ipv6: Bool = false) throws -> EgressLab {
         let (status, output) = try LabShell.run([script, "up", name, "--endpoints", String(endpoints)] + (ipv6 ? ["--ipv6"] : []))
@@ -58,6 +108,20 @@ public struct EgressLab {
     /// world: true when answered.
     public func probe(size: Int = 56, tcp: Bool = false, ipv6: Bool = false) throws -> Bool {
         try LabShell.run([EgressLab.script, "probe", name, "--size", String(size)] + (tcp ? ["--tcp"] : []) + (ipv6 ? ["--ipv6"] : [])).status == 0
+    }
+
+    /// `egress.sh publish NAME`: c1's ports published on 198.51.100.2 (tcp 1222 -> 22, 5201, udp
+    /// 1253 -> 53) with `backend` (nft, iptables-nft, iptables-legacy); returns the lab with the
+    /// publish_* facts.
+    public func publish(backend: String = "iptables-nft") throws -> EgressLab {
+        let (status, output) = try LabShell.run([EgressLab.script, "publish", name, "--backend", backend])
+        guard status == 0 else { throw LabShell.Failure("egress.sh publish \(name) --backend \(backend) failed: \(output)") }
+        return EgressLab(name: name, facts: LabShell.facts(output))
+    }
+
+    /// One inbound probe to a published port: true when it connected (TCP) or was echoed (UDP).
+    public func probeInbound(_ probe: InboundProbe = .tcp) throws -> Bool {
+        try LabShell.run([EgressLab.script, "probe", name] + probe.arguments).status == 0
     }
 
     public func down() { _ = try? LabShell.run([EgressLab.script, "down", name]) }

@@ -1,9 +1,13 @@
 #!/bin/bash
-# Benchmark for `tracer egress` and `tracer drops` (issue #5: speed targets).
+# Benchmark for `tracer egress`, `tracer drops` (issue #5: speed targets) and `tracer ingress` (#13).
 # iperf3 TCP from a container netns through bridge and NAT (tools/lab/egress.sh) to a "world"
 # netns, in one run and alternating so drift on the machine cancels out (each round starts
 # with the next configuration):
 #   baseline (no tracer), with `tracer drops`, with `tracer egress` on the container's path.
+# Then the published-port run: the lab publishes c1's ports (egress.sh publish: 198.51.100.2:5201
+# DNAT'd to c1's iperf3 server) and iperf3 runs from the world to that port, alternating
+#   inbound baseline (no tracer), with `tracer ingress` on c1 (target >= 95%)
+# (a tracer without the ingress command gets the row "tracer ingress: not built yet").
 # Prints each throughput and its ratio against the baseline of this run (targets: drops >= 97%,
 # egress >= 95%), each round's ratio and their median (a run another process disturbed moves
 # the median less than the mean), and the tracer's CPU per million packets: its own process (user+system) in
@@ -19,6 +23,7 @@ lab=${lab:0:12}
 work=$(mktemp -d /tmp/tracer-bench.XXXXXX)
 cleanup() {
     [ -f "$work/iperf.pid" ] && kill "$(cat "$work/iperf.pid")" 2>/dev/null || true
+    [ -f "$work/iperf-c1.pid" ] && kill "$(cat "$work/iperf-c1.pid")" 2>/dev/null || true
     tools/lab/egress.sh down "$lab" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
@@ -44,8 +49,13 @@ hz=$(getconf CLK_TCK)
 packets() { # packets through the uplink, both directions (/proc/net/dev is per netns of the reader)
     nsenter --net="/run/netns/$host" cat /proc/net/dev | awk '$1 == "uplink0:" {print $3 + $11}'
 }
-throughput() { # Mbit/s received by the world
-    nsenter --net="$container" iperf3 -c 203.0.113.10 -t "$seconds" -f m 2>/dev/null | awk '/receiver/ {print $(NF-2)}'
+direction=egress
+throughput() { # Mbit/s received: by the world (egress), by c1 through the published port (inbound)
+    if [ $direction = egress ]; then
+        nsenter --net="$container" iperf3 -c 203.0.113.10 -t "$seconds" -f m 2>/dev/null | awk '/receiver/ {print $(NF-2)}'
+    else
+        nsenter --net="$world" iperf3 -c 198.51.100.2 -p 5201 -t "$seconds" -f m 2>/dev/null | awk '/receiver/ {print $(NF-2)}'
+    fi
 }
 bpf_run_ns() { # total run time of the BPF programs a process holds
     local total=0 f
@@ -136,9 +146,9 @@ bpf_cost drops drops --output json
 bpf_cost egress egress --netns "tel-$lab-c1" --output json
 base=$(awk -v s="${sum[baseline]}" -v n="${count[baseline]}" 'BEGIN { print s / n }')
 printf "%-16s %10.0f Mbit/s  (runs:%s Mbit/s: the spread is the machine's noise)\n" "baseline" "$base" "${runs[baseline]}"
-for name in drops egress; do
+report() { # report NAME TARGET BASE: the tracer's row against the baseline BASE
+    local name=$1 target=$2 base=$3 avg ratio median
     avg=$(awk -v s="${sum[$name]}" -v n="${count[$name]}" 'BEGIN { print s / n }')
-    target=$([ $name = drops ] && echo 97 || echo 95)
     ratio=$(awk -v a="$avg" -v b="$base" 'BEGIN { printf "%.1f", 100 * a / b }')
     printf "%-16s %10.0f Mbit/s  %5s%% of baseline (target >= %s%%)  tracer CPU per million uplink packets: %s ms process, %s ms BPF\n" \
         "tracer $name" "$avg" "$ratio" "$target" \
@@ -147,5 +157,34 @@ for name in drops egress; do
     median=$(echo ${ratios[$name]} | tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
     echo "                 runs:${runs[$name]} Mbit/s (${pkts[$name]} packets; BPF time from one more run with BPF statistics on)"
     echo "                 each round's ratio:${ratios[$name]} %, median $median %"
-done
+}
+report drops 97 "$base"
+report egress 95 "$base"
 grep -h '"type":"stage"' "$work/egress.out" | head -1 | sed 's/^/egress saw: /' | cut -c1-300
+
+# The published-port run: world -> uplink0 (DNAT 198.51.100.2:5201 -> c1) -> bridge -> c1.
+tools/lab/egress.sh publish "$lab" >/dev/null
+nsenter --net="$container" iperf3 -s -B 172.17.0.2 -p 5201 -D -I "$work/iperf-c1.pid"
+sleep 0.5
+direction=inbound
+echo
+echo "iperf3 TCP, world netns -> uplink -> DNAT to a published port -> bridge -> container netns, ${seconds}s per run, $rounds rounds"
+throughput >/dev/null # warm up
+if "$tracer" ingress --help >/dev/null 2>&1; then
+    ingress=(ingress --netns "tel-$lab-c1" --output json)
+    for (( r = 0; r < rounds; r++ )); do
+        # Alternating which goes first, as above.
+        if (( r % 2 == 0 )); then run inbound; run ingress "${ingress[@]}"; else run ingress "${ingress[@]}"; run inbound; fi
+        ratios[ingress]="${ratios[ingress]:-} $(awk -v a="${runs[ingress]##* }" -v b="${runs[inbound]##* }" 'BEGIN { printf "%.1f", 100 * a / b }')"
+    done
+    bpf_cost ingress "${ingress[@]}"
+    base=$(awk -v s="${sum[inbound]}" -v n="${count[inbound]}" 'BEGIN { print s / n }')
+    printf "%-16s %10.0f Mbit/s  (runs:%s Mbit/s)\n" "inbound baseline" "$base" "${runs[inbound]}"
+    report ingress 95 "$base"
+    grep -h '"type":"stage"' "$work/ingress.out" | head -1 | sed 's/^/ingress saw: /' | cut -c1-300 || true
+else
+    for (( r = 0; r < rounds; r++ )); do run inbound; done
+    base=$(awk -v s="${sum[inbound]}" -v n="${count[inbound]}" 'BEGIN { print s / n }')
+    printf "%-16s %10.0f Mbit/s  (runs:%s Mbit/s)\n" "inbound baseline" "$base" "${runs[inbound]}"
+    printf "%-16s %s (target >= 95%% of the inbound baseline)\n" "tracer ingress:" "not built yet"
+fi
