@@ -17,10 +17,11 @@ if [ "${1:-}" = "--test" ]; then
     # Real container runtimes. podman finds no network without netavark (its network backend) and
     # conmon supervises its containers; the labs' images are busybox-static.
     packages="$packages podman runc conmon netavark busybox-static docker.io containerd"
-    # The egress lab's firewall (ipset: the sets iptables allow-lists look up) and traffic, the
-    # terminal test of tracer top, and perf (the kernel's own count of task renames bounds top's
-    # exec count under a full map).
-    packages="$packages nftables iptables ipset iputils-ping iperf3 tmux linux-perf"
+    # The egress lab's firewall and traffic, the terminal test of tracer top, and perf (the
+    # kernel's own count of task renames bounds top's exec count under a full map).
+    packages="$packages nftables iptables iputils-ping iperf3 tmux linux-perf"
+    # The egress lab's inbound modes: ipset allow-lists (iptables) and conntrack (a stale entry).
+    packages="$packages ipset conntrack"
     # The shells whose completion scripts (tracer completions) the tests run.
     packages="$packages zsh fish"
     # tools/bench/exec-storm.sh measures execsnoop (libbpf-tools) beside tracer.
