@@ -172,10 +172,8 @@ enum ForwardEvaluator {
         case .outInterface(let names, let negated):
             return p.outInterface.isEmpty ? .maybe : flip(interface(names, p.outInterface), negated)
         case .ctState(let states, let negated):
-            if states.contains(p.ctState) { return flip(.yes, negated) }
-            // iptables' --ctstate DNAT/SNAT are conntrack status bits, not states the packet's state rules out.
-            if p.ctState.isEmpty || !states.isDisjoint(with: ["dnat", "snat"]) { return .maybe }
-            return flip(.no, negated)
+            if p.ctState.isEmpty { return .maybe }
+            return flip(states.contains(p.ctState) ? .yes : .no, negated)
         case .proto(let names, let negated):
             guard let proto = p.proto else { return .maybe }
             return flip(names.contains(proto) ? .yes : .no, negated)
