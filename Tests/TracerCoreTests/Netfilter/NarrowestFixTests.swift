@@ -186,6 +186,17 @@ import Testing
         #expect(NarrowestFix.fix(ruleset: ruleset, drop: .init(family: "inet", table: "t", chain: "fwd", handle: 3), packet: ssh)?.kind == .insertAccept)
     }
 
+    @Test func aLegacyDropIsFixedForThePacketOfTheFlowsDirection() throws {
+        // Counters give no packet: the flow's direction says which one the forward hook saw.
+        let flow = FlowKey(endpointAddress: "172.17.0.2", remoteAddress: "198.51.100.1", endpointPort: 22, remotePort: 53658, proto: 6)
+        let inbound = NetfilterWatch.packet(flow, direction: .inbound)
+        #expect(inbound.source == "198.51.100.1" && inbound.destination == "172.17.0.2" && inbound.destinationPort == 22 && inbound.proto == "tcp")
+        let egress = NetfilterWatch.packet(flow, direction: .egress)
+        #expect(egress.source == "172.17.0.2" && egress.destination == "198.51.100.1" && egress.destinationPort == 53658)
+        let drop = NarrowestFix.Drop(family: "ip", table: "filter", backend: .iptablesLegacy, chain: "allowed_dnats", position: 2)
+        #expect(NarrowestFix.fix(ruleset: try legacyExample(), drop: drop, packet: inbound)?.command == "ipset add allow_in 172.17.0.2,tcp:22")
+    }
+
     @Test func aDropNoLongerInTheRulesetHasNoFix() throws {
         let ruleset = try fieldExample()
         #expect(NarrowestFix.fix(ruleset: ruleset, drop: .init(family: "inet", table: "filter", chain: "allowed_dnats", handle: 99), packet: ssh) == nil)
