@@ -185,8 +185,11 @@ public enum EgressExplainer {
         let here = evidence.dropRole == .endpoint ? NamespaceCommand(path: path.endpoint.netnsPath, isRoot: false) : host
         let replies = outcome.direction.isReply ? "the replies to its packets" : "its packets"
         if let reason = evidence.reason?.name {
-            if reason == .netfilterDrop, let rule = evidence.netfilterRule {
-                return ("\(who): the nftables rule \(rule) drops \(replies) after \(after)", host.run("nft delete rule \(rule)"))
+            if reason == .netfilterDrop, let rule = evidence.netfilterRule ?? evidence.netfilterFix.flatMap({ _ in evidence.netfilterVerdict }) {
+                // The narrowest fix the ruleset shows; deleting the rule only when it drops nothing but this flow.
+                let fix = evidence.netfilterFix
+                return ("\(who): the firewall rule \(rule) drops \(replies) after \(after)\(fix.map { "; \($0.evidence)" } ?? "")",
+                        fix.map { host.run($0.command) })
             }
             switch (reason, evidence.dropDevice) {
             case (.tcIngress, let device?), (.tcEgress, let device?):

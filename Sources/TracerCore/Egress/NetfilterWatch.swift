@@ -7,6 +7,8 @@
 public final class NetfilterWatch {
     private let nftTrace: Bool
     private var endpointsByHost: [String: [IPPrefix]] = [:]
+    /// The host side's devices of the paths by ifindex, to name a traced packet's input interface.
+    private var devicesByHost: [String: [UInt32: String]] = [:]
     private var sessions: [String: NftTraceSession] = [:]
     private var legacy: [(path: String, before: LegacyCounters)] = []
     /// What the firewall said of a dropped packet: the rule or policy in the host's terms, and
@@ -26,8 +28,8 @@ public final class NetfilterWatch {
 
     /// The rule or policy that dropped an endpoint's packet, by endpoint address.
     private var verdicts: [IPAddress: Verdict] = [:]
-    /// Legacy drops by host-side namespace path.
-    private var legacyVerdicts: [String: String] = [:]
+    /// Legacy drops by host-side namespace path, with the ruleset (and its ipsets) read then.
+    private var legacyVerdicts: [String: (growth: CounterGrowth, ruleset: Ruleset)] = [:]
     /// Trace tables left by a run that was killed, removed at start.
     public private(set) var removedStaleTables: [String] = []
     /// What could not be watched, and why.
@@ -35,7 +37,12 @@ public final class NetfilterWatch {
 
     public init(paths: [EgressPath], nftTrace: Bool) {
         self.nftTrace = nftTrace
-        for path in paths { endpointsByHost[path.hostNetnsPath, default: []] += path.endpoint.ipv4 }
+        for path in paths {
+            endpointsByHost[path.hostNetnsPath, default: []] += path.endpoint.ipv4
+            for device in [path.hostVeth, path.bridge, path.uplink].compactMap({ $0 }) where device.index > 0 {
+                devicesByHost[path.hostNetnsPath, default: [:]][UInt32(device.index)] = device.name
+            }
+        }
         for host in endpointsByHost.keys.sorted() {
             if let removed = try? NftTraceSession.removeStale(hostNetnsPath: host) { removedStaleTables += removed }
             if let before = try? LegacyCounters.snapshot(netnsPath: host), before.tables.contains(where: { !$0.chains.isEmpty }) {
@@ -56,14 +63,25 @@ public final class NetfilterWatch {
         }
     }
 
-    /// Takes the trace events that arrived; keeps the drops.
+    /// Takes the trace events that arrived; keeps the drops, each with the narrowest fix for
+    /// the packet as the dropping chain saw it (after DNAT in forward).
     public func poll() {
-        for session in sessions.values {
+        for (host, session) in sessions {
             guard let events = try? session.poll(timeoutMilliseconds: 0) else { continue }
             for event in events where event.isDrop && !event.fromTraceTable {
                 guard let tuple = event.tuple else { continue }
                 let rule = event.kind == .rule ? event.ruleHandle.map { "\(event.family) \(event.table) \(event.chain) handle \($0)" } : nil
-                let verdict = Verdict(text: session.describe(event), nftRule: rule)
+                let devices = devicesByHost[host] ?? [:]
+                let packet = ImaginedPacket(tuple: tuple, inInterface: event.inInterfaceIndex.flatMap { devices[$0] } ?? "",
+                                            outInterface: event.outInterfaceIndex.flatMap { devices[$0] } ?? "")
+                // Trace events come from nft's tables: never a legacy table of the same name.
+                let backend = session.ruleset.tables.first {
+                    $0.family == event.family && $0.name == event.table && $0.backend != .iptablesLegacy
+                }?.backend ?? .nftables
+                let drop = NarrowestFix.Drop(family: event.family, table: event.table, backend: backend, chain: event.chain,
+                                             handle: event.kind == .rule ? event.ruleHandle : nil)
+                let verdict = Verdict(text: session.describe(event), nftRule: rule,
+                                      fix: NarrowestFix.fix(ruleset: session.ruleset, drop: drop, packet: packet))
                 for address in [tuple.source, tuple.destination] where verdicts[address] == nil {
                     verdicts[address] = verdict
                 }
@@ -76,13 +94,35 @@ public final class NetfilterWatch {
         poll()
         for (host, before) in legacy {
             guard let after = try? LegacyCounters.snapshot(netnsPath: host) else { continue }
-            if let drop = after.growth(since: before).first(where: \.isDrop) { legacyVerdicts[host] = drop.description }
+            if let drop = after.growth(since: before).first(where: \.isDrop) {
+                legacyVerdicts[host] = (drop, RulesetReader.read(netnsPath: host).ruleset)
+            }
         }
     }
 
     /// The firewall's verdict on a flow's packets, if it dropped them.
     public func verdict(for flow: FlowKey, path: EgressPath) -> Verdict? {
-        verdicts[flow.endpointAddress] ?? legacyVerdicts[path.hostNetnsPath].map { Verdict(text: $0, nftRule: nil) }
+        verdict(for: flow, path: path, direction: .egress)
+    }
+
+    /// The same for a flow of either direction: a legacy drop's fix needs the packet the
+    /// dropping chain saw, the endpoint's (egress) or the client's after DNAT (inbound), which
+    /// counters cannot tell apart.
+    public func verdict(for flow: FlowKey, path: EgressPath, direction: FlowDirection) -> Verdict? {
+        if let traced = verdicts[flow.endpointAddress] { return traced }
+        guard let (growth, ruleset) = legacyVerdicts[path.hostNetnsPath] else { return nil }
+        return Verdict(text: growth.description, nftRule: nil,
+                       fix: NarrowestFix.fix(ruleset: ruleset, drop: growth.drop, packet: Self.packet(flow, direction: direction)))
+    }
+
+    /// The packet of `flow` as the forward hook sees it in its original direction.
+    static func packet(_ flow: FlowKey, direction: FlowDirection) -> ImaginedPacket {
+        var tuple = flow.tuple
+        if direction == .inbound, case .ports(let endpointPort, let remotePort) = tuple.transport {
+            tuple = FlowTuple(proto: tuple.proto, source: flow.remoteAddress, destination: flow.endpointAddress,
+                              transport: .ports(source: remotePort, destination: endpointPort))
+        }
+        return ImaginedPacket(tuple: tuple)
     }
 
     /// Removes the trace tables; safe to call more than once.

@@ -144,7 +144,7 @@ private struct DNATWalk {
         reachedChains.insert(chain.name)
         let path = path + [chain.name]
         for rule in chain.rules {
-            guard let next = conditions.adding(rule) else { continue }
+            guard let next = conditions.adding(table.inliningSets(rule)) else { continue }
             switch rule.verdict {
             case .jump(let target), .goto(let target):
                 guard followJumps, let sub = table.chain(target) else { continue }

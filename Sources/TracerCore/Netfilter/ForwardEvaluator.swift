@@ -1,5 +1,6 @@
 /// A packet as the static checks imagine it: what is known about it at a hook. Nil fields are
-/// "any" (an internet address, any protocol), which makes matches on them "may match".
+/// "any" (an internet address, any protocol), which makes matches on them "may match"; so do
+/// an empty interface name or conntrack state (a traced packet whose devices were not resolved).
 public struct ImaginedPacket: Sendable, Equatable {
     public var source: IPAddress?
     public var destination: IPAddress?
@@ -9,9 +10,10 @@ public struct ImaginedPacket: Sendable, Equatable {
     public var ctState: String
     public var proto: String?
     public var destinationPort: Int?
+    public var sourcePort: Int?
 
     public init(source: IPAddress?, destination: IPAddress?, inInterface: String, outInterface: String, ctState: String,
-                proto: String? = nil, destinationPort: Int? = nil) {
+                proto: String? = nil, destinationPort: Int? = nil, sourcePort: Int? = nil) {
         self.source = source
         self.destination = destination
         self.inInterface = inInterface
@@ -19,6 +21,7 @@ public struct ImaginedPacket: Sendable, Equatable {
         self.ctState = ctState
         self.proto = proto
         self.destinationPort = destinationPort
+        self.sourcePort = sourcePort
     }
 }
 
@@ -100,7 +103,7 @@ enum ForwardEvaluator {
             if depth == 0 { baseChain = chain.name }
             guard depth < 32 else { return nil }
             for rule in chain.rules {
-                let m = ForwardEvaluator.match(rule.matches, packet)
+                let m = ForwardEvaluator.match(rule.matches, packet, sets: table.sets)
                 if m == .no { continue }
                 let maybe = m == .maybe || conditional
                 switch rule.verdict {
@@ -139,10 +142,10 @@ enum ForwardEvaluator {
         }
     }
 
-    static func match(_ matches: [RuleMatch], _ packet: ImaginedPacket) -> Tri {
+    static func match(_ matches: [RuleMatch], _ packet: ImaginedPacket, sets: [NamedSet]) -> Tri {
         var result = Tri.yes
         for m in matches {
-            switch one(m, packet) {
+            switch one(m, packet, sets: sets) {
             case .no: return .no
             case .maybe: result = .maybe
             case .yes: break
@@ -151,7 +154,7 @@ enum ForwardEvaluator {
         return result
     }
 
-    private static func flip(_ t: Tri, _ negated: Bool) -> Tri {
+    static func flip(_ t: Tri, _ negated: Bool) -> Tri {
         guard negated else { return t }
         switch t {
         case .yes: return .no
@@ -160,20 +163,27 @@ enum ForwardEvaluator {
         }
     }
 
-    private static func one(_ m: RuleMatch, _ p: ImaginedPacket) -> Tri {
+    static func one(_ m: RuleMatch, _ p: ImaginedPacket, sets: [NamedSet]) -> Tri {
         switch m {
         case .source(let prefixes, let negated): return flip(address(prefixes, p.source), negated)
         case .destination(let prefixes, let negated): return flip(address(prefixes, p.destination), negated)
-        case .inInterface(let names, let negated): return flip(interface(names, p.inInterface), negated)
-        case .outInterface(let names, let negated): return flip(interface(names, p.outInterface), negated)
-        case .ctState(let states, let negated): return flip(states.contains(p.ctState) ? .yes : .no, negated)
+        case .inInterface(let names, let negated):
+            return p.inInterface.isEmpty ? .maybe : flip(interface(names, p.inInterface), negated)
+        case .outInterface(let names, let negated):
+            return p.outInterface.isEmpty ? .maybe : flip(interface(names, p.outInterface), negated)
+        case .ctState(let states, let negated):
+            if p.ctState.isEmpty { return .maybe }
+            return flip(states.contains(p.ctState) ? .yes : .no, negated)
         case .proto(let names, let negated):
             guard let proto = p.proto else { return .maybe }
             return flip(names.contains(proto) ? .yes : .no, negated)
         case .destinationPort(let ranges, let negated):
             guard let port = p.destinationPort else { return .maybe }
             return flip(ranges.contains { $0.contains(port) } ? .yes : .no, negated)
-        case .sourcePort: return .maybe
+        case .sourcePort(let ranges, let negated):
+            guard let port = p.sourcePort else { return .maybe }
+            return flip(ranges.contains { $0.contains(port) } ? .yes : .no, negated)
+        case .setLookup(let lookup): return self.lookup(lookup, in: sets.first { $0.name == lookup.set }, p)
         case .otherFamily, .ipv6Destination: return .no
         case .other: return .maybe
         }
@@ -185,14 +195,14 @@ enum ForwardEvaluator {
                                           "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4"]
         .compactMap { IPPrefix($0) }
 
-    private static func address(_ prefixes: [IPPrefix], _ address: IPAddress?) -> Tri {
+    static func address(_ prefixes: [IPPrefix], _ address: IPAddress?) -> Tri {
         if let address { return prefixes.contains { $0.contains(address) } ? .yes : .no }
         if prefixes.contains(where: { $0.length == 0 }) { return .yes }
         if prefixes.allSatisfy({ p in nonInternet.contains { $0.contains(p) } }) { return .no }
         return .maybe
     }
 
-    private static func interface(_ names: [String], _ device: String) -> Tri {
+    static func interface(_ names: [String], _ device: String) -> Tri {
         names.contains { name in
             if let last = name.last, last == "+" || last == "*" { return device.hasPrefix(String(name.dropLast())) }
             return name == device

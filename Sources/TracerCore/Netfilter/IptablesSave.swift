@@ -1,7 +1,9 @@
 /// Parses `iptables-save -c` output (iptables-legacy-save and iptables-nft-save print the same
-/// format) into tables of the given backend. Pure: tests feed fixtures.
+/// format) into tables of the given backend. Pure: tests feed fixtures. `ipsets` are the namespace's
+/// ipsets (`ipset save`); a table gets those its rules look up with `-m set --match-set`.
 enum IptablesSave {
-    static func parse(_ text: String, backend: NetfilterBackend, family: String = "ip") -> [FirewallTable] {
+    static func parse(_ text: String, backend: NetfilterBackend, family: String = "ip",
+                      ipsets: [String: NamedSet] = [:]) -> [FirewallTable] {
         var tables: [FirewallTable] = []
         for rawLine in text.split(separator: "\n") {
             let line = rawLine.trimmed
@@ -34,11 +36,14 @@ enum IptablesSave {
             guard words.count >= 2, words[0] == "-A" else { continue }
             let chainName = words[1]
             let body = Array(words.dropFirst(2))
-            var rule = parseRule(body)
+            var rule = parseRule(body, ipsets: ipsets)
             rule.packets = counters?.packets
             rule.bytes = counters?.bytes
             rule.text = "-A " + ([chainName] + body).map(shellQuoted).joined(separator: " ")
             let t = tables.count - 1
+            for case .setLookup(let lookup) in rule.matches where tables[t].set(lookup.set) == nil {
+                if let set = ipsets[lookup.set] { tables[t].sets.append(set) }
+            }
             if let c = tables[t].chains.firstIndex(where: { $0.name == chainName }) {
                 rule.position = tables[t].chains[c].rules.count + 1
                 tables[t].chains[c].rules.append(rule)
@@ -51,7 +56,7 @@ enum IptablesSave {
     }
 
     /// The arguments after "-A CHAIN" -> matches and verdict.
-    static func parseRule(_ words: [String]) -> FirewallRule {
+    static func parseRule(_ words: [String], ipsets: [String: NamedSet] = [:]) -> FirewallRule {
         var matches: [RuleMatch] = []
         var verdict = RuleVerdict.none
         var comment: String?
@@ -89,9 +94,14 @@ enum IptablesSave {
                 }
             case "--comment":
                 comment = next()
+            case "--match-set":
+                if let name = next(), let flags = next() {
+                    matches.append(.setLookup(SetLookup(selectors: IpsetSave.selectors(flags: flags, set: ipsets[name]), set: name,
+                                                        negated: negate, ipsetFlags: flags)))
+                }
             case "-m", "--match":
                 let module = next() ?? ""
-                if !["tcp", "udp", "conntrack", "state", "comment", "multiport", "icmp"].contains(module) {
+                if !["tcp", "udp", "conntrack", "state", "comment", "multiport", "icmp", "set"].contains(module) {
                     matches.append(.other("-m \(module)"))
                 }
             case "-j", "--jump":

@@ -65,6 +65,11 @@ public struct CounterGrowth: Sendable, Equatable {
     public var packets: UInt64
     public var bytes: UInt64
 
+    /// Where it is, as `NarrowestFix` takes it.
+    public var drop: NarrowestFix.Drop {
+        NarrowestFix.Drop(family: "ip", table: table, backend: .iptablesLegacy, chain: chain, position: rule?.position)
+    }
+
     public var isDrop: Bool {
         if let policy { return policy == "drop" }
         return rule.map { $0.verdict.isDropping } ?? false

@@ -8,7 +8,6 @@ enum NftJSONRuleset {
             return nil
         }
         let texts = text.map(ruleTexts) ?? [:]
-        let sets = namedSets(items)
         let maps = namedMaps(items)
         var tables: [FirewallTable] = []
         func tableIndex(_ family: String, _ name: String) -> Int? {
@@ -19,6 +18,9 @@ enum NftJSONRuleset {
             if let t = object["table"]?.objectValue, let family = t["family"]?.stringValue, let name = t["name"]?.stringValue {
                 let backend: NetfilterBackend = iptablesNftTables.contains("\(family) \(name)") ? .iptablesNft : .nftables
                 tables.append(FirewallTable(family: family, name: name, backend: backend, handle: t["handle"]?.uint64))
+            } else if let set = object["set"]?.objectValue, let family = set["family"]?.stringValue,
+                      let table = set["table"]?.stringValue, let index = tableIndex(family, table), let named = namedSet(set) {
+                tables[index].sets.append(named)
             } else if let c = object["chain"]?.objectValue, let family = c["family"]?.stringValue,
                       let table = c["table"]?.stringValue, let name = c["name"]?.stringValue,
                       let index = tableIndex(family, table) {
@@ -30,8 +32,7 @@ enum NftJSONRuleset {
                       let t = tableIndex(family, table),
                       let c = tables[t].chains.firstIndex(where: { $0.name == chain }) {
                 let handle = r["handle"]?.uint64
-                var rule = parseRule(r["expr"]?.arrayValue ?? [], family: family, sets: sets["\(family) \(table)"] ?? [:],
-                                     maps: maps["\(family) \(table)"] ?? [:])
+                var rule = parseRule(r["expr"]?.arrayValue ?? [], family: family, maps: maps["\(family) \(table)"] ?? [:])
                 rule.handle = handle
                 rule.position = tables[t].chains[c].rules.count + 1
                 rule.comment = r["comment"]?.stringValue
@@ -43,19 +44,73 @@ enum NftJSONRuleset {
         return Ruleset(tables: tables)
     }
 
-    /// The named sets of each table ("family table" -> name -> elements), so a rule's `@name`
-    /// matches what the set holds now. Elements with timeouts or comments come wrapped in `elem`.
-    static func namedSets(_ items: [JSONValue]) -> [String: [String: JSONValue]] {
-        var sets: [String: [String: JSONValue]] = [:]
-        for item in items {
-            guard let set = item.objectValue?["set"]?.objectValue, let family = set["family"]?.stringValue,
-                  let table = set["table"]?.stringValue, let name = set["name"]?.stringValue else { continue }
-            let elements = (set["elem"]?.arrayValue ?? []).map { element in
-                element.objectValue?["elem"]?.objectValue?["val"] ?? element
+    /// A named set with its elements read by the key's types (`{"set": {"name": "allow_in", "type":
+    /// ["ipv4_addr", "inet_service"], "elem": [{"concat": ["172.17.0.3", 22]}]}}`). Elements with
+    /// timeouts or comments come wrapped in `elem`.
+    static func namedSet(_ set: [String: JSONValue]) -> NamedSet? {
+        guard let name = set["name"]?.stringValue else { return nil }
+        let type = set["type"]?.arrayValue?.compactMap(\.stringValue) ?? set["type"]?.stringValue.map { [$0] } ?? []
+        let elements = (set["elem"]?.arrayValue ?? []).map { element -> [SetValue]? in
+            let value = element.objectValue?["elem"]?.objectValue?["val"] ?? element
+            let parts = value.objectValue?["concat"]?.arrayValue ?? [value]
+            guard parts.count == type.count else { return nil }
+            var values: [SetValue] = []
+            for (part, kind) in zip(parts, type) {
+                guard let v = setValue(part, type: kind) else { return nil }
+                values.append(v)
             }
-            sets["\(family) \(table)", default: [:]][name] = .array(elements)
+            return values
         }
-        return sets
+        return NamedSet(name: name, kind: .nftables, type: type, flags: set["flags"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                        elements: elements)
+    }
+
+    /// One field of an element by its type; nil for a type this model does not read.
+    private static func setValue(_ value: JSONValue, type: String) -> SetValue? {
+        switch type {
+        case "ipv4_addr", "ipv6_addr":
+            if let r = value.objectValue?["range"]?.arrayValue, r.count == 2,
+               let lo = r[0].stringValue.flatMap(IPAddress.init), let hi = r[1].stringValue.flatMap(IPAddress.init) {
+                return .addressRange(lo, hi)
+            }
+            if let p = value.objectValue?["prefix"]?.objectValue, let addr = p["addr"]?.stringValue.flatMap(IPAddress.init),
+               let len = p["len"]?.numberValue {
+                return .prefix(IPPrefix(address: addr, length: Int(len)).network)
+            }
+            return value.stringValue.flatMap(IPAddress.init).map { .prefix(IPPrefix($0)) }
+        case "inet_service":
+            return ports(value).flatMap { $0.count == 1 ? .ports($0[0], protocol: nil) : nil }
+        case "inet_proto", "ifname":
+            return value.stringValue.map { .name($0) }
+        default:
+            return nil
+        }
+    }
+
+    /// The left side of a lookup: a selector, or a `concat` of them.
+    private static func selectors(_ left: [String: JSONValue]) -> [SetSelector] {
+        let parts = left["concat"]?.arrayValue ?? [.object(left)]
+        return parts.map { part in
+            let o = part.objectValue ?? [:]
+            if let payload = o["payload"]?.objectValue {
+                let proto = payload["protocol"]?.stringValue ?? ""
+                let field = payload["field"]?.stringValue ?? ""
+                switch (proto, field) {
+                case ("ip", "saddr"): return .sourceAddress
+                case ("ip", "daddr"): return .destinationAddress
+                case (let p, "dport") where ["tcp", "udp", "th", "sctp", "dccp"].contains(p): return .destinationPort(protocol: p)
+                case (let p, "sport") where ["tcp", "udp", "th", "sctp", "dccp"].contains(p): return .sourcePort(protocol: p)
+                default: return .other("\(proto) \(field)")
+                }
+            }
+            switch o["meta"]?.objectValue?["key"]?.stringValue {
+            case "l4proto"?: return .l4proto
+            case "iifname"?: return .inInterface
+            case "oifname"?: return .outInterface
+            case let key?: return .other("meta \(key)")
+            case nil: return .other(o.keys.sorted().joined(separator: " "))
+            }
+        }
     }
 
     /// The named maps of each table ("family table" -> name -> its `[key, value]` elements), for a
@@ -73,8 +128,7 @@ enum NftJSONRuleset {
     /// One rule's expressions -> matches, verdict, counters and a fallback text. `sets` and `maps`
     /// are the named sets and maps of the rule's table; a reference to a set that is not there
     /// stays unknown.
-    static func parseRule(_ expressions: [JSONValue], family: String, sets: [String: JSONValue] = [:],
-                          maps: [String: JSONValue] = [:]) -> FirewallRule {
+    static func parseRule(_ expressions: [JSONValue], family: String, maps: [String: JSONValue] = [:]) -> FirewallRule {
         var matches: [RuleMatch] = []
         var impliedProtocol: String?
         var verdict = RuleVerdict.none
@@ -85,13 +139,16 @@ enum NftJSONRuleset {
             guard let object = expression.objectValue, let (key, value) = object.first else { continue }
             switch key {
             case "match":
-                if let m = value.objectValue, let match = parseMatch(m, family: family, sets: sets) {
+                if let m = value.objectValue, let match = parseMatch(m, family: family) {
                     matches.append(match)
                     words.append(describe(match))
-                    if let payload = m["left"]?.objectValue?["payload"]?.objectValue,
-                       let proto = payload["protocol"]?.stringValue, ["tcp", "udp", "sctp", "dccp"].contains(proto),
-                       ["dport", "sport"].contains(payload["field"]?.stringValue ?? "") {
-                        impliedProtocol = proto
+                    let left = m["left"]?.objectValue
+                    for part in left?["concat"]?.arrayValue ?? left.map { [.object($0)] } ?? [] {
+                        if let payload = part.objectValue?["payload"]?.objectValue,
+                           let proto = payload["protocol"]?.stringValue, ["tcp", "udp", "sctp", "dccp"].contains(proto),
+                           ["dport", "sport"].contains(payload["field"]?.stringValue ?? "") {
+                            impliedProtocol = proto
+                        }
                     }
                 }
             case "counter":
@@ -204,13 +261,17 @@ enum NftJSONRuleset {
         }
     }
 
-    private static func parseMatch(_ m: [String: JSONValue], family: String, sets: [String: JSONValue]) -> RuleMatch? {
-        guard let op = m["op"]?.stringValue, let left = m["left"]?.objectValue, var right = m["right"] else { return nil }
-        if let reference = right.stringValue, reference.hasPrefix("@") {
-            guard let elements = sets[String(reference.dropFirst())] else { return .other("set \(reference)") }
-            right = elements
-        }
+    private static func parseMatch(_ m: [String: JSONValue], family: String) -> RuleMatch? {
+        guard let op = m["op"]?.stringValue, let left = m["left"]?.objectValue, let right = m["right"] else { return nil }
         let negated = op == "!="
+        if let reference = right.stringValue, reference.hasPrefix("@") {
+            // `ip6 daddr @blocked6`: a rule of the other family, whatever the set holds.
+            let parts = left["concat"]?.arrayValue ?? [.object(left)]
+            if parts.contains(where: { ["ip6", "icmpv6"].contains($0.objectValue?["payload"]?.objectValue?["protocol"]?.stringValue ?? "") }) {
+                return .otherFamily("ip6")
+            }
+            return .setLookup(SetLookup(selectors: selectors(left), set: String(reference.dropFirst()), negated: negated))
+        }
         if let payload = left["payload"]?.objectValue {
             let proto = payload["protocol"]?.stringValue ?? ""
             let field = payload["field"]?.stringValue ?? ""
@@ -349,6 +410,7 @@ enum NftJSONRuleset {
         case .sourcePort(let r, let n): return "th sport \(not(n))\(list(r.map(portText)))"
         case .otherFamily(let f): return "nfproto \(f)"
         case .ipv6Destination(let p, let n): return "ip6 daddr \(not(n))\(list(p.map(\.ruleText)))"
+        case .setLookup(let lookup): return lookup.text
         case .other(let s): return s
         }
     }

@@ -33,16 +33,23 @@ public struct FirewallTable: Sendable, Equatable {
     public var backend: NetfilterBackend
     public var handle: UInt64?
     public var chains: [FirewallChain]
+    /// The named sets its rules look up: the table's own (nft), or the ipsets its rules name
+    /// (iptables; ipsets belong to the namespace, not to a table).
+    public var sets: [NamedSet]
 
-    public init(family: String, name: String, backend: NetfilterBackend, handle: UInt64? = nil, chains: [FirewallChain] = []) {
+    public init(family: String, name: String, backend: NetfilterBackend, handle: UInt64? = nil, chains: [FirewallChain] = [],
+                sets: [NamedSet] = []) {
         self.family = family
         self.name = name
         self.backend = backend
         self.handle = handle
         self.chains = chains
+        self.sets = sets
     }
 
     public func chain(_ name: String) -> FirewallChain? { chains.first { $0.name == name } }
+
+    public func set(_ name: String) -> NamedSet? { sets.first { $0.name == name } }
 
     /// "ip filter" / "inet labfilter", as nft names a table.
     public var label: String { "\(family) \(name)" }
@@ -109,8 +116,6 @@ public struct FirewallRule: Sendable, Equatable {
     }
 }
 
-/// The matches that decide a forwarded packet's fate; everything else is `.other` and
-/// evaluates as "may match".
 /// The matches that decide a forwarded packet's fate; each holds alternatives (an anonymous
 /// set matches if any element does). Everything else is `.other` and evaluates as "may match".
 public enum RuleMatch: Sendable, Equatable {
@@ -130,6 +135,9 @@ public enum RuleMatch: Sendable, Equatable {
     /// `ip6 daddr` of an nft rule: like `otherFamily` for the IPv4 checks, kept for the published
     /// ports an IPv6 DNAT rule makes.
     case ipv6Destination([IPPrefix], negated: Bool)
+    /// A lookup in a named set of the rule's table (nft `@name`) or an ipset (`--match-set`);
+    /// its elements are in `FirewallTable.sets`, where they can change without the rule changing.
+    case setLookup(SetLookup)
     case other(String)
 }
 

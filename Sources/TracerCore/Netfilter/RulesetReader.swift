@@ -20,6 +20,8 @@ public struct RulesetReading: Sendable, Equatable {
 ///   read in iptables' terms (`-A FORWARD -o docker0 -m conntrack --ctstate ...`), which nft's JSON
 ///   only shows as opaque xt expressions; nft handles are attached by position.
 /// - iptables-legacy (invisible to nft): `iptables-legacy-save -c`.
+/// - ipsets, which rules of both iptables backends look up (`-m set --match-set`): `ipset save`,
+///   only when a rule names one.
 public enum RulesetReader {
     public static func read(netnsPath: String) -> RulesetReading {
         do {
@@ -35,6 +37,14 @@ public enum RulesetReader {
         var tables: [FirewallTable] = []
 
         var nftTables: [FirewallTable] = []
+        var ipsets: [String: NamedSet]?
+        func ipsetsFor(_ saved: String) -> [String: NamedSet] {
+            guard saved.contains("--match-set") else { return [:] }
+            if let ipsets { return ipsets }
+            let read = readIpsets(unchecked: &unchecked)
+            ipsets = read
+            return read
+        }
         do {
             let json = try NftablesLibrary.run("list ruleset", options: [.json, .handle])
             let text = try NftablesLibrary.run("list ruleset", options: [.handle, .stateless])
@@ -58,7 +68,7 @@ public enum RulesetReader {
                 do {
                     let result = try tool.run(["-c"])
                     if result.status == 0 {
-                        for saved in IptablesSave.parse(result.stdout, backend: .iptablesNft) {
+                        for saved in IptablesSave.parse(result.stdout, backend: .iptablesNft, ipsets: ipsetsFor(result.stdout)) {
                             guard let nft = xtTables.first(where: { $0.name == saved.name }) else { continue }
                             tables.append(attachHandles(saved, from: nft))
                             replaced.insert(saved.name)
@@ -80,7 +90,7 @@ public enum RulesetReader {
             do {
                 let result = try tool.run(["-c"])
                 if result.status == 0 {
-                    tables += IptablesSave.parse(result.stdout, backend: .iptablesLegacy)
+                    tables += IptablesSave.parse(result.stdout, backend: .iptablesLegacy, ipsets: ipsetsFor(result.stdout))
                 } else {
                     unchecked.append("iptables-legacy: iptables-legacy-save -c exited \(result.status): \(firstLine(result.stderr, or: ""))")
                 }
@@ -91,6 +101,25 @@ public enum RulesetReader {
             unchecked.append("iptables-legacy: iptables-legacy-save not found; legacy rules (invisible to nft) not checked")
         }
         return RulesetReading(ruleset: Ruleset(tables: tables), unchecked: unchecked)
+    }
+
+    /// The calling thread's namespace's ipsets, by name (`ipset save`).
+    static func readIpsets(unchecked: inout [String]) -> [String: NamedSet] {
+        guard let tool = SaveTool.find("ipset") else {
+            unchecked.append("ipset: ipset not found; the sets iptables rules look up (-m set) are not read")
+            return [:]
+        }
+        do {
+            let result = try tool.run(["save"])
+            guard result.status == 0 else {
+                unchecked.append("ipset: ipset save exited \(result.status): \(firstLine(result.stderr, or: ""))")
+                return [:]
+            }
+            return IpsetSave.parse(result.stdout)
+        } catch {
+            unchecked.append("ipset: \(error)")
+            return [:]
+        }
     }
 
     /// Tables libnftables warns about: "# Warning: table ip filter is managed by iptables-nft, do not touch!".

@@ -20,8 +20,10 @@ struct NetfilterFixSpellingTests {
                                   stats: FlowStats(packets: [3, 3, 3, 0, 0, 0, 0, 0], drops: 3, lastDrop: nil, natAddress: nil, natPort: 0,
                                                    privateSourceSeen: false), path: path)
         let traced = EgressExplainer.explain(.init(outcome: outcome, reason: "NETFILTER_DROP", location: "nft_do_chain", dropDevice: "docker0",
-                                                   dropRole: .bridge, netfilterVerdict: "inet x y handle 2", netfilterRule: "inet x y handle 2"),
+                                                   dropRole: .bridge, netfilterVerdict: "inet x y handle 2", netfilterRule: "inet x y handle 2",
+                                                   netfilterFix: RuleFix(kind: .insertAccept, command: "nft insert rule inet x y position 2 ip daddr 203.0.113.10 meta l4proto icmp accept",
+                                                                         evidence: "an accept for icmp to 203.0.113.10 only")),
                                              staticFindings: [])
-        #expect(traced.fix == "nsenter --net='/var/run/docker/netns/lab host' nft delete rule inet x y handle 2")
+        #expect(traced.fix == "nsenter --net='/var/run/docker/netns/lab host' nft insert rule inet x y position 2 ip daddr 203.0.113.10 meta l4proto icmp accept")
     }
 }

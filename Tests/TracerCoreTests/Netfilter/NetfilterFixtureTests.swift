@@ -41,8 +41,9 @@ import Testing
         let blocklist = forward.rules[1]
         #expect(blocklist.text == "ip daddr @blocked counter drop comment \"blocklist\"")
         #expect(blocklist.comment == "blocklist" && blocklist.verdict == .drop && blocklist.packets == 0)
-        // `@blocked` is the table's named set, read from the same listing.
-        #expect(blocklist.matches == [.destination([IPPrefix("192.0.2.0/24"), IPPrefix("198.51.100.7")], negated: false)])
+        // `@blocked` is a lookup in the table's named set, read from the same listing.
+        #expect(blocklist.matches == [.setLookup(SetLookup(selectors: [.destinationAddress], set: "blocked", negated: false))])
+        #expect(ruleset.table(family: "inet", name: "fw")?.set("blocked")?.elements == [[.prefix("192.0.2.0/24")], [.prefix("198.51.100.7")]])
         #expect(forward.rules[0].matches == [.ctState(["established", "related"], negated: false)])
         #expect(forward.rules[2].matches.contains(.destinationPort([1000...2000], negated: false)))
         #expect(forward.rules[2].verdict == .reject)
@@ -70,11 +71,21 @@ import Testing
             ]}
             """#
         let ruleset = try #require(NftJSONRuleset.parse(json: Array(json.utf8)))
-        let a = try #require(ruleset.table(family: "inet", name: "a")?.chain("fwd")?.rules.first)
-        #expect(a.matches == [.destinationPort([25...25, 1000...2000, 465...465], negated: false)])
-        // Table b has no set of that name: the match stays unknown rather than matching nothing.
-        let b = try #require(ruleset.table(family: "inet", name: "b")?.chain("fwd")?.rules.first)
-        #expect(b.matches == [.other("set @ports")])
+        let lookup = SetLookup(selectors: [.destinationPort(protocol: "tcp")], set: "ports", negated: false)
+        let a = try #require(ruleset.table(family: "inet", name: "a"))
+        #expect(a.chain("fwd")?.rules.first?.matches == [.setLookup(lookup)])
+        func port(_ p: Int) -> ImaginedPacket {
+            ImaginedPacket(source: nil, destination: nil, inInterface: "eth0", outInterface: "eth1", ctState: "new", proto: "tcp", destinationPort: p)
+        }
+        for (p, expected) in [(25, ForwardEvaluator.Tri.yes), (1500, .yes), (465, .yes), (80, .no)] {
+            #expect(ForwardEvaluator.one(.setLookup(lookup), port(p), sets: a.sets) == expected, "port \(p)")
+        }
+        // Written out for readers of a rule's constraints (published ports): the set's ports now.
+        #expect(a.inliningSets(try #require(a.chain("fwd")?.rules.first)).matches == [.destinationPort([25...25, 1000...2000, 465...465], negated: false)])
+        // Table b has no set of that name: the lookup may match rather than matching nothing.
+        let b = try #require(ruleset.table(family: "inet", name: "b"))
+        #expect(b.sets.isEmpty)
+        #expect(ForwardEvaluator.one(.setLookup(lookup), port(25), sets: b.sets) == .maybe)
     }
 
     @Test func iptablesNftWarningsNameTables() {

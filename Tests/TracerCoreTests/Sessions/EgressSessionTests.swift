@@ -79,7 +79,10 @@ struct EgressSessionTests {
         let watch = RecordedWatch()
         watch.removedStaleTables = ["inet tracer_trace_1_2"]
         watch.notes = ["nftables trace in /run/netns/lab-host: busy"]
-        watch.verdicts = ["172.17.0.2": .init(text: "inet probe pre handle 2: ip saddr 172.17.0.0/16 drop", nftRule: "inet probe pre handle 2")]
+        let accept = RuleFix(kind: .insertAccept, command: "nft insert rule inet probe pre position 2 ip daddr 203.0.113.10 meta l4proto icmp accept",
+                             evidence: "an accept for icmp to 203.0.113.10 only")
+        watch.verdicts = ["172.17.0.2": .init(text: "inet probe pre handle 2: ip saddr 172.17.0.0/16 drop", nftRule: "inet probe pre handle 2",
+                                              fix: accept)]
         let source = RecordedNetSource([[NetFixture.drop(reason: 5, at: NetFixture.nfHookSlow)]])
         let stopped = NetFixture.flow(upTo: .bridgeRX, drop: (5, NetFixture.nfHookSlow, NetFixture.bridge))
         source.flowTable = [stopped.0: stopped.1]
@@ -91,7 +94,8 @@ struct EgressSessionTests {
         let finding = try #require(records.findings.first?.finding)
         #expect(finding.code == .netfilterDrop)
         #expect(finding.message.contains("(seen dropping: inet probe pre handle 2: ip saddr 172.17.0.0/16 drop)"))
-        #expect(finding.fix == "nsenter --net=/run/netns/lab-host nft delete rule inet probe pre handle 2")
+        // The watch's narrowest fix, passed through the evidence; never the rule's deletion.
+        #expect(finding.fix == "nsenter --net=/run/netns/lab-host " + accept.command)
         #expect(records.stageRounds.last?.first?.netfilterRule == "inet probe pre handle 2")
         #expect(summary.errors == 1)
     }
