@@ -39,7 +39,65 @@
 #   egress.sh probe NAME [ENDPOINT] [--tcp] [--size BYTES] [--ipv6]
 #                                       one ping (or TCP connect) from an endpoint (default c1) to
 #                                       the world, over IPv6 with --ipv6; exit 0 if answered, 1 if not
-#   egress.sh down NAME                 remove everything up/uplink made (idempotent)
+#   egress.sh publish NAME [--backend nft|iptables-nft|iptables-legacy]
+#                                       publish c1's ports on uplink0's 198.51.100.2: tcp 1222 -> c1:22,
+#                                       tcp 5201 -> c1:5201 (iperf3, started by whoever needs it), udp
+#                                       1253 -> c1:53; a TCP listener on c1:22 that accepts any number
+#                                       of connections and a UDP echo on c1:53. Backend iptables-nft
+#                                       (default) and iptables-legacy as docker does it: nat DOCKER
+#                                       from PREROUTING (dst-type LOCAL), FORWARD -> DOCKER-USER (empty),
+#                                       the replies accepted, DOCKER accepting each port; nft as the
+#                                       field example: `table inet nat` chain prerouting with a dnat
+#                                       rule per port, forward accepts in `table inet lab_publish`.
+#                                       Every backend: a MASQUERADE of DNAT'd flows from the subnet
+#                                       out of br-lab and the bridge ports in hairpin mode (docker
+#                                       without its userland proxy). Idempotent; `info` then also
+#                                       prints the publish_* facts.
+#   egress.sh probe NAME --inbound [ENDPOINT] [--port P] [--udp] [--remote]
+#                                       one TCP connect from the world (198.51.100.1) to
+#                                       198.51.100.2:P (default 1222); --udp: one datagram from
+#                                       198.51.100.1:40053 (a client that keeps its port) to
+#                                       198.51.100.2:1253, answered by the echo; --remote: from the
+#                                       world's 203.0.113.10 (a client behind the gateway, not on
+#                                       uplink0's subnet); ENDPOINT: from that endpoint instead (c1:
+#                                       its own published port, the hairpin). Exit 0 if connected
+#                                       (echoed), 1 if not.
+#   egress.sh modes [--inbound]         the break modes of egress.md (--inbound: ingress.md's)
+#   egress.sh down NAME                 remove everything up/uplink/publish and the modes made
+#                                       (rules, ipsets and conntrack entries die with the namespaces;
+#                                       the listeners are stopped by their pids) (idempotent)
+#
+# Inbound break modes (`egress.sh publish NAME` first), each one of ingress.md's failures:
+#   dnat-allowlist-miss     the field example in nft: table inet filter, set allow_in
+#                           (ipv4_addr . inet_service) holding 172.17.0.3 . 22 only, chain forward
+#                           `ct state established,related accept` then `ct status dnat jump
+#                           allowed_dnats`, chain allowed_dnats `meta nfproto ipv4 ip daddr . tcp dport
+#                           @allow_in accept` then `drop`. The SYN to c1:22 dies in FORWARD;
+#                           `nft add element inet filter allow_in { 172.17.0.2 . 22 }` fixes it.
+#   dnat-allowlist-miss-iptables-nft, dnat-allowlist-miss-legacy
+#                           the same shape in iptables-nft / iptables-legacy with an ipset allow_in
+#                           (hash:ip,port, 172.17.0.3,tcp:22): FORWARD `-m conntrack --ctstate
+#                           RELATED,ESTABLISHED -j ACCEPT`, `-m conntrack --ctstate DNAT -j
+#                           allowed_dnats`; allowed_dnats `-m set --match-set allow_in dst,dst -j
+#                           ACCEPT`, `-j DROP`. Fix: `ipset add allow_in 172.17.0.2,tcp:22`.
+#   dnat-forward-drop       DOCKER-USER (nft: table inet lab_user) drops new connections from
+#                           uplink0 to br-lab: the DNAT'd SYN dies in FORWARD, the entry stays UNREPLIED.
+#   dnat-replies-dropped    DOCKER-USER accepts (RETURN) tcp to c1:22 and drops everything else, with
+#                           no ESTABLISHED accept: the SYN passes, c1's SYN-ACK dies in FORWARD.
+#   dnat-missing            a firewall reload that lost the DNAT rules (nat DOCKER flushed; nft: the
+#                           prerouting chain): the SYN is the host's own, which answers a reset.
+#   rp-filter-strict        a second link uplink1 192.0.2.2/24 <-> the world's wan1 192.0.2.1/24, the
+#                           world's 203.0.113.0/24 routed over it, rp_filter=1 (all, uplink0): a client
+#                           there (`probe --inbound --remote`) comes in on uplink0 and is dropped by the
+#                           reverse path check.
+#   hairpin                 the MASQUERADE of hairpinned flows removed: c1 reaching its own published
+#                           port (`probe NAME c1 --inbound`) gets its SYN from its own address and
+#                           drops it as a martian. (c2 -> c1 still works while br_netfilter
+#                           un-DNATs the bridged reply: net.bridge.bridge-nf-call-iptables=1.)
+#   stale-conntrack         the UDP DNAT rule removed, a datagram from 198.51.100.1:40053 (an entry
+#                           without NAT, answered by the host's port unreachable), the rule back:
+#                           `probe --inbound --udp` keeps following the entry (until `conntrack -D`).
+#   nothing-listening       c1's listener on 22 stopped: c1 answers the SYN with a reset.
 # NAME: [a-z0-9]{1,12}
 set -euo pipefail
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
@@ -56,7 +114,18 @@ BRIDGE_IP6=fd00:17::1
 UPLINK_IP6=2001:db8::2
 GATEWAY_IP6=2001:db8::1
 WORLD_IP6=2001:db8:ffff::10
+# The published ports of `publish` (all to c1) and the fixed source port of the inbound UDP probe.
+C1_IP=172.17.0.2
+PUBLISH_PORT=1222
+PUBLISH_TARGET_PORT=22
+IPERF_PORT=5201
+PUBLISH_UDP_PORT=1253
+PUBLISH_UDP_TARGET_PORT=53
+UDP_CLIENT_PORT=40053
 
+INBOUND_MODES="dnat-allowlist-miss dnat-allowlist-miss-iptables-nft dnat-allowlist-miss-legacy
+dnat-forward-drop dnat-replies-dropped dnat-missing rp-filter-strict hairpin stale-conntrack
+nothing-listening"
 MODES="ip-forward-disabled device-forwarding-disabled forward-policy-drop forward-rule-drop
 legacy-iptables-drop masquerade-missing veth-down bridge-no-address bridge-down uplink-down
 no-default-route uplink-no-carrier mtu-mismatch"
@@ -78,6 +147,9 @@ need_all() {
     need iptables-nft iptables || ok=1
     need iptables-legacy iptables || ok=1
     need ip6tables-nft iptables || ok=1
+    need ipset ipset "the iptables allow-list modes" || ok=1
+    need conntrack conntrack "the stale-conntrack mode" || ok=1
+    need python3 python3 "the inbound probes and c1's UDP responder" || ok=1
     ((ok == 0)) || die "missing programs for the egress lab (see above)"
 }
 
@@ -232,6 +304,7 @@ cmd_info() {
         echo "c${i}_ip=172.17.0.$(( i + 1 ))"
         echo "c${i}_host_veth=veth-c$i"
     done
+    if published "$name"; then publish_info "$name"; fi
 }
 
 cmd_break() {
@@ -277,7 +350,110 @@ EOF
             ip -n "$host" link set uplink0 mtu 1280
             ip -n "tel-$name-world" link set wan0 mtu 1280 ;;
         ipv6-*) is_ipv6 "$name" || die "mode '$mode' needs a lab up with --ipv6"; break_ipv6 "$name" "$host" "$mode" ;;
-        *) die "unknown mode '$mode'; modes: $(echo $MODES)" ;;
+        dnat-*|rp-filter-strict|hairpin|stale-conntrack|nothing-listening)
+            published "$name" || die "mode '$mode' needs a published lab (try: egress.sh publish $name)"
+            break_inbound "$name" "$host" "$mode" ;;
+        *) die "unknown mode '$mode'; modes: $(echo $MODES $INBOUND_MODES)" ;;
+    esac
+}
+
+# An allow-list of DNAT'd flows as ingress.md's field example has it (replies accepted first, else
+# adding the missing element would not fix the flow): the set holds another container's port, not c1's.
+ipset_allowlist() { # ipset_allowlist HOST IPTABLES
+    local host=$1 b=$2
+    in_ns "$host" ipset create allow_in hash:ip,port -exist
+    in_ns "$host" ipset add allow_in 172.17.0.3,tcp:22 -exist
+    in_ns "$host" "$b" -N allowed_dnats
+    in_ns "$host" "$b" -A allowed_dnats -m set --match-set allow_in dst,dst -j ACCEPT
+    in_ns "$host" "$b" -A allowed_dnats -j DROP
+    in_ns "$host" "$b" -I FORWARD 1 -m conntrack --ctstate DNAT -j allowed_dnats
+    in_ns "$host" "$b" -I FORWARD 1 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+}
+
+user_chain() { # user_chain NAME HOST RULE...: rules of the operator's own, first in FORWARD, in the
+    # publishing backend (DOCKER-USER for iptables; for nft a table of its own, whose drop holds
+    # whatever another table's chain accepted)
+    local name=$1 host=$2 backend rule
+    shift 2
+    backend=$(publish_backend "$name")
+    if [[ $backend == nft ]]; then
+        { echo "table inet lab_user {"
+          echo "chain forward { type filter hook forward priority filter - 1; policy accept;"
+          for rule; do echo "$rule"; done
+          echo "}"
+          echo "}"; } | in_ns "$host" nft -f -
+    else
+        for rule; do
+            # shellcheck disable=SC2086 # the rule's words
+            in_ns "$host" "$backend" -A DOCKER-USER $rule
+        done
+    fi
+}
+
+break_inbound() {
+    local name=$1 host=$2 mode=$3 backend
+    backend=$(publish_backend "$name")
+    case $mode in
+        dnat-allowlist-miss)
+            in_ns "$host" nft -f - <<'EOF'
+table inet filter {
+    set allow_in {
+        type ipv4_addr . inet_service
+        elements = { 172.17.0.3 . 22 }
+    }
+    chain forward {
+        type filter hook forward priority filter; policy accept;
+        ct state established,related accept
+        ct status dnat jump allowed_dnats
+    }
+    chain allowed_dnats {
+        meta nfproto ipv4 ip daddr . tcp dport @allow_in accept
+        drop
+    }
+}
+EOF
+            ;;
+        dnat-allowlist-miss-iptables-nft) ipset_allowlist "$host" iptables-nft ;;
+        dnat-allowlist-miss-legacy) ipset_allowlist "$host" iptables-legacy ;;
+        dnat-forward-drop) # "no new connections from outside into containers"
+            if [[ $backend == nft ]]; then
+                user_chain "$name" "$host" 'iifname "uplink0" oifname "br-lab" ct state new drop'
+            else
+                user_chain "$name" "$host" "-i uplink0 -o br-lab -m conntrack --ctstate NEW -j DROP"
+            fi ;;
+        dnat-replies-dropped) # only ssh into c1 allowed, everything else dropped: its replies too
+            if [[ $backend == nft ]]; then
+                user_chain "$name" "$host" "ip daddr $C1_IP tcp dport $PUBLISH_TARGET_PORT accept" "drop"
+            else
+                user_chain "$name" "$host" "-d $C1_IP/32 -p tcp -m tcp --dport $PUBLISH_TARGET_PORT -j RETURN" "-j DROP"
+            fi ;;
+        dnat-missing) # a firewall reload that lost the DNAT rules
+            if [[ $backend == nft ]]; then
+                in_ns "$host" nft flush chain inet nat prerouting
+            else
+                in_ns "$host" "$backend" -t nat -F DOCKER
+            fi ;;
+        rp-filter-strict) # a second link to the world, and the world's 203.0.113.0/24 routed over it:
+            # replies to a client there leave by uplink1 while its packets come in on uplink0
+            ip -n "$host" link add uplink1 type veth peer name wan1 netns "tel-$name-world"
+            ip -n "$host" addr add 192.0.2.2/24 dev uplink1
+            ip -n "$host" link set uplink1 up
+            ip -n "tel-$name-world" addr add 192.0.2.1/24 dev wan1
+            ip -n "tel-$name-world" link set wan1 up
+            ip -n "$host" route add 203.0.113.0/24 via 192.0.2.1 dev uplink1
+            in_ns "$host" sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.uplink0.rp_filter=1 ;;
+        hairpin) publish_rule "$name" del hairpin ;;
+        stale-conntrack) # the UDP port's entry made while its DNAT rule was missing (as in a restart
+            # of the firewall), by a client that keeps its source port, then the rule back
+            publish_rule "$name" del udp
+            in_ns "$host" conntrack -D -p udp --orig-port-dst "$PUBLISH_UDP_PORT" >/dev/null 2>&1 || true
+            probe_inbound "$name" world "" 1 0 || true
+            publish_rule "$name" add udp ;;
+        nothing-listening)
+            stop_started "$STATE_ROOT/$name/c1-tcp.pid" "tel-$name-c1"
+            local t=50
+            while in_ns "tel-$name-c1" ss -Hltn "sport = :$PUBLISH_TARGET_PORT" | grep -q . && (( t-- > 0 )); do sleep 0.1; done ;;
+        *) die "unknown mode '$mode'; modes: $(echo $MODES $INBOUND_MODES)" ;;
     esac
 }
 
@@ -300,17 +476,29 @@ break_ipv6() {
 }
 
 cmd_probe() {
-    local name=$1 endpoint=c1 tcp=0 size=56 target=$WORLD_IP family=-4
+    local name=$1 endpoint="" tcp=0 size=56 target=$WORLD_IP family=-4 inbound=0 port="" udp=0 remote=0
     shift
     while (( $# )); do
         case $1 in
             --tcp) tcp=1; shift ;;
             --ipv6) target=$WORLD_IP6; family=-6; shift ;;
             --size) size=${2:-}; shift 2 ;;
+            --inbound) inbound=1; shift ;;
+            --port) port=${2:-}; shift 2 ;;
+            --udp) udp=1; shift ;;
+            --remote) remote=1; shift ;;
             c[0-9]) endpoint=$1; shift ;;
             *) die "unknown option '$1'" ;;
         esac
     done
+    if (( inbound )); then
+        [[ -z $port || $port =~ ^[0-9]{1,5}$ ]] || die "--port must be a port number, got '$port'"
+        [[ -z $endpoint ]] || (( ! remote && ! udp )) || die "--remote and --udp probe from the world, not from '$endpoint'"
+        probe_inbound "$name" "${endpoint:-world}" "$port" "$udp" "$remote"
+        return
+    fi
+    (( ! udp && ! remote )) && [[ -z $port ]] || die "--port, --udp and --remote go with --inbound"
+    endpoint=${endpoint:-c1}
     local ns=tel-$name-$endpoint
     [[ -e /run/netns/$ns ]] || die "no endpoint '$endpoint' in lab '$name'"
     if (( tcp )); then
@@ -320,14 +508,210 @@ cmd_probe() {
     fi
 }
 
+# --- The inbound half: published ports of c1 (`publish`) and the inbound probes ---
+
+published() { [[ -f $STATE_ROOT/$1/publish ]]; }
+publish_backend() { cat "$STATE_ROOT/$1/publish"; }
+
+in_ns_of_pid() { # in_ns_of_pid PID NETNS: the process still sits in that lab namespace
+    [[ $1 =~ ^[0-9]+$ && -e /proc/$1/ns/net && -e /run/netns/$2 ]] &&
+        [[ $(stat -L -c %i "/proc/$1/ns/net") == "$(inode "$2")" ]]
+}
+
+stop_started() { # stop_started PIDFILE NETNS: only a process this lab started, and only while it is in NETNS
+    local pid
+    pid=$(cat "$1" 2>/dev/null || true)
+    if in_ns_of_pid "$pid" "$2"; then kill "$pid" 2>/dev/null || true; fi
+    rm -f "$1"
+}
+
+start_in_c1() { # start_in_c1 NAME PIDNAME COMMAND...: once (kept when still running)
+    local name=$1 pidfile=$STATE_ROOT/$1/$2.pid c1=tel-$1-c1
+    shift 2
+    in_ns_of_pid "$(cat "$pidfile" 2>/dev/null || true)" "$c1" && return 0
+    setsid nsenter --net="/run/netns/$c1" "$@" </dev/null >/dev/null 2>&1 &
+    echo $! >"$pidfile"
+}
+
+# c1's UDP responder: every datagram echoed to its sender.
+UDP_ECHO='import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 53))
+while True:
+    data, peer = s.recvfrom(2048)
+    s.sendto(data, peer)'
+
+# The inbound probes: exit 0 when connected (TCP) or echoed (UDP), 1 otherwise.
+TCP_CONNECT='import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+if sys.argv[3]: s.bind((sys.argv[3], 0))
+s.settimeout(2)
+s.connect((sys.argv[1], int(sys.argv[2])))'
+UDP_ASK='import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[3], int(sys.argv[4])))
+s.settimeout(2)
+s.sendto(b"lab-probe", (sys.argv[1], int(sys.argv[2])))
+sys.exit(0 if s.recv(64) == b"lab-probe" else 1)'
+
+# One rule of `publish` in each backend: KIND tcp (1222 -> c1:22), iperf (5201 -> c1:5201),
+# udp (1253 -> c1:53), hairpin (the MASQUERADE of DNAT'd flows from the bridge's own subnet).
+ipt_rule() {
+    case $1 in
+        tcp) echo "-t nat DOCKER -d $UPLINK_IP/32 -p tcp -m tcp --dport $PUBLISH_PORT -j DNAT --to-destination $C1_IP:$PUBLISH_TARGET_PORT" ;;
+        iperf) echo "-t nat DOCKER -d $UPLINK_IP/32 -p tcp -m tcp --dport $IPERF_PORT -j DNAT --to-destination $C1_IP:$IPERF_PORT" ;;
+        udp) echo "-t nat DOCKER -d $UPLINK_IP/32 -p udp -m udp --dport $PUBLISH_UDP_PORT -j DNAT --to-destination $C1_IP:$PUBLISH_UDP_TARGET_PORT" ;;
+        hairpin) echo "-t nat POSTROUTING -s $SUBNET -o br-lab -m conntrack --ctstate DNAT -j MASQUERADE" ;;
+    esac
+}
+nft_rule() { # CHAIN RULE, as `nft list` prints the rule back
+    case $1 in
+        tcp) echo "prerouting ip daddr $UPLINK_IP tcp dport $PUBLISH_PORT dnat ip to $C1_IP:$PUBLISH_TARGET_PORT" ;;
+        iperf) echo "prerouting ip daddr $UPLINK_IP tcp dport $IPERF_PORT dnat ip to $C1_IP:$IPERF_PORT" ;;
+        udp) echo "prerouting ip daddr $UPLINK_IP udp dport $PUBLISH_UDP_PORT dnat ip to $C1_IP:$PUBLISH_UDP_TARGET_PORT" ;;
+        hairpin) echo "postrouting ip saddr $SUBNET oifname \"br-lab\" ct status dnat masquerade" ;;
+    esac
+}
+publish_rule() { # publish_rule NAME add|del KIND
+    local name=$1 op=$2 kind=$3 host=tel-$1-host backend table chain rule handle
+    backend=$(publish_backend "$name")
+    if [[ $backend == nft ]]; then
+        read -r chain rule <<<"$(nft_rule "$kind")"
+        if [[ $op == add ]]; then
+            in_ns "$host" nft add rule inet nat "$chain" "$rule"
+        else
+            handle=$(in_ns "$host" nft -a list chain inet nat "$chain" | grep -F -- "$rule # handle" | awk '{print $NF}' | head -1)
+            [[ -z $handle ]] || in_ns "$host" nft delete rule inet nat "$chain" handle "$handle"
+        fi
+    else
+        read -r _ table chain rule <<<"$(ipt_rule "$kind")"
+        # shellcheck disable=SC2086 # the rule's words
+        if [[ $op == add ]]; then
+            in_ns "$host" "$backend" -t "$table" -A "$chain" $rule
+        else
+            in_ns "$host" "$backend" -t "$table" -D "$chain" $rule 2>/dev/null || true
+        fi
+    fi
+}
+
+set_hairpin() { # set_hairpin NAME on|off: hairpin mode of every endpoint's bridge port
+    local i
+    for (( i = 1; i <= $(cat "$STATE_ROOT/$1/endpoints"); i++ )); do
+        bridge -n "tel-$1-host" link set dev "veth-c$i" hairpin "$2"
+    done
+}
+
+unpublish() { # what publish added in any backend (publish starts from nothing: it is idempotent)
+    local host=tel-$1-host b
+    set_hairpin "$1" off
+    in_ns "$host" nft delete table inet nat 2>/dev/null || true
+    in_ns "$host" nft delete table inet lab_publish 2>/dev/null || true
+    for b in iptables-nft iptables-legacy; do
+        in_ns "$host" "$b" -t nat -D PREROUTING -m addrtype --dst-type LOCAL -j DOCKER 2>/dev/null || true
+        # shellcheck disable=SC2046
+        in_ns "$host" "$b" -t nat -D POSTROUTING $(ipt_rule hairpin | cut -d' ' -f4-) 2>/dev/null || true
+        in_ns "$host" "$b" -D FORWARD -j DOCKER-USER 2>/dev/null || true
+        in_ns "$host" "$b" -D FORWARD -o br-lab -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT 2>/dev/null || true
+        in_ns "$host" "$b" -D FORWARD -o br-lab -j DOCKER 2>/dev/null || true
+        in_ns "$host" "$b" -t nat -F DOCKER 2>/dev/null && in_ns "$host" "$b" -t nat -X DOCKER
+        in_ns "$host" "$b" -F DOCKER 2>/dev/null && in_ns "$host" "$b" -X DOCKER
+        in_ns "$host" "$b" -F DOCKER-USER 2>/dev/null && in_ns "$host" "$b" -X DOCKER-USER
+    done
+    return 0
+}
+
+cmd_publish() {
+    local name=$1 backend=iptables-nft host=tel-$1-host kind
+    shift
+    while (( $# )); do
+        case $1 in
+            --backend) backend=${2:-}; shift 2 ;;
+            *) die "unknown option '$1'" ;;
+        esac
+    done
+    [[ $backend =~ ^(nft|iptables-nft|iptables-legacy)$ ]] || die "--backend must be nft, iptables-nft or iptables-legacy, got '$backend'"
+    [[ -f $STATE_ROOT/$name/endpoints && -e /run/netns/$host ]] || die "no lab named '$name' made by up (try: egress.sh up $name)"
+    unpublish "$name"
+    echo "$backend" >"$STATE_ROOT/$name/publish"
+    if [[ $backend == nft ]]; then
+        # The field's shape: a dnat rule per port in a nat prerouting chain.
+        in_ns "$host" nft -f - <<EOF
+table inet nat {
+    chain prerouting { type nat hook prerouting priority dstnat; policy accept; }
+    chain postrouting { type nat hook postrouting priority srcnat; policy accept; }
+}
+table inet lab_publish {
+    chain forward {
+        type filter hook forward priority filter; policy accept;
+        oifname "br-lab" ct state established,related accept
+        ip daddr $C1_IP oifname "br-lab" tcp dport { $PUBLISH_TARGET_PORT, $IPERF_PORT } accept
+        ip daddr $C1_IP oifname "br-lab" udp dport $PUBLISH_UDP_TARGET_PORT accept
+    }
+}
+EOF
+    else
+        # Docker's shape: nat DOCKER from PREROUTING for local addresses; filter DOCKER-USER first in
+        # FORWARD, then the replies accepted, then DOCKER accepting each published port.
+        local b=$backend
+        in_ns "$host" "$b" -t nat -N DOCKER
+        in_ns "$host" "$b" -t nat -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+        in_ns "$host" "$b" -N DOCKER-USER
+        in_ns "$host" "$b" -N DOCKER
+        in_ns "$host" "$b" -A FORWARD -j DOCKER-USER
+        in_ns "$host" "$b" -A FORWARD -o br-lab -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+        in_ns "$host" "$b" -A FORWARD -o br-lab -j DOCKER
+        in_ns "$host" "$b" -A DOCKER -d "$C1_IP/32" ! -i br-lab -o br-lab -p tcp -m tcp --dport "$PUBLISH_TARGET_PORT" -j ACCEPT
+        in_ns "$host" "$b" -A DOCKER -d "$C1_IP/32" ! -i br-lab -o br-lab -p tcp -m tcp --dport "$IPERF_PORT" -j ACCEPT
+        in_ns "$host" "$b" -A DOCKER -d "$C1_IP/32" ! -i br-lab -o br-lab -p udp -m udp --dport "$PUBLISH_UDP_TARGET_PORT" -j ACCEPT
+    fi
+    for kind in tcp iperf udp hairpin; do publish_rule "$name" add "$kind"; done
+    # As docker without its userland proxy: br_netfilter bridges a DNAT'd frame back out of the
+    # port it came in on, which only a port in hairpin mode allows (c1 reaching its own port).
+    set_hairpin "$name" on
+    # A TCP listener on 22 that accepts (and closes) any number of connections, and a UDP echo on 53.
+    start_in_c1 "$name" c1-tcp busybox nc -ll -p "$PUBLISH_TARGET_PORT" -e /bin/true
+    start_in_c1 "$name" c1-udp python3 -c "$UDP_ECHO"
+    local t=50
+    until in_ns "tel-$name-c1" ss -Hltn "sport = :$PUBLISH_TARGET_PORT" | grep -q . &&
+        in_ns "tel-$name-c1" ss -Hlun "sport = :$PUBLISH_UDP_TARGET_PORT" | grep -q . || (( t-- == 0 )); do sleep 0.1; done
+    cmd_info "$name"
+}
+
+publish_info() {
+    echo "publish_backend=$(publish_backend "$1")"
+    echo "publish_ip=$UPLINK_IP"
+    echo "publish_port=$PUBLISH_PORT"
+    echo "publish_endpoint=c1"
+    echo "publish_target_ip=$C1_IP"
+    echo "publish_target_port=$PUBLISH_TARGET_PORT"
+    echo "publish_iperf_port=$IPERF_PORT"
+    echo "publish_udp_port=$PUBLISH_UDP_PORT"
+    echo "publish_udp_target_port=$PUBLISH_UDP_TARGET_PORT"
+    echo "publish_client_ip=$GATEWAY_IP"
+    echo "publish_remote_client_ip=$WORLD_IP"
+    echo "publish_udp_client_port=$UDP_CLIENT_PORT"
+}
+
+probe_inbound() { # probe_inbound NAME CLIENT PORT UDP REMOTE: CLIENT is world or cN (hairpin)
+    local name=$1 client=$2 port=$3 udp=$4 remote=$5 source=""
+    local ns=tel-$name-$client
+    [[ -e /run/netns/$ns ]] || die "no endpoint '$client' in lab '$name'"
+    (( remote )) && source=$WORLD_IP
+    if (( udp )); then
+        in_ns "$ns" python3 -c "$UDP_ASK" "$UPLINK_IP" "${port:-$PUBLISH_UDP_PORT}" "${source:-0.0.0.0}" "$UDP_CLIENT_PORT" >/dev/null 2>&1
+    else
+        in_ns "$ns" python3 -c "$TCP_CONNECT" "$UPLINK_IP" "${port:-$PUBLISH_PORT}" "$source" >/dev/null 2>&1
+    fi
+}
+
 cmd_down() {
     local name=$1 pid ns
     pid=$(cat "$STATE_ROOT/$name/listener.pid" 2>/dev/null || true)
     # Only the listener this lab started, and only while it still sits in the lab's world.
-    if [[ $pid =~ ^[0-9]+$ && -e /proc/$pid/ns/net && -e /run/netns/tel-$name-world ]] &&
-        [[ $(stat -L -c %i "/proc/$pid/ns/net") == "$(inode "tel-$name-world")" ]]; then
-        kill "$pid" 2>/dev/null || true
-    fi
+    if in_ns_of_pid "$pid" "tel-$name-world"; then kill "$pid" 2>/dev/null || true; fi
+    stop_started "$STATE_ROOT/$name/c1-tcp.pid" "tel-$name-c1"
+    stop_started "$STATE_ROOT/$name/c1-udp.pid" "tel-$name-c1"
     for ns in $(lab_namespaces "$name"); do
         # Legacy iptables state lives with the namespace and goes with it.
         ip netns del "$ns" 2>/dev/null || true
@@ -336,13 +720,18 @@ cmd_down() {
 }
 
 cmd=${1:-}
-[[ $cmd == modes ]] && { echo $MODES | tr ' ' '\n'; exit 0; }
-[[ -n $cmd ]] || die "usage: egress.sh up|uplink|info|break|probe|down NAME ..."
+if [[ $cmd == modes ]]; then
+    [[ ${2:-} == --inbound ]] && MODES=$INBOUND_MODES
+    echo $MODES | tr ' ' '\n'
+    exit 0
+fi
+[[ -n $cmd ]] || die "usage: egress.sh up|uplink|publish|info|break|probe|down NAME ..."
 name=${2:-}
 check_name "$name"
 shift 2
 case $cmd in
     up) need_all; cmd_up "$name" "$@" ;;
+    publish) need_all; cmd_publish "$name" "$@" ;;
     uplink) need_all; cmd_uplink "$name" "$@" ;;
     info) cmd_info "$name" ;;
     break) cmd_break "$name" "$@" ;;
