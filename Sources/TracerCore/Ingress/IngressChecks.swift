@@ -54,7 +54,7 @@ struct IngressChecks {
         // IPv6 ports: the firewall and forwarding checks are IPv4's for now.
         guard port.hostAddress.family != .v6, port.containerAddress?.family != .v6 else { return [] }
         var findings = dnatChecks()
-        guard !port.rules.isEmpty else { return findings }
+        guard !reachedRules.isEmpty else { return findings }
         if isLoopbackOnly {
             findings += localhostChecks()
         } else {
@@ -75,19 +75,23 @@ struct IngressChecks {
             : socket.owners.map { "\($0.program) (pid \($0.pid))" }.joined(separator: ", ")
     }
 
+    /// The DNAT rules a packet meets: a rule in a chain no nat base chain reaches (the jump to
+    /// netavark's per-container chain flushed) does nothing.
+    var reachedRules: [DNATRule] { port.rules.filter { !$0.path.isEmpty } }
+
     func dnatChecks() -> [Finding] {
         let listening = listeners(on: specificHostAddress)
         switch port.agreement {
-        case .runtimeAndRule:
+        case .runtimeAndRule where !reachedRules.isEmpty:
             return []
         case .ruleOnly:
-            guard path == nil, let address = port.containerAddress else { return [] }
+            guard path == nil, !reachedRules.isEmpty, let address = port.containerAddress else { return [] }
             let rule = port.rules.first.map(\.location) ?? "?"
             return [finding(.dnatNoEndpoint, .warning,
                 "\(label): the DNAT rule leads to \(address), which no endpoint behind \(hostName) holds: connections time out",
                 evidence: "\(rule): \(port.rules.first?.text ?? "")",
                 fix: port.rules.first.flatMap(deleteCommand))]
-        case .runtimeOnly:
+        case .runtimeOnly, .runtimeAndRule:
             let runtime = port.runtimeRecords.first.map { "\($0.runtime.rawValue) (\($0.path) \($0.field))" } ?? "the runtime"
             if let proxy = listening.first(where: { $0.owners.contains { Self.proxies.contains($0.program) } }) {
                 return [finding(.userlandProxy, .info,
@@ -99,7 +103,9 @@ struct IngressChecks {
                 ?? ": connections reach the host itself and get a reset (NO_SOCKET) or the INPUT policy"
             return [finding(.dnatMissing, .error,
                 "\(label) is published by \(port.runtimeRecords.first?.runtime.rawValue ?? "the runtime") but no DNAT rule in \(hostName) does it\(answer)",
-                evidence: "published in \(runtime); no DNAT rule of any backend covers \(port.transport) port \(port.hostPorts)",
+                evidence: "published in \(runtime); " + (port.rules.isEmpty
+                    ? "no DNAT rule of any backend covers \(port.transport) port \(port.hostPorts)"
+                    : "its DNAT rule is in a chain no nat base chain reaches: " + port.rules.map(\.location).joined(separator: ", ")),
                 fix: dnatFix())]
         }
     }
