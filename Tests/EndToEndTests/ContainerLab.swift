@@ -13,8 +13,10 @@ struct ContainerLab {
         .deletingLastPathComponent().appendingPathComponent("tools/lab/containers.sh").path
 
     /// `command`, podman only: the container runs `sh -c COMMAND` instead of `sleep 3600`.
-    static func up(_ runtime: String, name: String, command: String? = nil) throws -> ContainerLab {
-        let (status, output) = try shell([script, "up", runtime, name], environment: command.map { ["TRACERLAB_COMMAND=\($0)"] } ?? [])
+    /// `publish` (podman, docker): the `-p` specs, as TRACERLAB_PUBLISH takes them ("8080:80 127.0.0.1:8081:81/udp").
+    static func up(_ runtime: String, name: String, command: String? = nil, publish: String? = nil) throws -> ContainerLab {
+        let environment = (command.map { ["TRACERLAB_COMMAND=\($0)"] } ?? []) + (publish.map { ["TRACERLAB_PUBLISH=\($0)"] } ?? [])
+        let (status, output) = try shell([script, "up", runtime, name], environment: environment)
         guard status == 0 else { throw LabError(message: "containers.sh up \(runtime) \(name) failed: \(output)") }
         return ContainerLab(runtime: runtime, name: name, facts: LabShell.facts(output))
     }

@@ -81,10 +81,18 @@ extension EgressChecks {
             let wanted = gateway.map { "\($0)" } ?? "the endpoints' gateway"
             let length = (endpointInterface?.ipv4 ?? path.endpoint.ipv4).first?.length ?? 16
             let held = addresses.isEmpty ? "no IPv4 address" : "only \(bridge.ipv4.map(\.description).joined(separator: " "))"
+            var fix = gateway.map { hostCommand.ip("addr add \($0)/\(length) dev \(shellWord(name))") }
+            var evidence = "\(name) has \(held)"
+            // NetworkManager takes the address away again: the durable fix keeps it off the bridge.
+            if let manager = state.networkManager {
+                let durable = NetworkManagerState.durableFix(device: name, runtime: path.endpoint.container?.runtime)
+                fix = fix.map { "\($0) && \(durable)" } ?? durable
+                evidence += "; \(manager.evidence)"
+            }
             findings.append(onHost(.bridgeNoAddress, .error,
-                "bridge \(name) does not hold \(path.endpoint.name)'s gateway \(wanted): its ARP requests go unanswered",
-                evidence: "\(name) has \(held)", fix: gateway.map { hostCommand.ip("addr add \($0)/\(length) dev \(shellWord(name))") },
-                device: name))
+                "bridge \(name) does not hold \(path.endpoint.name)'s gateway \(wanted): its ARP requests go unanswered"
+                    + (state.networkManager == nil ? "" : " (NetworkManager manages \(name) and removes it)"),
+                evidence: evidence, fix: fix, device: name))
         }
         if let error = host.bridgePortsError {
             findings.append(unchecked("the STP state of \(name)'s ports", because: error, device: path.hostVeth?.name))

@@ -51,6 +51,8 @@ public struct EgressPathState: Sendable {
     public var uplinkPeerNamespace: String?
     /// Whether `uplinkPeer` is administratively up.
     public var uplinkPeerUp: Bool?
+    /// NetworkManager managing the path's bridge (root namespace only: it manages no other).
+    public var networkManager: NetworkManagerState?
 
     public init(endpoint: Side, host: Side, uplinkPeer: NetnsDirectory.Peer? = nil, uplinkPeerNamespace: String? = nil) {
         self.endpoint = endpoint
@@ -121,6 +123,9 @@ public struct EgressPathState: Sendable {
             host.error = path.hostNetnsPath.isEmpty ? "the host side's namespace was not found" : "\(error)"
         }
         var state = EgressPathState(endpoint: endpoint, host: host)
+        if path.hostIsRoot, let bridge = path.bridge {
+            state.networkManager = NetworkManagerState.managing(device: bridge.name, index: bridge.index)
+        }
         if let uplink = EgressChecks.uplink(of: path, in: host)?.device, uplink.kind == "veth",
            let peer = directory.peer(of: uplink, in: path.hostNetnsInode) {
             state.uplinkPeer = peer

@@ -96,6 +96,27 @@ public enum FindingCode: String, Sendable, CaseIterable {
     case tcDrop = "tc-drop"
     case bpfCgroupDrop = "bpf-cgroup-drop"
     case securityDrop = "security-drop"
+    // published ports (inbound); drops in FORWARD and forwarding use the codes above
+    /// The runtime publishes the port, no DNAT rule does it and nothing on the host listens on it.
+    case dnatMissing = "dnat-missing"
+    /// A DNAT rule leads to an address no endpoint behind this host side holds.
+    case dnatNoEndpoint = "dnat-no-endpoint"
+    /// No DNAT: a userland proxy (docker-proxy, rootlessport) answers the port (info).
+    case userlandProxy = "userland-proxy"
+    /// Containers on the bridge reaching the published address get no DNAT and nothing listens.
+    case hairpinUnreachable = "hairpin-unreachable"
+    /// The container's bridge port has hairpin mode off: it cannot reach its own published port.
+    case hairpinModeOff = "hairpin-mode-off"
+    /// No MASQUERADE for the hairpinned flow: the reply goes straight back on the bridge.
+    case hairpinMasqueradeMissing = "hairpin-masquerade-missing"
+    /// Published on 127.0.0.1: no DNAT in nat OUTPUT and nothing listens.
+    case localhostPublishUnreachable = "localhost-publish-unreachable"
+    /// Published on 127.0.0.1 through DNAT: `route_localnet` is off on the bridge (martian drop).
+    case localhostRouteLocalnetOff = "localhost-route-localnet-off"
+    /// Published on 127.0.0.1 through DNAT: no MASQUERADE of 127.0.0.0/8 out of the bridge.
+    case localhostMasqueradeMissing = "localhost-masquerade-missing"
+    /// Conntrack entries for the published port that lead elsewhere than the container's address.
+    case staleConntrack = "stale-conntrack"
     // what a trace saw without a configuration fact to pin it on
     case kernelDrop = "kernel-drop"
     case noReply = "no-reply"

@@ -11,9 +11,12 @@ public struct ImaginedPacket: Sendable, Equatable {
     public var proto: String?
     public var destinationPort: Int?
     public var sourcePort: Int?
+    /// The flow's destination was translated (conntrack's dnat status: a published port's flow
+    /// and its replies); egress flows are not.
+    public var dnat: Bool
 
     public init(source: IPAddress?, destination: IPAddress?, inInterface: String, outInterface: String, ctState: String,
-                proto: String? = nil, destinationPort: Int? = nil, sourcePort: Int? = nil) {
+                proto: String? = nil, destinationPort: Int? = nil, sourcePort: Int? = nil, dnat: Bool = false) {
         self.source = source
         self.destination = destination
         self.inInterface = inInterface
@@ -22,6 +25,7 @@ public struct ImaginedPacket: Sendable, Equatable {
         self.proto = proto
         self.destinationPort = destinationPort
         self.sourcePort = sourcePort
+        self.dnat = dnat
     }
 }
 
@@ -62,16 +66,29 @@ enum ForwardEvaluator {
         return found
     }
 
+    typealias NatHit = (table: FirewallTable, chain: String, rule: FirewallRule, certain: Bool)
+
     /// The first rule of a nat postrouting chain that rewrites the packet's source (masquerade/SNAT),
     /// and whether it surely applies.
-    static func sourceNat(in ruleset: Ruleset, packet: ImaginedPacket) -> (table: FirewallTable, chain: String, rule: FirewallRule, certain: Bool)? {
-        var best: (FirewallTable, String, FirewallRule, Bool)?
-        for (table, chain) in baseChains(ruleset, hook: "postrouting", type: "nat") {
+    static func sourceNat(in ruleset: Ruleset, packet: ImaginedPacket) -> NatHit? {
+        firstNat(in: ruleset, hook: "postrouting", packet: packet) { $0.sourceNat }
+    }
+
+    /// The first DNAT rule of the nat chains of `hook` (prerouting, output) that rewrites the
+    /// packet's destination, and whether it surely applies.
+    static func destinationNat(in ruleset: Ruleset, hook: String, packet: ImaginedPacket) -> NatHit? {
+        firstNat(in: ruleset, hook: hook, packet: packet) { $0.destinationNat }
+    }
+
+    private static func firstNat(in ruleset: Ruleset, hook: String, packet: ImaginedPacket,
+                                 hit: (Walker) -> (chain: String, rule: FirewallRule, certain: Bool)?) -> NatHit? {
+        var best: NatHit?
+        for (table, chain) in baseChains(ruleset, hook: hook, type: "nat") {
             var walker = Walker(table: table, packet: packet)
             _ = walker.walk(chain, conditional: false, depth: 0)
-            if let hit = walker.sourceNat {
-                if hit.certain { return (table, hit.chain, hit.rule, true) }
-                best = best ?? (table, hit.chain, hit.rule, false)
+            if let found = hit(walker) {
+                if found.certain { return (table, found.chain, found.rule, true) }
+                best = best ?? (table, found.chain, found.rule, false)
             }
         }
         return best
@@ -97,6 +114,7 @@ enum ForwardEvaluator {
         var uncertain = false
         var baseChain = ""
         var sourceNat: (chain: String, rule: FirewallRule, certain: Bool)?
+        var destinationNat: (chain: String, rule: FirewallRule, certain: Bool)?
 
         /// nil: fell off the end of the chain.
         mutating func walk(_ chain: FirewallChain, conditional: Bool, depth: Int) -> End? {
@@ -133,6 +151,9 @@ enum ForwardEvaluator {
                     }
                     if !maybe { return .accept }
                 case .dnat:
+                    if destinationNat == nil || (destinationNat?.certain == false && !maybe && !uncertain) {
+                        destinationNat = (chain.name, rule, !maybe && !uncertain)
+                    }
                     if !maybe { return .accept }
                 case .other, .none:
                     continue
@@ -173,7 +194,12 @@ enum ForwardEvaluator {
             return p.outInterface.isEmpty ? .maybe : flip(interface(names, p.outInterface), negated)
         case .ctState(let states, let negated):
             if p.ctState.isEmpty { return .maybe }
-            return flip(states.contains(p.ctState) ? .yes : .no, negated)
+            if states.contains(p.ctState) || (states.contains("dnat") && p.dnat) { return flip(.yes, negated) }
+            return flip(states.contains("snat") ? .maybe : .no, negated)
+        case .ctStatus(let bits, let negated):
+            // Only the dnat bit is known for an imagined packet; seen-reply, assured, snat... are not.
+            if bits.contains("dnat") && p.dnat { return flip(.yes, negated) }
+            return flip(bits.subtracting(["dnat"]).isEmpty ? .no : .maybe, negated)
         case .proto(let names, let negated):
             guard let proto = p.proto else { return .maybe }
             return flip(names.contains(proto) ? .yes : .no, negated)

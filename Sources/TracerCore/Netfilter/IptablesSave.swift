@@ -90,7 +90,14 @@ enum IptablesSave {
                 if let v = next() { matches.append(portMatch(v, negated: negate, destination: false)) }
             case "--ctstate", "--state":
                 if let v = next() {
-                    matches.append(.ctState(Set(v.lowercased().split(separator: ",").map(String.init)), negated: negate))
+                    let states = Set(v.lowercased().split(separator: ",").map(String.init))
+                    // `--ctstate DNAT` is the status bit under another name.
+                    let virtual = states.isSubset(of: ["snat", "dnat"])
+                    matches.append(virtual ? .ctStatus(states, negated: negate) : .ctState(states, negated: negate))
+                }
+            case "--ctstatus":
+                if let v = next() {
+                    matches.append(.ctStatus(Set(v.lowercased().split(separator: ",").map(String.init)), negated: negate))
                 }
             case "--comment":
                 comment = next()

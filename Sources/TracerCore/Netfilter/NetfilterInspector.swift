@@ -97,7 +97,10 @@ public enum NetfilterInspector {
         }
     }
 
-    private static func finding(for drop: NetfilterDrop, direction: String, run host: NamespaceCommand, netns: UInt64, device: String) -> Finding {
+    /// The finding for a drop the evaluator found on a direction ("egress 172.17.0.2 -> the
+    /// internet (br0 -> eth0)"); the published-port checks use it for inbound flows, so a drop
+    /// gets the same code whichever way it is met.
+    static func finding(for drop: NetfilterDrop, direction: String, run host: NamespaceCommand, netns: UInt64, device: String) -> Finding {
         let what = describe(drop)
         let severity: Finding.Severity = drop.certain ? .error : .warning
         let verb = drop.certain ? "drops" : "may drop"

@@ -306,6 +306,9 @@ enum NftJSONRuleset {
         if left["ct"]?.objectValue?["key"]?.stringValue == "state" {
             return .ctState(Set(strings(right).map { $0.lowercased() }), negated: negated)
         }
+        if left["ct"]?.objectValue?["key"]?.stringValue == "status" {
+            return .ctStatus(Set(strings(right).map { $0.lowercased() }), negated: negated)
+        }
         return .other(left.keys.sorted().joined(separator: " "))
     }
 
@@ -405,6 +408,7 @@ enum NftJSONRuleset {
         case .inInterface(let i, let n): return "iifname \(not(n))\(list(i.map { "\"\($0)\"" }))"
         case .outInterface(let i, let n): return "oifname \(not(n))\(list(i.map { "\"\($0)\"" }))"
         case .ctState(let s, let n): return "ct state \(not(n))\(s.sorted().joined(separator: ","))"
+        case .ctStatus(let s, let n): return "ct status \(not(n))\(s.sorted().joined(separator: ","))"
         case .proto(let p, let n): return "meta l4proto \(not(n))\(list(p))"
         case .destinationPort(let r, let n): return "th dport \(not(n))\(list(r.map(portText)))"
         case .sourcePort(let r, let n): return "th sport \(not(n))\(list(r.map(portText)))"

@@ -124,8 +124,12 @@ public enum RuleMatch: Sendable, Equatable {
     /// Interface names; a trailing "+" (iptables) or "*" (nft) matches a prefix.
     case inInterface([String], negated: Bool)
     case outInterface([String], negated: Bool)
-    /// Conntrack states, lowercased: new, established, related, invalid, untracked.
+    /// Conntrack states, lowercased: new, established, related, invalid, untracked; iptables'
+    /// `--ctstate` also takes the virtual states snat and dnat, matched as the status bits.
     case ctState(Set<String>, negated: Bool)
+    /// Conntrack status bits, lowercased (nft `ct status dnat`, iptables `--ctstatus`, and a
+    /// `--ctstate` of only snat/dnat): any of them set matches.
+    case ctStatus(Set<String>, negated: Bool)
     /// Layer 4 protocol names (tcp, udp, icmp, ...).
     case proto([String], negated: Bool)
     case destinationPort([ClosedRange<Int>], negated: Bool)

@@ -22,12 +22,16 @@ public struct BridgePort: Sendable, Equatable {
     public var masterIndex: Int32?
     /// IFLA_PROTINFO -> IFLA_BRPORT_STATE; nil when the kernel did not send it.
     public var state: State?
+    /// IFLA_BRPORT_MODE: hairpin mode, a frame may leave by the port it came in by (a container
+    /// reaching its own published port); nil when the kernel did not send it.
+    public var hairpin: Bool?
 
-    public init(index: Int32, name: String, masterIndex: Int32? = nil, state: State? = nil) {
+    public init(index: Int32, name: String, masterIndex: Int32? = nil, state: State? = nil, hairpin: Bool? = nil) {
         self.index = index
         self.name = name
         self.masterIndex = masterIndex
         self.state = state
+        self.hairpin = hairpin
     }
 }
 
@@ -36,6 +40,7 @@ extension NL {
     static let AF_BRIDGE: UInt8 = 7
     static let IFLA_PROTINFO: UInt16 = 12
     static let IFLA_BRPORT_STATE: UInt16 = 1
+    static let IFLA_BRPORT_MODE: UInt16 = 4
 }
 
 /// Decodes one RTM_NEWLINK of an AF_BRIDGE dump. Nil if it is not one or is too short.
@@ -53,8 +58,12 @@ func parseBridgePort(_ message: NetlinkMessage) -> BridgePort? {
             if let master = attribute.value.read(Int32.self, at: 0), master != 0 { port.masterIndex = master }
         case NL.IFLA_PROTINFO:
             // Nested (NLA_F_NESTED is masked off by parseAttributes).
-            for info in parseAttributes(attribute.value) where info.type == NL.IFLA_BRPORT_STATE {
-                port.state = info.value.first.flatMap(BridgePort.State.init(rawValue:))
+            for info in parseAttributes(attribute.value) {
+                switch info.type {
+                case NL.IFLA_BRPORT_STATE: port.state = info.value.first.flatMap(BridgePort.State.init(rawValue:))
+                case NL.IFLA_BRPORT_MODE: port.hairpin = info.value.first.map { $0 != 0 }
+                default: break
+                }
             }
         default:
             break

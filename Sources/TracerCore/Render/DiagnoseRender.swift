@@ -19,9 +19,14 @@ public struct DiagnoseRender {
         case (.endpoint(let path, let findings), .json):
             return [.output(FindingRender.pathJSON(path).finishedBytes)]
                 + findings.map { .output(FindingRender.json($0, path: path).finishedBytes) }
+        case (.publishedPort(let report), .table):
+            return PublishedPortRender.tableLines(report).map { .output($0) } + [.output("")]
+        case (.publishedPort(let report), .json):
+            return PublishedPortRender.jsonLines(report).map { .output($0.finishedBytes) }
         case (.summary(let s), .table):
             guard s.endpoints > 0 else { return [] }
-            return [.output("\(s.endpoints) endpoint\(s.endpoints == 1 ? "" : "s") checked: \(s.errors) error\(s.errors == 1 ? "" : "s"), "
+            let ports = s.publishedPorts == 0 ? "" : ", \(s.publishedPorts) published port\(s.publishedPorts == 1 ? "" : "s")"
+            return [.output("\(s.endpoints) endpoint\(s.endpoints == 1 ? "" : "s")\(ports) checked: \(s.errors) error\(s.errors == 1 ? "" : "s"), "
                 + "\(s.warnings) warning\(s.warnings == 1 ? "" : "s")")]
         case (.summary(let s), .json):
             var line = JSONLine()
@@ -30,6 +35,7 @@ public struct DiagnoseRender {
             line.add("errors", s.errors)
             line.add("warnings", s.warnings)
             line.add("infos", s.infos)
+            line.add("published_ports", s.publishedPorts)
             return [.output(line.finishedBytes)]
         }
     }

@@ -59,7 +59,9 @@ public enum FindingRender {
 
     /// `type` "finding": `code`, `severity`, `message`, `evidence`, `fix`, `device`, `netns`
     /// (inode) and `netns_path` of the namespace it is about, and the endpoint and container.
-    public static func json(_ finding: Finding, path: EgressPath) -> JSONLine {
+    /// Without a path (a published port that leads to no endpoint), `endpoint` and `container`
+    /// are null and `netnsPath` names the namespace.
+    public static func json(_ finding: Finding, path: EgressPath?, netnsPath: String? = nil) -> JSONLine {
         var json = JSONLine()
         json.add("type", "finding")
         json.add("code", finding.code.rawValue)
@@ -69,10 +71,18 @@ public enum FindingRender {
         json.add("fix", optional: finding.fix)
         json.add("device", optional: finding.device)
         json.add("netns", optional: finding.netnsInode)
-        let nsPath = finding.netnsInode == path.endpoint.netnsInode ? path.endpoint.netnsPath
-            : finding.netnsInode == path.hostNetnsInode ? path.hostNetnsPath : nil
+        let nsPath = path.flatMap { path in
+            finding.netnsInode == path.endpoint.netnsInode ? path.endpoint.netnsPath
+                : finding.netnsInode == path.hostNetnsInode ? path.hostNetnsPath : nil
+        } ?? netnsPath
         json.add("netns_path", optional: nsPath)
-        addEndpoint(path.endpoint, to: &json)
+        if let path {
+            addEndpoint(path.endpoint, to: &json)
+        } else {
+            json.addNull("endpoint")
+            json.addNull("endpoint_netns")
+            json.addNull("container")
+        }
         return json
     }
 

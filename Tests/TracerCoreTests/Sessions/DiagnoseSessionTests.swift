@@ -50,6 +50,6 @@ struct DiagnoseSessionTests {
         #expect(lines == [.output(FindingRender.pathJSON(NetFixture.path).finishedBytes),
                           .output(FindingRender.json(error, path: NetFixture.path).finishedBytes)])
         #expect(render.lines(.summary(DiagnoseSummary(endpoints: 2, errors: 1, warnings: 0, infos: 3)))
-            == [.output(#"{"type":"summary","endpoints":2,"errors":1,"warnings":0,"infos":3}"#)])
+            == [.output(#"{"type":"summary","endpoints":2,"errors":1,"warnings":0,"infos":3,"published_ports":0}"#)])
     }
 }
