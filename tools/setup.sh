@@ -19,7 +19,7 @@ if [ "${1:-}" = "--test" ]; then
     packages="$packages podman runc conmon netavark busybox-static docker.io containerd"
     # The egress lab's firewall and traffic, the terminal test of tracer top, and perf (the
     # kernel's own count of task renames bounds top's exec count under a full map).
-    packages="$packages nftables iptables iputils-ping iperf3 tmux linux-perf"
+    packages="$packages nftables iptables conntrack iputils-ping iperf3 tmux linux-perf"
     # The shells whose completion scripts (tracer completions) the tests run.
     packages="$packages zsh fish"
     # tools/bench/exec-storm.sh measures execsnoop (libbpf-tools) beside tracer.
