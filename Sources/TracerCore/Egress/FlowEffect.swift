@@ -135,10 +135,14 @@ extension FindingCode {
             // nobody answers ARP for the endpoint (NEIGH_FAILED on a device outside the path).
             return FlowEffect([Stop(replies: false, before: Set.inEndpoint.union(Set<PathStage>.inHost), reasons: Reasons.neighbour, silent: true, roles: [.endpoint]),
                                Stop(replies: true, before: Set.repliesInHost.union(Set<PathStage>.repliesToEndpoint), reasons: Reasons.neighbour, silent: true)])
+        // A packet queued on the uplink and dropped there never left: the stages count it as sent,
+        // so the flow stops before the replies' first stage.
         case .uplinkDown:
-            return FlowEffect([Stop(replies: false, before: .beforeUplink, reasons: Reasons.noRoute.union(Reasons.linkDown), silent: true)])
+            return FlowEffect([Stop(replies: false, before: .beforeUplink, reasons: Reasons.noRoute.union(Reasons.linkDown), silent: true),
+                               Stop(replies: true, before: [.uplinkRX], reasons: Reasons.linkDown, roles: [.uplink])])
         case .uplinkNoCarrier:
-            return FlowEffect([Stop(replies: false, before: .beforeUplink, reasons: Reasons.linkDown, silent: true, roles: [.uplink])])
+            return FlowEffect([Stop(replies: false, before: .beforeUplink, reasons: Reasons.linkDown, silent: true, roles: [.uplink]),
+                               Stop(replies: true, before: [.uplinkRX], reasons: Reasons.linkDown, roles: [.uplink])])
         case .mtuMismatch:
             // Routed packets too big for the next device (PKT_TOO_BIG); a veth end drops frames
             // larger than its MTU without a reason of its own.
