@@ -1,7 +1,8 @@
-/// Explains a flow that stopped: the kernel's evidence (the last stage reached, the drop
-/// reason and where it happened) picks the settings that could cause it; the static checks
-/// of the path say which of those is actually wrong. The finding names that setting or
-/// rule and carries its fix, with the trace as evidence.
+/// Explains a flow that stopped: every static finding of its path is weighed against the
+/// kernel's evidence (the side and stage it stopped at, the drop's reason and device, the
+/// firewall's verdict) through its code's declared effect (`FindingCode.effect`), and one that
+/// no fact contradicts is the answer, with the trace as evidence. Without one, a code only
+/// when the evidence itself supports it; else `unexplained`. Never a guess.
 public enum EgressExplainer {
     /// What the trace saw of one stopped flow.
     public struct Evidence: Sendable {

@@ -123,6 +123,8 @@ struct EgressExplainerTests {
         let replies = EgressExplainer.Evidence(outcome: outcome(upTo: .uplinkRX, nat: IPAddress(198, 51, 100, 2)), reason: "NEIGH_FAILED",
                                                location: "neigh_invalidate")
         #expect(explain(replies, [detached]).code == .vethNotAttached)
+        // As the issue saw it: packets stop after host-veth-rx without a kernel drop (no longer no-default-route).
+        #expect(explain(.init(outcome: outcome(upTo: .hostVethRX)), [detached]).code == .vethNotAttached)
         // A default route missing would have stopped the packets before the uplink, with IP_INNOROUTES: contradicted.
         #expect(explain(replies, [onHost(.noDefaultRoute)]).code == .unexplained)
     }
