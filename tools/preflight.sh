@@ -34,6 +34,7 @@ need /usr/bin/ctr containerd || status=1
 need /usr/sbin/nft nftables || status=1
 need /usr/sbin/iptables-nft iptables || status=1
 need /usr/sbin/iptables-legacy iptables || status=1
+need /usr/sbin/conntrack conntrack "fills the egress lab's conntrack table" || status=1
 need /usr/bin/ping iputils-ping || status=1
 need /usr/bin/iperf3 iperf3 || status=1
 need /usr/sbin/ipset ipset "the egress lab's iptables allow-list modes" || status=1

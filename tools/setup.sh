@@ -20,7 +20,7 @@ if [ "${1:-}" = "--test" ]; then
     # The egress lab's firewall and traffic, the terminal test of tracer top, and perf (the
     # kernel's own count of task renames bounds top's exec count under a full map).
     packages="$packages nftables iptables iputils-ping iperf3 tmux linux-perf"
-    # The egress lab's inbound modes: ipset allow-lists (iptables) and conntrack (a stale entry).
+    # The egress lab's inbound modes: ipset allow-lists (iptables) and conntrack (a stale entry, a full table).
     packages="$packages ipset conntrack"
     # The shells whose completion scripts (tracer completions) the tests run.
     packages="$packages zsh fish"

@@ -27,7 +27,14 @@
 #                                       policy-blackhole (an `ip rule` blackholing the subnet),
 #                                       prerouting-drop (an nft rule dropping in prerouting, before
 #                                       conntrack), gateway-unanswered (the default route via an
-#                                       address on the uplink's subnet that nobody holds); and on a
+#                                       address on the uplink's subnet that nobody holds),
+#                                       conntrack-full (the host side's conntrack table filled
+#                                       with established entries up to nf_conntrack_max: the limit
+#                                       is global and read-only outside the root namespace, the
+#                                       count is the namespace's own), veth-nomaster (veth-c1 taken
+#                                       off the bridge), no-route-back (a /32 route sending c1's
+#                                       replies out of uplink0), rp-filter-bridge (that route, and
+#                                       strict rp_filter on br-lab); and on a
 #                                       lab up with --ipv6: ipv6-forwarding-disabled (host side),
 #                                       ipv6-disabled-on-veth (disable_ipv6=1 on c1's eth0, the
 #                                       veth's end that has an IPv6 stack on the path: the host end
@@ -148,7 +155,7 @@ need_all() {
     need iptables-legacy iptables || ok=1
     need ip6tables-nft iptables || ok=1
     need ipset ipset "the iptables allow-list modes" || ok=1
-    need conntrack conntrack "the stale-conntrack mode" || ok=1
+    need conntrack conntrack "the stale-conntrack and conntrack-full modes" || ok=1
     need python3 python3 "the inbound probes and c1's UDP responder" || ok=1
     ((ok == 0)) || die "missing programs for the egress lab (see above)"
 }
@@ -336,6 +343,10 @@ EOF
         bridge-port-disabled) bridge -n "$host" link set dev veth-c1 state 0 ;;
         policy-blackhole) ip -n "$host" rule add from "$SUBNET" blackhole priority 50 ;;
         gateway-unanswered) ip -n "$host" route replace default via 198.51.100.99 dev uplink0 ;;
+        conntrack-full) fill_conntrack "$host" ;;
+        veth-nomaster) ip -n "$host" link set veth-c1 nomaster ;;
+        no-route-back) ip -n "$host" route add 172.17.0.2/32 via "$GATEWAY_IP" dev uplink0 ;;
+        rp-filter-bridge) ip -n "$host" route add 172.17.0.2/32 via "$GATEWAY_IP" dev uplink0; in_ns "$host" sysctl -qw net.ipv4.conf.br-lab.rp_filter=1 ;;
         prerouting-drop)
             in_ns "$host" nft -f - <<'EOF'
 table inet labpre {
@@ -476,6 +487,22 @@ break_ipv6() {
         ipv6-mtu-too-small) ip -n "$host" link set veth-c1 mtu 1200 ;;
         *) die "unknown mode '$mode'" ;;
     esac
+}
+
+fill_conntrack() { # fill_conntrack HOSTNS: established, assured entries (never evicted early) up to the limit
+    local host=$1 max count file
+    max=$(in_ns "$host" cat /proc/sys/net/netfilter/nf_conntrack_max)
+    (( max <= 1048576 )) || die "nf_conntrack_max is $max: too many entries to fill the table"
+    file=$(mktemp /tmp/tracer-egress-lab-ct.XXXXXX)
+    count=$(in_ns "$host" cat /proc/sys/net/netfilter/nf_conntrack_count)
+    # 10.0.0.0/8 sources, one entry each, none of the lab's own addresses.
+    awk -v n=$(( max - count )) 'BEGIN { for (i = 0; i < n; i++)
+        printf "-I -p tcp -s 10.%d.%d.%d -d 192.0.2.1 --sport 40000 --dport 80 -t 3600 --state ESTABLISHED -u ASSURED,SEEN_REPLY\n",
+            int(i / 65536) % 256, int(i / 256) % 256, i % 256 }' >"$file"
+    in_ns "$host" conntrack -R "$file" >/dev/null 2>&1 || true
+    rm -f "$file"
+    count=$(in_ns "$host" cat /proc/sys/net/netfilter/nf_conntrack_count)
+    (( count >= max )) || die "conntrack table of $host holds $count of $max entries"
 }
 
 cmd_probe() {

@@ -29,9 +29,12 @@ public struct Finding: Sendable, Equatable {
     public var device: String?
     /// The network namespace the finding is about (the host side unless said otherwise).
     public var netnsInode: UInt64?
+    /// Which packets it stops, when the check knows: a firewall rule met by the flow's own
+    /// packets or by their replies. Weighed against a trace (`FlowEffect`).
+    public var stops: PacketDirection?
 
     public init(code: FindingCode, severity: Severity, message: String, evidence: String, fix: String? = nil,
-                device: String? = nil, netnsInode: UInt64? = nil) {
+                device: String? = nil, netnsInode: UInt64? = nil, stops: PacketDirection? = nil) {
         self.code = code
         self.severity = severity
         self.message = message
@@ -39,6 +42,7 @@ public struct Finding: Sendable, Equatable {
         self.fix = fix
         self.device = device
         self.netnsInode = netnsInode
+        self.stops = stops
     }
 }
 
@@ -118,7 +122,11 @@ public enum FindingCode: String, Sendable, CaseIterable {
     /// Conntrack entries for the published port that lead elsewhere than the container's address.
     case staleConntrack = "stale-conntrack"
     // what a trace saw without a configuration fact to pin it on
+    /// No longer given: a drop no fact explains is `unexplained`.
     case kernelDrop = "kernel-drop"
     case noReply = "no-reply"
     case unchecked = "unchecked"
+    /// A flow stopped and no fact (a setting read, a rule the trace named, a reason specific
+    /// enough) says why: the stage it reached, the kernel's reason, location and device.
+    case unexplained = "unexplained"
 }

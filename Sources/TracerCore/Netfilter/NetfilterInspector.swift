@@ -56,10 +56,12 @@ public enum NetfilterInspector {
             let source = "\(address)"
             let egress = ImaginedPacket(source: address, destination: target, inInterface: ingress, outInterface: uplink, ctState: "new")
             let reply = ImaginedPacket(source: target, destination: address, inInterface: uplink, outInterface: ingress, ctState: "established")
-            for (direction, packet) in [("egress \(source) -> \(targetText) (\(ingress) -> \(uplink))", egress),
-                                        ("reply \(targetText) -> \(source) (\(uplink) -> \(ingress))", reply)] {
+            for (direction, packet, stops) in [("egress \(source) -> \(targetText) (\(ingress) -> \(uplink))", egress, PacketDirection.egress),
+                                               ("reply \(targetText) -> \(source) (\(uplink) -> \(ingress))", reply, .egressReply)] {
                 for drop in ForwardEvaluator.drops(in: ruleset, hook: "forward", packet: packet) {
-                    findings.append(finding(for: drop, direction: direction, run: host, netns: ns, device: ingress))
+                    var found = finding(for: drop, direction: direction, run: host, netns: ns, device: ingress)
+                    found.stops = stops
+                    findings.append(found)
                 }
             }
             let nat = ImaginedPacket(source: address, destination: target, inInterface: ingress, outInterface: uplink, ctState: "new")

@@ -102,4 +102,128 @@ struct EgressExplainerTests {
         let missing = Finding(code: .masqueradeMissing, severity: .error, message: "no MASQUERADE", evidence: "nat table")
         #expect(explain(.init(outcome: outcome(upTo: .uplinkQueue, privateSource: true)), [missing]).code == .masqueradeMissing)
     }
+
+    // MARK: - Weighing every static finding against the trace
+
+    func onHost(_ code: FindingCode, _ evidence: String = "read", device: String? = nil, severity: Finding.Severity = .error,
+                stops: PacketDirection? = nil) -> Finding {
+        Finding(code: code, severity: severity, message: "\(code.rawValue) here", evidence: evidence, fix: "fix \(code.rawValue)",
+                device: device, netnsInode: 22, stops: stops)
+    }
+
+    /// The issue's first breakage: the table full, NETFILTER_DROP at nf_hook_slow and no rule named.
+    @Test func aFullConntrackTableExplainsAFirewallDropNoRuleNamed() {
+        let full = onHost(.conntrackFull, "net.netfilter.nf_conntrack_count = 262144, net.netfilter.nf_conntrack_max = 262144")
+        let drop = EgressExplainer.Evidence(outcome: outcome(upTo: .hostVethRX), reason: "NETFILTER_DROP", location: "nf_hook_slow",
+                                            dropDevice: "br-lab", dropRole: .bridge)
+        let finding = explain(drop, [full])
+        #expect(finding.code == .conntrackFull)
+        #expect(finding.evidence.contains("nf_conntrack_count = 262144"))
+        // A rule the trace named contradicts "no rule": the rule is the answer.
+        var named = drop
+        named.netfilterVerdict = "inet filter forward handle 4: drop"
+        named.netfilterRule = "inet filter forward handle 4"
+        #expect(explain(named, [full]).code == .netfilterDrop)
+    }
+
+    /// The issue's second breakage: the veth off its bridge. The host answers ARP on the bare
+    /// veth and forwards; the replies die on the bridge, unanswered (a device outside the path).
+    @Test func aVethOffItsBridgeExplainsRepliesLostOnTheBridge() {
+        let detached = onHost(.vethNotAttached, "veth-c1: no master", device: "veth-c1")
+        let replies = EgressExplainer.Evidence(outcome: outcome(upTo: .uplinkRX, nat: IPAddress(198, 51, 100, 2)), reason: "NEIGH_FAILED",
+                                               location: "neigh_invalidate")
+        #expect(explain(replies, [detached]).code == .vethNotAttached)
+        // As the issue saw it: packets stop after host-veth-rx without a kernel drop (no longer no-default-route).
+        #expect(explain(.init(outcome: outcome(upTo: .hostVethRX)), [detached]).code == .vethNotAttached)
+        // A default route missing would have stopped the packets before the uplink, with IP_INNOROUTES: contradicted.
+        #expect(explain(replies, [onHost(.noDefaultRoute)]).code == .unexplained)
+    }
+
+    /// No fact, no code: the stage, the reason, where and on what, and the findings weighed.
+    @Test func withoutAFactTheFlowIsUnexplained() {
+        let finding = explain(.init(outcome: outcome(upTo: .bridgeRX), reason: "IP_INADDRERRORS", location: "ip_error",
+                                    dropDevice: "br-lab", dropRole: .bridge), [onHost(.uplinkDown, device: "uplink0")])
+        #expect(finding.code == .unexplained)
+        #expect(finding.severity == .error)
+        #expect(finding.fix == nil)
+        #expect(finding.message.contains("its packets stop after bridge-rx, before uplink-queue"), "\(finding.message)")
+        #expect(finding.message.contains("IP_INADDRERRORS at ip_error on br-lab, the bridge"), "\(finding.message)")
+        #expect(finding.evidence.contains("static findings weighed, each contradicted by the trace: uplink-down (uplink0)"), "\(finding.evidence)")
+        // Packets that stop without a drop, nothing to pin it on: no longer a guessed no-default-route.
+        let silent = explain(.init(outcome: outcome(upTo: .hostVethRX)))
+        #expect(silent.code == .unexplained)
+        #expect(silent.message.contains("without a kernel drop"))
+    }
+
+    /// Forwarding off on the uplink stops the replies there, not the packets on the bridge.
+    @Test func aSettingOnAnotherDeviceIsContradicted() {
+        let uplinkOff = onHost(.deviceForwardingDisabled, device: "uplink0")
+        let onBridge = EgressExplainer.Evidence(outcome: outcome(upTo: .bridgeRX), reason: "IP_INADDRERRORS", location: "ip_error",
+                                                dropDevice: "br-lab", dropRole: .bridge)
+        #expect(explain(onBridge, [uplinkOff]).code == .unexplained)
+        let onUplink = EgressExplainer.Evidence(outcome: outcome(upTo: .uplinkRX, nat: IPAddress(198, 51, 100, 2)), reason: "IP_INADDRERRORS",
+                                                location: "ip_error", dropDevice: "uplink0", dropRole: .uplink)
+        #expect(explain(onUplink, [uplinkOff]).code == .deviceForwardingDisabled)
+    }
+
+    /// A firewall finding is the answer only for the rule the trace named, on the side it stops.
+    @Test func aFirewallFindingMustBeTheRuleTheTraceNamed() {
+        let rule = onHost(.forwardRuleDrop, "inet labfilter forward handle 2: ip saddr 172.17.0.0/16 drop", device: "br-lab", stops: .egress)
+        var drop = EgressExplainer.Evidence(outcome: outcome(upTo: .bridgeRX), reason: "NETFILTER_DROP", location: "nf_hook_slow",
+                                            dropDevice: "br-lab", dropRole: .bridge,
+                                            netfilterVerdict: "inet labfilter forward handle 2: ip saddr 172.17.0.0/16 drop",
+                                            netfilterRule: "inet labfilter forward handle 2")
+        #expect(explain(drop, [rule]).code == .forwardRuleDrop)
+        drop.netfilterVerdict = "inet other forward handle 9: drop"
+        drop.netfilterRule = "inet other forward handle 9"
+        let other = explain(drop, [rule])
+        #expect(other.code == .netfilterDrop)
+        #expect(other.fix?.hasSuffix("nft delete rule inet other forward handle 9") == true)
+        // The replies stopped: a rule that meets the packets does not explain it.
+        let replies = EgressExplainer.Evidence(outcome: outcome(upTo: .uplinkRX, nat: IPAddress(198, 51, 100, 2)), reason: "NETFILTER_DROP",
+                                               location: "nf_hook_slow", dropDevice: "uplink0", dropRole: .uplink)
+        #expect(explain(replies, [rule]).code == .unexplained)
+        var replyRule = rule
+        replyRule.stops = .egressReply
+        #expect(explain(replies, [replyRule]).code == .forwardRuleDrop)
+        // iptables-nft spells the same rule its own way on each side.
+        let iptables = onHost(.forwardPolicyDrop, "ip filter FORWARD policy drop (iptables-nft)", stops: .egress)
+        var policy = EgressExplainer.Evidence(outcome: outcome(upTo: .bridgeRX), reason: "NETFILTER_DROP", location: "nf_hook_slow",
+                                              dropDevice: "br-lab", dropRole: .bridge, netfilterVerdict: "ip filter FORWARD policy drop (iptables-nft)")
+        #expect(explain(policy, [iptables]).code == .forwardPolicyDrop)
+        policy.netfilterVerdict = "ip filter FORWARD handle 5 rule 1: -A FORWARD -j DROP (iptables-nft)"
+        #expect(explain(policy, [iptables]).code == .netfilterDrop)
+        let numbered = onHost(.forwardRuleDrop, "ip filter FORWARD rule 1, handle 5 (iptables-nft): -A FORWARD -j DROP", stops: .egress)
+        #expect(explain(policy, [iptables, numbered]).code == .forwardRuleDrop)
+    }
+
+    /// Several consistent findings: the one on the drop's device first, errors before warnings,
+    /// then the checks' order; the others stay as evidence.
+    @Test func theFindingOnTheDropsDeviceComesFirstTheOthersAreEvidence() {
+        let gateway = onHost(.neighbourFailed, device: "uplink0", severity: .warning)
+        let noCarrier = onHost(.uplinkNoCarrier, device: "uplink0")
+        let uplinkDown = onHost(.uplinkDown, device: "uplink1")
+        let drop = EgressExplainer.Evidence(outcome: outcome(upTo: .bridgeRX), reason: "NEIGH_FAILED", location: "neigh_invalidate",
+                                            dropDevice: "uplink0", dropRole: .uplink)
+        let finding = explain(drop, [uplinkDown, gateway, noCarrier])
+        #expect(finding.code == .uplinkNoCarrier)
+        #expect(finding.evidence.hasSuffix("also consistent with the trace: neighbour-failed (uplink0), uplink-down (uplink1)"), "\(finding.evidence)")
+    }
+
+    /// The probe traces IPv4: an IPv6 setting never explains an IPv4 flow.
+    @Test func anIPv6FindingNeverExplainsAnIPv4Flow() {
+        let finding = explain(.init(outcome: outcome(upTo: .bridgeRX), reason: "IP_INADDRERRORS", location: "ip_error",
+                                    dropDevice: "br-lab", dropRole: .bridge), [onHost(.ipv6ForwardingDisabled)])
+        #expect(finding.code == .unexplained)
+    }
+
+    /// Every code a static check gives that stops flows declares its effect; the others none.
+    @Test func theEffectTableCoversTheCodesThatStopFlows() {
+        let stopping = FindingCode.allCases.filter { $0.effect != nil }
+        #expect(stopping.contains(.conntrackFull) && stopping.contains(.vethNotAttached) && stopping.contains(.mtuMismatch))
+        #expect(!stopping.contains(.unexplained) && !stopping.contains(.brNetfilter) && !stopping.contains(.netfilterDrop))
+        for code in stopping {
+            #expect(code.effect?.stops.allSatisfy { !$0.before.isEmpty && (!$0.reasons.isEmpty || $0.silent) } == true, "\(code.rawValue)")
+        }
+    }
 }

@@ -32,9 +32,9 @@ struct FlowFindingsTests {
         let c2 = evidence(NetFixture.flow("172.17.0.3", upTo: .bridgeRX), on: path2, reason: "IP_INADDRERRORS", location: "ip_error")
         let rpFilter = evidence(NetFixture.flow(to: "203.0.113.30", upTo: .uplinkQueue), on: path, reason: "IP_RPFILTER", location: "ip_rcv_finish_core")
         let found = decide([web1, c2, rpFilter])
-        // Without a static finding, the most general candidate of each reason.
+        // Without a static finding IP_INADDRERRORS names no setting (unexplained); IP_RPFILTER names its device's.
         #expect(found.map { [$0.path.endpoint.name, $0.finding.code.rawValue] }
-            == [["web1", "device-forwarding-disabled"], ["c2", "device-forwarding-disabled"], ["web1", "rp-filter-drop"]])
+            == [["web1", "unexplained"], ["c2", "unexplained"], ["web1", "rp-filter-drop"]])
         #expect(Set(found.map { FlowFindings.Key(endpointNetns: $0.path.endpoint.netnsInode, direction: .egress, code: $0.finding.code) }).count == 3)
     }
 

@@ -76,9 +76,9 @@ import Testing
         // The mixed state matches a DNAT'd established packet by its status bit.
         let established = ImaginedPacket(source: nil, destination: Self.c1, inInterface: "uplink0", outInterface: "br-lab",
                                          ctState: "established", dnat: true)
-        #expect(ForwardEvaluator.match(matches[2], established) == .yes)
+        #expect(ForwardEvaluator.match(matches[2], established, sets: []) == .yes)
         #expect(ForwardEvaluator.match(matches[0], ImaginedPacket(source: Self.c1, destination: nil, inInterface: "br-lab",
-                                                                   outInterface: "uplink0", ctState: "new")) == .no)
+                                                                   outInterface: "uplink0", ctState: "new"), sets: []) == .no)
     }
 
     /// Issue 13's false alarm: the allow-list of DNAT'd flows no longer "may drop egress" of every endpoint.

@@ -22,10 +22,15 @@ struct DropReasonTests {
         let flow = FlowKey(endpointAddress: "172.17.0.2", remoteAddress: "203.0.113.10", endpointPort: 7, remotePort: 0, proto: 1)
         let outcome = FlowOutcome(flow: flow, stats: FlowStats(packets: [1, 1, 1, 0, 0, 0, 0, 0], drops: 1, lastDrop: nil, natAddress: nil,
                                                                 natPort: 0, privateSourceSeen: false), path: path)
-        #expect(EgressExplainer.candidates(.init(outcome: outcome, reason: reasons.reason(77))) == [.rpFilterDrop])
-        #expect(EgressExplainer.candidates(.init(outcome: outcome, reason: DropReason(code: 12, name: .ipRPFilter))) == [.rpFilterDrop])
-        #expect(EgressExplainer.candidates(.init(outcome: outcome, reason: reasons.reason(999))) == [.kernelDrop])
-        #expect(EgressExplainer.candidates(.init(outcome: outcome, reason: "NEIGH_FAILED", dropRole: .uplink)) == [.uplinkNoCarrier, .neighbourFailed])
+        func code(_ reason: DropReason, on device: String = "br-lab", role: DeviceRole = .bridge, _ findings: [Finding] = []) -> FindingCode {
+            EgressExplainer.explain(.init(outcome: outcome, reason: reason, dropDevice: device, dropRole: role), staticFindings: findings).code
+        }
+        #expect(code(reasons.reason(77)) == .rpFilterDrop)
+        #expect(code(DropReason(code: 12, name: .ipRPFilter)) == .rpFilterDrop)
+        #expect(code(reasons.reason(999)) == .unexplained)
+        #expect(code("NEIGH_FAILED", on: "uplink0", role: .uplink) == .neighbourFailed)
+        let noCarrier = Finding(code: .uplinkNoCarrier, severity: .error, message: "uplink0 has no carrier", evidence: "NO-CARRIER", device: "uplink0")
+        #expect(code("NEIGH_FAILED", on: "uplink0", role: .uplink, [noCarrier]) == .uplinkNoCarrier)
         #expect(DropReason.Name("NEIGH_SOMETHING_NEW").isNeighbour && DropReason.Name.tcEgress.isTrafficControl)
     }
 }

@@ -1,0 +1,80 @@
+/// The property over the static checks (issue #13): every finding code a static check gives that
+/// can stop a flow has an egress.sh breakage that triggers it, and on that breakage `tracer egress`
+/// traces the same code `tracer diagnose` reads. Every other code says here why it is not traced.
+/// One place: `TracedCodeTests` runs `breakages`; `TracedCodesTableTests` checks that every
+/// `FindingCode` is in exactly one of the two tables.
+public enum TracedCodes {
+    /// One breakage of the lab, and how to trace it.
+    public struct Breakage: Sendable, CustomStringConvertible {
+        /// The static check's code, which the trace must give too.
+        public var code: String
+        /// `egress.sh break NAME MODE`.
+        public var mode: String
+        /// The ping's payload (a large one for the MTU).
+        public var size = 56
+        /// Probes go on until the firewall's trace table is there (a NETFILTER_DROP starts it).
+        public var firewall = false
+        /// Packets wait for an ARP answer: NEIGH_FAILED comes about 3 s after the probe.
+        public var waitsForARP = false
+
+        public var description: String { "\(code) (\(mode))" }
+
+        /// How long `tracer egress` traces it.
+        public var duration: String { firewall ? "9s" : waitsForARP ? "8s" : "5s" }
+    }
+
+    public static let breakages: [Breakage] = [
+        Breakage(code: "ip-forward-disabled", mode: "ip-forward-disabled"),
+        Breakage(code: "device-forwarding-disabled", mode: "device-forwarding-disabled"),
+        Breakage(code: "no-default-route", mode: "no-default-route"),
+        Breakage(code: "policy-rule-drop", mode: "policy-blackhole"),
+        Breakage(code: "no-route", mode: "no-route-back"),
+        Breakage(code: "rp-filter-drop", mode: "rp-filter-bridge", waitsForARP: true),
+        Breakage(code: "forward-policy-drop", mode: "forward-policy-drop", firewall: true),
+        Breakage(code: "forward-rule-drop", mode: "forward-rule-drop", firewall: true),
+        Breakage(code: "legacy-iptables-drop", mode: "legacy-iptables-drop", firewall: true),
+        Breakage(code: "masquerade-missing", mode: "masquerade-missing"),
+        Breakage(code: "conntrack-full", mode: "conntrack-full", firewall: true),
+        Breakage(code: "bridge-no-address", mode: "bridge-no-address", waitsForARP: true),
+        Breakage(code: "bridge-down", mode: "bridge-down", waitsForARP: true),
+        Breakage(code: "bridge-port-not-forwarding", mode: "bridge-port-disabled", waitsForARP: true),
+        Breakage(code: "veth-down", mode: "veth-down", waitsForARP: true),
+        Breakage(code: "veth-not-attached", mode: "veth-nomaster", waitsForARP: true),
+        Breakage(code: "uplink-down", mode: "uplink-down"),
+        Breakage(code: "uplink-no-carrier", mode: "uplink-no-carrier", waitsForARP: true),
+        Breakage(code: "mtu-mismatch", mode: "mtu-mismatch", size: 1400),
+        Breakage(code: "neighbour-failed", mode: "gateway-unanswered", waitsForARP: true),
+    ]
+
+    private static let ipv6 = "an IPv6 setting: the network probe traces IPv4 flows only until issue #14, so no IPv6 flow is traced to stop"
+    private static let traceOnly = "no static check gives it: only the trace's evidence does (EgressExplainer's claims), so there is no static code to compare"
+    private static let beforeAnyPacket = "the endpoint's own stack refuses to send (ENETUNREACH at the socket): no packet and no ARP reaches a probe point, "
+        + "so `tracer egress` has no stopped flow to explain; `tracer diagnose` alone reports it"
+
+    /// The codes not traced on a breakage, each with why.
+    public static let untraced: [String: String] = [
+        "endpoint-interface-down": beforeAnyPacket,
+        "endpoint-no-default-route": beforeAnyPacket,
+        "iptables-backends-mixed": "a warning that stops nothing itself: the drops of the hidden firewall are legacy-iptables-drop or forward-*-drop",
+        "br-netfilter": "information: bridged frames pass the FORWARD chain; it stops nothing",
+        "unchecked": "something could not be read: a warning that claims nothing, so it cannot explain a stop",
+        "ipv6-forwarding-disabled": ipv6,
+        "ipv6-disabled": ipv6,
+        "ipv6-no-default-route": ipv6,
+        "endpoint-ipv6-no-default-route": ipv6,
+        "ipv6-dad-failed": ipv6,
+        "ipv6-mtu-too-small": ipv6,
+        "ipv6-ra-ignored": ipv6 + "; and a warning: the route expires later, then ipv6-no-default-route stops the flow",
+        "ipv6-address-tentative": ipv6 + "; and a warning: it lasts about a second",
+        "martian-source": traceOnly,
+        "netfilter-drop": traceOnly + " (EgressTests' prerouting-drop traces it)",
+        "conntrack-invalid": traceOnly,
+        "qdisc-drop": traceOnly,
+        "tc-drop": traceOnly,
+        "bpf-cgroup-drop": traceOnly,
+        "security-drop": traceOnly,
+        "no-reply": traceOnly,
+        "unexplained": traceOnly + ": the answer when no fact supports a code",
+        "kernel-drop": "no longer given: a drop no fact explains is `unexplained`",
+    ]
+}
