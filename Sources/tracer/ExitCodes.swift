@@ -9,6 +9,7 @@ enum TracerExit {
     static let noSuchProcess = ExitCode(3)
     static let unknownContainer = ExitCode(4)
     static let unknownNamespace = ExitCode(5) // or one that is no endpoint (`--netns` of diagnose, egress)
+    static let unknownPort = ExitCode(6)      // `tracer ingress --port`: not published by the selection
     static let usage = ExitCode(64)       // EX_USAGE: bad command line
     static let unavailable = ExitCode(69) // EX_UNAVAILABLE: the kernel lacks a feature
     static let noPermission = ExitCode(77) // EX_NOPERM: `Privileges.require` names what is missing

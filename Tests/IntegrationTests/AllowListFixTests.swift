@@ -35,7 +35,7 @@ struct AllowListFixTests {
 
     /// The inbound flow as the probe keys it, from c1's side; the client's port is not known here
     /// and no fix may depend on it.
-    let flow = FlowKey(endpointAddress: "172.17.0.2", remoteAddress: "198.51.100.1", endpointPort: 22, remotePort: 40000, proto: 6)
+    let flow = FlowKey(endpointAddress: "172.17.0.2", remoteAddress: "198.51.100.1", endpointPort: 22, remotePort: 40000, proto: 6, direction: .inbound)
 
     /// The watch's verdict once a failed connect was traced (up to 5 s of polling).
     func tracedVerdict(_ watch: NetfilterWatch, _ lab: EgressLab) throws -> NetfilterWatch.Verdict {
@@ -46,10 +46,10 @@ struct AllowListFixTests {
         let deadline = Date().addingTimeInterval(5)
         while Date() < deadline {
             watch.poll()
-            if let verdict = watch.verdict(for: flow, path: path, direction: .inbound) { return verdict }
+            if let verdict = watch.verdict(for: flow, path: path) { return verdict }
             usleep(100_000)
         }
-        return try #require(watch.verdict(for: flow, path: path, direction: .inbound), "no traced drop of 172.17.0.2")
+        return try #require(watch.verdict(for: flow, path: path), "no traced drop of 172.17.0.2")
     }
 
     /// Runs the fix in the lab's host side as an operator would paste it.
@@ -106,7 +106,7 @@ struct AllowListFixTests {
         defer { watch.stop() }
         #expect(!connects(lab))
         watch.finish()
-        let verdict = try #require(watch.verdict(for: flow, path: lab.path(), direction: .inbound))
+        let verdict = try #require(watch.verdict(for: flow, path: lab.path()))
         #expect(verdict.text.hasPrefix("ip filter allowed_dnats rule 2: -A allowed_dnats -j DROP (iptables-legacy): +"), "\(verdict.text)")
         let fix = try #require(verdict.fix)
         #expect(fix.kind == .addSetElement)

@@ -51,6 +51,11 @@ public enum TracedCodes {
     private static let beforeAnyPacket = "the endpoint's own stack refuses to send (ENETUNREACH at the socket): no packet and no ARP reaches a probe point, "
         + "so `tracer egress` has no stopped flow to explain; `tracer diagnose` alone reports it"
 
+    private static let published = "a published-port check: "
+    private static let hairpin = published + "the client is an endpoint of the same host (no uplink), so its flow is that endpoint's egress; "
+        + "no stopped flow of an inbound path is traced for it (InboundLabTests breaks it; DiagnosePublishedPortTests reads it)"
+    private static let localhost = published + "the client is the host itself on 127.0.0.1, never on an uplink: no stopped flow of an inbound path to trace"
+
     /// The codes not traced on a breakage, each with why.
     public static let untraced: [String: String] = [
         "endpoint-interface-down": beforeAnyPacket,
@@ -76,5 +81,9 @@ public enum TracedCodes {
         "no-reply": traceOnly,
         "unexplained": traceOnly + ": the answer when no fact supports a code",
         "kernel-drop": "no longer given: a drop no fact explains is `unexplained`",
+        "userland-proxy": "information: a proxy process answers the published port; it stops nothing",
+        "dnat-no-endpoint": published + "the DNAT leads to no endpoint in scope, so there is no path to trace",
+        "hairpin-unreachable": hairpin, "hairpin-mode-off": hairpin, "hairpin-masquerade-missing": hairpin,
+        "localhost-publish-unreachable": localhost, "localhost-route-localnet-off": localhost, "localhost-masquerade-missing": localhost,
     ]
 }

@@ -134,6 +134,11 @@ public enum EgressExplainer {
             // The trace saw packets die of it: whatever the static check thought, it is an error here.
             finding.severity = .error
             finding.evidence = observed + "; " + match.evidence + alsoConsistent(matches.dropFirst())
+            // The firewall named the rule for the packet itself: its narrowest fix is the flow's.
+            if let fix = evidence.netfilterFix, match.code.effect?.firewall == .namesTheFinding {
+                finding.fix = NamespaceCommand(path: outcome.path.hostNetnsPath, isRoot: outcome.path.hostIsRoot).run(fix.command)
+                if !finding.evidence.contains(fix.evidence) { finding.evidence += "; fix: \(fix.evidence)" }
+            }
         } else {
             let claim = claim(evidence, staticFindings: staticFindings) ?? unexplained(evidence, staticFindings: staticFindings)
             finding = Finding(code: claim.code, severity: .error, message: claim.message, evidence: observed + claim.evidence, fix: claim.fix,
@@ -164,21 +169,29 @@ public enum EgressExplainer {
     /// The other static findings the trace is consistent with, kept as evidence.
     private static func alsoConsistent(_ others: ArraySlice<Finding>) -> String {
         guard !others.isEmpty else { return "" }
-        return "; also consistent with the trace: " + others.map { "\($0.code.rawValue)\($0.device.map { " (\($0))" } ?? "")" }.joined(separator: ", ")
+        var named: [String] = []
+        for other in others {
+            let name = "\(other.code.rawValue)\(other.device.map { " (\($0))" } ?? "")"
+            if !named.contains(name) { named.append(name) }
+        }
+        return "; also consistent with the trace: " + named.joined(separator: ", ")
     }
 
     /// "icmp 172.17.0.2 -> 203.0.113.10: 3 packets reached bridge-rx, none uplink-queue; dropped: IP_INADDRERRORS at ip_error on br-lab"
     public static func observation(_ evidence: Evidence) -> String {
         let outcome = evidence.outcome
         var text = outcome.text
-        if let last = outcome.lastStage {
+        if let last = outcome.lastStage, PathStage.counted.contains(last) {
             text += ": \(outcome.stats.packets(at: last)) packet\(outcome.stats.packets(at: last) == 1 ? "" : "s") reached \(outcome.name(last))"
+        } else if let last = outcome.lastStage {
+            // DNAT and FORWARD have no counter: a drop past them, or a later stage, says they were passed.
+            text += ": packets passed \(outcome.name(last))"
         } else {
             text += ": no packet reached any stage"
         }
         if let next = outcome.stoppedBefore { text += ", none \(outcome.name(next))" }
         if outcome.leftUnmasqueraded { text += "; left the uplink with the private source \(outcome.flow.endpointAddress)" }
-        if let nat = outcome.stats.natAddress { text += "; masqueraded as \(nat)" }
+        if let nat = outcome.stats.natAddress, outcome.flowDirection == .egress { text += "; masqueraded as \(nat)" }
         if let reason = evidence.reason {
             text += "; dropped: \(reason)"
             if let location = evidence.location { text += " at \(location)" }
@@ -208,8 +221,8 @@ public enum EgressExplainer {
             case (.netfilterDrop, _) where evidence.netfilterRule != nil:
                 let rule = evidence.netfilterRule ?? ""
                 // The narrowest fix the ruleset shows (RuleFix); deleting the rule only when it drops nothing but this flow.
-                return (.netfilterDrop, "\(who): the nftables rule \(rule) drops \(replies) after \(after)",
-                        evidence.netfilterFix.map { "; \($0.evidence)" } ?? "", evidence.netfilterFix.map { host.run($0.command) })
+                return (.netfilterDrop, "\(who): the nftables rule \(rule) drops \(replies) after \(after)" + (evidence.netfilterFix.map { "; fix: \($0.evidence)" } ?? ""),
+                        "", evidence.netfilterFix.map { host.run($0.command) })
             case (.netfilterDrop, _) where evidence.netfilterVerdict != nil:
                 return (.netfilterDrop, "\(who): the firewall drops \(replies) after \(after)", "", evidence.netfilterFix.map { host.run($0.command) })
             case (.tcIngress, let device?), (.tcEgress, let device?):

@@ -18,8 +18,12 @@ public struct EgressScope: Sendable {
     }
     private var byEndpointNetns: [UInt64: Int] = [:]
 
-    public init(paths: [EgressPath]) {
+    /// Published ports leading to endpoints in scope: their inbound flows are known on the uplink.
+    public let published: [PublishedPortReport]
+
+    public init(paths: [EgressPath], published: [PublishedPortReport] = []) {
         self.paths = paths
+        self.published = published.filter { $0.path != nil }
         for (i, path) in paths.enumerated() {
             add(path.endpoint.device, path.endpoint.interface, i, .endpoint)
             if let veth = path.hostVeth { add(path.hostDevice(veth), veth.name, i, .hostVeth) }
@@ -52,6 +56,35 @@ public struct EgressScope: Sendable {
         for path in paths {
             try probe.scope(netnsInode: UInt32(truncatingIfNeeded: path.endpoint.netnsInode))
             try probe.scope(netnsInode: UInt32(truncatingIfNeeded: path.hostNetnsInode))
+        }
+        for report in published {
+            for (host, target) in Self.publishedPairs(report.port) {
+                try probe.scope(published: host.address, hostPort: host.port, proto: report.port.transport.ipProtocol,
+                                endpointAddress: target.address, endpointPort: target.port)
+            }
+        }
+    }
+
+    /// The most host ports of one published range put in the probe's map (ranges of thousands
+    /// are rare and would fill it).
+    static let publishedRangeLimit = 1024
+
+    /// Each host port of a published port with the endpoint address and port it leads to; the
+    /// host address nil for every local address (a network match counts as any address too).
+    static func publishedPairs(_ port: PublishedPort) -> [(host: (address: IPAddress?, port: UInt16), target: (address: IPAddress, port: UInt16))] {
+        guard let target = port.containerAddress, target.family == .v4 else { return [] }
+        let address: IPAddress?
+        switch port.hostAddress {
+        case .address(let a): address = a
+        case .unspecified(.v6): return []
+        default: address = nil
+        }
+        if let address, address.family != .v4 { return [] }
+        return (0..<min(port.hostPorts.count, publishedRangeLimit)).map { offset in
+            let hostPort = port.hostPorts.first + UInt16(offset)
+            // A DNAT without a port keeps it; a range maps onto a range of the same length.
+            let targetPort = port.containerPorts.map { $0.isSingle ? $0.first : $0.first + UInt16(offset) } ?? hostPort
+            return ((address, hostPort), (target, targetPort))
         }
     }
 

@@ -100,29 +100,15 @@ public final class NetfilterWatch {
         }
     }
 
-    /// The firewall's verdict on a flow's packets, if it dropped them.
+    /// The firewall's verdict on a flow's packets, if it dropped them. A legacy drop's fix needs
+    /// the packet the dropping chain saw, which counters cannot tell: the flow's tuple in its
+    /// original direction (the endpoint's on an egress flow, the client's after DNAT on an
+    /// inbound one).
     public func verdict(for flow: FlowKey, path: EgressPath) -> Verdict? {
-        verdict(for: flow, path: path, direction: .egress)
-    }
-
-    /// The same for a flow of either direction: a legacy drop's fix needs the packet the
-    /// dropping chain saw, the endpoint's (egress) or the client's after DNAT (inbound), which
-    /// counters cannot tell apart.
-    public func verdict(for flow: FlowKey, path: EgressPath, direction: FlowDirection) -> Verdict? {
         if let traced = verdicts[flow.endpointAddress] { return traced }
         guard let (growth, ruleset) = legacyVerdicts[path.hostNetnsPath] else { return nil }
         return Verdict(text: growth.description, nftRule: nil,
-                       fix: NarrowestFix.fix(ruleset: ruleset, drop: growth.drop, packet: Self.packet(flow, direction: direction)))
-    }
-
-    /// The packet of `flow` as the forward hook sees it in its original direction.
-    static func packet(_ flow: FlowKey, direction: FlowDirection) -> ImaginedPacket {
-        var tuple = flow.tuple
-        if direction == .inbound, case .ports(let endpointPort, let remotePort) = tuple.transport {
-            tuple = FlowTuple(proto: tuple.proto, source: flow.remoteAddress, destination: flow.endpointAddress,
-                              transport: .ports(source: remotePort, destination: endpointPort))
-        }
-        return ImaginedPacket(tuple: tuple)
+                       fix: NarrowestFix.fix(ruleset: ruleset, drop: growth.drop, packet: ImaginedPacket(tuple: flow.tuple)))
     }
 
     /// Removes the trace tables; safe to call more than once.

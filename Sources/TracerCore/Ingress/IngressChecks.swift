@@ -177,7 +177,7 @@ struct IngressChecks {
                                     ("the replies of \(label) (\(inner) -> \(uplink))", reply)] {
             for drop in ForwardEvaluator.drops(in: ruleset, hook: "forward", packet: packet) {
                 findings.append(NetfilterInspector.finding(for: drop, direction: direction, run: command, netns: path.hostNetnsInode,
-                                                           device: inner))
+                                                           device: inner, narrowest: (ruleset, packet)))
             }
         }
         return findings

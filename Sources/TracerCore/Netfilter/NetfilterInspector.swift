@@ -102,7 +102,11 @@ public enum NetfilterInspector {
     /// The finding for a drop the evaluator found on a direction ("egress 172.17.0.2 -> the
     /// internet (br0 -> eth0)"); the published-port checks use it for inbound flows, so a drop
     /// gets the same code whichever way it is met.
-    static func finding(for drop: NetfilterDrop, direction: String, run host: NamespaceCommand, netns: UInt64, device: String) -> Finding {
+    /// `narrowest`: the ruleset and the one packet the finding is about (a published port's
+    /// DNAT'd flow), when the fix may open only that flow (`NarrowestFix`); else the fix undoes
+    /// the rule or policy, which stops everything it stops.
+    static func finding(for drop: NetfilterDrop, direction: String, run host: NamespaceCommand, netns: UInt64, device: String,
+                        narrowest: (ruleset: Ruleset, packet: ImaginedPacket)? = nil) -> Finding {
         let what = describe(drop)
         let severity: Finding.Severity = drop.certain ? .error : .warning
         let verb = drop.certain ? "drops" : "may drop"
@@ -132,7 +136,15 @@ public enum NetfilterInspector {
                 fix = host.run("\(iptables) -t \(drop.table) -P \(drop.chain) ACCEPT")
             }
         }
-        return Finding(code: code, severity: severity, message: "\(what) \(verb) \(direction)", evidence: evidence, fix: fix,
+        var narrowFix = fix
+        if let narrowest, drop.certain,
+           let rule = NarrowestFix.fix(ruleset: narrowest.ruleset, drop: NarrowestFix.Drop(
+               family: drop.family, table: drop.table, backend: drop.backend, chain: drop.chain, handle: drop.rule?.handle,
+               position: drop.backend == .nftables ? nil : drop.rule?.position), packet: narrowest.packet) {
+            narrowFix = host.run(rule.command)
+            evidence += "; fix: \(rule.evidence)"
+        }
+        return Finding(code: code, severity: severity, message: "\(what) \(verb) \(direction)", evidence: evidence, fix: narrowFix,
                        device: device, netnsInode: netns)
     }
 

@@ -18,6 +18,9 @@ public struct NetRender {
             return noticeText(notice).map { [.message("tracer \(command): " + $0)] } ?? []
         case (.path(let path), .table): return [.output("tracing " + FindingRender.pathLine(path))]
         case (.path(let path), .json): return [.output(FindingRender.pathJSON(path).finishedBytes)]
+        case (.publishedPort(let report), .table):
+            return PublishedPortRender.tableLines(report).enumerated().map { .output($0.offset == 0 ? "tracing " + $0.element : $0.element) }
+        case (.publishedPort(let report), .json): return PublishedPortRender.jsonLines(report).map { .output($0.finishedBytes) }
         case (.started, .table): return [.output(DropRender.header)]
         case (.started, .json): return []
         case (.drop(let drop), .table): return [.output(DropRender.tableLine(drop, clock: clock))]
@@ -79,6 +82,8 @@ public struct NetRender {
             return "removed trace table \(table) left by a run that was killed"
         case .couldNotWatch(let note):
             return "could not watch \(note)"
+        case .noPublishedPorts:
+            return "no published ports found (runtimes' metadata and DNAT rules of the host sides in scope); nothing inbound to trace"
         }
     }
 }

@@ -1,7 +1,8 @@
-/// `tracer egress`: the endpoints' paths, then their drops as they happen (the firewall asked
-/// to name the rule once it drops an endpoint's packet), the flows' stages every
-/// `stageInterval`; at the end every flow with how far it got, a finding for each that stopped
-/// (`FlowFindings`), and the summary. Needs a network probe loaded with stages and the scope's
+/// `tracer egress` and `tracer ingress`: the endpoints' paths (and for ingress the published
+/// ports), then their drops as they happen (the firewall asked to name the rule once it drops
+/// an endpoint's packet), the flows' stages every `stageInterval`; at the end every flow of the
+/// session's direction with how far it got, a finding for each that stopped (`FlowFindings`),
+/// and the summary. Needs a network probe loaded with stages and the scope's
 /// devices (root, or CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN and CAP_NET_ADMIN) or a recording.
 public final class EgressSession {
     public struct Options: Sendable {
@@ -11,11 +12,19 @@ public final class EgressSession {
         public var deadline: UInt64?
         /// Also print the flows' stages this often while tracing.
         public var stageInterval: UInt64?
+        /// The flows followed: those the endpoints open (egress) or those reaching them (inbound).
+        public var direction: FlowDirection
+        /// Inbound: the published ports traced, with their static findings (printed first, and
+        /// weighed with the path's checks when an inbound flow to their endpoint stops).
+        public var publishedPorts: [PublishedPortReport]
 
-        public init(showAll: Bool = false, deadline: UInt64? = nil, stageInterval: UInt64? = nil) {
+        public init(showAll: Bool = false, deadline: UInt64? = nil, stageInterval: UInt64? = nil,
+                    direction: FlowDirection = .egress, publishedPorts: [PublishedPortReport] = []) {
             self.showAll = showAll
             self.deadline = deadline
             self.stageInterval = stageInterval
+            self.direction = direction
+            self.publishedPorts = publishedPorts
         }
     }
 
@@ -32,7 +41,11 @@ public final class EgressSession {
                 checks: @escaping (EgressPath) -> [Finding], options: Options = Options()) {
         stream = DropStream(source: source, describer: describer, scope: scope, filter: DropFilter(showAll: options.showAll))
         self.watch = watch
-        self.checks = checks
+        let ports = options.publishedPorts
+        // An inbound flow's explanation weighs its port's checks too (DNAT, FORWARD for the DNAT'd flow).
+        self.checks = ports.isEmpty ? checks : { path in
+            checks(path) + ports.filter { $0.path?.endpoint.netnsInode == path.endpoint.netnsInode }.flatMap(\.findings)
+        }
         self.options = options
     }
 
@@ -45,6 +58,7 @@ public final class EgressSession {
         let started = BootClock.now
         if scope.paths.isEmpty { sink.emit(.notice(.noEndpoints)) }
         for path in scope.paths { sink.emit(.path(path)) }
+        for port in options.publishedPorts { sink.emit(.publishedPort(port)) }
         for table in watch?.removedStaleTables ?? [] { sink.emit(.notice(.removedStaleTraceTable(table))) }
         sink.flush()
 
@@ -60,7 +74,9 @@ public final class EgressSession {
 
         let flows = try tracedFlows()
         sink.emit(.stages(flows))
-        let findings = FlowFindings.decide(flows: flows, paths: scope.paths, arp: (try? stream.source.arpStats()) ?? [:], checks: checks)
+        // An endpoint's unanswered ARP stops its own (egress) flows.
+        let arp = options.direction == .egress ? (try? stream.source.arpStats()) ?? [:] : [:]
+        let findings = FlowFindings.decide(flows: flows, paths: scope.paths, arp: arp, checks: checks)
         sink.emit(.findings(findings))
         let summary = FlowsSummary(
             durationNanoseconds: BootClock.now - started, endpoints: scope.paths.count, flows: flows.count,
@@ -71,9 +87,9 @@ public final class EgressSession {
         return summary
     }
 
-    /// Every traced flow now, with the trace's evidence of its last drop.
+    /// Every traced flow of the session's direction now, with the trace's evidence of its last drop.
     private func tracedFlows() throws -> [EgressExplainer.Evidence] {
-        scope.outcomes(of: try stream.source.flows()).map(evidence)
+        scope.outcomes(of: try stream.source.flows().filter { $0.key.direction == options.direction }).map(evidence)
     }
 
     /// The last drop's reason, location and device by name, and the firewall's verdict on a

@@ -1,11 +1,12 @@
-/// A record of the network sessions' stream (`tracer drops`, `tracer egress`): one enum for
-/// both, so that a later session (inbound flows) emits the same records and `NetRender` renders
-/// them all.
+/// A record of the network sessions' stream (`tracer drops`, `tracer egress`, `tracer ingress`):
+/// one enum for all, which `NetRender` renders.
 public enum NetRecord: Sendable {
     /// Something the person running the command should know, on standard error.
     case notice(NetNotice)
     /// An endpoint's path, traced from now on.
     case path(EgressPath)
+    /// A published port whose inbound flows are traced from now on, with its static findings.
+    case publishedPort(PublishedPortReport)
     /// Tracing has begun (a table prints the drops' header).
     case started
     case drop(DropRecord)
@@ -27,6 +28,8 @@ public enum NetNotice: Sendable, Equatable {
     case noContainers
     /// No endpoint has a path to trace: only host drops are traced.
     case noEndpoints
+    /// No port of the selection is published: nothing inbound to trace.
+    case noPublishedPorts
     /// A trace table that a killed run left behind was removed.
     case removedStaleTraceTable(String)
     /// The firewall could not be watched there, and why.

@@ -202,4 +202,16 @@ struct ParsedArguments {
         }
         return value
     }
+
+    /// Every value of a repeatable option, parsed.
+    func values<T: ArgumentValue>(_ name: String, as type: T.Type = T.self) throws(UsageError) -> [T] {
+        var parsed: [T] = []
+        for text in strings(name) {
+            guard let value = T(argument: text) else {
+                throw UsageError("--\(name): " + (T.rejection(of: text) ?? "'\(text)' is not \(T.expected)"))
+            }
+            parsed.append(value)
+        }
+        return parsed
+    }
 }

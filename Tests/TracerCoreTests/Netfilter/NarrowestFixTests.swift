@@ -188,10 +188,12 @@ import Testing
 
     @Test func aLegacyDropIsFixedForThePacketOfTheFlowsDirection() throws {
         // Counters give no packet: the flow's direction says which one the forward hook saw.
-        let flow = FlowKey(endpointAddress: "172.17.0.2", remoteAddress: "198.51.100.1", endpointPort: 22, remotePort: 53658, proto: 6)
-        let inbound = NetfilterWatch.packet(flow, direction: .inbound)
+        var flow = FlowKey(endpointAddress: "172.17.0.2", remoteAddress: "198.51.100.1", endpointPort: 22, remotePort: 53658, proto: 6,
+                           direction: .inbound)
+        let inbound = ImaginedPacket(tuple: flow.tuple)
         #expect(inbound.source == "198.51.100.1" && inbound.destination == "172.17.0.2" && inbound.destinationPort == 22 && inbound.proto == "tcp")
-        let egress = NetfilterWatch.packet(flow, direction: .egress)
+        flow.direction = .egress
+        let egress = ImaginedPacket(tuple: flow.tuple)
         #expect(egress.source == "172.17.0.2" && egress.destination == "198.51.100.1" && egress.destinationPort == 53658)
         let drop = NarrowestFix.Drop(family: "ip", table: "filter", backend: .iptablesLegacy, chain: "allowed_dnats", position: 2)
         #expect(NarrowestFix.fix(ruleset: try legacyExample(), drop: drop, packet: inbound)?.command == "ipset add allow_in 172.17.0.2,tcp:22")
