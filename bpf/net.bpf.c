@@ -805,10 +805,11 @@ int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 	/* A packet of an endpoint's flow that conntrack knows in a namespace of the scope: its entry
 	 * names the flow even after NAT, and who opened it. In a host side, a packet leaving the
 	 * endpoint has passed that side's last device before routing; one heading for it has passed
-	 * the uplink, and DNAT when its destination is already the endpoint's. */
+	 * the uplink, and DNAT when its destination is already the endpoint's. Without stages
+	 * (`tracer drops`) too: the entry is what says who opened the flow. */
 	struct tracer_netns_scope *netns = bpf_map_lookup_elem(&scoped_netns, &device.netns);
 	struct ct_flow ct = {};
-	if (net_config.stages && netns && p.ip_version == 4 && conntrack_flow(skb, &ct) && ct.key.proto == p.l4_proto) {
+	if (netns && p.ip_version == 4 && conntrack_flow(skb, &ct) && ct.key.proto == p.l4_proto) {
 		flow = ct.key;
 		flags |= TRACER_DROP_IN_SCOPE | TRACER_DROP_FLOW;
 		int towards = flow.inbound ? !ct.reply : ct.reply;
@@ -820,7 +821,7 @@ int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 			stage = TRACER_STAGE_PAST_DNAT;
 		else
 			stage = TRACER_STAGE_UPLINK_RX;
-	} else if (net_config.stages && netns && p.ip_version == 4 && netns->routed_stage != TRACER_STAGE_NONE &&
+	} else if (netns && p.ip_version == 4 && netns->routed_stage != TRACER_STAGE_NONE &&
 		   published_flow(&p, &flow)) {
 		/* To a published port, dropped before conntrack (or DNAT) took it. */
 		flags |= TRACER_DROP_IN_SCOPE | TRACER_DROP_FLOW;
