@@ -43,14 +43,64 @@ struct TracedCodeTests {
         #expect(statics.contains { $0["code"] as? String == breakage.code }, "\(breakage): diagnose says \(statics.map { $0["code"] ?? "" })")
 
         let findings = json(traced.stdout).filter { $0["type"] as? String == "finding" }
-        let finding = try #require(findings.first, "\(breakage): no finding: \(traced.stdout)\(traced.stderr)")
-        #expect(finding["code"] as? String == breakage.code, "\(breakage): egress says \(finding)")
+        try expectAgreement(traced: findings, statics: statics, code: breakage.code, "\(breakage): egress")
+    }
+
+    /// The trace's first finding is `code`, an error; every code the trace gives on this host is
+    /// one the static checks gave, and none is `unexplained`.
+    func expectAgreement(traced findings: [[String: Any]], statics: [[String: Any]], code: String, _ label: String) throws {
+        let finding = try #require(findings.first, "\(label): no finding")
+        #expect(finding["code"] as? String == code, "\(label) says \(finding)")
         #expect(finding["severity"] as? String == "error")
-        // Agreement: every code the trace gives on this host is one the static checks gave.
         for other in findings {
             let code = other["code"] as? String ?? ""
-            #expect(statics.contains { $0["code"] as? String == code }, "\(breakage): egress says \(code), diagnose does not: \(other)")
-            #expect(code != "unexplained", "\(breakage): \(other)")
+            #expect(statics.contains { $0["code"] as? String == code }, "\(label) says \(code), diagnose does not: \(other)")
+            #expect(code != "unexplained", "\(label): \(other)")
         }
+    }
+
+    /// The same property for flows into a published port: on each of ingress.md's breakages
+    /// `tracer ingress` traces the code `tracer diagnose` reads, and names no other.
+    @Test(arguments: TracedCodes.inboundBreakages)
+    func theTracedInboundCodeIsTheStaticCode(_ breakage: TracedCodes.InboundBreakage) throws {
+        let index = TracedCodes.inboundBreakages.firstIndex { $0.mode == breakage.mode } ?? 0
+        let lab = try EgressLab.up("ti\(index)x\(getpid() % 100000)").publish(backend: breakage.backend)
+        let dockerRoot = NSTemporaryDirectory() + "tracer-docker-\(lab.name)"
+        defer {
+            lab.down()
+            try? FileManager.default.removeItem(atPath: dockerRoot)
+        }
+        var runtime: [String] = []
+        if breakage.dockerRecord {
+            try lab.recordDockerPort(root: dockerRoot)
+            runtime = ["--docker-root", dockerRoot]
+        }
+        #expect(try lab.probeInbound(breakage.probe), "\(breakage): the port did not work before the break")
+        try lab.breakIt(breakage.mode)
+
+        let traced = try TracerBinary.run(["ingress", "--netns", lab.endpointNetns, "--port", String(breakage.port),
+                                           "--duration", "9s", "--output", "json"] + runtime,
+                                          whileRunning: {
+                                              usleep(1_500_000)
+                                              // A firewall drop starts the nftables trace: the probes after it are named.
+                                              for _ in 0..<3 { _ = try lab.probeInbound(breakage.probe) }
+                                          })
+        #expect(traced.status == 2, "\(breakage): \(traced.stdout)\(traced.stderr)")
+        let diagnosed = try TracerBinary.run(["diagnose", "--netns", lab.endpointNetns, "--output", "json"] + runtime)
+        let statics = json(diagnosed.stdout).filter { $0["type"] as? String == "finding" && $0["severity"] as? String != "info" }
+        #expect(statics.contains { $0["code"] as? String == breakage.code }, "\(breakage): diagnose says \(statics.map { $0["code"] ?? "" })")
+
+        let lines = json(traced.stdout)
+        // The flow is the client's, to the published port: never a reply, never reversed.
+        let stage = try #require(lines.first { $0["type"] as? String == "stage" }, "\(breakage): no flow: \(traced.stdout)\(traced.stderr)")
+        // Its replies' stop ("inbound-reply") is still the inbound flow's.
+        #expect((stage["direction"] as? String)?.hasPrefix("inbound") == true, "\(breakage): \(stage)")
+        #expect((stage["tuple"] as? [String: Any])?["dst"] as? String == lab["publish_ip"], "\(breakage): \(stage)")
+        #expect((stage["tuple"] as? [String: Any])?["dport"] as? Int == breakage.port, "\(breakage): \(stage)")
+        #expect(stage["complete"] as? Bool == false, "\(breakage): \(stage)")
+        // The flow's findings come after its stages: the static ones printed first are not the trace's.
+        let lastStage = lines.lastIndex { $0["type"] as? String == "stage" } ?? 0
+        let findings = lines[lastStage...].filter { $0["type"] as? String == "finding" }
+        try expectAgreement(traced: findings, statics: statics, code: breakage.code, "\(breakage): ingress")
     }
 }

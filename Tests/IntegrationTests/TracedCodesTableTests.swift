@@ -8,7 +8,7 @@ import TracerCore
 /// stated reason it is not traced.
 struct TracedCodesTableTests {
     @Test func everyCodeHasABreakageOrAStatedReason() {
-        let traced = Set(TracedCodes.breakages.map(\.code))
+        let traced = Set(TracedCodes.breakages.map(\.code) + TracedCodes.inboundBreakages.map(\.code))
         let untraced = Set(TracedCodes.untraced.keys)
         for code in FindingCode.allCases {
             let name = code.rawValue
@@ -18,7 +18,8 @@ struct TracedCodesTableTests {
         for name in traced.union(untraced) {
             #expect(FindingCode(rawValue: name) != nil, "\(name) is no FindingCode")
         }
-        #expect(TracedCodes.breakages.count == traced.count, "one breakage per code")
+        #expect(TracedCodes.breakages.count == Set(TracedCodes.breakages.map(\.code)).count, "one egress breakage per code")
+        #expect(TracedCodes.inboundBreakages.count == Set(TracedCodes.inboundBreakages.map(\.mode)).count, "one inbound breakage per mode")
         #expect(TracedCodes.untraced.values.allSatisfy { $0.count > 20 }, "each reason says why")
     }
 
@@ -27,9 +28,15 @@ struct TracedCodesTableTests {
     @Test func theBreakagesAreExactlyTheCodesThatStopFlows() {
         for code in FindingCode.allCases {
             let traced = TracedCodes.breakages.contains { $0.code == code.rawValue }
+            let tracedInbound = TracedCodes.inboundBreakages.contains { $0.code == code.rawValue }
             if traced {
                 #expect(code.effect != nil && code.effect?.ipv6 == false, "\(code.rawValue) is traced but its effect says it stops no IPv4 flow")
-            } else if let effect = code.effect, !effect.ipv6 {
+            }
+            if tracedInbound {
+                #expect(code.effect?.ipv6 == false && code.effect?.stops.contains(where: \.inbound) == true,
+                        "\(code.rawValue) is traced inbound but its effect stops no inbound IPv4 flow")
+            }
+            if !traced && !tracedInbound, let effect = code.effect, !effect.ipv6 {
                 #expect(TracedCodes.untraced[code.rawValue]?.contains("no stopped flow") == true,
                         "\(code.rawValue) stops IPv4 flows: it needs a lab breakage")
             }
@@ -41,6 +48,10 @@ struct TracedCodesTableTests {
         let script = try String(contentsOfFile: EgressLab.script, encoding: .utf8)
         for breakage in TracedCodes.breakages {
             #expect(script.contains("        \(breakage.mode))"), "egress.sh has no break mode '\(breakage.mode)'")
+        }
+        let inbound = Set(EgressLab.inboundModes.map(\.mode))
+        for breakage in TracedCodes.inboundBreakages {
+            #expect(inbound.contains(breakage.mode), "\(breakage.mode) is no inbound mode of egress.sh")
         }
     }
 }

@@ -124,6 +124,24 @@ public struct EgressLab {
         try LabShell.run([EgressLab.script, "probe", name] + probe.arguments).status == 0
     }
 
+    /// c1's published tcp 1222 -> 22 recorded as dockerd records a running container's port, in
+    /// `root`/containers (for `--docker-root root`): container "web", its pid c1's listener.
+    public func recordDockerPort(root: String) throws {
+        let state = ProcessInfo.processInfo.environment["TRACER_EGRESS_LAB_ROOT"] ?? "/tmp/tracer-egress-lab"
+        let pidText = try String(contentsOfFile: "\(state)/\(name)/c1-tcp.pid", encoding: .utf8)
+        guard let pid = Int(pidText.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw LabShell.Failure("\(state)/\(name)/c1-tcp.pid: no pid (publish the lab first)")
+        }
+        let directory = "\(root)/containers/0123456789ab\(name)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let config = """
+            {"ID":"0123456789ab\(name)","Name":"/web","Config":{"Image":"lab"},"State":{"Running":true,"Pid":\(pid)},
+             "NetworkSettings":{"SandboxKey":"/run/netns/\(endpointNetns)","Networks":{"bridge":{"IPAddress":"\(facts["c1_ip"] ?? "")"}},
+              "Ports":{"22/tcp":[{"HostIp":"\(facts["uplink_ip"] ?? "")","HostPort":"1222"}]}}}
+            """
+        try config.write(toFile: "\(directory)/config.v2.json", atomically: true, encoding: .utf8)
+    }
+
     public func down() { _ = try? LabShell.run([EgressLab.script, "down", name]) }
 
     public var hostNetns: String { facts["host_netns"] ?? "" }

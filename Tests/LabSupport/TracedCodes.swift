@@ -1,8 +1,9 @@
 /// The property over the static checks (issue #13): every finding code a static check gives that
 /// can stop a flow has an egress.sh breakage that triggers it, and on that breakage `tracer egress`
 /// traces the same code `tracer diagnose` reads. Every other code says here why it is not traced.
-/// One place: `TracedCodeTests` runs `breakages`; `TracedCodesTableTests` checks that every
-/// `FindingCode` is in exactly one of the two tables.
+/// One place: `TracedCodeTests` runs `breakages` (egress flows) and `inboundBreakages` (flows to
+/// a published port); `TracedCodesTableTests` checks that every `FindingCode` is traced by one of
+/// them or has a reason in `untraced`, never both.
 public enum TracedCodes {
     /// One breakage of the lab, and how to trace it.
     public struct Breakage: Sendable, CustomStringConvertible {
@@ -44,6 +45,37 @@ public enum TracedCodes {
         Breakage(code: "uplink-no-carrier", mode: "uplink-no-carrier", waitsForARP: true),
         Breakage(code: "mtu-mismatch", mode: "mtu-mismatch", size: 1400),
         Breakage(code: "neighbour-failed", mode: "gateway-unanswered", waitsForARP: true),
+    ]
+
+    /// One of ingress.md's breakages of a published lab, and how to trace it inbound.
+    public struct InboundBreakage: Sendable, CustomStringConvertible {
+        /// The static check's code, which `tracer ingress` must trace too.
+        public var code: String
+        /// `egress.sh break NAME MODE` after `egress.sh publish NAME --backend BACKEND`.
+        public var mode: String
+        public var backend = "iptables-nft"
+        public var probe: EgressLab.InboundProbe = .tcp
+        /// c1's port 22 is also recorded as dockerd records it, in a docker root of the test's
+        /// own (`--docker-root`): only a runtime's record says a port is published when its DNAT
+        /// rule is gone.
+        public var dockerRecord = false
+
+        public var description: String { "\(code) (\(mode), \(backend))" }
+
+        /// The host port the probe connects to.
+        public var port: Int { probe.udp ? 1253 : 1222 }
+    }
+
+    /// Inbound flows to c1's published ports, each stopped by one code's breakage.
+    public static let inboundBreakages: [InboundBreakage] = [
+        InboundBreakage(code: "forward-rule-drop", mode: "dnat-allowlist-miss", backend: "nft"),
+        InboundBreakage(code: "forward-rule-drop", mode: "dnat-allowlist-miss-iptables-nft"),
+        InboundBreakage(code: "legacy-iptables-drop", mode: "dnat-allowlist-miss-legacy", backend: "iptables-legacy"),
+        InboundBreakage(code: "forward-rule-drop", mode: "dnat-forward-drop"),
+        InboundBreakage(code: "forward-rule-drop", mode: "dnat-replies-dropped"),
+        InboundBreakage(code: "rp-filter-drop", mode: "rp-filter-strict", probe: .remote),
+        InboundBreakage(code: "dnat-missing", mode: "dnat-missing", dockerRecord: true),
+        InboundBreakage(code: "stale-conntrack", mode: "stale-conntrack", probe: .udp),
     ]
 
     private static let ipv6 = "an IPv6 setting: the network probe traces IPv4 flows only until issue #14, so no IPv6 flow is traced to stop"

@@ -64,15 +64,26 @@ public struct FlowOutcome: Sendable {
         return (address, stats.natPort)
     }
 
-    /// The flow as its opener sent it: the endpoint's tuple on an egress flow; on an inbound one
-    /// the client's, to the published address it addressed, then where DNAT sent it:
-    /// "tcp 203.0.113.254:53658 -> 198.51.100.2:1222 dnat 172.17.0.2:22".
-    public var text: String {
-        guard let published else { return "\(flow.tuple)" }
+    /// The tuple as the flow's opener sent it: the endpoint's on an egress flow; on an inbound
+    /// one the client's, to the published address and port it addressed (before DNAT).
+    public var sent: FlowTuple {
+        guard let published else { return flow.tuple }
         var sent = flow.tuple
         sent.destination = published.address
         if case .ports(let source, _) = sent.transport { sent.transport = .ports(source: source, destination: published.port) }
-        let target = IPProtocol(flow.proto).hasPorts ? FlowTuple.endpoint(flow.endpointAddress, flow.endpointPort) : "\(flow.endpointAddress)"
+        return sent
+    }
+
+    /// Where DNAT sent an inbound flow to a published port: the endpoint's address and port.
+    public var translatedTo: (address: IPAddress, port: UInt16)? {
+        published == nil ? nil : (flow.endpointAddress, flow.endpointPort)
+    }
+
+    /// The flow as its opener sent it, then where DNAT sent it:
+    /// "tcp 203.0.113.254:53658 -> 198.51.100.2:1222 dnat 172.17.0.2:22".
+    public var text: String {
+        guard let translatedTo else { return "\(sent)" }
+        let target = IPProtocol(flow.proto).hasPorts ? FlowTuple.endpoint(translatedTo.address, translatedTo.port) : "\(translatedTo.address)"
         return "\(sent) dnat \(target)"
     }
 }

@@ -6,6 +6,8 @@ public struct IngressHostState: Sendable {
     public var reading: RulesetReading
     public var interfaces: [NetworkInterface]
     public var bridgePorts: [BridgePort]
+    /// The host side's IPv4 routes: where replies to a client leave (reverse-path filtering).
+    public var routes: [IPv4Route] = []
     /// Keyed by the path below /proc/sys, as `EgressPathState` keys them.
     var sysctls: [String: SysctlFile.Reading]
     /// Sockets that could answer a published port themselves; owners filled in for those on a
@@ -43,7 +45,9 @@ public struct IngressHostState: Sendable {
     static func sysctlKeys(_ paths: [EgressPath]) -> [String] {
         var keys = ["net/ipv4/ip_forward", "net/bridge/bridge-nf-call-iptables"]
         for path in paths {
-            if let uplink = path.uplink?.name { keys.append("net/ipv4/conf/\(uplink)/forwarding") }
+            if let uplink = path.uplink?.name {
+                keys += ["net/ipv4/conf/\(uplink)/forwarding", "net/ipv4/conf/all/rp_filter", "net/ipv4/conf/\(uplink)/rp_filter"]
+            }
             if let inner = path.bridge?.name ?? path.hostVeth?.name { keys.append("net/ipv4/conf/\(inner)/route_localnet") }
         }
         var seen: Set<String> = []
@@ -61,6 +65,7 @@ public struct IngressHostState: Sendable {
                 var side = IngressHostState(netnsInode: first.hostNetnsInode, reading: RulesetReader.readCurrentNamespace())
                 side.interfaces = (try? RouteNetlink.interfaces()) ?? []
                 side.bridgePorts = (try? RouteNetlink.bridgePorts()) ?? []
+                side.routes = (try? RouteNetlink.ipv4Routes()) ?? []
                 for key in sysctlKeys(paths) { side.sysctls[key] = SysctlFile.reading(key) }
                 side.listeners = ListeningSocket.readTable()
                 let (entries, why) = ConntrackEntry.readTable()

@@ -151,13 +151,24 @@ public enum DropRender {
         json.add("reason", optional: evidence?.reason?.name.rawValue)
         json.add("location", optional: evidence?.location)
         json.add("device", optional: evidence?.dropDevice)
+        // As the opener sent it (an inbound flow's client to the published port), never reversed.
+        let sent = outcome.sent
         var tuple = JSONLine()
-        tuple.add("src", "\(outcome.flow.endpointAddress)")
-        tuple.add("dst", "\(outcome.flow.remoteAddress)")
-        tuple.add("sport", outcome.flow.endpointPort)
-        tuple.add("dport", outcome.flow.remotePort)
-        tuple.add("proto", IPProtocol(outcome.flow.proto).name)
+        tuple.add("src", "\(sent.source)")
+        tuple.add("dst", "\(sent.destination)")
+        tuple.add("sport", sent.sourcePort)
+        tuple.add("dport", sent.destinationPort)
+        tuple.add("proto", sent.proto.name)
         json.add("tuple", object: tuple)
+        if let translatedTo = outcome.translatedTo {
+            var dnat = JSONLine()
+            dnat.add("address", "\(translatedTo.address)")
+            dnat.add("port", translatedTo.port)
+            json.add("dnat", object: dnat)
+        } else {
+            json.addNull("dnat")
+        }
+        json.add("flow", outcome.text)
         return json
     }
 

@@ -131,6 +131,26 @@ import Testing
         #expect(finding.fix == "nsenter --net=/run/netns/tel-x-host sysctl -w net.ipv4.conf.uplink0.forwarding=1")
     }
 
+    /// Strict rp_filter on the uplink matters only with a network routed out of another device.
+    @Test func strictReversePathFilterWithANetworkRoutedElsewhere() throws {
+        var host = Self.host(IptablesSave.parse(Self.labNat, backend: .iptablesNft))
+        host.interfaces.append(NetworkInterface(index: 6, name: "uplink1", kind: "veth", ipv4: [IPPrefix("192.0.2.2/24")]))
+        host.routes = [IPv4Route(destination: IPPrefix("0.0.0.0/0"), gateway: IPAddress(198, 51, 100, 1), outputIndex: 4),
+                       IPv4Route(destination: IPPrefix("172.17.0.0/16"), outputIndex: 3)]
+        host.set("net/ipv4/conf/all/rp_filter", "1")
+        #expect(!Self.codes(Self.reports(host).first).contains("rp-filter-drop"), "no network routed elsewhere")
+
+        host.routes.append(IPv4Route(destination: IPPrefix("203.0.113.0/24"), gateway: IPAddress(192, 0, 2, 1), outputIndex: 6))
+        let finding = try #require(Self.reports(host).first?.findings.first { $0.code == .rpFilterDrop })
+        #expect(finding.severity == .warning && finding.device == "uplink0")
+        #expect(finding.message.contains("203.0.113.0/24"))
+        #expect(finding.evidence.contains("203.0.113.0/24 via 192.0.2.1 dev uplink1"))
+        #expect(finding.fix == "nsenter --net=/run/netns/tel-x-host sysctl -w net.ipv4.conf.all.rp_filter=2 && nsenter --net=/run/netns/tel-x-host sysctl -w net.ipv4.conf.uplink0.rp_filter=2")
+
+        host.set("net/ipv4/conf/all/rp_filter", "2")
+        #expect(!Self.codes(Self.reports(host).first).contains("rp-filter-drop"), "loose mode passes a client with any route back")
+    }
+
     @Test func runtimePortWithoutDNATIsMissingOrServedByAProxy() throws {
         let docker = ContainerIdentity(runtime: .docker, id: String(repeating: "ab", count: 32), name: "web")
         let runtime = PublishedPort(hostAddress: .unspecified(.v4), hostPorts: PortRange(8080), transport: .tcp, containerAddress: Self.c1,
