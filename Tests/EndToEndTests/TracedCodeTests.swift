@@ -102,5 +102,16 @@ struct TracedCodeTests {
         let lastStage = lines.lastIndex { $0["type"] as? String == "stage" } ?? 0
         let findings = lines[lastStage...].filter { $0["type"] as? String == "finding" }
         try expectAgreement(traced: findings, statics: statics, code: breakage.code, "\(breakage): ingress")
+
+        // The fix, pasted, repairs the flow and opens nothing else: the other port's probe does
+        // what it did before.
+        let fix = try #require(findings.first?["fix"] as? String, "\(breakage): no fix: \(findings)")
+        #expect(!fix.contains("delete rule") && !fix.contains(" -D FORWARD") && !fix.contains("policy accept"), "\(breakage): \(fix)")
+        let other: EgressLab.InboundProbe = breakage.probe.udp ? .tcp : .udp
+        let otherBefore = try lab.probeInbound(other)
+        let pasted = try LabShell.run(["-c", fix])
+        #expect(pasted.status == 0, "\(breakage): \(fix): \(pasted.output)")
+        #expect(try lab.probeInbound(breakage.probe), "\(breakage): still broken after \(fix)")
+        #expect(try lab.probeInbound(other) == otherBefore, "\(breakage): \(fix) changed \(other)")
     }
 }

@@ -14,7 +14,7 @@ public protocol FirewallWatch: AnyObject {
     /// Removes what was added to the firewall; safe to call more than once.
     func stop()
     /// The firewall's verdict on a flow's packets, if it dropped them.
-    func verdict(for flow: FlowKey, path: EgressPath) -> NetfilterWatch.Verdict?
+    func verdict(for flow: FlowKey, path: EgressPath, replyDropped: Bool) -> NetfilterWatch.Verdict?
 }
 
 extension NetfilterWatch: FirewallWatch {}

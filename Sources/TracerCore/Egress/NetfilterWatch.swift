@@ -26,8 +26,17 @@ public final class NetfilterWatch {
         }
     }
 
+    /// A packet the nftables trace saw dropped: the rule or policy, and what its fix needs.
+    private struct TracedDrop {
+        var text: String
+        var nftRule: String?
+        var ruleset: Ruleset
+        var drop: NarrowestFix.Drop
+        var packet: ImaginedPacket
+    }
+
     /// The rule or policy that dropped an endpoint's packet, by endpoint address.
-    private var verdicts: [IPAddress: Verdict] = [:]
+    private var tracedDrops: [IPAddress: TracedDrop] = [:]
     /// Legacy drops by host-side namespace path, with the ruleset (and its ipsets) read then.
     private var legacyVerdicts: [String: (growth: CounterGrowth, ruleset: Ruleset)] = [:]
     /// Trace tables left by a run that was killed, removed at start.
@@ -63,8 +72,8 @@ public final class NetfilterWatch {
         }
     }
 
-    /// Takes the trace events that arrived; keeps the drops, each with the narrowest fix for
-    /// the packet as the dropping chain saw it (after DNAT in forward).
+    /// Takes the trace events that arrived; keeps the drops with the packet as the dropping
+    /// chain saw it (after DNAT in forward), for the narrowest fix once its flow is known.
     public func poll() {
         for (host, session) in sessions {
             guard let events = try? session.poll(timeoutMilliseconds: 0) else { continue }
@@ -80,10 +89,9 @@ public final class NetfilterWatch {
                 }?.backend ?? .nftables
                 let drop = NarrowestFix.Drop(family: event.family, table: event.table, backend: backend, chain: event.chain,
                                              handle: event.kind == .rule ? event.ruleHandle : nil)
-                let verdict = Verdict(text: session.describe(event), nftRule: rule,
-                                      fix: NarrowestFix.fix(ruleset: session.ruleset, drop: drop, packet: packet))
-                for address in [tuple.source, tuple.destination] where verdicts[address] == nil {
-                    verdicts[address] = verdict
+                let traced = TracedDrop(text: session.describe(event), nftRule: rule, ruleset: session.ruleset, drop: drop, packet: packet)
+                for address in [tuple.source, tuple.destination] where tracedDrops[address] == nil {
+                    tracedDrops[address] = traced
                 }
             }
         }
@@ -100,15 +108,21 @@ public final class NetfilterWatch {
         }
     }
 
-    /// The firewall's verdict on a flow's packets, if it dropped them. A legacy drop's fix needs
-    /// the packet the dropping chain saw, which counters cannot tell: the flow's tuple in its
-    /// original direction (the endpoint's on an egress flow, the client's after DNAT on an
-    /// inbound one).
-    public func verdict(for flow: FlowKey, path: EgressPath) -> Verdict? {
-        if let traced = verdicts[flow.endpointAddress] { return traced }
+    /// The firewall's verdict on a flow's packets, if it dropped them. A traced packet that runs
+    /// against the flow's original direction is a reply; counters cannot tell which packet they
+    /// counted, so a legacy drop is a reply when the flow stopped on its way back (`replyDropped`).
+    /// A legacy drop's fix takes the flow's tuple as the dropping chain saw it: the endpoint's on
+    /// an egress flow, the client's after DNAT on an inbound one, reversed for a reply.
+    public func verdict(for flow: FlowKey, path: EgressPath, replyDropped: Bool = false) -> Verdict? {
+        if var traced = tracedDrops[flow.endpointAddress] {
+            traced.packet.isReply = traced.packet.source == flow.tuple.destination && traced.packet.destination == flow.tuple.source
+            return Verdict(text: traced.text, nftRule: traced.nftRule,
+                           fix: NarrowestFix.fix(ruleset: traced.ruleset, drop: traced.drop, packet: traced.packet))
+        }
         guard let (growth, ruleset) = legacyVerdicts[path.hostNetnsPath] else { return nil }
-        return Verdict(text: growth.description, nftRule: nil,
-                       fix: NarrowestFix.fix(ruleset: ruleset, drop: growth.drop, packet: ImaginedPacket(tuple: flow.tuple)))
+        var packet = ImaginedPacket(tuple: replyDropped ? flow.tuple.reversed : flow.tuple)
+        packet.isReply = replyDropped
+        return Verdict(text: growth.description, nftRule: nil, fix: NarrowestFix.fix(ruleset: ruleset, drop: growth.drop, packet: packet))
     }
 
     /// Removes the trace tables; safe to call more than once.

@@ -194,7 +194,7 @@ struct IngressChecks {
         let inbound = ImaginedPacket(source: nil, destination: address, inInterface: uplink, outInterface: inner, ctState: "new",
                                      proto: proto, destinationPort: dport, dnat: true)
         let reply = ImaginedPacket(source: address, destination: nil, inInterface: inner, outInterface: uplink, ctState: "established",
-                                   proto: proto, dnat: true)
+                                   proto: proto, sourcePort: dport, dnat: true, isReply: true)
         var findings: [Finding] = []
         for (direction, packet) in [("inbound \(label) (\(uplink) -> \(inner))", inbound),
                                     ("the replies of \(label) (\(inner) -> \(uplink))", reply)] {

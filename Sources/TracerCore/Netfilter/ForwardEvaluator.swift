@@ -14,9 +14,12 @@ public struct ImaginedPacket: Sendable, Equatable {
     /// The flow's destination was translated (conntrack's dnat status: a published port's flow
     /// and its replies); egress flows are not.
     public var dnat: Bool
+    /// A reply of the flow (it runs against conntrack's original direction): its narrowest fix
+    /// lets the flow's replies through, never its client's ephemeral port.
+    public var isReply: Bool
 
     public init(source: IPAddress?, destination: IPAddress?, inInterface: String, outInterface: String, ctState: String,
-                proto: String? = nil, destinationPort: Int? = nil, sourcePort: Int? = nil, dnat: Bool = false) {
+                proto: String? = nil, destinationPort: Int? = nil, sourcePort: Int? = nil, dnat: Bool = false, isReply: Bool = false) {
         self.source = source
         self.destination = destination
         self.inInterface = inInterface
@@ -26,6 +29,7 @@ public struct ImaginedPacket: Sendable, Equatable {
         self.destinationPort = destinationPort
         self.sourcePort = sourcePort
         self.dnat = dnat
+        self.isReply = isReply
     }
 }
 

@@ -40,7 +40,7 @@ public enum NarrowestFix {
     public static func fix(ruleset: Ruleset, drop: Drop, packet: ImaginedPacket) -> RuleFix? {
         guard let table = ruleset.tables.first(where: { t in
             t.family == drop.family && t.name == drop.table && (drop.backend == nil || t.backend == drop.backend)
-        }), let chain = table.chain(drop.chain), packet.destination != nil else { return nil }
+        }), let chain = table.chain(drop.chain), packet.destination != nil || packet.isReply else { return nil }
         let index: Int?
         if drop.isPolicy {
             guard chain.isBaseChain else { return nil }
@@ -53,6 +53,7 @@ public enum NarrowestFix {
             return nil
         }
         let place = Place(table: table, chain: chain, index: index)
+        if packet.isReply { return acceptReplies(place, packet) }
         if let fix = addElement(place, packet) { return fix }
         if let index, let fix = deleteRule(place, rule: chain.rules[index], packet) { return fix }
         return insertAccept(place, packet)
@@ -75,6 +76,12 @@ public enum NarrowestFix {
             case .nftables: return "handle \(rule.handle.map(String.init) ?? "?"): \(rule.text)"
             case .iptablesNft, .iptablesLegacy: return "rule \(rule.position): \(rule.text)"
             }
+        }
+
+        /// Where the accept goes: "just before inet filter fwd handle 3: drop".
+        var placement: String {
+            guard let index else { return "at the end of \(label), whose policy drop dropped it" }
+            return "just before \(label) \(describe(chain.rules[index]))"
         }
 
         /// iptables-legacy, iptables-nft (ip6tables-* for ip6 tables): the binary that writes this table.
@@ -198,49 +205,67 @@ public enum NarrowestFix {
     // MARK: an accept for this flow alone
 
     private static func insertAccept(_ place: Place, _ packet: ImaginedPacket) -> RuleFix? {
-        guard let destination = packet.destination else { return nil }
-        let v6 = destination.family == .v6
+        guard let destination = packet.destination, let words = matchWords(packet, destination, packet.destinationPort, side: "d"),
+              let command = acceptCommand(place, nft: words.nft + ["accept"], iptables: words.iptables + ["-j ACCEPT"]) else { return nil }
+        return RuleFix(kind: .insertAccept, command: command, evidence:
+            "an accept for \(flowText(packet)) only, \(place.placement)\(place.backendSuffix); no allow-list lookup before it missed this flow")
+    }
+
+    /// The matches of an accept, in nft's and iptables' words: the input interface when known,
+    /// the address and the port on one side (`side` "d": destination, "s": source), the protocol.
+    private static func matchWords(_ packet: ImaginedPacket, _ address: IPAddress, _ port: Int?, side: String)
+        -> (nft: [String], iptables: [String])? {
+        let v6 = address.family == .v6
+        var nft: [String] = [], iptables = ["-\(side)", "\(address)/\(v6 ? 128 : 32)"]
+        if !packet.inInterface.isEmpty {
+            nft.append("iifname \(nftString(packet.inInterface))")
+            iptables += ["-i", IptablesSave.shellQuoted(packet.inInterface)]
+        }
+        nft.append("\(v6 ? "ip6" : "ip") \(side)addr \(address)")
+        guard let proto = packet.proto else { return (nft, iptables) }
+        iptables += ["-p", proto]
+        if let port, ported(proto) {
+            nft.append("\(proto) \(side)port \(port)")
+            iptables += ["-m", proto, "--\(side)port", "\(port)"]
+        } else {
+            nft.append("meta l4proto \(proto)")
+        }
+        return (nft, iptables)
+    }
+
+    /// The accept `nft`/`iptables` (rule words, verdict included) placed just before the drop,
+    /// or at the end of the chain whose policy dropped.
+    private static func acceptCommand(_ place: Place, nft: [String], iptables: [String]) -> String? {
         let rule = place.index.map { place.chain.rules[$0] }
-        let command: String
         switch place.table.backend {
         case .nftables:
-            var words: [String] = []
-            if !packet.inInterface.isEmpty { words.append("iifname \(nftString(packet.inInterface))") }
-            words.append("\(v6 ? "ip6" : "ip") daddr \(destination)")
-            if let proto = packet.proto {
-                if let port = packet.destinationPort, ["tcp", "udp", "sctp", "dccp"].contains(proto) {
-                    words.append("\(proto) dport \(port)")
-                } else {
-                    words.append("meta l4proto \(proto)")
-                }
-            }
-            let spec = words.joined(separator: " ") + " accept"
+            let spec = nft.joined(separator: " ")
             let where_ = "\(place.table.family) \(place.table.name) \(place.chain.name)"
-            if let rule {
-                guard let handle = rule.handle else { return nil }
-                command = "nft insert rule \(where_) position \(handle) \(spec)"
-            } else {
-                command = "nft add rule \(where_) \(spec)"
-            }
+            guard let rule else { return "nft add rule \(where_) \(spec)" }
+            return rule.handle.map { "nft insert rule \(where_) position \($0) \(spec)" }
         case .iptablesNft, .iptablesLegacy:
-            var words = ["-d", "\(destination)/\(v6 ? 128 : 32)"]
-            if !packet.inInterface.isEmpty { words += ["-i", IptablesSave.shellQuoted(packet.inInterface)] }
-            if let proto = packet.proto {
-                words += ["-p", proto]
-                if let port = packet.destinationPort, ["tcp", "udp", "sctp", "dccp"].contains(proto) {
-                    words += ["-m", proto, "--dport", "\(port)"]
-                }
-            }
-            let spec = words.joined(separator: " ") + " -j ACCEPT"
-            if let rule {
-                command = "\(place.iptables) -I \(place.chain.name) \(rule.position) \(spec)"
-            } else {
-                command = "\(place.iptables) -A \(place.chain.name) \(spec)"
-            }
+            let spec = iptables.joined(separator: " ")
+            return rule.map { "\(place.iptables) -I \(place.chain.name) \($0.position) \(spec)" } ?? "\(place.iptables) -A \(place.chain.name) \(spec)"
         }
-        let placement = rule == nil ? "at the end of \(place.label), whose policy drop dropped it" : "just before \(place.label) \(place.describe(rule))"
-        return RuleFix(kind: .insertAccept, command: command, evidence:
-            "an accept for \(flowText(packet)) only, \(placement)\(place.backendSuffix); no allow-list lookup before it missed this flow")
+    }
+
+    private static func ported(_ proto: String) -> Bool { ["tcp", "udp", "sctp", "dccp"].contains(proto) }
+
+    // MARK: an accept for the replies of one service's flows
+
+    /// A reply dropped: an accept for established packets from the flow's destination (address,
+    /// protocol, port as the reply's source), so the next connection's replies pass too; the
+    /// client's ephemeral port is never pinned.
+    private static func acceptReplies(_ place: Place, _ packet: ImaginedPacket) -> RuleFix? {
+        guard let source = packet.source, let proto = packet.proto, !ported(proto) || packet.sourcePort != nil,
+              let words = matchWords(packet, source, packet.sourcePort, side: "s"),
+              let command = acceptCommand(place, nft: words.nft + ["ct state established accept"],
+                                          iptables: words.iptables + ["-m conntrack --ctstate ESTABLISHED -j ACCEPT"]) else { return nil }
+        let service = "\(proto) from \(source)" + (packet.sourcePort.map { " port \($0)" } ?? "")
+            + (packet.inInterface.isEmpty ? "" : " in on \(packet.inInterface)")
+        return RuleFix(kind: .acceptReplies, command: command, evidence:
+            "a reply was dropped: an accept for the established replies of \(service) only, \(place.placement)\(place.backendSuffix); "
+            + "no new connection passes it")
     }
 
     /// "tcp to 172.17.0.2 port 22 (in on uplink0)".

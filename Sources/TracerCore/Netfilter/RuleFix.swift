@@ -7,6 +7,9 @@ public struct RuleFix: Sendable, Equatable {
         case addSetElement = "add-set-element"
         /// An accept matching only the failed flow, placed before the rule that dropped it.
         case insertAccept = "insert-accept"
+        /// An accept for the replies of the flows to one service (its address, protocol and source
+        /// port, conntrack established), before the rule that dropped a reply.
+        case acceptReplies = "accept-replies"
         /// The drop rule matches this flow and nothing wider.
         case deleteRule = "delete-rule"
     }

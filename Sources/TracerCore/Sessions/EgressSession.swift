@@ -98,7 +98,8 @@ public final class EgressSession {
         guard let drop = outcome.stats.lastDrop else { return EgressExplainer.Evidence(outcome: outcome) }
         let describer = stream.describer
         let reason = describer.reasons.reason(drop.reason)
-        let verdict = reason.name == .netfilterDrop ? watch?.verdict(for: outcome.flow, path: outcome.path) : nil
+        let verdict = reason.name == .netfilterDrop ? watch?.verdict(for: outcome.flow, path: outcome.path,
+                                                                                   replyDropped: drop.stage?.isReply(in: outcome.flow.direction) ?? false) : nil
         return EgressExplainer.Evidence(
             outcome: outcome, reason: reason, location: describer.locationName(drop.location),
             dropDevice: scope.deviceName(drop.device), dropRole: scope.role(drop.device),

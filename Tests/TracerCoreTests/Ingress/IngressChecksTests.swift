@@ -118,7 +118,8 @@ import Testing
         #expect(Self.codes(ssh) == ["forward-rule-drop"])
         let drop = try #require(ssh.findings.first)
         #expect(drop.severity == .error && drop.message.contains("drops the replies of tcp 198.51.100.2:1222 -> 172.17.0.2:22"), "\(drop.message)")
-        #expect(drop.fix == "nsenter --net=/run/netns/tel-x-host iptables-nft -t filter -D DOCKER-USER -j DROP")
+        // The replies' own accept, not the drop's deletion (that would open every port of the host).
+        #expect(drop.fix == "nsenter --net=/run/netns/tel-x-host iptables-nft -I DOCKER-USER 2 -s 172.17.0.2/32 -i br-lab -p tcp -m tcp --sport 22 -m conntrack --ctstate ESTABLISHED -j ACCEPT")
         let dns = try #require(reports.first { $0.port.transport == .udp })
         #expect(dns.findings.contains { $0.message.contains("drops inbound udp 198.51.100.2:1253") }, "\(dns.findings)")
     }

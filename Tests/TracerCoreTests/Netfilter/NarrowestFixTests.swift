@@ -166,6 +166,29 @@ import Testing
         #expect(NarrowestFix.fix(ruleset: behindPolicy, drop: .init(family: "inet", table: "t", chain: "fwd", handle: 3), packet: ssh)?.kind == .insertAccept)
     }
 
+    @Test func aDroppedReplyGetsAnAcceptForTheServicesRepliesNeverTheClientsPort() throws {
+        // c1's SYN-ACK to the client, dropped by DOCKER-USER's last rule: the next connection
+        // comes from another ephemeral port, so the fix keys on c1's side and conntrack's state.
+        var reply = ImaginedPacket(tuple: FlowTuple(proto: .tcp, source: "172.17.0.2", destination: "198.51.100.1",
+                                                    sourcePort: 22, destinationPort: 53658), inInterface: "br-lab")
+        reply.isReply = true
+        let save = "*filter\n:FORWARD ACCEPT [0:0]\n:DOCKER-USER - [0:0]\n-A FORWARD -j DOCKER-USER\n"
+            + "-A DOCKER-USER -d 172.17.0.2/32 -p tcp -m tcp --dport 22 -j RETURN\n-A DOCKER-USER -j DROP\nCOMMIT\n"
+        let ruleset = Ruleset(tables: IptablesSave.parse(save, backend: .iptablesNft))
+        let fix = try #require(NarrowestFix.fix(ruleset: ruleset, drop: .init(family: "ip", table: "filter", chain: "DOCKER-USER", position: 2),
+                                                packet: reply))
+        #expect(fix.kind == .acceptReplies)
+        #expect(fix.command == "iptables-nft -I DOCKER-USER 2 -s 172.17.0.2/32 -i br-lab -p tcp -m tcp --sport 22 -m conntrack --ctstate ESTABLISHED -j ACCEPT")
+        #expect(!fix.command.contains("53658"))
+        let nftRules = try nft(Self.forwardChain + ", " + Self.rule(3, #"{"drop": null}"#))
+        let nftFix = try #require(NarrowestFix.fix(ruleset: nftRules, drop: .init(family: "inet", table: "t", chain: "fwd", handle: 3), packet: reply))
+        #expect(nftFix.command == #"nft insert rule inet t fwd position 3 iifname "br-lab" ip saddr 172.17.0.2 tcp sport 22 ct state established accept"#)
+        // The static check's reply knows no client: the same fix.
+        let imagined = ImaginedPacket(source: "172.17.0.2", destination: nil, inInterface: "br-lab", outInterface: "uplink0", ctState: "established",
+                                      proto: "tcp", sourcePort: 22, dnat: true, isReply: true)
+        #expect(NarrowestFix.fix(ruleset: ruleset, drop: .init(family: "ip", table: "filter", chain: "DOCKER-USER", position: 2), packet: imagined) == fix)
+    }
+
     @Test func aSetThatAlsoBlocksIsNotGrown() throws {
         // allow_in is also a blocklist elsewhere: adding to it would drop more, so the flow gets its own accept.
         let set = #"{"set": {"family": "inet", "name": "allow_in", "table": "t", "type": ["ipv4_addr", "inet_service"], "handle": 9, "elem": [{"concat": ["172.17.0.3", 22]}]}}"#

@@ -18,7 +18,7 @@ struct EgressSessionTests {
         func poll() { polls += 1 }
         func finish() { finished = true }
         func stop() { stopped = true }
-        func verdict(for flow: FlowKey, path: EgressPath) -> NetfilterWatch.Verdict? { verdicts[flow.endpointAddress] }
+        func verdict(for flow: FlowKey, path: EgressPath, replyDropped: Bool) -> NetfilterWatch.Verdict? { verdicts[flow.endpointAddress] }
     }
 
     let forwardingOff = Finding(code: .ipForwardDisabled, severity: .error, message: "IPv4 forwarding is off in lab-host",
