@@ -10,8 +10,9 @@ enum Tracer {
 
         Exit codes: 0 success, 1 runtime failure, 2 a problem found at error severity,
         3 no such process, 4 unknown container, 5 unknown network namespace (or one that is
-        no endpoint), 64 usage error, 69 the kernel lacks a needed feature, 77 missing
-        privileges (the message names each missing capability; `tracer check` lists them).
+        no endpoint), 6 a port not published (`tracer ingress --port`), 64 usage error,
+        69 the kernel lacks a needed feature, 77 missing privileges (the message names each
+        missing capability; `tracer check` lists them).
         A tracing command stopped by SIGINT, SIGTERM or SIGPIPE exits with its own status;
         by SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 or SIGALRM with 128 + the signal's number. Each
         of these signals runs the same teardown first: BPF detached, nftables trace tables

@@ -24,6 +24,31 @@ struct CLITests {
         #expect(exec.stdout.contains("--max-lifetime"))
         let check = try TracerBinary.run(["check", "--help"])
         #expect(check.stdout.contains("Examples:"))
+        let words = result.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(words.contains("5 unknown network namespace (or one that is no endpoint), 6 a port not published (`tracer ingress --port`), 64 usage error"),
+                "\(result.stdout)")
+    }
+
+    /// The exit codes a script of `tracer ingress` tells apart are in its help, with the options.
+    @Test func ingressHelpNamesItsExitCodesAndOptions() throws {
+        let root = try TracerBinary.run(["--help"])
+        #expect(root.stdout.contains("\n  ingress "))
+        let help = try TracerBinary.run(["ingress", "--help"])
+        #expect(help.status == 0 && help.stderr.isEmpty, "\(help.stderr)")
+        #expect(help.stdout.contains("USAGE: tracer ingress [options]"))
+        #expect(help.stdout.contains("Examples:\n  tracer ingress --duration 10s"))
+        let paragraph = help.stdout.components(separatedBy: "Exit codes:").dropFirst().first?.components(separatedBy: "\n\n").first ?? ""
+        let codes = paragraph.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for code in ["0 no flow stopped", "2 a flow stopped", "4 unknown container", "5 unknown network namespace",
+                     "6 the port is not published", "77 missing privileges"] {
+            #expect(codes.contains(code), "\(code) in: \(codes)")
+        }
+        for option in ["--container <name|id>", "--netns <name>", "--port <port[/proto]>", "--duration <duration>",
+                       "--interval <interval>", "--all", "--no-nft-trace", "-o, --output <format>"] {
+            #expect(help.stdout.contains("\n  \(option) "), "\(option)")
+        }
+        let viaHelp = try TracerBinary.run(["help", "ingress"])
+        #expect(viaHelp.status == 0 && viaHelp.stdout == help.stdout)
     }
 
     @Test func optionsTakeTheirValueInlineOrNextAndHelpWorksEverywhere() throws {
@@ -72,6 +97,7 @@ struct CLITests {
         (["egress", "--container", ""], "--container: an empty name"),
         (["diagnose", "--container", ""], "--container: an empty name"),
         (["pid", "--container", ""], "--container: an empty name"),
+        (["ingress", "--container", ""], "--container: an empty name"),
         // Below 64 bytes of argv nothing useful is left (0 used to print the file name as the argv).
         (["exec", "--args-size", "0"], "--args-size: 0 is outside 64...32768"),
         (["exec", "--args-size", "63"], "--args-size: 63 is outside 64...32768"),
@@ -79,6 +105,21 @@ struct CLITests {
         (["drops", "--interval", "1ns"], "--interval: at least 100ms"),
         (["egress", "--interval", "99ms"], "--interval: at least 100ms"),
         (["top", "--interval", "1ns"], "--interval: at least 100ms"),
+        (["ingress", "--interval", "99ms"], "--interval: at least 100ms"),
+        (["ingress", "--interval", "often"], "--interval: 'often' is not a duration such as 500ms, 2s, 1.5m or 1h"),
+        // A published host port: 1 to 65535, then at most one transport of the three DNAT knows.
+        (["ingress", "--port", "0"], "--port: '0' is not a port from 1 to 65535"),
+        (["ingress", "--port", "65536"], "--port: '65536' is not a port from 1 to 65535"),
+        (["ingress", "--port", "abc"], "--port: 'abc' is not a port from 1 to 65535"),
+        (["ingress", "--port", "22/icmp"], "--port: '22/icmp' is not a port from 1 to 65535, optionally with /tcp, /udp or /sctp"),
+        (["ingress", "--port", "22/tcp/x"], "--port: '22/tcp/x' is not a port"),
+        (["ingress", "--port", "22/"], "--port: '22/' is not a port"),
+        (["ingress", "--port", "/tcp"], "--port: '/tcp' is not a port"),
+        (["ingress", "--port"], "--port needs a value"),
+        (["ingress", "--duration", "soon"], "--duration: 'soon' is not a duration"),
+        (["ingress", "--duration", "0s"], "--duration: '0s' must be positive"),
+        (["ingress", "--bogus"], "tracer ingress: unknown option '--bogus'"),
+        (["ingress", "8080"], "tracer ingress: unexpected argument '8080'"),
         // Numbers of the right kind say what is wrong with them.
         (["exec", "--count", "99999999999999999999"], "--count: '99999999999999999999' is out of range"),
         (["exec", "--pid", "99999999999"], "--pid: '99999999999' is out of range"),
@@ -96,6 +137,7 @@ struct CLITests {
         #expect(result.status == 64, "exit \(result.status) for \(arguments)")
         let first = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
         #expect(first.contains(flag), "first line: \(first)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result.stderr)")
         #expect(result.stdout.isEmpty)
     }
 }

@@ -62,6 +62,12 @@ struct CompletionsTests {
             (["help", "di"], ["diagnose"]),
             (["--ver"], ["--version"]),
             (["top", "--sort", "cpu", "--on"], ["--once"]),
+            (["ing"], ["ingress"]),
+            (["ingress", "--por"], ["--port"]),
+            (["ingress", "--no"], ["--no-nft-trace"]),
+            (["ingress", "--port", ""], []),                         // a port: nothing to offer
+            (["ingress", "--port", "8080/tcp", "--dur"], ["--duration"]),
+            (["ingress", "-o", ""], OutputFormat.allCases.map(\.rawValue)),
         ]
         for (words, expected) in cases {
             let reply = try bashComplete(path, words)
@@ -79,7 +85,7 @@ struct CompletionsTests {
         let commands = root.stdout.components(separatedBy: "SUBCOMMANDS:")[1].components(separatedBy: "OPTIONS:")[0]
             .split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }   // not the help's wrapped lines
             .compactMap { $0.split(separator: " ").first.map(String.init) }
-        #expect(commands.contains("completions") && commands.contains("top") && commands.count >= 10, "\(commands)")
+        #expect(commands.contains("completions") && commands.contains("top") && commands.contains("ingress") && commands.count >= 11, "\(commands)")
         let scripts = try ["bash", "zsh", "fish"].map { try TracerBinary.run(["completions", $0]).stdout }
         let (bash, zsh, fish) = (scripts[0], scripts[1], scripts[2])
         for command in commands {
@@ -134,6 +140,8 @@ struct CompletionsTests {
         #expect(Set(try complete("tracer exec -o ")) == ["table", "json"])
         #expect(Set(try complete("tracer top --by container,")) == ["container,parent", "container,command"])
         #expect(try complete("tracer completions z") == ["zsh"])
+        #expect(try complete("tracer ingress --no") == ["--no-nft-trace"])
+        #expect(Set(try complete("tracer ingress --port 8080 -o ")) == ["table", "json"])
     }
 
     /// `--container` completes the running containers' names, from the runtime roots on the line.
