@@ -159,4 +159,18 @@ struct CompletionsTests {
         let hidden = try TracerBinary.run(["containers", "--completion-names"] + lab.tracerFlags)
         #expect(hidden.status == 0 && hidden.lines.contains(name), "\(hidden.stdout)")
     }
+
+    /// `--netns` completes the named network namespaces.
+    @Test(.requires(TracerBinary.isRoot && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip"),
+                    "SKIPPED LOUDLY: needs root and iproute2 from tools/setup.sh --test"))
+    func netnsOptionCompletesTheNamedNamespaces() throws {
+        let name = "tcomplns\(getpid() % 10000)"
+        #expect(try LabShell.run(["-c", "ip netns add \(name)"]).status == 0)
+        defer { _ = try? LabShell.run(["-c", "ip netns delete \(name)"]) }
+        let path = try script("bash")
+        defer { unlink(path) }
+        for command in ["egress", "ingress", "diagnose"] {
+            #expect(try bashComplete(path, [command, "--netns", "tcomplns"]) == [name], "\(command)")
+        }
+    }
 }

@@ -1,6 +1,6 @@
 /// Tables and JSON lines for `tracer drops` and `tracer egress`: drops, flow stages, counts.
 public enum DropRender {
-    public static let header = "TIME         REASON                    LOCATION                  DEVICE       NETNS            DIR    TUPLE                                        CONTAINER"
+    public static let header = "TIME         REASON                    LOCATION                  DEVICE       NETNS            DIR           TUPLE                                        CONTAINER"
 
     public static func tableLine(_ record: DropRecord, clock: BootClock) -> String {
         let event = record.event
@@ -8,7 +8,7 @@ public enum DropRender {
         return [
             Formatting.left(time, 12), Formatting.left(record.reason.name.rawValue, 25), Formatting.left(record.location, 25),
             Formatting.left(escaped(event.deviceName.isEmpty ? "-" : event.deviceName), 12),
-            Formatting.left(escaped(record.netns), 16), Formatting.left(record.direction.map(directionText) ?? "-", 6),
+            Formatting.left(escaped(record.netns), 16), Formatting.left(record.direction.map(directionText) ?? "-", 13),
             Formatting.left(tupleText(event), 44), containerColumn(record),
         ].joined(separator: " ")
     }
@@ -172,10 +172,19 @@ public enum DropRender {
         return json
     }
 
-    public static let stageHeader = "ENDPOINT         FLOW                                         LAST STAGE           STOPPED BEFORE       NAT              DROPS"
+    /// The flows table's FLOW column: as wide as its widest flow (an inbound flow names its
+    /// translation too), at least 44.
+    public static func flowWidth(_ outcomes: [FlowOutcome]) -> Int {
+        max(44, outcomes.map { $0.text.count }.max() ?? 0)
+    }
 
-    public static func stageLine(_ outcome: FlowOutcome) -> String {
-        [Formatting.left(escaped(outcome.path.endpoint.name), 16), Formatting.left(outcome.text, 44),
+    public static func stageHeader(flowWidth: Int = 44) -> String {
+        [Formatting.left("ENDPOINT", 16), Formatting.left("FLOW", flowWidth), Formatting.left("LAST STAGE", 20),
+         Formatting.left("STOPPED BEFORE", 20), Formatting.left("NAT", 16), "DROPS"].joined(separator: " ")
+    }
+
+    public static func stageLine(_ outcome: FlowOutcome, flowWidth: Int = 44) -> String {
+        [Formatting.left(escaped(outcome.path.endpoint.name), 16), Formatting.left(outcome.text, flowWidth),
          Formatting.left(outcome.lastStage.map(outcome.name) ?? "-", 20), Formatting.left(outcome.stoppedBefore.map(outcome.name) ?? "(complete)", 20),
          Formatting.left(outcome.stats.natAddress.map { "\($0)" } ?? (outcome.leftUnmasqueraded ? "none" : "-"), 16),
          String(outcome.stats.drops)].joined(separator: " ")

@@ -32,8 +32,9 @@ public struct NetRender {
                 + (rows.isEmpty ? [.output("(no drops)")] : rows.map { .output(DropRender.countLine($0)) })
         case (.counts(let rows), .json): return [.output(DropRender.countJSON(rows).finishedBytes)]
         case (.stages(let flows), .table):
-            return [.output(""), .output(DropRender.stageHeader)]
-                + (flows.isEmpty ? [.output("(no packets from the endpoints yet)")] : flows.map { .output(DropRender.stageLine($0.outcome)) })
+            let width = DropRender.flowWidth(flows.map(\.outcome))
+            return [.output(""), .output(DropRender.stageHeader(flowWidth: width))]
+                + (flows.isEmpty ? [.output("(no packets from the endpoints yet)")] : flows.map { .output(DropRender.stageLine($0.outcome, flowWidth: width)) })
         case (.stages(let flows), .json):
             return flows.map { .output(DropRender.stageJSON($0.outcome, evidence: $0).finishedBytes) }
         case (.findings(let findings), .table):

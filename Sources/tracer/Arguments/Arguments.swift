@@ -40,6 +40,8 @@ enum ValueCompletion: Sendable, Equatable {
     /// The names of the running containers, asked of the binary when completing
     /// (`tracer containers --completion-names`).
     case containerName
+    /// The named network namespaces (`ip netns`'s names: the entries of /run/netns).
+    case netnsName
 
     /// The raw values of an enum the parser reads the value as: the words cannot drift from what it accepts.
     static func oneOf<T: CaseIterable & RawRepresentable>(_ type: T.Type) -> ValueCompletion where T.RawValue == String {

@@ -134,6 +134,7 @@ struct CompletionScript {
         case .listOf(let words): "_tracer_reply_list \"$cur\" \(bashWords(words))"
         case .directory: "_tracer_reply_directories \"$cur\""
         case .containerName: "_tracer_reply_containers \"$cur\""
+        case .netnsName: "COMPREPLY=($(compgen -W \"$(command ls /run/netns 2>/dev/null)\" -- \"$cur\"))"
         }
     }
 
@@ -253,6 +254,7 @@ struct CompletionScript {
         case .listOf(let words): "_values -s , values " + words.map(zshWord).joined(separator: " ")
         case .directory: "_files -/"
         case .containerName: "_tracer_containers"
+        case .netnsName: "_files -W /run/netns"
         }
     }
 
@@ -363,6 +365,7 @@ struct CompletionScript {
         case .listOf(let words): " -a " + fishQuote("(__tracer_list " + words.joined(separator: " ") + ")")
         case .directory: " -a '(__fish_complete_directories)'"
         case .containerName: " -a '(__tracer_containers)'"
+        case .netnsName: " -a '(command ls /run/netns 2>/dev/null)'"
         }
     }
 

@@ -28,7 +28,7 @@ struct DiagnoseCommand: TracerCommand {
         """,
         options: [
             .option("container", value: "name|id", help: "Only this container (name or id prefix).", repeatable: true, values: .containerName),
-            .option("netns", value: "name", help: "Only the endpoint in this network namespace (ip netns name, path or inode), or every endpoint behind it when it is a host side.", repeatable: true),
+            .option("netns", value: "name", help: "Only the endpoint in this network namespace (ip netns name, path or inode), or every endpoint behind it when it is a host side.", repeatable: true, values: .netnsName),
         ] + CommonOptions.specs + RuntimeOptions.specs
     )
 

@@ -28,7 +28,7 @@ struct EgressCommand: TracerCommand {
         """,
         options: [
             .option("container", value: "name|id", help: "Only this container (name or id prefix).", repeatable: true, values: .containerName),
-            .option("netns", value: "name", help: "Only the endpoint in this network namespace, or every endpoint behind it when it is a host side.", repeatable: true),
+            .option("netns", value: "name", help: "Only the endpoint in this network namespace, or every endpoint behind it when it is a host side.", repeatable: true, values: .netnsName),
             .option("duration", help: "Stop after this long (e.g. 10s); without it, run until Ctrl-C."),
             .option("interval", help: "Print the flows' stages this often while tracing (e.g. 5s); at least 100ms."),
             .flag("all", help: "Also show drops a healthy host makes all the time."),

@@ -54,7 +54,7 @@ struct IngressCommand: TracerCommand {
         """,
         options: [
             .option("container", value: "name|id", help: "Only this container's published ports (name or id prefix).", repeatable: true, values: .containerName),
-            .option("netns", value: "name", help: "Only ports leading to the endpoint in this network namespace, or to every endpoint behind it when it is a host side.", repeatable: true),
+            .option("netns", value: "name", help: "Only ports leading to the endpoint in this network namespace, or to every endpoint behind it when it is a host side.", repeatable: true, values: .netnsName),
             .option("port", value: "port[/proto]", help: "Only this published host port (e.g. 8080 or 8080/tcp).", repeatable: true),
             .option("duration", help: "Stop after this long (e.g. 10s); without it, run until Ctrl-C."),
             .option("interval", help: "Print the flows' stages this often while tracing (e.g. 5s); at least 100ms."),

@@ -56,6 +56,20 @@ struct FlowTupleTests {
         let outcome = FlowOutcome(flow: flow, stats: stats, path: path)
         #expect(DropRender.stageLine(outcome).contains("icmp 172.17.0.2 -> 203.0.113.10 id 7"))
         #expect(EgressExplainer.observation(EgressExplainer.Evidence(outcome: outcome)).hasPrefix("icmp 172.17.0.2 -> 203.0.113.10 id 7:"))
+
+        // An inbound flow names its translation: the FLOW column widens so the columns after it
+        // stay under their headers.
+        let inbound = FlowKey(endpointAddress: "172.17.0.2", remoteAddress: "198.51.100.1", endpointPort: 22, remotePort: 53658, proto: 6,
+                              direction: .inbound)
+        let published = FlowStats(packets: [0, 0, 0, 0, 1, 0, 0, 0, 1, 0], drops: 1, lastDrop: nil, natAddress: "198.51.100.2", natPort: 1222,
+                                  privateSourceSeen: false)
+        let long = FlowOutcome(flow: inbound, stats: published, path: path)
+        #expect(long.text == "tcp 198.51.100.1:53658 -> 198.51.100.2:1222 dnat 172.17.0.2:22")
+        let width = DropRender.flowWidth([outcome, long])
+        #expect(width == long.text.count)
+        let header = DropRender.stageHeader(flowWidth: width), line = DropRender.stageLine(long, flowWidth: width)
+        let column = header.distance(from: header.startIndex, to: header.range(of: "LAST STAGE")!.lowerBound)
+        #expect(line.dropFirst(column).hasPrefix((long.lastStage.map(long.name) ?? "?") + " "), "\(header)\n\(line)")
     }
 
     /// The nftables trace decodes an ICMP echo's identifier from the transport header.

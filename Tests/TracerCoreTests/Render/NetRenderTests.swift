@@ -46,7 +46,7 @@ struct NetRenderTests {
     @Test func findingsAndStagesAsTables() {
         let table = NetRender(format: .table, command: "egress")
         #expect(text(table.lines(.findings([]))) == ["", "ok: every traced flow got its reply"])
-        #expect(text(table.lines(.stages([]))) == ["", DropRender.stageHeader, "(no packets from the endpoints yet)"])
+        #expect(text(table.lines(.stages([]))) == ["", DropRender.stageHeader(), "(no packets from the endpoints yet)"])
         let finding = Finding(code: .bridgeDown, severity: .error, message: "br-lab is down", evidence: "DOWN", fix: "ip link set br-lab up")
         #expect(text(table.lines(.findings([EndpointFinding(finding: finding, path: NetFixture.path)])))
             == ["", "web1 (docker 3f2a1b0c9d8e):"] + FindingRender.tableLines(finding))
