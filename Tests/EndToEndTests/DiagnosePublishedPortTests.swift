@@ -88,18 +88,30 @@ struct DiagnosePublishedPortTests {
     static let runtimes = (ProcessInfo.processInfo.environment["TRACER_LAB_RUNTIMES"]?.split(separator: ",").map(String.init)
         ?? ["podman", "docker"]).filter { $0 == "podman" || $0 == "docker" }
 
+    /// A real container of `runtime` with `-p 8080:80` in its lab namespace, and a world behind
+    /// that namespace's uplink to connect from. The caller takes both down.
+    static func publishedLab(_ runtime: String, prefix: String) throws -> (name: String, lab: ContainerLab, netns: String, world: EgressLab) {
+        let name = "\(prefix)\(runtime.prefix(3))\(getpid() % 10000)"
+        let lab = try ContainerLab.up(runtime, name: name, publish: "8080:80")
+        guard let netns = lab.facts["netns"].map({ URL(fileURLWithPath: $0).lastPathComponent }) else {
+            lab.down()
+            throw LabShell.Failure("the \(runtime) lab named no netns: \(lab.facts)")
+        }
+        do {
+            return (name, lab, netns, try EgressLab.uplink("\(prefix)w\(runtime.prefix(1))\(getpid() % 10000)", hostNetns: netns))
+        } catch {
+            lab.down()
+            throw error
+        }
+    }
+
     /// A real container with `-p 8080:80`: listed with its container and runtime+rule; with the
     /// runtime's DNAT rules flushed in the lab's namespace (never the root one), the finding says
     /// so: dnat-missing, or the userland proxy that answers instead (docker-proxy).
-    @Test(.requires(FileManager.default.fileExists(atPath: "/usr/bin/runc"), "SKIPPED LOUDLY: needs podman, docker.io and runc (tools/setup.sh --test)"),
-          arguments: runtimes)
+    @Test(.runtimesInstalled, arguments: runtimes)
     func runtimePublishedPorts(runtime: String) throws {
-        let name = "pp\(runtime.prefix(3))\(getpid() % 10000)"
-        let lab = try ContainerLab.up(runtime, name: name, publish: "8080:80")
-        defer { lab.down() }
-        let labNetns = try #require(lab.facts["netns"].map { URL(fileURLWithPath: $0).lastPathComponent })
-        let world = try EgressLab.uplink("ppw\(runtime.prefix(1))\(getpid() % 10000)", hostNetns: labNetns)
-        defer { world.down() }
+        let (name, lab, labNetns, world) = try Self.publishedLab(runtime, prefix: "pp")
+        defer { world.down(); lab.down() }
 
         let healthy = try TracerBinary.run(["diagnose", "--container", name, "--output", "json"] + lab.tracerFlags)
         let lines = json(healthy.stdout)
@@ -136,5 +148,55 @@ struct DiagnosePublishedPortTests {
         if let proxy = after.first(where: { $0["code"] as? String == "userland-proxy" }) {
             #expect((proxy["message"] as? String)?.contains("docker-proxy (pid ") == true, "\(proxy)")
         }
+    }
+
+    /// The field example on a real container's published port: the runtime's own DNAT and FORWARD
+    /// chains, plus the operator's allow-list that misses the container. `tracer ingress` traces
+    /// the client's SYN to its drop and gives the element; pasted, the SYN reaches the container
+    /// (nothing listens on 80 there: it answers a reset instead of the timeout).
+    @Test(.runtimesInstalled, arguments: runtimes)
+    func anAllowListMissOnARealContainersPortIsTracedWithItsElement(runtime: String) throws {
+        let (name, lab, labNetns, world) = try Self.publishedLab(runtime, prefix: "pa")
+        defer { world.down(); lab.down() }
+        let address = try #require(lab.facts["container_ip"].flatMap { $0.split(separator: "/").first.map(String.init) })
+        let allowList = """
+            table inet filter {
+              set allow_in { type ipv4_addr . inet_service; }
+              chain forward { type filter hook forward priority 0; policy accept; ct state established,related accept; ct status dnat jump allowed_dnats; }
+              chain allowed_dnats { ip daddr . tcp dport @allow_in accept; drop; }
+            }
+            """
+        let added = try LabShell.run(["-c", "ip netns exec \(labNetns) nft -f - <<'EOF'\n\(allowList)\nEOF"])
+        #expect(added.status == 0, "\(added.output)")
+        let client = try #require(world["world_netns"]), published = try #require(world["uplink_ip"])
+        let connect = "ip netns exec \(client) timeout 2 bash -c 'exec 3<>/dev/tcp/\(published)/8080'"
+
+        let traced = try TracerBinary.run(["ingress", "--container", name, "--port", "8080", "--duration", "8s", "--output", "json"] + lab.tracerFlags,
+                                          whileRunning: {
+                                              usleep(1_500_000)
+                                              for _ in 0..<2 { _ = try LabShell.run(["-c", connect]) }
+                                          })
+        #expect(traced.status == 2, "\(traced.stdout)\(traced.stderr)")
+        let lines = json(traced.stdout)
+        let stage = try #require(lines.first { $0["type"] as? String == "stage" }, "\(traced.stdout)\(traced.stderr)")
+        #expect(stage["direction"] as? String == "inbound", "\(stage)")
+        #expect((stage["tuple"] as? [String: Any])?["dport"] as? Int == 8080, "\(stage)")
+        #expect((stage["dnat"] as? [String: Any])?["address"] as? String == address, "\(stage)")
+        let lastStage = lines.lastIndex { $0["type"] as? String == "stage" } ?? 0
+        let finding = try #require(lines[lastStage...].first { $0["type"] as? String == "finding" }, "\(traced.stdout)")
+        #expect(finding["code"] as? String == "forward-rule-drop", "\(finding)")
+        let fix = try #require(finding["fix"] as? String)
+        #expect(fix.hasSuffix("nft add element inet filter allow_in { \(address) . 80 }"), "\(fix)")
+
+        #expect(try LabShell.run(["-c", connect]).status == 124, "the allow-list did not drop the SYN")
+        #expect(try LabShell.run(["-c", fix]).status == 0, "\(fix)")
+        #expect(try LabShell.run(["-c", connect]).status != 124, "still dropped after \(fix)")
+    }
+}
+
+extension Trait where Self == Prerequisite {
+    /// The real runtimes of the published-port tests.
+    static var runtimesInstalled: Self {
+        .requires(FileManager.default.fileExists(atPath: "/usr/bin/runc"), "SKIPPED LOUDLY: needs podman, docker.io and runc (tools/setup.sh --test)")
     }
 }
