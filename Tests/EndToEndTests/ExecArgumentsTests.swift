@@ -14,7 +14,10 @@ struct ExecArgumentsTests {
         })
         #expect(result.status == 0, "\(result.stderr)")
         let objects = result.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        let echo = try #require(objects.first { $0["comm"] as? String == "echo" }, "\(result.stdout)")
+        // Other tests of this process run echo too: this one's argv starts with the marker.
+        let echo = try #require(objects.first { object in
+            object["comm"] as? String == "echo" && (object["args"] as? [String])?.dropFirst().first?.hasPrefix("argsize-\(getpid())-") == true
+        }, "\(result.stdout)")
         let args = try #require(echo["args"] as? [String])
         #expect(echo["args_truncated"] as? Bool == true, "\(echo)")
         #expect(args.first == "/bin/echo")
