@@ -78,13 +78,12 @@ extension EgressChecks {
         let lookup = "route lookup \(address) in \(hostName): " + (back.map { "\($0.destination) dev \(via ?? "?")" } ?? "no route")
         let fix = hostCommand.ip("route replace \(IPPrefix(address)) dev \(shellWord(ingress.name))")
         // With rp_filter on, the kernel drops the packet on entry (IP_RPFILTER); without, the replies go astray.
-        let allKey = "net/ipv4/conf/all/rp_filter", deviceKey = "net/ipv4/conf/\(ingress.name)/rp_filter"
-        let all = sysctl(allKey).value.flatMap(Int.init) ?? 0, own = sysctl(deviceKey).value.flatMap(Int.init) ?? 0
-        let mode = max(all, own)
+        let filter = ReversePathFilter(device: ingress.name, sysctl: sysctl)
+        let mode = filter.mode
         if mode == 1 || (mode == 2 && back == nil) {
             findings.append(onHost(.rpFilterDrop, .error,
                 "rp_filter (\(mode == 1 ? "strict" : "loose")) drops \(path.endpoint.name)'s packets on \(ingress.name) (IP_RPFILTER): the route back to \(address) does not lead through it",
-                evidence: "\(Self.dotted(allKey)) = \(all), \(Self.dotted(deviceKey)) = \(own); \(lookup)", fix: fix, device: ingress.name))
+                evidence: "\(filter.evidence); \(lookup)", fix: fix, device: ingress.name))
         } else {
             findings.append(onHost(.noRoute, .error,
                 "\(hostName) has no route back to \(path.endpoint.name) (\(address)) through \(ingress.name): replies go "

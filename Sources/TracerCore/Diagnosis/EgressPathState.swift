@@ -37,10 +37,7 @@ public struct EgressPathState: Sendable {
             return interfaces.first { $0.name == name }
         }
 
-        func interface(index: Int32?) -> NetworkInterface? {
-            guard let index else { return nil }
-            return interfaces.first { $0.index == index }
-        }
+        func interface(index: Int32?) -> NetworkInterface? { interfaces.first(index: index) }
     }
 
     public var endpoint: Side

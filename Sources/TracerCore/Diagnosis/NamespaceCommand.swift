@@ -33,9 +33,7 @@ struct NamespaceCommand: Sendable {
     /// `sysctl -w KEY=VALUE` for a /proc/sys path ("net/ipv4/conf/br0/forwarding"): dotted when
     /// no part holds a dot (a device like eth0.100 does), the slash form otherwise.
     func sysctl(_ key: String, _ value: String) -> String {
-        let parts = key.split(separator: "/")
-        let spelled = parts.contains { $0.contains(".") } ? key : parts.joined(separator: ".")
-        return run("sysctl -w \(shellWord(spelled + "=" + value))")
+        run("sysctl -w \(shellWord(EgressChecks.dotted(key) + "=" + value))")
     }
 }
 

@@ -234,7 +234,7 @@ public enum EgressExplainer {
                         "", here.run("tc qdisc del dev \(shellWord(device)) root"))
             case (.ipRPFilter, let device?):
                 return (.rpFilterDrop, "\(who): reverse-path filtering on \(device) drops \(replies) (IP_RPFILTER): the route back to their source does not leave by \(device)",
-                        "", host.sysctl("net/ipv4/conf/all/rp_filter", "2") + " && " + host.sysctl("net/ipv4/conf/\(device)/rp_filter", "2"))
+                        "", ReversePathFilter.looseFix(device: device, host))
             case (.neighbourFailed, let device?) where evidence.dropRole == .uplink, (.neighbourQueueFull, let device?) where evidence.dropRole == .uplink:
                 return (.neighbourFailed, "\(who): no ARP answer from the gateway \(path.gateway.map { "\($0)" } ?? "of the default route") on \(device) (\(reason)): "
                         + "it is down or unreachable, or the requests never left \(device) (`tc qdisc show dev \(device)`)", "", nil)

@@ -163,9 +163,8 @@ struct IngressChecks {
     /// a warning naming the networks routed elsewhere.
     func reversePathChecks() -> [Finding] {
         guard path != nil, let device = hostPath.uplink else { return [] }
-        let allKey = "net/ipv4/conf/all/rp_filter", deviceKey = "net/ipv4/conf/\(device.name)/rp_filter"
-        let all = host.sysctl(allKey).value.flatMap(Int.init) ?? 0, own = host.sysctl(deviceKey).value.flatMap(Int.init) ?? 0
-        guard max(all, own) == 1 else { return [] }
+        let filter = ReversePathFilter(device: device.name, sysctl: host.sysctl)
+        guard filter.mode == 1 else { return [] }
         // Networks behind a gateway on another device: their clients' replies do not leave by the uplink.
         let elsewhere = host.routes.filter {
             $0.table == NL.RT_TABLE_MAIN && !$0.isDefault && $0.gateway != nil && $0.outputIndex != nil && $0.outputIndex != device.index
@@ -173,12 +172,12 @@ struct IngressChecks {
         guard !elsewhere.isEmpty else { return [] }
         let networks = elsewhere.map { "\($0.destination)" }.joined(separator: ", ")
         let routes = elsewhere.map { route in
-            "\(route.destination) via \(route.gateway.map { "\($0)" } ?? "?") dev \(host.interfaces.first { $0.index == route.outputIndex }?.name ?? "ifindex \(route.outputIndex ?? 0)")"
+            "\(route.destination) via \(route.gateway.map { "\($0)" } ?? "?") dev \(host.interfaces.first(index: route.outputIndex)?.name ?? "ifindex \(route.outputIndex ?? 0)")"
         }
         return [finding(.rpFilterDrop, .warning,
             "strict rp_filter on \(device.name) in \(hostName): clients in \(networks) that connect to \(label) through \(device.name) are dropped on entry (IP_RPFILTER): the route back to them leaves by another device",
-            evidence: "\(EgressChecks.dotted(allKey)) = \(all), \(EgressChecks.dotted(deviceKey)) = \(own); routes: " + routes.joined(separator: ", "),
-            fix: command.sysctl(allKey, "2") + " && " + command.sysctl(deviceKey, "2"), device: device.name)]
+            evidence: "\(filter.evidence); routes: " + routes.joined(separator: ", "),
+            fix: ReversePathFilter.looseFix(device: device.name, command), device: device.name)]
     }
 
     /// The DNAT'd SYN (uplink -> bridge, new, dnat) and the replies (bridge -> uplink,

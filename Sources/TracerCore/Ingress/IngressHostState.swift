@@ -46,7 +46,7 @@ public struct IngressHostState: Sendable {
         var keys = ["net/ipv4/ip_forward", "net/bridge/bridge-nf-call-iptables"]
         for path in paths {
             if let uplink = path.uplink?.name {
-                keys += ["net/ipv4/conf/\(uplink)/forwarding", "net/ipv4/conf/all/rp_filter", "net/ipv4/conf/\(uplink)/rp_filter"]
+                keys += ["net/ipv4/conf/\(uplink)/forwarding", ReversePathFilter.allKey(), ReversePathFilter.deviceKey(uplink)]
             }
             if let inner = path.bridge?.name ?? path.hostVeth?.name { keys.append("net/ipv4/conf/\(inner)/route_localnet") }
         }

@@ -197,3 +197,11 @@ public enum NetlinkError: Error, CustomStringConvertible, Sendable, Equatable {
         }
     }
 }
+
+extension [NetworkInterface] {
+    /// The interface with this ifindex (a route's output device, a bridge port's master).
+    func first(index: Int32?) -> NetworkInterface? {
+        guard let index else { return nil }
+        return first { $0.index == index }
+    }
+}

@@ -172,18 +172,21 @@ public enum DropRender {
         return json
     }
 
+    /// The FLOW column's width when every flow fits: an egress tuple between two IPv4 endpoints.
+    public static let minimumFlowWidth = 44
+
     /// The flows table's FLOW column: as wide as its widest flow (an inbound flow names its
-    /// translation too), at least 44.
+    /// translation too), at least `minimumFlowWidth`.
     public static func flowWidth(_ outcomes: [FlowOutcome]) -> Int {
-        max(44, outcomes.map { $0.text.count }.max() ?? 0)
+        max(minimumFlowWidth, outcomes.map { $0.text.count }.max() ?? 0)
     }
 
-    public static func stageHeader(flowWidth: Int = 44) -> String {
+    public static func stageHeader(flowWidth: Int = minimumFlowWidth) -> String {
         [Formatting.left("ENDPOINT", 16), Formatting.left("FLOW", flowWidth), Formatting.left("LAST STAGE", 20),
          Formatting.left("STOPPED BEFORE", 20), Formatting.left("NAT", 16), "DROPS"].joined(separator: " ")
     }
 
-    public static func stageLine(_ outcome: FlowOutcome, flowWidth: Int = 44) -> String {
+    public static func stageLine(_ outcome: FlowOutcome, flowWidth: Int = minimumFlowWidth) -> String {
         [Formatting.left(escaped(outcome.path.endpoint.name), 16), Formatting.left(outcome.text, flowWidth),
          Formatting.left(outcome.lastStage.map(outcome.name) ?? "-", 20), Formatting.left(outcome.stoppedBefore.map(outcome.name) ?? "(complete)", 20),
          Formatting.left(outcome.stats.natAddress.map { "\($0)" } ?? (outcome.leftUnmasqueraded ? "none" : "-"), 16),
