@@ -18,10 +18,13 @@ public struct EgressPath: Sendable, Equatable {
         public var interfaceIndex: Int32
         /// Its IPv4 addresses with their prefix length (10.88.0.2/16).
         public var ipv4: [IPPrefix]
+        /// Its IPv6 addresses beyond the link (global and ULA: fd00:17::2/64); link-local ones
+        /// never leave the link, so no flow of the path has them.
+        public var ipv6: [IPPrefix]
         public var mtu: UInt32
 
         public init(name: String, container: ContainerIdentity? = nil, netnsInode: UInt64, netnsPath: String,
-                    interface: String, interfaceIndex: Int32, ipv4: [IPPrefix], mtu: UInt32) {
+                    interface: String, interfaceIndex: Int32, ipv4: [IPPrefix], ipv6: [IPPrefix] = [], mtu: UInt32) {
             self.name = name
             self.container = container
             self.netnsInode = netnsInode
@@ -29,8 +32,12 @@ public struct EgressPath: Sendable, Equatable {
             self.interface = interface
             self.interfaceIndex = interfaceIndex
             self.ipv4 = ipv4
+            self.ipv6 = ipv6
             self.mtu = mtu
         }
+
+        /// Its addresses of both families, IPv4 first.
+        public var addresses: [IPPrefix] { ipv4 + ipv6 }
 
         /// Its interface, as the probe keys devices.
         public var device: DeviceKey { DeviceKey(netns: netnsInode, ifindex: interfaceIndex) }

@@ -58,15 +58,15 @@ public enum EgressExplainer {
             ipv6 = outcome.flow.endpointAddress.family == .v6
         }
 
-        /// ARP from the endpoint unanswered: the same fact as its NEIGH_FAILED, before endpoint-tx.
-        init(unansweredARPOn path: EgressPath) {
+        /// ARP (or NDP) from the endpoint unanswered: the same fact as its NEIGH_FAILED, before endpoint-tx.
+        init(unansweredNeighbourOn path: EgressPath, family: IPAddress.Family) {
             direction = .egress
             stoppedBefore = .endpointTX
             reason = .neighbourFailed
             dropDevice = path.endpoint.interface
             dropRole = .endpoint
             masqueraded = false
-            ipv6 = false
+            ipv6 = family == .v6
         }
     }
 
@@ -152,9 +152,10 @@ public enum EgressExplainer {
     }
 
     /// ARP for the gateway went unanswered: no IP packet ever left the endpoint.
-    public static func explainUnansweredARP(path: EgressPath, requests: UInt64, staticFindings: [Finding]) -> Finding {
-        let observed = "\(path.endpoint.interface) sent \(requests) ARP request\(requests == 1 ? "" : "s") and got no reply; no IP packet left the endpoint"
-        let matches = consistent(Facts(unansweredARPOn: path), staticFindings)
+    public static func explainUnansweredNeighbour(path: EgressPath, family: IPAddress.Family, requests: UInt64, staticFindings: [Finding]) -> Finding {
+        let asked = family == .v4 ? "ARP request" : "neighbour solicitation"
+        let observed = "\(path.endpoint.interface) sent \(requests) \(asked)\(requests == 1 ? "" : "s") and got no reply; no IP\(family == .v4 ? "" : "v6") packet left the endpoint"
+        let matches = consistent(Facts(unansweredNeighbourOn: path, family: family), staticFindings)
         if let match = matches.first {
             var finding = match
             finding.severity = .error
@@ -162,7 +163,7 @@ public enum EgressExplainer {
             return finding
         }
         return Finding(code: .neighbourFailed, severity: .error,
-                       message: "\(path.endpoint.name): its gateway does not answer ARP on \(path.endpoint.interface)",
+                       message: "\(path.endpoint.name): its gateway does not answer \(family == .v4 ? "ARP" : "neighbour discovery (NDP)") on \(path.endpoint.interface)",
                        evidence: observed, device: path.endpoint.interface, netnsInode: path.endpoint.netnsInode)
     }
 

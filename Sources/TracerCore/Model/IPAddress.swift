@@ -28,18 +28,6 @@ public enum IPAddress: Hashable, Sendable, Comparable {
         self = .v4(UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d))
     }
 
-    /// From an IPv4 `__u32` loaded from packet memory on this (little-endian) machine: the
-    /// first byte of the address is its lowest byte. BPF maps and events hold addresses so.
-    public init(ipv4Wire value: UInt32) {
-        self = .v4(UInt32(bigEndian: value))
-    }
-
-    /// The IPv4 address as a `__u32` for a BPF map key next to packet bytes; nil for IPv6.
-    public var ipv4Wire: UInt32? {
-        guard case .v4(let value) = self else { return nil }
-        return value.bigEndian
-    }
-
     /// From the address in network order: 4 bytes for IPv4, 16 for IPv6 (netlink attributes,
     /// the address fields of a BPF event); nil for any other length.
     public init?<Bytes: Collection>(bytes: Bytes) where Bytes.Element == UInt8 {
