@@ -421,7 +421,10 @@ static __always_inline void read_packet(struct packet *p, const unsigned char *n
 			if (h.echo.type == ICMPV6_ECHO_REQUEST || h.echo.type == ICMPV6_ECHO_REPLY) {
 				p->sport = h.echo.id;
 				p->icmp_echo = 1;
-			} else if (h.echo.type == NDISC_NEIGHBOUR_SOLICITATION || h.echo.type == NDISC_NEIGHBOUR_ADVERTISEMENT) {
+			} else if (h.echo.type == NDISC_NEIGHBOUR_ADVERTISEMENT ||
+				   (h.echo.type == NDISC_NEIGHBOUR_SOLICITATION &&
+				    (p->saddr.words[0] | p->saddr.words[1] | p->saddr.words[2] | p->saddr.words[3]))) {
+				/* A solicitation from :: is duplicate address detection: no answer is the good outcome. */
 				p->ndp = h.echo.type;
 			}
 		}

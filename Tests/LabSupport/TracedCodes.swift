@@ -17,8 +17,10 @@ public enum TracedCodes {
         public var firewall = false
         /// Packets wait for an ARP answer: NEIGH_FAILED comes about 3 s after the probe.
         public var waitsForARP = false
+        /// On a dual-stack lab (`up --ipv6`), probed over IPv6.
+        public var ipv6 = false
 
-        public var description: String { "\(code) (\(mode))" }
+        public var description: String { "\(code) (\(mode)\(ipv6 ? ", IPv6" : ""))" }
 
         /// How long `tracer egress` traces it.
         public var duration: String { firewall ? "9s" : waitsForARP ? "8s" : "5s" }
@@ -45,6 +47,12 @@ public enum TracedCodes {
         Breakage(code: "uplink-no-carrier", mode: "uplink-no-carrier", waitsForARP: true),
         Breakage(code: "mtu-mismatch", mode: "mtu-mismatch", size: 1400),
         Breakage(code: "neighbour-failed", mode: "gateway-unanswered", waitsForARP: true),
+        // IPv6: the same probe over IPv6 on a dual-stack lab
+        Breakage(code: "ipv6-forwarding-disabled", mode: "ipv6-forwarding-disabled", ipv6: true),
+        Breakage(code: "ipv6-no-default-route", mode: "ipv6-host-no-default-route", ipv6: true),
+        Breakage(code: "ipv6-mtu-too-small", mode: "ipv6-mtu-too-small", size: 1300, ipv6: true),
+        Breakage(code: "ipv6-dad-failed", mode: "ipv6-dad-failed", ipv6: true),
+        Breakage(code: "ipv6-disabled", mode: "ipv6-disabled-on-bridge", waitsForARP: true, ipv6: true),
     ]
 
     /// One of ingress.md's breakages of a published lab, and how to trace it inbound.
@@ -78,7 +86,6 @@ public enum TracedCodes {
         InboundBreakage(code: "stale-conntrack", mode: "stale-conntrack", probe: .udp),
     ]
 
-    private static let ipv6 = "an IPv6 setting: the network probe traces IPv4 flows only until issue #14, so no IPv6 flow is traced to stop"
     private static let traceOnly = "no static check gives it: only the trace's evidence does (EgressExplainer's claims), so there is no static code to compare"
     private static let beforeAnyPacket = "the endpoint's own stack refuses to send (ENETUNREACH at the socket): no packet and no ARP reaches a probe point, "
         + "so `tracer egress` has no stopped flow to explain; `tracer diagnose` alone reports it"
@@ -95,14 +102,9 @@ public enum TracedCodes {
         "iptables-backends-mixed": "a warning that stops nothing itself: the drops of the hidden firewall are legacy-iptables-drop or forward-*-drop",
         "br-netfilter": "information: bridged frames pass the FORWARD chain; it stops nothing",
         "unchecked": "something could not be read: a warning that claims nothing, so it cannot explain a stop",
-        "ipv6-forwarding-disabled": ipv6,
-        "ipv6-disabled": ipv6,
-        "ipv6-no-default-route": ipv6,
-        "endpoint-ipv6-no-default-route": ipv6,
-        "ipv6-dad-failed": ipv6,
-        "ipv6-mtu-too-small": ipv6,
-        "ipv6-ra-ignored": ipv6 + "; and a warning: the route expires later, then ipv6-no-default-route stops the flow",
-        "ipv6-address-tentative": ipv6 + "; and a warning: it lasts about a second",
+        "endpoint-ipv6-no-default-route": beforeAnyPacket,
+        "ipv6-ra-ignored": "a warning that stops nothing yet: the route expires later, then ipv6-no-default-route stops the flow",
+        "ipv6-address-tentative": "a warning that lasts about a second (duplicate address detection); a failed one is ipv6-dad-failed",
         "martian-source": traceOnly,
         "netfilter-drop": traceOnly + " (EgressTests' prerouting-drop traces it)",
         "conntrack-invalid": traceOnly,

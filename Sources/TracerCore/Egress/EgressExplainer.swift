@@ -50,7 +50,14 @@ public enum EgressExplainer {
             let outcome = evidence.outcome
             direction = outcome.direction
             self.stoppedBefore = stoppedBefore
-            reason = evidence.reason?.name
+            // IPv6's neighbour discovery gives up without a reason of its own: ndisc's error
+            // report frees the waiting packets as NOT_SPECIFIED from neigh_invalidate. That
+            // function is the fact that the neighbour failed.
+            if evidence.reason?.name == .notSpecified && evidence.location == "neigh_invalidate" {
+                reason = .neighbourFailed
+            } else {
+                reason = evidence.reason?.name
+            }
             dropDevice = evidence.dropDevice
             dropRole = evidence.dropRole
             verdict = evidence.netfilterVerdict
