@@ -4,7 +4,8 @@ import LabSupport
 import Testing
 
 /// `tracer netns` and `tracer pid`, the built binary, on the dual-stack egress lab: c1's IPv6
-/// address and its IPv6 default route beside IPv4, in the tables and in the JSON.
+/// address and its IPv6 default route beside IPv4, in the tables and in the JSON; `tracer
+/// containers` on a real podman container on an IPv6 network.
 // iptables-nft stands for the iptables package, which brings ip6tables-nft too (the lab's NAT66).
 @Suite(.requires(TracerBinary.isRoot && FileManager.default.isExecutableFile(atPath: "/usr/sbin/iptables-nft"),
                  "SKIPPED LOUDLY: the dual-stack lab needs root, iproute2 and iptables (tools/setup.sh --test)"))
@@ -68,6 +69,37 @@ struct DualStackTests {
         let netnsObject = try #require(object["netns"] as? [String: Any], "\(report.stdout)")
         #expect((netnsObject["names"] as? [String])?.contains(netnsPath) == true)
         try expectDualStack(netnsObject, "tracer pid")
+    }
+
+    /// A real podman container on a network made with `podman network create --ipv6`: `tracer
+    /// containers` names it with its IPv6 address, in the IPV6 column and in the JSON.
+    @Test(.runtimesInstalled) func containersShowsAPodmanContainersIPv6Address() throws {
+        let name = "d6pod\(getpid() % 100000)"
+        let lab = try ContainerLab.up("podman", name: name, ipv6: true)
+        defer { lab.down() }
+        let ip6 = try #require(lab.facts["container_ip6"], "\(lab.facts)")
+        #expect(ip6 == "fd00:d6::2/64")
+
+        let table = try TracerBinary.run(["containers"] + lab.tracerFlags)
+        #expect(table.status == 0, "\(table.stderr)")
+        let header = try #require(table.lines.first)
+        let row = try #require(table.lines.first { $0.hasPrefix("podman") && $0.contains(" \(name) ") }, "\(table.stdout)")
+        #expect(row.hasSuffix(" \(lab.facts["container_ip"] ?? "?")       \(ip6)"), "\(row)")
+        #expect(!row.contains("fe80:"), "link-local is left to the JSON")
+        #expect(header.hasSuffix(" IPV4               IPV6"), "\(header)")
+
+        let listing = try TracerBinary.run(["containers", "--output", "json"] + lab.tracerFlags)
+        #expect(listing.status == 0, "\(listing.stderr)")
+        let objects = json(listing.stdout)
+        #expect(!objects.contains { $0["invalid"] != nil }, "\(listing.stdout)")
+        let entry = try #require(objects.first { ($0["container"] as? [String: Any])?["name"] as? String == name }, "\(listing.stdout)")
+        let ipv6 = entry["ipv6"] as? [String] ?? []
+        #expect(ipv6.first == ip6 && ipv6.dropFirst().allSatisfy { $0.hasPrefix("fe80:") } && ipv6.count == 2, "\(entry)")
+        #expect(entry["ipv4"] as? [String] == [lab.facts["container_ip"] ?? "?"], "\(entry)")
+
+        // tracer pid on its init: the IPv6 default route netavark gave it, via the network's gateway.
+        let pid = try TracerBinary.run(["pid", String(lab.initPID)] + lab.tracerFlags)
+        #expect(pid.lines.contains("ipv6 default route: via fd00:d6::1 dev eth0"), "\(pid.stdout)")
     }
 
     /// eth0 with fd00:17::2/64 and its link-local address, both default routes by eth0.
