@@ -30,8 +30,8 @@ public struct ContainersRender {
             + Formatting.left(String(c.members.count), 5) + " " + Formatting.left(c.netnsInode.map(String.init) ?? "-", 11) + " "
             + Formatting.left(orDash(ByteText.escaped(running.hostVeths.joined(separator: ","))), 12) + " "
             + Formatting.left(addresses(running.ipv4), 18) + " "
-            // Global only, and last: an IPv6 address is up to 43 characters wide, more than one
-            // would push every column after it; link-local ones are in the JSON.
+            // Global only, and last: IPv6 addresses (up to 43 characters each) push no column
+            // there; link-local ones are in the JSON.
             + addresses(running.addresses(.v6).filter(\.address.isGlobalIPv6))
     }
 

@@ -1,7 +1,7 @@
 /// Interfaces in tables and JSON, with the veth peer and its bridge. Names are chosen by whoever
 /// made the interface (a container's user may rename its own), so the table escapes them.
-/// The table shows IPv4 and the global IPv6 addresses; link-local ones (every IPv6 interface has
-/// one, fe80::/64 derived from its MAC) are left to the JSON to keep the line short.
+/// The table shows IPv4 and the global IPv6 addresses; link-local ones (fe80::/64, one on every
+/// IPv6 interface) are left to the JSON to keep the line short.
 public enum LinkRender {
     public static func summary(_ link: LinkReport) -> String {
         let i = link.interface
