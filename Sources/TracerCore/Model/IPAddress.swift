@@ -9,7 +9,7 @@ public enum IPAddress: Hashable, Sendable, Comparable {
     /// The 128 bits in host order, split in two: 2001:db8::1 is (0x2001_0db8_0000_0000, 1).
     case v6(high: UInt64, low: UInt64)
 
-    public enum Family: Sendable, Hashable {
+    public enum Family: Sendable, Hashable, CaseIterable {
         case v4, v6
 
         /// 32 or 128: the longest prefix length of the family.
