@@ -4,6 +4,8 @@
 # netns, in one run and alternating so drift on the machine cancels out (each round starts
 # with the next configuration):
 #   baseline (no tracer), with `tracer drops`, with `tracer egress` on the container's path.
+# The same three over IPv6 (issue #14), on the same dual-stack lab: c1's ULA through the bridge and
+# NAT66 (ip6tables MASQUERADE) to the world's 2001:db8:ffff::10, with the same targets.
 # Then the published-port run: the lab publishes c1's ports (egress.sh publish: 198.51.100.2:5201
 # DNAT'd to c1's iperf3 server) and iperf3 runs from the world to that port, alternating
 #   inbound baseline (no tracer), with `tracer ingress` on c1 (target >= 95%)
@@ -23,6 +25,7 @@ lab=${lab:0:12}
 work=$(mktemp -d /tmp/tracer-bench.XXXXXX)
 cleanup() {
     [ -f "$work/iperf.pid" ] && kill "$(cat "$work/iperf.pid")" 2>/dev/null || true
+    [ -f "$work/iperf6.pid" ] && kill "$(cat "$work/iperf6.pid")" 2>/dev/null || true
     [ -f "$work/iperf-c1.pid" ] && kill "$(cat "$work/iperf-c1.pid")" 2>/dev/null || true
     tools/lab/egress.sh down "$lab" >/dev/null 2>&1 || true
     rm -rf "$work"
@@ -38,11 +41,12 @@ swift build -c release --static-swift-stdlib --product tracer >/dev/null
 tracer=$(swift build -c release --static-swift-stdlib --show-bin-path)/tracer
 cc -O2 -o "$work/bpf_stats" tools/testprogs/bpf_stats.c
 
-tools/lab/egress.sh up "$lab" >/dev/null
+tools/lab/egress.sh up "$lab" --ipv6 >/dev/null
 world=/run/netns/tel-$lab-world
 container=/run/netns/tel-$lab-c1
 host=tel-$lab-host
 nsenter --net="$world" iperf3 -s -B 203.0.113.10 -D -I "$work/iperf.pid"
+nsenter --net="$world" iperf3 -s -B 2001:db8:ffff::10 -p 5202 -D -I "$work/iperf6.pid"
 sleep 0.5
 
 hz=$(getconf CLK_TCK)
@@ -50,9 +54,10 @@ packets() { # packets through the uplink, both directions (/proc/net/dev is per 
     nsenter --net="/run/netns/$host" cat /proc/net/dev | awk '$1 == "uplink0:" {print $3 + $11}'
 }
 direction=egress
+target=203.0.113.10 port=5201 tag="" # the egress runs' destination, and their names' suffix (6 for IPv6)
 throughput() { # Mbit/s received: by the world (egress), by c1 through the published port (inbound)
     if [ $direction = egress ]; then
-        nsenter --net="$container" iperf3 -c 203.0.113.10 -t "$seconds" -f m 2>/dev/null | awk '/receiver/ {print $(NF-2)}'
+        nsenter --net="$container" iperf3 -c "$target" -p "$port" -t "$seconds" -f m 2>/dev/null | awk '/receiver/ {print $(NF-2)}'
     else
         nsenter --net="$world" iperf3 -c 198.51.100.2 -p 5201 -t "$seconds" -f m 2>/dev/null | awk '/receiver/ {print $(NF-2)}'
     fi
@@ -125,27 +130,32 @@ bpf_cost() { # bpf_cost NAME TRACER ARGS...: one more run with BPF_ENABLE_STATS,
     bpf_pkts[$name]=$(( after_pk - before_pk ))
 }
 
-echo "iperf3 TCP, container netns -> bridge -> NAT -> uplink -> world, ${seconds}s per run, $rounds rounds"
-throughput >/dev/null # warm up
-measure() { # measure NAME: one throughput run of baseline, drops or egress
-    case $1 in
-        baseline) run baseline ;;
-        drops) run drops drops --output json ;;
-        egress) run egress egress --netns "tel-$lab-c1" --output json ;;
+measure() { # measure NAME: one throughput run of baseline, drops or egress (NAME may end in $tag)
+    case ${1%"$tag"} in
+        baseline) run "$1" ;;
+        drops) run "$1" drops --output json ;;
+        egress) run "$1" egress --netns "tel-$lab-c1" --output json ;;
     esac
 }
-order=(baseline drops egress)
-for (( r = 0; r < rounds; r++ )); do
-    # Each round starts with the next one, so no configuration always runs in the same place.
-    for (( i = 0; i < 3; i++ )); do measure "${order[(r + i) % 3]}"; done
-    round_mbit=("${runs[baseline]##* }" "${runs[drops]##* }" "${runs[egress]##* }")
-    ratios[drops]="${ratios[drops]:-} $(awk -v a="${round_mbit[1]}" -v b="${round_mbit[0]}" 'BEGIN { printf "%.1f", 100 * a / b }')"
-    ratios[egress]="${ratios[egress]:-} $(awk -v a="${round_mbit[2]}" -v b="${round_mbit[0]}" 'BEGIN { printf "%.1f", 100 * a / b }')"
-done
-bpf_cost drops drops --output json
-bpf_cost egress egress --netns "tel-$lab-c1" --output json
-base=$(awk -v s="${sum[baseline]}" -v n="${count[baseline]}" 'BEGIN { print s / n }')
-printf "%-16s %10.0f Mbit/s  (runs:%s Mbit/s: the spread is the machine's noise)\n" "baseline" "$base" "${runs[baseline]}"
+egress_rounds() { # the baseline, drops and egress runs to $target, named with $tag
+    local b=baseline$tag d=drops$tag e=egress$tag
+    local order=("$b" "$d" "$e")
+    throughput >/dev/null # warm up
+    for (( r = 0; r < rounds; r++ )); do
+        # Each round starts with the next one, so no configuration always runs in the same place.
+        for (( i = 0; i < 3; i++ )); do measure "${order[(r + i) % 3]}"; done
+        round_mbit=("${runs[$b]##* }" "${runs[$d]##* }" "${runs[$e]##* }")
+        ratios[$d]="${ratios[$d]:-} $(awk -v a="${round_mbit[1]}" -v b="${round_mbit[0]}" 'BEGIN { printf "%.1f", 100 * a / b }')"
+        ratios[$e]="${ratios[$e]:-} $(awk -v a="${round_mbit[2]}" -v b="${round_mbit[0]}" 'BEGIN { printf "%.1f", 100 * a / b }')"
+    done
+    bpf_cost "$d" drops --output json
+    bpf_cost "$e" egress --netns "tel-$lab-c1" --output json
+    base=$(awk -v s="${sum[$b]}" -v n="${count[$b]}" 'BEGIN { print s / n }')
+    printf "%-16s %10.0f Mbit/s  (runs:%s Mbit/s: the spread is the machine's noise)\n" "$b" "$base" "${runs[$b]}"
+    report "$d" 97 "$base"
+    report "$e" 95 "$base"
+    grep -h '"type":"stage"' "$work/$e.out" | head -1 | sed "s/^/$e saw: /" | cut -c1-300  || true
+}
 report() { # report NAME TARGET BASE: the tracer's row against the baseline BASE
     local name=$1 target=$2 base=$3 avg ratio median
     avg=$(awk -v s="${sum[$name]}" -v n="${count[$name]}" 'BEGIN { print s / n }')
@@ -158,9 +168,12 @@ report() { # report NAME TARGET BASE: the tracer's row against the baseline BASE
     echo "                 runs:${runs[$name]} Mbit/s (${pkts[$name]} packets; BPF time from one more run with BPF statistics on)"
     echo "                 each round's ratio:${ratios[$name]} %, median $median %"
 }
-report drops 97 "$base"
-report egress 95 "$base"
-grep -h '"type":"stage"' "$work/egress.out" | head -1 | sed 's/^/egress saw: /' | cut -c1-300
+echo "iperf3 TCP, container netns -> bridge -> NAT -> uplink -> world, ${seconds}s per run, $rounds rounds"
+egress_rounds
+echo
+echo "iperf3 TCP over IPv6, container netns -> bridge -> NAT66 -> uplink -> world, ${seconds}s per run, $rounds rounds"
+target=2001:db8:ffff::10 port=5202 tag=6
+egress_rounds
 
 # The published-port run: world -> uplink0 (DNAT 198.51.100.2:5201 -> c1) -> bridge -> c1.
 tools/lab/egress.sh publish "$lab" >/dev/null
