@@ -60,17 +60,20 @@
 #                                       rule per port, forward accepts in `table inet lab_publish`.
 #                                       Every backend: a MASQUERADE of DNAT'd flows from the subnet
 #                                       out of br-lab and the bridge ports in hairpin mode (docker
-#                                       without its userland proxy). Idempotent; `info` then also
-#                                       prints the publish_* facts.
-#   egress.sh probe NAME --inbound [ENDPOINT] [--port P] [--udp] [--remote]
+#                                       without its userland proxy). On a lab up with --ipv6 the TCP
+#                                       ports also on [2001:db8::2] DNAT'd to [fd00:17::2] (ip6tables'
+#                                       nat DOCKER, or an `ip6` dnat rule in nft). Idempotent; `info`
+#                                       then also prints the publish_* facts.
+#   egress.sh probe NAME --inbound [ENDPOINT] [--port P] [--udp] [--remote] [--ipv6]
 #                                       one TCP connect from the world (198.51.100.1) to
 #                                       198.51.100.2:P (default 1222); --udp: one datagram from
 #                                       198.51.100.1:40053 (a client that keeps its port) to
 #                                       198.51.100.2:1253, answered by the echo; --remote: from the
 #                                       world's 203.0.113.10 (a client behind the gateway, not on
 #                                       uplink0's subnet); ENDPOINT: from that endpoint instead (c1:
-#                                       its own published port, the hairpin). Exit 0 if connected
-#                                       (echoed), 1 if not.
+#                                       its own published port, the hairpin); --ipv6: TCP to
+#                                       [2001:db8::2]:P (from 2001:db8:ffff::10 with --remote).
+#                                       Exit 0 if connected (echoed), 1 if not.
 #   egress.sh modes [--inbound]         the break modes of egress.md (--inbound: ingress.md's)
 #   egress.sh down NAME                 remove everything up/uplink/publish and the modes made
 #                                       (rules, ipsets and conntrack entries die with the namespaces;
@@ -125,6 +128,7 @@ GATEWAY_IP6=2001:db8::1
 WORLD_IP6=2001:db8:ffff::10
 # The published ports of `publish` (all to c1) and the fixed source port of the inbound UDP probe.
 C1_IP=172.17.0.2
+C1_IP6=fd00:17::2
 PUBLISH_PORT=1222
 PUBLISH_TARGET_PORT=22
 IPERF_PORT=5201
@@ -527,7 +531,7 @@ cmd_probe() {
     if (( inbound )); then
         [[ -z $port || $port =~ ^[0-9]{1,5}$ ]] || die "--port must be a port number, got '$port'"
         [[ -z $endpoint ]] || (( ! remote && ! udp )) || die "--remote and --udp probe from the world, not from '$endpoint'"
-        probe_inbound "$name" "${endpoint:-world}" "$port" "$udp" "$remote"
+        probe_inbound "$name" "${endpoint:-world}" "$port" "$udp" "$remote" "$(( family == -6 ))"
         return
     fi
     (( ! udp && ! remote )) && [[ -z $port ]] || die "--port, --udp and --remote go with --inbound"
@@ -576,7 +580,7 @@ while True:
 
 # The inbound probes: exit 0 when connected (TCP) or echoed (UDP), 1 otherwise.
 TCP_CONNECT='import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET, socket.SOCK_STREAM)
 if sys.argv[3]: s.bind((sys.argv[3], 0))
 s.settimeout(2)
 s.connect((sys.argv[1], int(sys.argv[2])))'
@@ -650,6 +654,9 @@ unpublish() { # what publish added in any backend (publish starts from nothing: 
         in_ns "$host" "$b" -t nat -F DOCKER 2>/dev/null && in_ns "$host" "$b" -t nat -X DOCKER
         in_ns "$host" "$b" -F DOCKER 2>/dev/null && in_ns "$host" "$b" -X DOCKER
         in_ns "$host" "$b" -F DOCKER-USER 2>/dev/null && in_ns "$host" "$b" -X DOCKER-USER
+        # publish_ipv6's
+        in_ns "$host" "${b/iptables/ip6tables}" -t nat -D PREROUTING -m addrtype --dst-type LOCAL -j DOCKER 2>/dev/null || true
+        in_ns "$host" "${b/iptables/ip6tables}" -t nat -F DOCKER 2>/dev/null && in_ns "$host" "${b/iptables/ip6tables}" -t nat -X DOCKER
     done
     return 0
 }
@@ -699,6 +706,7 @@ EOF
         in_ns "$host" "$b" -A DOCKER -d "$C1_IP/32" ! -i br-lab -o br-lab -p udp -m udp --dport "$PUBLISH_UDP_TARGET_PORT" -j ACCEPT
     fi
     for kind in tcp iperf udp hairpin; do publish_rule "$name" add "$kind"; done
+    is_ipv6 "$name" && publish_ipv6 "$name" "$backend"
     # As docker without its userland proxy: br_netfilter bridges a DNAT'd frame back out of the
     # port it came in on, which only a port in hairpin mode allows (c1 reaching its own port).
     set_hairpin "$name" on
@@ -709,6 +717,24 @@ EOF
     until in_ns "tel-$name-c1" ss -Hltn "sport = :$PUBLISH_TARGET_PORT" | grep -q . &&
         in_ns "tel-$name-c1" ss -Hlun "sport = :$PUBLISH_UDP_TARGET_PORT" | grep -q . || (( t-- == 0 )); do sleep 0.1; done
     cmd_info "$name"
+}
+
+publish_ipv6() { # publish_ipv6 NAME BACKEND: on a dual-stack lab, c1's TCP ports on [2001:db8::2] too (DNAT66)
+    local host=tel-$1-host b port target
+    if [[ $2 == nft ]]; then
+        for port in "$PUBLISH_PORT:$PUBLISH_TARGET_PORT" "$IPERF_PORT:$IPERF_PORT"; do
+            in_ns "$host" nft add rule inet nat prerouting ip6 daddr "$UPLINK_IP6" tcp dport "${port%%:*}" dnat ip6 to "[$C1_IP6]:${port##*:}"
+        done
+        in_ns "$host" nft add rule inet lab_publish forward ip6 daddr "$C1_IP6" oifname br-lab tcp dport "{ $PUBLISH_TARGET_PORT, $IPERF_PORT }" accept
+        return
+    fi
+    # As docker's ip6tables: nat DOCKER from PREROUTING; the filter FORWARD policy is left as it is.
+    b=${2/iptables/ip6tables}
+    in_ns "$host" "$b" -t nat -N DOCKER
+    in_ns "$host" "$b" -t nat -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+    for port in "$PUBLISH_PORT:$PUBLISH_TARGET_PORT" "$IPERF_PORT:$IPERF_PORT"; do
+        in_ns "$host" "$b" -t nat -A DOCKER ! -i br-lab -p tcp -m tcp --dport "${port%%:*}" -j DNAT --to-destination "[$C1_IP6]:${port##*:}"
+    done
 }
 
 publish_info() {
@@ -724,17 +750,28 @@ publish_info() {
     echo "publish_client_ip=$GATEWAY_IP"
     echo "publish_remote_client_ip=$WORLD_IP"
     echo "publish_udp_client_port=$UDP_CLIENT_PORT"
+    if is_ipv6 "$1"; then
+        echo "publish_ip6=$UPLINK_IP6"
+        echo "publish_target_ip6=$C1_IP6"
+        echo "publish_remote_client_ip6=$WORLD_IP6"
+    fi
 }
 
-probe_inbound() { # probe_inbound NAME CLIENT PORT UDP REMOTE: CLIENT is world or cN (hairpin)
-    local name=$1 client=$2 port=$3 udp=$4 remote=$5 source=""
+probe_inbound() { # probe_inbound NAME CLIENT PORT UDP REMOTE IPV6: CLIENT is world or cN (hairpin)
+    local name=$1 client=$2 port=$3 udp=$4 remote=$5 ipv6=$6 source="" published=$UPLINK_IP
     local ns=tel-$name-$client
     [[ -e /run/netns/$ns ]] || die "no endpoint '$client' in lab '$name'"
     (( remote )) && source=$WORLD_IP
+    if (( ipv6 )); then
+        is_ipv6 "$name" || die "--ipv6 needs a lab up with --ipv6"
+        (( ! udp )) || die "the IPv6 published ports are TCP only"
+        published=$UPLINK_IP6
+        (( remote )) && source=$WORLD_IP6
+    fi
     if (( udp )); then
-        in_ns "$ns" python3 -c "$UDP_ASK" "$UPLINK_IP" "${port:-$PUBLISH_UDP_PORT}" "${source:-0.0.0.0}" "$UDP_CLIENT_PORT" >/dev/null 2>&1
+        in_ns "$ns" python3 -c "$UDP_ASK" "$published" "${port:-$PUBLISH_UDP_PORT}" "${source:-0.0.0.0}" "$UDP_CLIENT_PORT" >/dev/null 2>&1
     else
-        in_ns "$ns" python3 -c "$TCP_CONNECT" "$UPLINK_IP" "${port:-$PUBLISH_PORT}" "$source" >/dev/null 2>&1
+        in_ns "$ns" python3 -c "$TCP_CONNECT" "$published" "${port:-$PUBLISH_PORT}" "$source" >/dev/null 2>&1
     fi
 }
 

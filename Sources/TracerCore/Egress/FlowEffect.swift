@@ -178,7 +178,8 @@ extension FindingCode {
             return FlowEffect([Stop(replies: false, before: .beforeUplink, reasons: Reasons.neighbour, silent: true, roles: [.uplink])])
         // IPv6: the same places, for IPv6 flows only
         case .ipv6ForwardingDisabled:
-            return FlowEffect([Stop(replies: false, before: .beforeUplink, reasons: [.ipInAddrErrors])], ipv6: true)
+            return FlowEffect([Stop(replies: false, before: .beforeUplink, reasons: [.ipInAddrErrors]),
+                               Stop(replies: false, inbound: true, before: .inboundInHost, reasons: [.ipInAddrErrors])], ipv6: true)
         case .ipv6Disabled:
             // On the gateway's device (the bridge), the endpoint's neighbour solicitations die
             // there too: its packets wait for an answer that never comes.
