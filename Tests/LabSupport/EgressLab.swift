@@ -35,6 +35,19 @@ public struct EgressLab {
         ("ipv6-mtu-too-small", "ipv6-mtu-too-small", "host", "veth-c1"),
     ]
 
+    /// The IPv6 breaks of a dual-stack lab that the firewall, NAT66 and neighbour discovery checks
+    /// find (issue #14), each with the code (the IPv4 checks' own where the cause is the same),
+    /// its severity and the device it names. Every finding is about the host side and IPv6.
+    public static let ipv6FirewallModes: [(mode: String, code: String, severity: String, device: String)] = [
+        ("ipv6-forward-policy-drop", "forward-policy-drop", "error", "br-lab"),
+        ("ipv6-forward-rule-drop", "forward-rule-drop", "error", "br-lab"),
+        ("ipv6-legacy-drop", "legacy-iptables-drop", "error", "br-lab"),
+        ("ipv6-masquerade-missing", "masquerade-missing", "error", "uplink0"),
+        ("icmpv6-dropped", "icmpv6-dropped", "error", "br-lab"),
+        ("ipv6-gateway-unanswered", "neighbour-failed", "warning", "uplink0"),
+        ("ipv6-ndp-proxy-missing", "ipv6-ndp-proxy-missing", "error", "uplink0"),
+    ]
+
     /// Who an inbound probe (`egress.sh probe NAME --inbound`) comes from and what it sends.
     public struct InboundProbe: Sendable, Equatable, CustomStringConvertible {
         /// An endpoint ("c1": to its own published port, the hairpin) instead of the world.

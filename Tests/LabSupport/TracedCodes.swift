@@ -78,7 +78,13 @@ public enum TracedCodes {
         InboundBreakage(code: "stale-conntrack", mode: "stale-conntrack", probe: .udp),
     ]
 
-    private static let ipv6 = "an IPv6 setting: the network probe traces IPv4 flows only until issue #14, so no IPv6 flow is traced to stop"
+    /// What every IPv6 code's reason says until the network probe traces IPv6 flows.
+    public static let awaitingIPv6Probe = "issue #14"
+    private static let ipv6 = "an IPv6 setting: the network probe traces IPv4 flows only until \(awaitingIPv6Probe), so no IPv6 flow is traced to stop"
+    /// A new IPv6 check, with the lab mode that will trace it once the probe follows IPv6 flows.
+    private static func ipv6Mode(_ mode: String) -> String {
+        "IPv6 flows are traced by the network probe from \(awaitingIPv6Probe)'s probe change; breakage mode \(mode) on a lab up with --ipv6"
+    }
     private static let traceOnly = "no static check gives it: only the trace's evidence does (EgressExplainer's claims), so there is no static code to compare"
     private static let beforeAnyPacket = "the endpoint's own stack refuses to send (ENETUNREACH at the socket): no packet and no ARP reaches a probe point, "
         + "so `tracer egress` has no stopped flow to explain; `tracer diagnose` alone reports it"
@@ -103,6 +109,8 @@ public enum TracedCodes {
         "ipv6-mtu-too-small": ipv6,
         "ipv6-ra-ignored": ipv6 + "; and a warning: the route expires later, then ipv6-no-default-route stops the flow",
         "ipv6-address-tentative": ipv6 + "; and a warning: it lasts about a second",
+        "icmpv6-dropped": ipv6Mode("icmpv6-dropped"),
+        "ipv6-ndp-proxy-missing": ipv6Mode("ipv6-ndp-proxy-missing"),
         "martian-source": traceOnly,
         "netfilter-drop": traceOnly + " (EgressTests' prerouting-drop traces it)",
         "conntrack-invalid": traceOnly,
