@@ -96,6 +96,43 @@ struct DiagnoseTests {
         #expect(repaired, "\(mode): still broken after \(fix)")
     }
 
+    /// The IPv6 firewall, NAT66 and neighbour breaks through the binary: the finding in JSON with
+    /// `family` ipv6 and its severity (exit 2 for an error, 0 for the gateway's warning), no IPv4
+    /// finding at error, and the printed fix, pasted, makes IPv6 answer again with IPv4 untouched.
+    @Test(arguments: EgressLab.ipv6FirewallModes.map(\.mode))
+    func ipv6FirewallBreaksThroughTheBinary(mode: String) throws {
+        let expected = try #require(EgressLab.ipv6FirewallModes.first { $0.mode == mode })
+        let lab = try EgressLab.up(EgressLab.uniqueName("6w"), ipv6: true)
+        defer { lab.down() }
+        #expect(try lab.probe(ipv6: true))
+        let healthy = try TracerBinary.run(["diagnose", "--netns", lab.endpointNetns, "--output", "json"])
+        #expect(healthy.status == 0 && !healthy.stdout.contains("\"family\":\"ipv6\""), "\(healthy.stdout)\(healthy.stderr)")
+
+        try lab.breakIt(mode)
+        #expect(try !lab.probe(ipv6: true), "\(mode) did not break IPv6")
+        let broken = try TracerBinary.run(["diagnose", "--netns", lab.endpointNetns, "--output", "json"])
+        #expect(broken.status == (expected.severity == "error" ? 2 : 0), "\(mode): \(broken.stdout)\(broken.stderr)")
+        let lines = json(broken.stdout)
+        #expect(!lines.contains { $0["invalid"] != nil }, "\(broken.stdout)")
+        let finding = try #require(lines.first { $0["code"] as? String == expected.code && $0["family"] as? String == "ipv6" },
+                                   "\(mode): \(broken.stdout)")
+        #expect(finding["severity"] as? String == expected.severity)
+        #expect(finding["device"] as? String == expected.device)
+        #expect(finding["netns_path"] as? String == "/run/netns/\(lab.hostNetns)")
+        #expect(!lines.contains { $0["family"] as? String == "ipv4" && $0["severity"] as? String == "error" }, "\(broken.stdout)")
+        let fix = try #require(finding["fix"] as? String)
+        #expect(try LabShell.run(["-c", fix]).status == 0, "\(fix)")
+        var repaired = false
+        for _ in 0..<40 where !repaired {
+            repaired = try lab.probe(ipv6: true)
+            if !repaired { usleep(100_000) }
+        }
+        #expect(repaired, "\(mode): still broken after \(fix)")
+        #expect(try lab.probe(), "\(mode): IPv4 after \(fix)")
+        let after = try TracerBinary.run(["diagnose", "--netns", lab.endpointNetns, "--output", "json"])
+        #expect(after.status == 0 && !after.stdout.contains("\"family\":\"ipv6\""), "\(mode) after \(fix): \(after.stdout)")
+    }
+
     /// The lab's world is reached through the host side's uplink: checked as an endpoint it got
     /// errors whose fixes would add a default route and a MASQUERADE there. It is said to be no
     /// endpoint instead, by diagnose and egress alike, with the unknown-namespace exit code.

@@ -87,7 +87,8 @@ public enum NetfilterInspector {
                         var found = finding(for: drop, direction: direction, run: host, netns: ns, device: ingress, family: family)
                         found.stops = stops
                         findings.append(found)
-                        dropped.insert(describe(drop))
+                        // A rule that only may drop the flow (any ICMPv6, say) may still surely drop the ICMPv6 the path needs.
+                        if drop.certain { dropped.insert(describe(drop)) }
                     }
                 }
                 if family == .v6 {
@@ -128,7 +129,7 @@ public enum NetfilterInspector {
     /// The ICMPv6 an IPv6 path needs from the host side's firewall, walked as imagined packets:
     /// Packet Too Big to the endpoint (FORWARD, conntrack related: PMTU discovery), and the
     /// neighbour discovery the host answers and sends on the bridge and the uplink (INPUT and
-    /// OUTPUT; conntrack leaves it untracked). A drop the flow's own packets already meet is that
+    /// OUTPUT; conntrack leaves it untracked). A drop the flow's own packets surely meet is that
     /// finding's, not this one's.
     private static func icmpv6Drops(address: IPAddress, ingress: String, uplink: String, ruleset: Ruleset, run host: NamespaceCommand,
                                     netns: UInt64, explained: Set<String>) -> [Finding] {

@@ -130,4 +130,15 @@ struct IPv6NetfilterTests {
         #expect(NetfilterInspector.acceptICMPv6([.neighbourSolicitation, .neighbourAdvertisement], at: drop, run: NamespaceCommand(path: "/run/netns/h", isRoot: false))
                 == "nsenter --net=/run/netns/h nft insert rule inet fw input icmpv6 type '{ nd-neighbor-solicit, nd-neighbor-advert }' accept")
     }
+    /// A forward rule dropping all ICMPv6 only may drop the flow (its protocol is not known), but
+    /// surely drops the Packet Too Big the endpoint needs: both are said.
+    @Test func aRuleDroppingAllICMPv6MayDropTheFlowAndSurelyDropsPacketTooBig() throws {
+        let tables = IptablesSave.parse("*filter\n:FORWARD ACCEPT [0:0]\n[0:0] -A FORWARD -p ipv6-icmp -j DROP\nCOMMIT\n",
+                                        backend: .iptablesLegacy, family: "ip6")
+        let report = NetfilterInspector.inspect(path: path, reading: reading(tables), ipv6: ipv6)
+        #expect(report.findings.contains { $0.code == .legacyIptablesDrop && $0.severity == .warning && $0.family == .v6 })
+        let ptb = try #require(report.findings.first { $0.code == .icmpv6Dropped })
+        #expect(ptb.severity == .warning && ptb.message.contains("drops ICMPv6 packet-too-big"), "\(ptb.message)")
+        #expect(ptb.fix == "ip6tables-legacy -t filter -I FORWARD 1 -p ipv6-icmp --icmpv6-type 2 -j ACCEPT")
+    }
 }
