@@ -206,13 +206,7 @@ struct EgressDiagnosisTests {
         #expect(fix.contains("-n \(lab.hostNetns) ") || fix.contains("--net=/run/netns/\(lab.hostNetns) ")
                     || fix.contains("-n \(lab.endpointNetns) ") || fix.contains("--net=/run/netns/\(lab.endpointNetns) "), "\(fix)")
         #expect(try LabShell.run(["-c", fix]).status == 0, "\(fix)")
-        // A re-added address goes through duplicate address detection (about a second) first.
-        var reached = false
-        for _ in 0..<40 where !reached {
-            reached = try lab.probe(size: 1232, ipv6: true)
-            if !reached { usleep(100_000) }
-        }
-        #expect(reached, "\(mode): still broken after \(fix)")
+        #expect(try lab.probeSettles(size: 1232, ipv6: true), "\(mode): still broken after \(fix)")
         let after = EgressDiagnosis.findings(for: path, directory: NetnsDirectory())
         #expect(!after.contains { $0.severity == .error || Self.isIPv6($0.code) }, "\(after)")
     }
@@ -246,12 +240,7 @@ struct EgressDiagnosisTests {
         #expect(!fix.contains("#") && (fix.contains("--net=/run/netns/\(lab.hostNetns) ") || fix.contains("-n \(lab.hostNetns) ")), "\(fix)")
         #expect(!fix.contains("iptables-nft") || fix.contains("ip6tables-nft"), "IPv6 fixes are ip6tables': \(fix)")
         #expect(try LabShell.run(["-c", fix]).status == 0, "\(fix)")
-        var reached = false
-        for _ in 0..<40 where !reached {
-            reached = try lab.probe(ipv6: true)
-            if !reached { usleep(100_000) }
-        }
-        #expect(reached, "\(mode): still broken after \(fix)")
+        #expect(try lab.probeSettles(ipv6: true), "\(mode): still broken after \(fix)")
         #expect(try lab.probe(tcp: true, ipv6: true) && lab.probe(), "\(mode): TCP over IPv6 and IPv4 after \(fix)")
         let after = EgressDiagnosis.findings(for: path, directory: NetnsDirectory())
         #expect(!after.contains { $0.family == .v6 && $0.severity == .error }, "\(after)")

@@ -123,6 +123,16 @@ public struct EgressLab {
         try LabShell.run([EgressLab.script, "probe", name, "--size", String(size)] + (tcp ? ["--tcp"] : []) + (ipv6 ? ["--ipv6"] : [])).status == 0
     }
 
+    /// `probe` every 100 ms for up to 4 s, until it is answered: after a fix, a re-added address
+    /// goes through duplicate address detection (about a second) and a neighbour is solicited again.
+    public func probeSettles(size: Int = 56, ipv6: Bool = false) throws -> Bool {
+        for _ in 0..<40 {
+            if try probe(size: size, ipv6: ipv6) { return true }
+            usleep(100_000)
+        }
+        return false
+    }
+
     /// `egress.sh publish NAME`: c1's ports published on 198.51.100.2 (tcp 1222 -> 22, 5201, udp
     /// 1253 -> 53) with `backend` (nft, iptables-nft, iptables-legacy); returns the lab with the
     /// publish_* facts.
