@@ -269,16 +269,23 @@ public enum NetfilterInspector {
             ? "no nat postrouting chain in any backend" + (family == .v4 ? "" : " for IPv6")
             : "nat postrouting chains: " + natChains.map { "\($0.0.label) \($0.1.name) (\($0.0.backend.rawValue), \($0.1.rules.count) rules)" }
                 .joined(separator: ", ")
-        // The backend in use: legacy when it alone holds tables.
-        let legacyOnly = ruleset.hasLegacyTables && !ruleset.hasNftTables
-        let tool = iptables(legacyOnly ? .iptablesLegacy : .iptablesNft, family: family == .v4 ? "ip" : "ip6")
+        // The backend in use: a native nft nat chain when no iptables table of the family exists
+        // (a rule there, in nft's terms); else legacy when it alone holds tables; else iptables-nft.
+        let tableFamily = family == .v4 ? "ip" : "ip6"
+        let fix: String
+        if !ruleset.tables.contains(where: { $0.backend != .nftables && $0.family == tableFamily }),
+           let (table, chain) = natChains.first(where: { $0.0.backend == .nftables }) {
+            let match = NftJSONRuleset.describe(.source([subnet], negated: false))
+            fix = host.run("nft add rule \(table.family) \(table.name) \(chain.name) \(match) oifname \(shellWord("\"\(uplink)\"")) masquerade")
+        } else {
+            let legacyOnly = ruleset.hasLegacyTables && !ruleset.hasNftTables
+            fix = host.run("\(iptables(legacyOnly ? .iptablesLegacy : .iptablesNft, family: tableFamily)) -t nat -A POSTROUTING -s \(subnet.ruleText) -o \(uplink) -j MASQUERADE")
+        }
         let kind = family == .v4 ? "a private source" : "a unique local (ULA) source, which the internet does not route,"
         return Finding(
             code: .masqueradeMissing, severity: .error,
             message: "no SNAT/MASQUERADE covers \(subnet.ruleText) (\(source)) out of \(uplink): packets leave with \(kind) and replies never come back",
-            evidence: evidence,
-            fix: host.run("\(tool) -t nat -A POSTROUTING -s \(subnet.ruleText) -o \(uplink) -j MASQUERADE"),
-            device: uplink, netnsInode: netns, family: family)
+            evidence: evidence, fix: fix, device: uplink, netnsInode: netns, family: family)
     }
 
     private static func dedupe(_ findings: [Finding]) -> [Finding] {

@@ -89,6 +89,14 @@ struct IPv6NetfilterTests {
         let fix = NetfilterInspector.inspect(path: path, reading: reading(legacy), ipv6: ipv6).findings
             .first { $0.code == .masqueradeMissing && $0.family == .v6 }?.fix
         #expect(fix == "ip6tables-legacy -t nat -A POSTROUTING -s fd00:17::/64 -o eth0 -j MASQUERADE")
+        // A native nft nat chain and no ip6tables table: the rule goes there, in nft's terms.
+        let nat = FirewallTable(family: "inet", name: "nat", backend: .nftables,
+                                chains: [FirewallChain(name: "postrouting", hook: "postrouting", type: "nat", priority: 100, policy: "accept")])
+        let nft = NetfilterInspector.inspect(path: path, reading: reading([nat]), ipv6: ipv6).findings
+        #expect(nft.first { $0.code == .masqueradeMissing && $0.family == .v6 }?.fix
+                == #"nft add rule inet nat postrouting ip6 saddr fd00:17::/64 oifname '"eth0"' masquerade"#)
+        #expect(nft.first { $0.code == .masqueradeMissing && $0.family == .v4 }?.fix
+                == #"nft add rule inet nat postrouting ip saddr 172.17.0.0/16 oifname '"eth0"' masquerade"#)
     }
 
     @Test func neighbourDiscoveryDroppedInInputIsICMPv6DroppedWithANarrowAccept() throws {
