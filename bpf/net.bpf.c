@@ -40,6 +40,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define IPPROTO_UDP_ 17
 #define IPPROTO_ICMPV6_ 58
 #define AF_INET_ 2
+#define AF_INET6_ 10
 #define NFCT_INFOMASK_ 7UL
 
 const volatile struct tracer_net_config net_config = {};
@@ -92,11 +93,11 @@ struct {
 	__type(value, __u32);
 } endpoint_hints SEC(".maps");
 
-/* The endpoints' own IPv4 addresses -> path index. */
+/* The endpoints' own addresses (of both families) -> path index. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
-	__type(key, __u32);
+	__type(key, struct tracer_addr);
 	__type(value, __u32);
 } endpoint_addrs SEC(".maps");
 
@@ -237,16 +238,15 @@ static __always_inline struct tracer_device_scope *scope_of(const struct tracer_
 /* The headers of a packet, as far as they could be read. */
 struct packet {
 	__u16 protocol; /* ethertype, host order */
-	__u8 l4_proto;
+	__u8 l4_proto;  /* IPv6: the header after the extension headers */
 	__u8 ip_version;
-	__u32 saddr;
-	__u32 daddr;
+	struct tracer_addr saddr; /* IPv4 mapped (struct tracer_addr) */
+	struct tracer_addr daddr;
 	__u16 sport;
 	__u16 dport;
 	__u16 arp_op;
-	__u8 icmp_echo; /* an ICMP echo request or reply: sport holds its identifier */
-	__u8 saddr6[16];
-	__u8 daddr6[16];
+	__u8 icmp_echo; /* an ICMP or ICMPv6 echo request or reply: sport holds its identifier */
+	__u8 ndp;       /* ICMPv6 neighbour solicitation (135) or advertisement (136): its type */
 };
 
 struct iphdr_min {
@@ -278,6 +278,47 @@ struct icmp_echo {
 	__u16 id;
 	__u16 sequence;
 };
+
+#define ICMPV6_ECHO_REQUEST 128
+#define ICMPV6_ECHO_REPLY 129
+#define NDISC_NEIGHBOUR_SOLICITATION 135
+#define NDISC_NEIGHBOUR_ADVERTISEMENT 136
+/* IPv6 extension headers the transport header may follow: hop-by-hop options, routing,
+ * fragment, destination options. */
+#define IPV6_HOPOPTS 0
+#define IPV6_ROUTING 43
+#define IPV6_FRAGMENT 44
+#define IPV6_DSTOPTS 60
+#define IPV6_MAX_EXTENSIONS 4
+
+static __always_inline int is_icmp(__u8 proto)
+{
+	return proto == IPPROTO_ICMP_ || proto == IPPROTO_ICMPV6_;
+}
+
+/* An IPv4 address (network order) as struct tracer_addr: ::ffff:a.b.c.d. */
+static __always_inline void map_ipv4(struct tracer_addr *a, __u32 ip)
+{
+	a->words[0] = 0;
+	a->words[1] = 0;
+	a->words[2] = bpf_htonl(0xffff);
+	a->words[3] = ip;
+}
+
+static __always_inline int is_mapped_ipv4(const struct tracer_addr *a)
+{
+	return a->words[0] == 0 && a->words[1] == 0 && a->words[2] == bpf_htonl(0xffff);
+}
+
+static __always_inline int same_words(const __u32 *x, const __u32 *y)
+{
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+static __always_inline int same_addr(const struct tracer_addr *a, const struct tracer_addr *b)
+{
+	return same_words(a->words, b->words);
+}
 
 /* Copies `size` bytes of kernel memory (packet headers, a conntrack tuple); 0 on success. Where
  * the kernel lets a program read such memory with plain loads (pointers in BTF-typed structs such
@@ -317,8 +358,8 @@ static __always_inline void read_packet(struct packet *p, const unsigned char *n
 			return;
 		p->ip_version = 4;
 		p->l4_proto = h.ip.protocol;
-		p->saddr = h.ip.saddr;
-		p->daddr = h.ip.daddr;
+		map_ipv4(&p->saddr, h.ip.saddr);
+		map_ipv4(&p->daddr, h.ip.daddr);
 		/* Only the first fragment has ports. */
 		if (h.ip.frag_off & bpf_htons(0x1fff))
 			return;
@@ -334,18 +375,57 @@ static __always_inline void read_packet(struct packet *p, const unsigned char *n
 			p->icmp_echo = 1;
 		}
 	} else if (protocol == ETH_P_IPV6) {
-		struct ipv6hdr_min ip6;
-		if (read_kernel(&ip6, sizeof(ip6), network) || (*(__u8 *)&ip6 >> 4) != 6)
+		/* One read for the fixed header and the first 8 bytes after it, as for IPv4. */
+		struct {
+			struct ipv6hdr_min ip6;
+			union {
+				__u16 ports[2];
+				struct icmp_echo echo;
+				__u8 extension[8];
+			};
+		} h;
+		if (read_kernel(&h, sizeof(h), network) && read_kernel(&h.ip6, sizeof(h.ip6), network))
+			return;
+		if ((*(__u8 *)&h.ip6 >> 4) != 6)
 			return;
 		p->ip_version = 6;
-		p->l4_proto = ip6.nexthdr;
-		__builtin_memcpy(p->saddr6, ip6.saddr, 16);
-		__builtin_memcpy(p->daddr6, ip6.daddr, 16);
-		if (ip6.nexthdr == IPPROTO_TCP_ || ip6.nexthdr == IPPROTO_UDP_) {
-			__u16 ports[2];
-			if (!read_kernel(ports, sizeof(ports), network + sizeof(ip6))) {
-				p->sport = ports[0];
-				p->dport = ports[1];
+		__builtin_memcpy(p->saddr.words, h.ip6.saddr, 16);
+		__builtin_memcpy(p->daddr.words, h.ip6.daddr, 16);
+		/* Extension headers up to the transport header: each names the next and its length. */
+		__u8 next = h.ip6.nexthdr;
+		__u32 offset = sizeof(h.ip6);
+		for (int i = 0; i < IPV6_MAX_EXTENSIONS; i++) {
+			if (next != IPV6_HOPOPTS && next != IPV6_ROUTING && next != IPV6_DSTOPTS && next != IPV6_FRAGMENT)
+				break;
+			if (read_kernel(h.extension, sizeof(h.extension), network + offset))
+				return;
+			if (next == IPV6_FRAGMENT) {
+				/* Only the first fragment has the transport header. */
+				if (((__u16)h.extension[2] << 8 | h.extension[3]) & 0xfff8) {
+					p->l4_proto = h.extension[0];
+					return;
+				}
+				offset += 8;
+			} else {
+				offset += ((__u32)h.extension[1] + 1) * 8;
+			}
+			next = h.extension[0];
+			if (read_kernel(&h.echo, sizeof(h.echo), network + offset))
+				return;
+		}
+		p->l4_proto = next;
+		if (next == IPPROTO_TCP_ || next == IPPROTO_UDP_) {
+			p->sport = h.ports[0];
+			p->dport = h.ports[1];
+		} else if (next == IPPROTO_ICMPV6_) {
+			if (h.echo.type == ICMPV6_ECHO_REQUEST || h.echo.type == ICMPV6_ECHO_REPLY) {
+				p->sport = h.echo.id;
+				p->icmp_echo = 1;
+			} else if (h.echo.type == NDISC_NEIGHBOUR_ADVERTISEMENT ||
+				   (h.echo.type == NDISC_NEIGHBOUR_SOLICITATION &&
+				    (p->saddr.words[0] | p->saddr.words[1] | p->saddr.words[2] | p->saddr.words[3]))) {
+				/* A solicitation from :: is duplicate address detection: no answer is the good outcome. */
+				p->ndp = h.echo.type;
 			}
 		}
 	} else if (protocol == ETH_P_ARP) {
@@ -368,20 +448,22 @@ static __always_inline const unsigned char *network_header(struct sk_buff *skb, 
 	return skb->head + offset;
 }
 
-static __always_inline int is_endpoint_addr(__u32 addr)
+static __always_inline int is_endpoint_addr(const struct tracer_addr *addr)
 {
-	return bpf_map_lookup_elem(&endpoint_addrs, &addr) != 0;
+	return bpf_map_lookup_elem(&endpoint_addrs, addr) != 0;
 }
 
-/* 0 when `addr` is certainly no endpoint's; 1 when it may be (is_endpoint_addr tells). */
-static __always_inline int may_be_endpoint_addr(__u32 addr)
+/* 0 when `addr` is certainly no endpoint's; 1 when it may be (is_endpoint_addr tells). The
+ * hint is the low bits of the last word: an IPv4 address's, an IPv6 interface identifier's. */
+static __always_inline int may_be_endpoint_addr(const struct tracer_addr *addr)
 {
-	__u32 index = bpf_ntohl(addr) & (TRACER_ENDPOINT_HINTS - 1);
+	__u32 index = bpf_ntohl(addr->words[3]) & (TRACER_ENDPOINT_HINTS - 1);
 	__u32 *hint = bpf_map_lookup_elem(&endpoint_hints, &index);
 	return hint && *hint;
 }
 
-static __always_inline void count_arp(struct tracer_device_key *device, struct packet *p, int received)
+/* ARP and NDP on a device in scope. */
+static __always_inline void count_neighbour(struct tracer_device_key *device, struct packet *p, int received)
 {
 	struct tracer_device_stats *stats = bpf_map_lookup_elem(&device_stats, device);
 	if (!stats) {
@@ -395,23 +477,29 @@ static __always_inline void count_arp(struct tracer_device_key *device, struct p
 		__sync_fetch_and_add(received ? &stats->arp_requests_rx : &stats->arp_requests_tx, 1);
 	else if (p->arp_op == 2)
 		__sync_fetch_and_add(received ? &stats->arp_replies_rx : &stats->arp_replies_tx, 1);
-}
-
-static __always_inline int same_words(const __u32 *x, const __u32 *y)
-{
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+	else if (p->ndp == NDISC_NEIGHBOUR_SOLICITATION)
+		__sync_fetch_and_add(received ? &stats->ndp_solicits_rx : &stats->ndp_solicits_tx, 1);
+	else if (p->ndp == NDISC_NEIGHBOUR_ADVERTISEMENT)
+		__sync_fetch_and_add(received ? &stats->ndp_adverts_rx : &stats->ndp_adverts_tx, 1);
 }
 
 /* The same flow whoever opened it: a packet's tuple does not say, the flow table does. */
 static __always_inline int same_tuple(const struct tracer_flow_key *a, const struct tracer_flow_key *b)
 {
-	return a->endpoint_addr == b->endpoint_addr && a->remote_addr == b->remote_addr &&
+	return same_addr(&a->endpoint_addr, &b->endpoint_addr) && same_addr(&a->remote_addr, &b->remote_addr) &&
 	       a->endpoint_port == b->endpoint_port && a->remote_port == b->remote_port && a->proto == b->proto;
 }
 
 static __always_inline int same_nat(const struct tracer_nat_key *a, const struct tracer_nat_key *b)
 {
-	return same_words((const __u32 *)a, (const __u32 *)b);
+	return same_addr(&a->remote_addr, &b->remote_addr) && same_addr(&a->nat_addr, &b->nat_addr) &&
+	       a->remote_port == b->remote_port && a->nat_port == b->nat_port && a->proto == b->proto;
+}
+
+/* The words of an address folded into one, for the tables' hashes. */
+static __always_inline __u32 fold(const struct tracer_addr *a)
+{
+	return a->words[0] ^ a->words[1] ^ a->words[2] ^ a->words[3];
 }
 
 /* The counters of a known flow on this CPU: its slot, else its LRU entry; NULL when unknown.
@@ -422,8 +510,9 @@ static __always_inline struct tracer_flow_stats *known_flow(struct tracer_flow_k
 {
 	/* Fibonacci hashing of the tuple's words (not the direction): the top bits of the product
 	 * index the table. */
-	const __u32 *words = (const __u32 *)key;
-	__u32 index = ((words[0] ^ words[1] ^ words[2] ^ key->proto) * 0x9e3779b1U) >> (32 - TRACER_FLOW_SLOT_BITS);
+	__u32 ports = (__u32)key->endpoint_port << 16 | key->remote_port;
+	__u32 index = ((fold(&key->endpoint_addr) ^ fold(&key->remote_addr) ^ ports ^ key->proto) * 0x9e3779b1U) >>
+		      (32 - TRACER_FLOW_SLOT_BITS);
 	*slot = bpf_map_lookup_elem(&flow_slots, &index);
 	if (*slot && same_tuple(&(*slot)->key, key)) {
 		if (!certain || (*slot)->key.inbound == key->inbound) {
@@ -478,27 +567,28 @@ static __always_inline __u32 stage_of(__u32 role, int received)
 	return TRACER_STAGE_NONE;
 }
 
+#define FLOW_KEY_WORDS (sizeof(struct tracer_flow_key) / 4)
+#define NAT_KEY_WORDS (sizeof(struct tracer_nat_key) / 4)
+
 /* FNV-1a over the 32-bit words of a NAT key and its flow: a slot's check. An empty slot (all
  * zero) matches no key: a key's protocol is set. */
 static __always_inline __u32 nat_check(const struct tracer_nat_key *nat, const struct tracer_flow_key *flow)
 {
 	const __u32 *a = (const __u32 *)nat, *b = (const __u32 *)flow;
 	__u32 h = 0x811c9dc5U;
-	h = (h ^ a[0]) * 0x01000193U;
-	h = (h ^ a[1]) * 0x01000193U;
-	h = (h ^ a[2]) * 0x01000193U;
-	h = (h ^ a[3]) * 0x01000193U;
-	h = (h ^ b[0]) * 0x01000193U;
-	h = (h ^ b[1]) * 0x01000193U;
-	h = (h ^ b[2]) * 0x01000193U;
-	h = (h ^ b[3]) * 0x01000193U;
+#pragma unroll
+	for (int i = 0; i < NAT_KEY_WORDS; i++)
+		h = (h ^ a[i]) * 0x01000193U;
+#pragma unroll
+	for (int i = 0; i < FLOW_KEY_WORDS; i++)
+		h = (h ^ b[i]) * 0x01000193U;
 	return h;
 }
 
 static __always_inline struct nat_slot *nat_slot_of(const struct tracer_nat_key *nat)
 {
-	const __u32 *words = (const __u32 *)nat;
-	__u32 index = ((words[0] ^ words[1] ^ words[2] ^ words[3]) * 0x9e3779b1U) >> (32 - NAT_SLOT_BITS);
+	__u32 ports = (__u32)nat->remote_port << 16 | nat->nat_port;
+	__u32 index = ((fold(&nat->remote_addr) ^ fold(&nat->nat_addr) ^ ports ^ nat->proto) * 0x9e3779b1U) >> (32 - NAT_SLOT_BITS);
 	return bpf_map_lookup_elem(&nat_slots, &index);
 }
 
@@ -537,12 +627,21 @@ static __always_inline void remember_nat(const struct tracer_nat_key *nat, const
 
 /* What a packet's conntrack entry says of the flow it belongs to. */
 struct ct_flow {
-	struct tracer_flow_key key; /* the endpoint's side, with who opened it */
-	__u32 published_addr;       /* inbound through DNAT: the destination the client addressed */
+	struct tracer_flow_key key;       /* the endpoint's side, with who opened it */
+	struct tracer_addr published_addr; /* inbound through DNAT: the destination the client addressed */
 	__u16 published_port;
-	__u8 reply;                 /* the packet travels in the entry's reply direction */
-	__u8 pad;
+	__u8 published;                   /* the entry was DNATed: published_addr is set */
+	__u8 reply;                       /* the packet travels in the entry's reply direction */
 };
+
+/* An address of a conntrack tuple of `family` as struct tracer_addr. */
+static __always_inline void ct_addr(struct tracer_addr *out, const union nf_inet_addr *a, __u16 family)
+{
+	if (family == AF_INET_)
+		map_ipv4(out, a->ip);
+	else
+		__builtin_memcpy(out->words, a->all, 16);
+}
 
 /* The flow of a packet with a conntrack entry in this namespace, if an endpoint's (NAT rewrites
  * the packet, not the entry): egress when the entry's original source is an endpoint, inbound
@@ -565,15 +664,18 @@ static __always_inline int conntrack_flow(struct sk_buff *skb, struct ct_flow *o
 	out->reply = (nfct & NFCT_INFOMASK_) >= IP_CT_IS_REPLY;
 	/* One read of a whole tuple; its fields are then read at the kernel's offsets. */
 	struct nf_conntrack_tuple original;
-	if (read_kernel(&original, sizeof(original), &ct->tuplehash[0].tuple) || original.src.l3num != AF_INET_)
+	if (read_kernel(&original, sizeof(original), &ct->tuplehash[0].tuple))
+		return 0;
+	__u16 family = original.src.l3num;
+	if (family != AF_INET_ && family != AF_INET6_)
 		return 0;
 	struct tracer_flow_key *key = &out->key;
 	key->proto = original.dst.protonum;
-	if (may_be_endpoint_addr(original.src.u3.ip) && is_endpoint_addr(original.src.u3.ip)) {
-		key->endpoint_addr = original.src.u3.ip;
-		key->remote_addr = original.dst.u3.ip;
+	ct_addr(&key->endpoint_addr, &original.src.u3, family);
+	if (may_be_endpoint_addr(&key->endpoint_addr) && is_endpoint_addr(&key->endpoint_addr)) {
+		ct_addr(&key->remote_addr, &original.dst.u3, family);
 		key->inbound = 0;
-		if (key->proto == IPPROTO_ICMP_) {
+		if (is_icmp(key->proto)) {
 			key->endpoint_port = original.src.u.icmp.id; /* the echo identifier, as the endpoint sent it */
 			key->remote_port = 0;
 		} else {
@@ -583,22 +685,24 @@ static __always_inline int conntrack_flow(struct sk_buff *skb, struct ct_flow *o
 		return 1;
 	}
 	struct nf_conntrack_tuple reply;
-	if (read_kernel(&reply, sizeof(reply), &ct->tuplehash[1].tuple) ||
-	    !may_be_endpoint_addr(reply.src.u3.ip) || !is_endpoint_addr(reply.src.u3.ip))
+	if (read_kernel(&reply, sizeof(reply), &ct->tuplehash[1].tuple))
 		return 0;
-	key->endpoint_addr = reply.src.u3.ip;
-	key->remote_addr = reply.dst.u3.ip;
+	ct_addr(&key->endpoint_addr, &reply.src.u3, family);
+	if (!may_be_endpoint_addr(&key->endpoint_addr) || !is_endpoint_addr(&key->endpoint_addr))
+		return 0;
+	ct_addr(&key->remote_addr, &reply.dst.u3, family);
 	key->inbound = 1;
-	if (key->proto == IPPROTO_ICMP_) {
+	if (is_icmp(key->proto)) {
 		key->endpoint_port = reply.src.u.icmp.id;
 		key->remote_port = 0;
 	} else {
 		key->endpoint_port = reply.src.u.all;
 		key->remote_port = reply.dst.u.all;
 	}
-	if (original.dst.u3.ip != reply.src.u3.ip || (key->proto != IPPROTO_ICMP_ && original.dst.u.all != reply.src.u.all)) {
-		out->published_addr = original.dst.u3.ip;
-		out->published_port = key->proto == IPPROTO_ICMP_ ? 0 : original.dst.u.all;
+	ct_addr(&out->published_addr, &original.dst.u3, family);
+	if (!same_addr(&out->published_addr, &key->endpoint_addr) || (!is_icmp(key->proto) && original.dst.u.all != reply.src.u.all)) {
+		out->published = 1;
+		out->published_port = is_icmp(key->proto) ? 0 : original.dst.u.all;
 	}
 	return 1;
 }
@@ -615,7 +719,10 @@ static __always_inline int published_flow(const struct packet *p, struct tracer_
 	struct tracer_published_key published = { .addr = p->daddr, .port = p->dport, .proto = p->l4_proto };
 	struct tracer_published_target *target = bpf_map_lookup_elem(&published_ports, &published);
 	if (!target) {
-		published.addr = 0;
+		/* Published on every local address of the packet's family. */
+		published.addr.words[3] = 0;
+		if (!is_mapped_ipv4(&published.addr))
+			published.addr.words[0] = published.addr.words[1] = published.addr.words[2] = 0;
 		target = bpf_map_lookup_elem(&published_ports, &published);
 		if (!target)
 			return 0;
@@ -657,7 +764,7 @@ static __always_inline int flow_of(struct sk_buff *skb, struct packet *p, __u32 
 			.remote_addr = p->saddr, .nat_addr = p->daddr,
 			.remote_port = p->sport, .nat_port = p->dport, .proto = p->l4_proto,
 		};
-		if (p->l4_proto == IPPROTO_ICMP_) {
+		if (is_icmp(p->l4_proto)) {
 			nat.nat_port = p->sport;
 			nat.remote_port = 0;
 		}
@@ -677,19 +784,19 @@ static __always_inline int flow_of(struct sk_buff *skb, struct packet *p, __u32 
 
 	/* Received by the uplink, queued towards the endpoint: the packet heads for it. */
 	int towards = stage >= TRACER_STAGE_UPLINK_RX;
-	__u32 local = towards ? p->daddr : p->saddr;
+	const struct tracer_addr *local = towards ? &p->daddr : &p->saddr;
 	/* The endpoint's own veth carries only its traffic; a bridge or uplink carries anyone's. */
 	int own_device = role == TRACER_ROLE_ENDPOINT || role == TRACER_ROLE_HOST_VETH;
 	if (own_device)
 		m->check = 0;
 	else if (!may_be_endpoint_addr(local))
 		return 0;
-	key->endpoint_addr = local;
+	key->endpoint_addr = *local;
 	key->remote_addr = towards ? p->saddr : p->daddr;
 	key->proto = p->l4_proto;
 	/* A flow not seen before was opened by whoever sent this packet. */
 	key->inbound = towards;
-	if (p->l4_proto == IPPROTO_ICMP_) {
+	if (is_icmp(p->l4_proto)) {
 		key->endpoint_port = p->sport;
 		key->remote_port = 0;
 	} else {
@@ -714,12 +821,12 @@ static __always_inline void see_packet(struct sk_buff *skb, struct net_device *d
 	struct packet p = {};
 	__u16 protocol = bpf_ntohs(skb->protocol);
 	read_packet(&p, network_header(skb, received), protocol);
-	if (protocol == ETH_P_ARP) {
-		count_arp(&device, &p, received);
+	if (protocol == ETH_P_ARP || p.ndp) {
+		count_neighbour(&device, &p, received);
 		return;
 	}
 	/* ICMP errors (unreachable, too big) carry someone else's flow; the drops say why. */
-	if (p.ip_version != 4 || (p.l4_proto == IPPROTO_ICMP_ && !p.icmp_echo))
+	if (!p.ip_version || (is_icmp(p.l4_proto) && !p.icmp_echo))
 		return;
 
 	struct tracer_flow_key key = {};
@@ -729,7 +836,7 @@ static __always_inline void see_packet(struct sk_buff *skb, struct net_device *d
 	struct tracer_flow_slot *slot;
 	struct tracer_flow_stats *stats = known_flow(&key, &slot, m.certain);
 	if (!stats) {
-		if (m.check && !is_endpoint_addr(key.endpoint_addr))
+		if (m.check && !is_endpoint_addr(&key.endpoint_addr))
 			return;
 		stats = new_flow(&key, slot, 1);
 		if (!stats)
@@ -740,25 +847,25 @@ static __always_inline void see_packet(struct sk_buff *skb, struct net_device *d
 
 	if (key.inbound) {
 		/* What the client addressed: on the uplink before DNAT, or the reply's source after. */
-		__u32 addr = m.published ? p.daddr : p.saddr;
+		const struct tracer_addr *addr = m.published ? &p.daddr : &p.saddr;
 		__u16 port = m.published ? p.dport : p.sport;
-		if ((m.published || stage == TRACER_STAGE_UPLINK_QUEUE) && addr != key.endpoint_addr &&
-		    (stats->nat_addr != addr || stats->nat_port != port)) {
-			stats->nat_addr = addr;
+		if ((m.published || stage == TRACER_STAGE_UPLINK_QUEUE) && !same_addr(addr, &key.endpoint_addr) &&
+		    (!same_addr(&stats->nat_addr, addr) || stats->nat_port != port)) {
+			stats->nat_addr = *addr;
 			stats->nat_port = port;
 		}
 		return;
 	}
 	if (stage == TRACER_STAGE_UPLINK_QUEUE) {
-		if (p.saddr == key.endpoint_addr) {
+		if (same_addr(&p.saddr, &key.endpoint_addr)) {
 			stats->private_source_seen = 1;
-		} else if (stats->nat_addr != p.saddr || stats->nat_port != p.sport) {
+		} else if (!same_addr(&stats->nat_addr, &p.saddr) || stats->nat_port != p.sport) {
 			/* Once per flow (and whenever conntrack picks another source): the reply's key. */
 			stats->nat_addr = p.saddr;
 			stats->nat_port = p.sport; /* ICMP echo: the identifier */
 			struct tracer_nat_key nat = {
 				.remote_addr = p.daddr, .nat_addr = p.saddr,
-				.remote_port = key.proto == IPPROTO_ICMP_ ? 0 : p.dport,
+				.remote_port = is_icmp(key.proto) ? 0 : p.dport,
 				.nat_port = p.sport, .proto = key.proto,
 			};
 			remember_nat(&nat, &key);
@@ -809,7 +916,7 @@ int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 	 * (`tracer drops`) too: the entry is what says who opened the flow. */
 	struct tracer_netns_scope *netns = bpf_map_lookup_elem(&scoped_netns, &device.netns);
 	struct ct_flow ct = {};
-	if (netns && p.ip_version == 4 && conntrack_flow(skb, &ct) && ct.key.proto == p.l4_proto) {
+	if (netns && p.ip_version && conntrack_flow(skb, &ct) && ct.key.proto == p.l4_proto) {
 		flow = ct.key;
 		flags |= TRACER_DROP_IN_SCOPE | TRACER_DROP_FLOW;
 		int towards = flow.inbound ? !ct.reply : ct.reply;
@@ -817,11 +924,11 @@ int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 			stage = towards ? TRACER_STAGE_ENDPOINT_RX : TRACER_STAGE_NONE;
 		else if (!towards)
 			stage = netns->routed_stage;
-		else if (flow.inbound && ct.published_addr && p.daddr == flow.endpoint_addr)
+		else if (flow.inbound && ct.published && same_addr(&p.daddr, &flow.endpoint_addr))
 			stage = TRACER_STAGE_PAST_DNAT;
 		else
 			stage = TRACER_STAGE_UPLINK_RX;
-	} else if (netns && p.ip_version == 4 && netns->routed_stage != TRACER_STAGE_NONE &&
+	} else if (netns && p.ip_version && netns->routed_stage != TRACER_STAGE_NONE &&
 		   published_flow(&p, &flow)) {
 		/* To a published port, dropped before conntrack (or DNAT) took it. */
 		flags |= TRACER_DROP_IN_SCOPE | TRACER_DROP_FLOW;
@@ -834,20 +941,20 @@ int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 
 	/* A packet of an endpoint dropped in one of the scoped namespaces, on a device outside
 	 * the scope or before any stage saw it (an unanswered neighbour, say). */
-	int endpoint_packet = p.ip_version == 4 && netns && (is_endpoint_addr(p.saddr) || is_endpoint_addr(p.daddr));
+	int endpoint_packet = p.ip_version && netns && (is_endpoint_addr(&p.saddr) || is_endpoint_addr(&p.daddr));
 	if (endpoint_packet)
 		flags |= TRACER_DROP_IN_SCOPE;
 	/* Outside the scope only host-wide tracing reports drops. */
 	if (!(flags & TRACER_DROP_IN_SCOPE) && !net_config.all_drops)
 		return 0;
 	if (endpoint_packet && !(flags & TRACER_DROP_FLOW) && net_config.stages &&
-	    !(p.l4_proto == IPPROTO_ICMP_ && !p.icmp_echo)) {
-		int leaving = is_endpoint_addr(p.saddr);
+	    !(is_icmp(p.l4_proto) && !p.icmp_echo)) {
+		int leaving = is_endpoint_addr(&p.saddr);
 		flow.endpoint_addr = leaving ? p.saddr : p.daddr;
 		flow.remote_addr = leaving ? p.daddr : p.saddr;
 		flow.proto = p.l4_proto;
-		flow.endpoint_port = p.l4_proto == IPPROTO_ICMP_ ? p.sport : (leaving ? p.sport : p.dport);
-		flow.remote_port = p.l4_proto == IPPROTO_ICMP_ ? 0 : (leaving ? p.dport : p.sport);
+		flow.endpoint_port = is_icmp(p.l4_proto) ? p.sport : (leaving ? p.sport : p.dport);
+		flow.remote_port = is_icmp(p.l4_proto) ? 0 : (leaving ? p.dport : p.sport);
 		/* Who opened it: the flow table knows a flow it has seen (known_flow below corrects
 		 * this); a flow it has not was opened by this packet's sender. */
 		flow.inbound = !leaving;
@@ -902,20 +1009,11 @@ int BPF_PROG(handle_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 	event->protocol = protocol;
 	event->ip_version = p.ip_version;
 	event->l4_proto = p.l4_proto;
-	if (p.ip_version == 4) {
-		__builtin_memset(event->saddr, 0, 16);
-		__builtin_memset(event->daddr, 0, 16);
-		__builtin_memcpy(event->saddr, &p.saddr, 4);
-		__builtin_memcpy(event->daddr, &p.daddr, 4);
+	/* Zero unless read (struct packet starts zeroed). */
+	event->saddr = p.saddr;
+	event->daddr = p.daddr;
+	if (p.ip_version)
 		flags |= TRACER_DROP_HAS_TUPLE;
-	} else if (p.ip_version == 6) {
-		__builtin_memcpy(event->saddr, p.saddr6, 16);
-		__builtin_memcpy(event->daddr, p.daddr6, 16);
-		flags |= TRACER_DROP_HAS_TUPLE;
-	} else {
-		__builtin_memset(event->saddr, 0, 16);
-		__builtin_memset(event->daddr, 0, 16);
-	}
 	event->sport = p.sport;
 	event->dport = p.dport;
 	event->flags = flags;

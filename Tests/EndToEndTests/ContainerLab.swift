@@ -14,8 +14,10 @@ struct ContainerLab {
 
     /// `command`, podman only: the container runs `sh -c COMMAND` instead of `sleep 3600`.
     /// `publish` (podman, docker): the `-p` specs, as TRACERLAB_PUBLISH takes them ("8080:80 127.0.0.1:8081:81/udp").
-    static func up(_ runtime: String, name: String, command: String? = nil, publish: String? = nil) throws -> ContainerLab {
+    /// `ipv6`, podman only: on a dual-stack network of its own (10.89.6.0/24, fd00:d6::/64).
+    static func up(_ runtime: String, name: String, command: String? = nil, publish: String? = nil, ipv6: Bool = false) throws -> ContainerLab {
         let environment = (command.map { ["TRACERLAB_COMMAND=\($0)"] } ?? []) + (publish.map { ["TRACERLAB_PUBLISH=\($0)"] } ?? [])
+            + (ipv6 ? ["TRACERLAB_IPV6=1"] : [])
         let (status, output) = try shell([script, "up", runtime, name], environment: environment)
         guard status == 0 else { throw LabError(message: "containers.sh up \(runtime) \(name) failed: \(output)") }
         return ContainerLab(runtime: runtime, name: name, facts: LabShell.facts(output))

@@ -17,7 +17,7 @@ struct TracedCodeTests {
     @Test(arguments: TracedCodes.breakages)
     func theTracedCodeIsTheStaticCode(_ breakage: TracedCodes.Breakage) throws {
         let index = TracedCodes.breakages.firstIndex { $0.mode == breakage.mode } ?? 0
-        let lab = try EgressLab.up("tc\(index)x\(getpid() % 100000)")
+        let lab = try EgressLab.up("tc\(index)x\(getpid() % 100000)", ipv6: breakage.ipv6)
         defer { lab.down() }
         try lab.breakIt(breakage.mode)
 
@@ -25,14 +25,14 @@ struct TracedCodeTests {
         let traced = try TracerBinary.run(["egress", "--netns", lab.endpointNetns, "--duration", breakage.duration, "--output", "json"],
                                           whileRunning: {
                                               usleep(800_000)
-                                              _ = try lab.probe(size: breakage.size)
+                                              _ = try lab.probe(size: breakage.size, ipv6: breakage.ipv6)
                                               // A firewall drop starts the nftables trace: the probe after it is named.
                                               for _ in 0..<5 where firewall {
                                                   if try !lab.traceTables().isEmpty { break }
                                                   usleep(100_000)
-                                                  _ = try lab.probe(size: breakage.size)
+                                                  _ = try lab.probe(size: breakage.size, ipv6: breakage.ipv6)
                                               }
-                                              _ = try lab.probe(size: breakage.size)
+                                              _ = try lab.probe(size: breakage.size, ipv6: breakage.ipv6)
                                           })
         #expect(traced.status == 2, "\(breakage): \(traced.stdout)\(traced.stderr)")
         // Diagnosed after the trace: the gateway's neighbour entry fails only once a probe asked for it.

@@ -24,6 +24,7 @@ struct NetProbeTests {
         try probe.scope(device: DeviceKey(netnsInode: hostNS, ifindex: index(host, "br-lab")), role: .bridge, endpoint: 0, beforeRouting: true)
         try probe.scope(device: DeviceKey(netnsInode: hostNS, ifindex: index(host, "uplink0")), role: .uplink, endpoint: 0)
         try probe.scope(endpointAddress: try #require(IPAddress(lab["c1_ip"] ?? "")), endpoint: 0)
+        if let ipv6 = lab["c1_ip6"] { try probe.scope(endpointAddress: try #require(IPAddress(ipv6)), endpoint: 0) }
         try probe.scope(netnsInode: hostNS)
         try probe.scope(netnsInode: containerNS)
     }
@@ -64,6 +65,64 @@ struct NetProbeTests {
         let reasons = DropReasons.load()
         let symbols = KernelSymbols()
         #expect(icmp.value.drops == 0, "\(icmp.value.lastDrop.map { "\(reasons?.name($0.reason) ?? "") at \(symbols.name(of: $0.location)) stage \(String(describing: $0.stage))" } ?? "")")
+    }
+
+    /// Dual stack: ICMPv6 echo and TCP over IPv6 pass every stage of the same path, NAT66'd on the
+    /// uplink (the flow keeps the ULA source, the NAT address is the uplink's), and IPv4 beside
+    /// them is unchanged; with both ways of reading headers.
+    @Test(arguments: [true, false])
+    func dualStackFlowsPassEveryStageAndAreMasqueradedPerFamily(directReads: Bool) throws {
+        let lab = try EgressLab.up(EgressLab.uniqueName(directReads ? "np6" : "np6h"), ipv6: true)
+        defer { lab.down() }
+        let probe = try Self.stageProbe(lab, ignoring: Self.healthyNoise, directReads: directReads)
+        defer { probe.close() }
+        #expect(try lab.probe(ipv6: true))
+        #expect(try lab.probe(tcp: true, ipv6: true))
+        #expect(try lab.probe())
+        let flows = try probe.flows()
+        let world6 = try #require(IPAddress(lab["world_ip6"] ?? ""))
+        let c1v6 = try #require(IPAddress(lab["c1_ip6"] ?? ""))
+        let echo = try #require(flows.first { $0.key.proto == 58 && $0.key.remoteAddress == world6 }, "\(flows.keys.map(\.tuple))")
+        let tcp = try #require(flows.first { $0.key.proto == 6 && $0.key.remoteAddress == world6 })
+        let ping4 = try #require(flows.first { $0.key.proto == 1 && $0.key.remoteAddress == IPAddress(203, 0, 113, 10) })
+        for (name, flow) in [("icmpv6", echo), ("tcp6", tcp), ("icmp", ping4)] {
+            #expect(flow.key.direction == .egress, "\(name)")
+            for stage in PathStage.counted {
+                #expect(flow.value.packets(at: stage) >= 1, "\(name) stage \(stage.name(in: .egress))")
+            }
+            #expect(flow.value.drops == 0, "\(name)")
+        }
+        #expect(echo.key.endpointAddress == c1v6 && tcp.key.endpointAddress == c1v6)
+        #expect(echo.value.natAddress == IPAddress(lab["uplink_ip6"] ?? ""), "NAT66: the uplink's address")
+        #expect(tcp.value.natAddress == IPAddress(lab["uplink_ip6"] ?? ""))
+        #expect(ping4.value.natAddress == IPAddress(198, 51, 100, 2))
+        // NDP on the endpoint's interface is counted as ARP's twin: c1 solicited its gateway and was answered.
+        let neighbours = try probe.neighbourStats()
+        let host = try RouteNetlink.interfaces(inNamespace: lab["c1_netns_path"] ?? "")
+        let eth0 = DeviceKey(netnsInode: inode(lab, "c1_netns_inode"), ifindex: try #require(host.first { $0.name == "eth0" }?.index))
+        if let ndp = neighbours[eth0]?.ndp, ndp.requestsSent > 0 { #expect(ndp.repliesReceived > 0) }
+    }
+
+    /// IPv6 forwarding off in the host side: the ping6's flow stops at bridge-rx with the kernel's
+    /// reason, and the drop record carries the flow.
+    @Test func anIPv6FlowStoppedByForwardingShowsItsStageAndReason() throws {
+        let lab = try EgressLab.up(EgressLab.uniqueName("np7"), ipv6: true)
+        defer { lab.down() }
+        try lab.breakIt("ipv6-forwarding-disabled")
+        let probe = try Self.stageProbe(lab, ignoring: Self.healthyNoise)
+        defer { probe.close() }
+        #expect(try !lab.probe(ipv6: true))
+        let world6 = try #require(IPAddress(lab["world_ip6"] ?? ""))
+        let flow = try #require(try probe.flows().first { $0.key.proto == 58 && $0.key.remoteAddress == world6 })
+        #expect(flow.value.packets(at: .bridgeRX) >= 1)
+        #expect(flow.value.packets(at: .uplinkQueue) == 0)
+        #expect(flow.value.drops >= 1)
+        let reasons = try #require(DropReasons.load())
+        #expect(flow.value.lastDrop.flatMap { reasons.name($0.reason) } == "IP_INADDRERRORS")
+        #expect(flow.value.lastDrop?.stage == .bridgeRX)
+        let drops = try probe.poll(timeoutMilliseconds: 100)
+        let drop = try #require(drops.first { $0.flow?.remoteAddress == world6 })
+        #expect(drop.ipVersion == 6 && drop.source == IPAddress(lab["c1_ip6"] ?? ""))
     }
 
     /// Devices in scope that share an ifindex beyond what its array slot lists are found in the

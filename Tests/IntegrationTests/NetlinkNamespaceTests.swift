@@ -63,6 +63,20 @@ func namespaceInode(_ path: String) -> UInt64 {
         #expect(full.ipForward != nil && !full.rules.isEmpty, "the kernel's default rules are always there")
     }
 
+    /// What `tracer pid` asks of its process's own namespace: the routes of both families too,
+    /// still no rules or sysctls.
+    @Test func interfacesOnlyDirectoryReadsTheRoutesOfOneNamespaceWhenAsked() {
+        let inode = namespaceInode("/proc/thread-self/ns/net")
+        let lean = NetnsDirectory(allProcesses: false, readsRouting: false)
+        let routed = lean.contentsWithRoutes(of: inode)
+        let full = NetnsDirectory(allProcesses: false).contents(of: inode)
+        #expect(routed.error == nil)
+        #expect(routed.routes == full.routes && routed.ipv6Routes == full.ipv6Routes)
+        #expect(routed.defaultRoutes == full.defaultRoutes)
+        #expect(routed.rules.isEmpty && routed.ipForward == nil)
+        #expect(lean.contents(of: inode).routes == full.routes, "kept for the next look")
+    }
+
     @Test func missingNamespaceThrows() {
         let before = namespaceInode("/proc/thread-self/ns/net")
         var ran = false

@@ -17,8 +17,10 @@ public enum TracedCodes {
         public var firewall = false
         /// Packets wait for an ARP answer: NEIGH_FAILED comes about 3 s after the probe.
         public var waitsForARP = false
+        /// On a dual-stack lab (`up --ipv6`), probed over IPv6.
+        public var ipv6 = false
 
-        public var description: String { "\(code) (\(mode))" }
+        public var description: String { "\(code) (\(mode)\(ipv6 ? ", IPv6" : ""))" }
 
         /// How long `tracer egress` traces it.
         public var duration: String { firewall ? "9s" : waitsForARP ? "8s" : "5s" }
@@ -45,6 +47,12 @@ public enum TracedCodes {
         Breakage(code: "uplink-no-carrier", mode: "uplink-no-carrier", waitsForARP: true),
         Breakage(code: "mtu-mismatch", mode: "mtu-mismatch", size: 1400),
         Breakage(code: "neighbour-failed", mode: "gateway-unanswered", waitsForARP: true),
+        // IPv6: the same probe over IPv6 on a dual-stack lab
+        Breakage(code: "ipv6-forwarding-disabled", mode: "ipv6-forwarding-disabled", ipv6: true),
+        Breakage(code: "ipv6-no-default-route", mode: "ipv6-host-no-default-route", ipv6: true),
+        Breakage(code: "ipv6-mtu-too-small", mode: "ipv6-mtu-too-small", size: 1300, ipv6: true),
+        Breakage(code: "ipv6-dad-failed", mode: "ipv6-dad-failed", ipv6: true),
+        Breakage(code: "ipv6-disabled", mode: "ipv6-disabled-on-bridge", waitsForARP: true, ipv6: true),
     ]
 
     /// One of ingress.md's breakages of a published lab, and how to trace it inbound.
@@ -78,10 +86,9 @@ public enum TracedCodes {
         InboundBreakage(code: "stale-conntrack", mode: "stale-conntrack", probe: .udp),
     ]
 
-    /// What every IPv6 code's reason says until the network probe traces IPv6 flows.
+    /// Said by the reason of each IPv6 check that has a lab mode but no traced breakage yet.
     public static let awaitingIPv6Probe = "issue #14"
-    private static let ipv6 = "an IPv6 setting: the network probe traces IPv4 flows only until \(awaitingIPv6Probe), so no IPv6 flow is traced to stop"
-    /// A new IPv6 check, with the lab mode that will trace it once the probe follows IPv6 flows.
+    /// A new IPv6 check, with the lab mode that will trace it.
     private static func ipv6Mode(_ mode: String) -> String {
         "IPv6 flows are traced by the network probe from \(awaitingIPv6Probe)'s probe change; breakage mode \(mode) on a lab up with --ipv6"
     }
@@ -101,14 +108,9 @@ public enum TracedCodes {
         "iptables-backends-mixed": "a warning that stops nothing itself: the drops of the hidden firewall are legacy-iptables-drop or forward-*-drop",
         "br-netfilter": "information: bridged frames pass the FORWARD chain; it stops nothing",
         "unchecked": "something could not be read: a warning that claims nothing, so it cannot explain a stop",
-        "ipv6-forwarding-disabled": ipv6,
-        "ipv6-disabled": ipv6,
-        "ipv6-no-default-route": ipv6,
-        "endpoint-ipv6-no-default-route": ipv6,
-        "ipv6-dad-failed": ipv6,
-        "ipv6-mtu-too-small": ipv6,
-        "ipv6-ra-ignored": ipv6 + "; and a warning: the route expires later, then ipv6-no-default-route stops the flow",
-        "ipv6-address-tentative": ipv6 + "; and a warning: it lasts about a second",
+        "endpoint-ipv6-no-default-route": beforeAnyPacket,
+        "ipv6-ra-ignored": "a warning that stops nothing yet: the route expires later, then ipv6-no-default-route stops the flow",
+        "ipv6-address-tentative": "a warning that lasts about a second (duplicate address detection); a failed one is ipv6-dad-failed",
         "icmpv6-dropped": ipv6Mode("icmpv6-dropped"),
         "ipv6-ndp-proxy-missing": ipv6Mode("ipv6-ndp-proxy-missing"),
         "martian-source": traceOnly,

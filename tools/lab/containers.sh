@@ -14,6 +14,10 @@
 # TRACERLAB_COMMAND='shell command' (podman only): the container runs `sh -c` on it instead of `sleep 3600`.
 # TRACERLAB_PUBLISH='SPEC[ SPEC...]' (podman, docker): published ports, each as `-p` takes it
 #   ([hostip:][hostport:]containerport[/proto], e.g. '8080:80 127.0.0.1::53/udp'); printed back as publish=.
+# TRACERLAB_IPV6=1 (podman only): the container runs on a dual-stack network of its own,
+#   `podman network create --ipv6` with 10.89.6.0/24 and fd00:d6::/64 (gateways .1 and ::1), made
+#   in the lab's network namespace and config dir as every podman network of the lab; printed back
+#   as network=, and container_ip6= holds the container's global IPv6 address.
 #
 # State for one lab: $TRACERLAB_ROOT/<runtime>-<name>/ (default /tmp/tracerlab).
 # Lab network namespace: /run/netns/tracerlab-<runtime>-<name>.
@@ -145,6 +149,7 @@ finish_info() { # common keys
   emit mnt_ns_inode "$(stat -L -c %i "/proc/$pid/ns/mnt")"
   emit host_veth "$(host_veth_of "$pid")"
   emit container_ip "$(nsenter -t "$pid" -n ip -o -4 addr show eth0 2>/dev/null | awk '{print $4}' | head -1)"
+  emit container_ip6 "$(nsenter -t "$pid" -n ip -o -6 addr show eth0 scope global 2>/dev/null | awk '{print $4}' | head -1)"
   emit cgroup "$(awk -F: '$1=="0"{print $3}' "/proc/$pid/cgroup")"
   emit cgroup_v1 "$(awk -F: '$2=="memory"{print $3}' "/proc/$pid/cgroup")"
   emit cgroup_id "$(stat -c %i "/sys/fs/cgroup/unified$(awk -F: '$1=="0"{print $3}' "/proc/$pid/cgroup")" 2>/dev/null || true)"
@@ -245,9 +250,14 @@ EOF
   done
   build_image_archive "$STATE/rootfs" "$STATE/image.tar"
   pm load -q -i "$STATE/image.tar" >&2
-  local command=(sleep 3600)
+  local command=(sleep 3600) network=bridge
   [[ -z ${TRACERLAB_COMMAND:-} ]] || command=(sh -c "$TRACERLAB_COMMAND")
-  pm run -d --name "$NAME" --network bridge --conmon-pidfile "$STATE/conmon.pid" "${PUBLISH_ARGS[@]}" \
+  if [[ ${TRACERLAB_IPV6:-0} == 1 ]]; then
+    network=tl6-$NAME
+    pm network create --ipv6 --subnet 10.89.6.0/24 --subnet fd00:d6::/64 "$network" >/dev/null
+    emit network "$network"
+  fi
+  pm run -d --name "$NAME" --network "$network" --conmon-pidfile "$STATE/conmon.pid" "${PUBLISH_ARGS[@]}" \
      "$IMAGE_REF" "${command[@]}" >"$STATE/cid"
   local cid pid
   cid=$(cat "$STATE/cid")
@@ -274,6 +284,7 @@ down_podman() {
   if [[ -f $STATE/containers.conf ]] && command -v podman >/dev/null && [[ -e $NETNS_PATH ]]; then
     podman_env
     timeout 30 nsenter --net="$NETNS_PATH" -- podman rm -f -t 0 "$NAME" >/dev/null 2>&1 || true
+    timeout 30 nsenter --net="$NETNS_PATH" -- podman network rm -f "tl6-$NAME" >/dev/null 2>&1 || true
     # drop the image too and unmount the storage driver's mounts
     timeout 30 nsenter --net="$NETNS_PATH" -- podman rmi -af >/dev/null 2>&1 || true
     timeout 30 nsenter --net="$NETNS_PATH" -- podman system prune -f >/dev/null 2>&1 || true
@@ -582,6 +593,7 @@ RUNTIME=${1:-}; NAME=${2:-}
 shift 2
 STATE=$LAB_ROOT/$RUNTIME-$NAME
 PUBLISH_ARGS=()
+[[ $cmd != up || ${TRACERLAB_IPV6:-0} != 1 || $RUNTIME == podman ]] || die "TRACERLAB_IPV6 is for podman only"
 if [[ $cmd == up && -n ${TRACERLAB_PUBLISH:-} ]]; then
   [[ $RUNTIME == podman || $RUNTIME == docker ]] || die "TRACERLAB_PUBLISH is for podman and docker only"
   for spec in $TRACERLAB_PUBLISH; do

@@ -38,7 +38,9 @@
 #                                       lab up with --ipv6: ipv6-forwarding-disabled (host side),
 #                                       ipv6-disabled-on-veth (disable_ipv6=1 on c1's eth0, the
 #                                       veth's end that has an IPv6 stack on the path: the host end
-#                                       is a bridge port), ipv6-no-default-route (in c1),
+#                                       is a bridge port), ipv6-disabled-on-bridge (disable_ipv6=1 on
+#                                       br-lab, the gateway's device: c1's neighbour solicitations die
+#                                       there), ipv6-no-default-route (in c1),
 #                                       ipv6-host-no-default-route (in the host side),
 #                                       ipv6-dad-failed (c1's address also on br-lab, nodad, then
 #                                       c1's re-added: its DAD fails), ipv6-mtu-too-small (veth-c1
@@ -488,6 +490,7 @@ break_ipv6() {
     case $mode in
         ipv6-forwarding-disabled) in_ns "$host" sysctl -qw net.ipv6.conf.all.forwarding=0 ;;
         ipv6-disabled-on-veth) in_ns "$c1" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1 ;;
+        ipv6-disabled-on-bridge) in_ns "$host" sysctl -qw net.ipv6.conf.br-lab.disable_ipv6=1 ;;
         ipv6-no-default-route) ip -n "$c1" -6 route del default ;;
         ipv6-host-no-default-route) ip -n "$host" -6 route del default ;;
         ipv6-dad-failed)

@@ -18,10 +18,13 @@ public struct EgressPath: Sendable, Equatable {
         public var interfaceIndex: Int32
         /// Its IPv4 addresses with their prefix length (10.88.0.2/16).
         public var ipv4: [IPPrefix]
+        /// Its IPv6 addresses, link-local included: with no usable global one (DAD failed, say)
+        /// its packets leave from the link-local address, and the host must not forward them.
+        public var ipv6: [IPPrefix]
         public var mtu: UInt32
 
         public init(name: String, container: ContainerIdentity? = nil, netnsInode: UInt64, netnsPath: String,
-                    interface: String, interfaceIndex: Int32, ipv4: [IPPrefix], mtu: UInt32) {
+                    interface: String, interfaceIndex: Int32, ipv4: [IPPrefix], ipv6: [IPPrefix] = [], mtu: UInt32) {
             self.name = name
             self.container = container
             self.netnsInode = netnsInode
@@ -29,8 +32,15 @@ public struct EgressPath: Sendable, Equatable {
             self.interface = interface
             self.interfaceIndex = interfaceIndex
             self.ipv4 = ipv4
+            self.ipv6 = ipv6
             self.mtu = mtu
         }
+
+        /// Its addresses of both families, IPv4 first: its packets' sources.
+        public var addresses: [IPPrefix] { ipv4 + ipv6 }
+
+        /// The addresses others reach it by: link-local ones left out (fd00:17::2/64, not fe80::).
+        public var routableAddresses: [IPPrefix] { ipv4 + ipv6.filter(\.address.isGlobalIPv6) }
 
         /// Its interface, as the probe keys devices.
         public var device: DeviceKey { DeviceKey(netns: netnsInode, ifindex: interfaceIndex) }

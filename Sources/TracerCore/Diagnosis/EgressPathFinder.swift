@@ -176,7 +176,7 @@ public struct EgressPathFinder {
         let endpoint = EgressPath.Endpoint(
             name: name, container: container, netnsInode: link.namespace.inode, netnsPath: link.namespace.path,
             interface: link.interface.name, interfaceIndex: link.interface.index,
-            ipv4: link.interface.ipv4, mtu: link.interface.mtu)
+            ipv4: link.interface.ipv4, ipv6: link.interface.ipv6, mtu: link.interface.mtu)
         var path = EgressPath(
             endpoint: endpoint, hostNetnsInode: link.peer.netnsInode,
             hostNetnsPath: hostNamespace?.path ?? "", hostIsRoot: hostNamespace?.isHost ?? false,

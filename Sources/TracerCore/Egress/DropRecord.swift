@@ -43,7 +43,7 @@ public final class DropDescriber {
         var direction: PacketDirection?
         if let onFlow = event.flowDirection {
             direction = onFlow
-        } else if let path, let source = event.source, Set(path.endpoint.ipv4.map(\.address)).contains(source) {
+        } else if let path, let source = event.source, path.endpoint.addresses.contains(where: { $0.address == source }) {
             // Without a traced flow only a packet from the endpoint's own address says which way it
             // went (out); one to it may open a flow or answer one: unknown, never guessed.
             direction = .egress

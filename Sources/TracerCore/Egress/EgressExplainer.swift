@@ -51,7 +51,14 @@ public enum EgressExplainer {
             let outcome = evidence.outcome
             direction = outcome.direction
             self.stoppedBefore = stoppedBefore
-            reason = evidence.reason?.name
+            // IPv6's neighbour discovery gives up without a reason of its own: ndisc's error
+            // report frees the waiting packets as NOT_SPECIFIED from neigh_invalidate. That
+            // function is the fact that the neighbour failed.
+            if evidence.reason?.name == .notSpecified && evidence.location == "neigh_invalidate" {
+                reason = .neighbourFailed
+            } else {
+                reason = evidence.reason?.name
+            }
             dropDevice = evidence.dropDevice
             dropRole = evidence.dropRole
             verdict = evidence.netfilterVerdict
@@ -59,15 +66,15 @@ public enum EgressExplainer {
             family = outcome.flow.endpointAddress.family
         }
 
-        /// ARP from the endpoint unanswered: the same fact as its NEIGH_FAILED, before endpoint-tx.
-        init(unansweredARPOn path: EgressPath) {
+        /// ARP (or NDP) from the endpoint unanswered: the same fact as its NEIGH_FAILED, before endpoint-tx.
+        init(unansweredNeighbourOn path: EgressPath, family: IPAddress.Family) {
             direction = .egress
             stoppedBefore = .endpointTX
             reason = .neighbourFailed
             dropDevice = path.endpoint.interface
             dropRole = .endpoint
             masqueraded = false
-            family = .v4
+            self.family = family
         }
     }
 
@@ -154,9 +161,10 @@ public enum EgressExplainer {
     }
 
     /// ARP for the gateway went unanswered: no IP packet ever left the endpoint.
-    public static func explainUnansweredARP(path: EgressPath, requests: UInt64, staticFindings: [Finding]) -> Finding {
-        let observed = "\(path.endpoint.interface) sent \(requests) ARP request\(requests == 1 ? "" : "s") and got no reply; no IP packet left the endpoint"
-        let matches = consistent(Facts(unansweredARPOn: path), staticFindings)
+    public static func explainUnansweredNeighbour(path: EgressPath, family: IPAddress.Family, requests: UInt64, staticFindings: [Finding]) -> Finding {
+        let asked = family == .v4 ? "ARP request" : "neighbour solicitation"
+        let observed = "\(path.endpoint.interface) sent \(requests) \(asked)\(requests == 1 ? "" : "s") and got no reply; no IP\(family == .v4 ? "" : "v6") packet left the endpoint"
+        let matches = consistent(Facts(unansweredNeighbourOn: path, family: family), staticFindings)
         if let match = matches.first {
             var finding = match
             finding.severity = .error
@@ -164,8 +172,8 @@ public enum EgressExplainer {
             return finding
         }
         return Finding(code: .neighbourFailed, severity: .error,
-                       message: "\(path.endpoint.name): its gateway does not answer ARP on \(path.endpoint.interface)",
-                       evidence: observed, device: path.endpoint.interface, netnsInode: path.endpoint.netnsInode, family: .v4)
+                       message: "\(path.endpoint.name): its gateway does not answer \(family == .v4 ? "ARP" : "neighbour discovery (NDP)") on \(path.endpoint.interface)",
+                       evidence: observed, device: path.endpoint.interface, netnsInode: path.endpoint.netnsInode, family: family)
     }
 
     /// The other static findings the trace is consistent with, kept as evidence.

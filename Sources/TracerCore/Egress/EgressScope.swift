@@ -30,7 +30,7 @@ public struct EgressScope: Sendable {
             if let bridge = path.bridge { add(path.hostDevice(bridge), bridge.name, i, .bridge) }
             if let uplink = path.uplink { add(path.hostDevice(uplink), uplink.name, i, .uplink) }
             if let last = path.bridge ?? path.hostVeth { beforeRouting.insert(path.hostDevice(last)) }
-            for address in path.endpoint.ipv4.map(\.address) {
+            for address in path.endpoint.addresses.map(\.address) {
                 if byAddress[address] == nil { byAddress[address] = i } else { ambiguous.insert(address) }
                 let key = HostAddress(hostNetns: path.hostNetnsInode, address: address)
                 if byHostAddress[key] == nil { byHostAddress[key] = i }
@@ -72,14 +72,15 @@ public struct EgressScope: Sendable {
     /// Each host port of a published port with the endpoint address and port it leads to; the
     /// host address nil for every local address (a network match counts as any address too).
     static func publishedPairs(_ port: PublishedPort) -> [(host: (address: IPAddress?, port: UInt16), target: (address: IPAddress, port: UInt16))] {
-        guard let target = port.containerAddress, target.family == .v4 else { return [] }
+        // DNAT keeps the family: a client addresses the host in the container address's.
+        guard let target = port.containerAddress else { return [] }
         let address: IPAddress?
         switch port.hostAddress {
         case .address(let a): address = a
-        case .unspecified(.v6): return []
+        case .unspecified(let family?) where family != target.family: return []
         default: address = nil
         }
-        if let address, address.family != .v4 { return [] }
+        if let address, address.family != target.family { return [] }
         return (0..<min(port.hostPorts.count, publishedRangeLimit)).map { offset in
             let hostPort = port.hostPorts.first + UInt16(offset)
             // A DNAT without a port keeps it; a range maps onto a range of the same length.

@@ -179,11 +179,19 @@ extension FindingCode {
         case .ipv6ForwardingDisabled:
             return FlowEffect([Stop(replies: false, before: .beforeUplink, reasons: [.ipInAddrErrors])])
         case .ipv6Disabled:
-            return FlowEffect([Stop(replies: false, before: Set.inEndpoint.union(Set<PathStage>.inHost), reasons: [Reasons.ipv6Disabled], silent: true)])
+            // On the gateway's device (the bridge), the endpoint's neighbour solicitations die
+            // there too: its packets wait for an answer that never comes.
+            return FlowEffect([Stop(replies: false, before: Set.inEndpoint.union(Set<PathStage>.inHost), reasons: [Reasons.ipv6Disabled], silent: true),
+                               Stop(replies: false, before: [.endpointTX], reasons: Reasons.neighbour, silent: true, roles: [.endpoint])])
         case .ipv6NoDefaultRoute:
             return FlowEffect([Stop(replies: false, before: .beforeUplink, reasons: Reasons.noRoute)])
-        case .endpointIPv6NoDefaultRoute, .ipv6DADFailed:
+        case .endpointIPv6NoDefaultRoute:
             return FlowEffect([Stop(replies: false, before: [.endpointTX], silent: true)])
+        case .ipv6DADFailed:
+            // No usable global address: nothing is sent, or it leaves from the link-local one,
+            // which the host never forwards (ip6_forward: IP_INADDRERRORS).
+            return FlowEffect([Stop(replies: false, before: [.endpointTX], silent: true),
+                               Stop(replies: false, before: .beforeUplink, reasons: [.ipInAddrErrors])])
         case .ipv6MTUTooSmall:
             return FlowEffect([Stop(replies: false, before: Set.inEndpoint.union(Set<PathStage>.inHost), reasons: Reasons.tooBig.union([.notSpecified])),
                                Stop(replies: true, before: Set.repliesInHost.union(Set<PathStage>.repliesToEndpoint), reasons: Reasons.tooBig.union([.notSpecified]))])

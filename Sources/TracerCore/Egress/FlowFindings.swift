@@ -1,6 +1,6 @@
 /// What `tracer egress` concludes once tracing ends: each flow that stopped is explained
 /// (`EgressExplainer`) against the static checks of its path, and an endpoint that showed no
-/// flow at all but whose ARP went unanswered gets its finding too. One finding per endpoint,
+/// flow of a family but whose ARP (or NDP) went unanswered gets its finding too. One finding per endpoint,
 /// flow direction and code: the first stopped flow that shows it is the example.
 public enum FlowFindings {
     /// What makes two findings the same one.
@@ -16,10 +16,16 @@ public enum FlowFindings {
         }
     }
 
+    /// An endpoint that showed a flow of a family.
+    private struct Flowing: Hashable {
+        var endpointNetns: UInt64
+        var family: IPAddress.Family
+    }
+
     /// `flows`: every traced flow (complete ones tell which endpoints sent anything), with the
     /// trace's evidence. `checks`: the static findings of a path, asked once per endpoint and
     /// only for endpoints that need an explanation (reading them enters namespaces).
-    public static func decide(flows: [EgressExplainer.Evidence], paths: [EgressPath], arp: [DeviceKey: DeviceARPStats],
+    public static func decide(flows: [EgressExplainer.Evidence], paths: [EgressPath], neighbours: [DeviceKey: DeviceNeighbourStats],
                               checks: (EgressPath) -> [Finding]) -> [EndpointFinding] {
         var staticFindings: [UInt64: [Finding]] = [:]
         func checked(_ path: EgressPath) -> [Finding] {
@@ -38,11 +44,17 @@ public enum FlowFindings {
             let path = evidence.outcome.path
             add(EgressExplainer.explain(evidence, staticFindings: checked(path)), path, evidence.outcome.direction.flow)
         }
-        // An endpoint whose ARP went unanswered never shows a flow until the neighbour entry fails.
-        let flowing = Set(flows.map(\.outcome.path.endpoint.netnsInode))
-        for path in paths where !flowing.contains(path.endpoint.netnsInode) {
-            guard let stats = arp[path.endpoint.device], stats.requestsSent > 0, stats.repliesReceived == 0 else { continue }
-            add(EgressExplainer.explainUnansweredARP(path: path, requests: stats.requestsSent, staticFindings: checked(path)), path, .egress)
+        // An endpoint whose ARP (or NDP) went unanswered never shows a flow of that family until
+        // the neighbour entry fails.
+        let flowing = Set(flows.map { Flowing(endpointNetns: $0.outcome.path.endpoint.netnsInode, family: $0.outcome.flow.endpointAddress.family) })
+        for path in paths {
+            guard let stats = neighbours[path.endpoint.device] else { continue }
+            for family in [IPAddress.Family.v4, .v6] where !flowing.contains(Flowing(endpointNetns: path.endpoint.netnsInode, family: family)) {
+                let counts = stats.counts(family)
+                guard counts.unanswered else { continue }
+                add(EgressExplainer.explainUnansweredNeighbour(path: path, family: family, requests: counts.requestsSent, staticFindings: checked(path)),
+                    path, .egress)
+            }
         }
         return result
     }

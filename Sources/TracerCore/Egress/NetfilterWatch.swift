@@ -47,7 +47,7 @@ public final class NetfilterWatch {
     public init(paths: [EgressPath], nftTrace: Bool) {
         self.nftTrace = nftTrace
         for path in paths {
-            endpointsByHost[path.hostNetnsPath, default: []] += path.endpoint.ipv4
+            endpointsByHost[path.hostNetnsPath, default: []] += path.endpoint.addresses
             for device in [path.hostVeth, path.bridge, path.uplink].compactMap({ $0 }) where device.index > 0 {
                 devicesByHost[path.hostNetnsPath, default: [:]][UInt32(device.index)] = device.name
             }

@@ -155,12 +155,38 @@ public struct FlowStats: Sendable, Equatable {
     }
 }
 
-/// ARP seen on a device in scope: a flow shows nothing while a neighbour does not answer.
-public struct DeviceARPStats: Sendable, Equatable {
+/// Neighbour discovery of one family on a device: ARP requests and replies, or NDP
+/// solicitations and advertisements.
+public struct NeighbourCounts: Sendable, Equatable {
     public var requestsSent: UInt64
     public var repliesSent: UInt64
     public var requestsReceived: UInt64
     public var repliesReceived: UInt64
+
+    public init(requestsSent: UInt64 = 0, repliesSent: UInt64 = 0, requestsReceived: UInt64 = 0, repliesReceived: UInt64 = 0) {
+        self.requestsSent = requestsSent
+        self.repliesSent = repliesSent
+        self.requestsReceived = requestsReceived
+        self.repliesReceived = repliesReceived
+    }
+
+    /// Asked and never answered.
+    public var unanswered: Bool { requestsSent > 0 && repliesReceived == 0 }
+}
+
+/// Neighbour discovery seen on a device in scope, ARP (IPv4) and NDP (IPv6): a flow shows
+/// nothing while a neighbour does not answer.
+public struct DeviceNeighbourStats: Sendable, Equatable {
+    public var arp = NeighbourCounts()
+    public var ndp = NeighbourCounts()
+
+    public init(arp: NeighbourCounts = NeighbourCounts(), ndp: NeighbourCounts = NeighbourCounts()) {
+        self.arp = arp
+        self.ndp = ndp
+    }
+
+    /// The counts of the family a flow's packets are.
+    public func counts(_ family: IPAddress.Family) -> NeighbourCounts { family == .v4 ? arp : ndp }
 }
 
 /// The only code that knows the byte layout of bpf/include/tracer/net_event.h.
@@ -176,12 +202,8 @@ public enum NetEventDecoder {
         let flags = raw.flags
         let hasTuple = flags & UInt32(TRACER_DROP_HAS_TUPLE.rawValue) != 0
         let hasFlow = flags & UInt32(TRACER_DROP_FLOW.rawValue) != 0
-        var source: IPAddress?
-        var destination: IPAddress?
-        if hasTuple {
-            source = withUnsafeBytes(of: &raw.saddr) { address($0, version: raw.ip_version) }
-            destination = withUnsafeBytes(of: &raw.daddr) { address($0, version: raw.ip_version) }
-        }
+        let source = hasTuple ? address(raw.saddr) : nil
+        let destination = hasTuple ? address(raw.daddr) : nil
         let stage = stage(raw.stage)
         return DropEvent(
             timestamp: raw.timestamp_ns, location: raw.location, reason: raw.reason,
@@ -194,7 +216,7 @@ public enum NetEventDecoder {
     }
 
     public static func flowKey(_ raw: tracer_flow_key) -> FlowKey {
-        FlowKey(endpointAddress: IPAddress(ipv4Wire: raw.endpoint_addr), remoteAddress: IPAddress(ipv4Wire: raw.remote_addr),
+        FlowKey(endpointAddress: address(raw.endpoint_addr) ?? .v4(0), remoteAddress: address(raw.remote_addr) ?? .v4(0),
                 endpointPort: raw.endpoint_port.bigEndian, remotePort: raw.remote_port.bigEndian, proto: raw.proto,
                 direction: raw.inbound != 0 ? .inbound : .egress)
     }
@@ -216,7 +238,7 @@ public enum NetEventDecoder {
         var packets = [UInt64](repeating: 0, count: PathStage.counted.count)
         var drops: UInt64 = 0
         var latestDrop: tracer_flow_stats?
-        var nat: (UInt32, UInt16)?
+        var nat: (IPAddress, UInt16)?
         var privateSource = false
         for var raw in copies {
             withUnsafeBytes(of: &raw.packets) { counts in
@@ -224,7 +246,7 @@ public enum NetEventDecoder {
             }
             drops += raw.drops
             if raw.drops > 0 && raw.last_drop_ns >= (latestDrop?.last_drop_ns ?? 0) { latestDrop = raw }
-            if raw.nat_addr != 0 { nat = (raw.nat_addr, raw.nat_port) }
+            if let address = address(raw.nat_addr) { nat = (address, raw.nat_port) }
             privateSource = privateSource || raw.private_source_seen != 0
         }
         let lastDrop = latestDrop.map { raw in (
@@ -233,7 +255,7 @@ public enum NetEventDecoder {
             stage: stage(raw.last_drop_stage)) }
         return FlowStats(
             packets: packets, drops: drops, lastDrop: lastDrop,
-            natAddress: nat.map { IPAddress(ipv4Wire: $0.0) }, natPort: nat.map { $0.1.bigEndian } ?? 0,
+            natAddress: nat.map(\.0), natPort: nat.map { $0.1.bigEndian } ?? 0,
             privateSourceSeen: privateSource)
     }
 
@@ -268,17 +290,38 @@ public enum NetEventDecoder {
         DeviceKey(netnsInode: raw.netns, ifindex: raw.ifindex)
     }
 
-    public static func arpStats(_ raw: tracer_device_stats) -> DeviceARPStats {
-        DeviceARPStats(requestsSent: raw.arp_requests_tx, repliesSent: raw.arp_replies_tx,
-                       requestsReceived: raw.arp_requests_rx, repliesReceived: raw.arp_replies_rx)
+    public static func neighbourStats(_ raw: tracer_device_stats) -> DeviceNeighbourStats {
+        DeviceNeighbourStats(
+            arp: NeighbourCounts(requestsSent: raw.arp_requests_tx, repliesSent: raw.arp_replies_tx,
+                                 requestsReceived: raw.arp_requests_rx, repliesReceived: raw.arp_replies_rx),
+            ndp: NeighbourCounts(requestsSent: raw.ndp_solicits_tx, repliesSent: raw.ndp_adverts_tx,
+                                 requestsReceived: raw.ndp_solicits_rx, repliesReceived: raw.ndp_adverts_rx))
     }
 
-    /// The address in a drop record: the first 4 bytes for IPv4, all 16 for IPv6.
-    static func address(_ bytes: UnsafeRawBufferPointer, version: UInt8) -> IPAddress? {
-        switch version {
-        case 4: return IPAddress(bytes: bytes.prefix(4))
-        case 6: return IPAddress(bytes: bytes.prefix(16))
-        default: return nil
+    /// An address as the probe holds it (struct tracer_addr: IPv6, or IPv4 mapped into
+    /// ::ffff:0:0/96); nil for all zeros, the probe's "none".
+    public static func address(_ raw: tracer_addr) -> IPAddress? {
+        var raw = raw
+        let bytes = withUnsafeBytes(of: &raw) { Array($0) }
+        if bytes.allSatisfy({ $0 == 0 }) { return nil }
+        if bytes.prefix(10).allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff {
+            return IPAddress(bytes: bytes.suffix(4))
         }
+        return IPAddress(bytes: bytes)
+    }
+
+    /// An address as the probe holds it: IPv4 mapped into ::ffff:0:0/96, IPv6 as it is.
+    public static func rawAddress(_ address: IPAddress) -> tracer_addr {
+        var bytes = address.bytes
+        if bytes.count == 4 { bytes = [UInt8](repeating: 0, count: 10) + [0xff, 0xff] + bytes }
+        var raw = tracer_addr()
+        withUnsafeMutableBytes(of: &raw) { $0.copyBytes(from: bytes) }
+        return raw
+    }
+
+    /// The family's unspecified address as the probe holds it (0.0.0.0 mapped, or ::): a
+    /// published port's "any local address".
+    static func anyAddress(_ family: IPAddress.Family) -> tracer_addr {
+        family == .v4 ? rawAddress(.v4(0)) : tracer_addr()
     }
 }

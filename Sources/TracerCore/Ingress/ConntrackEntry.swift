@@ -40,8 +40,18 @@ public struct ConntrackEntry: Sendable, Equatable {
     /// Parses the lines of /proc/net/nf_conntrack:
     /// `ipv4 2 tcp 6 431999 ESTABLISHED src=A dst=B sport=1 dport=2 src=B dst=A sport=2 dport=1 [ASSURED] mark=0 zone=0 use=2`.
     /// Lines it cannot read are skipped: the table changes while it is read.
-    public static func parse(_ text: String) -> [ConntrackEntry] {
-        text.split(separator: "\n").compactMap(parseLine)
+    /// `wanted`: the entries to keep, by transport and original destination port, asked before
+    /// the rest of a line is read.
+    public static func parse(_ text: String, wanted: ((TransportProtocol, UInt16) -> Bool)? = nil) -> [ConntrackEntry] {
+        text.split(separator: "\n").compactMap { line in
+            if let wanted {
+                let words = line.prefix(64).split(separator: " ", maxSplits: 3)
+                guard words.count > 2, let dport = line.firstRange(of: "dport="),
+                      let port = UInt16(line[dport.upperBound...].prefix { $0 != " " }),
+                      let transport = TransportProtocol(name: words[2]), wanted(transport, port) else { return nil }
+            }
+            return parseLine(line)
+        }
     }
 
     static func parseLine(_ line: Substring) -> ConntrackEntry? {
@@ -80,10 +90,10 @@ public struct ConntrackEntry: Sendable, Equatable {
     /// process's first thread, not the one that entered the namespace. Nil with the reason when
     /// the kernel has no such file (built without CONFIG_NF_CONNTRACK_PROCFS, or nf_conntrack not
     /// loaded) or it cannot be read.
-    public static func readTable() -> (entries: [ConntrackEntry]?, why: String?) {
+    public static func readTable(wanted: ((TransportProtocol, UInt16) -> Bool)? = nil) -> (entries: [ConntrackEntry]?, why: String?) {
         let path = "/proc/thread-self/net/nf_conntrack"
         do {
-            return (parse(try FileSystem.readText(path, kind: .kernelTable)), nil)
+            return (parse(try FileSystem.readText(path, kind: .kernelTable), wanted: wanted), nil)
         } catch {
             if error.errno == ENOENT { return (nil, "\(path) does not exist (nf_conntrack not loaded, or a kernel without CONFIG_NF_CONNTRACK_PROCFS)") }
             return (nil, error.description)

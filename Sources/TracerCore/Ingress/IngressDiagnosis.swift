@@ -31,7 +31,7 @@ public enum IngressDiagnosis {
     /// address among the endpoints of that host side.
     static func endpointPath(of port: PublishedPort, hostNetnsInode: UInt64, paths: [EgressPath]) -> EgressPath? {
         let local = paths.filter { $0.hostNetnsInode == hostNetnsInode }
-        if let address = port.containerAddress, let hit = local.first(where: { $0.endpoint.ipv4.contains { $0.address == address } }) {
+        if let address = port.containerAddress, let hit = local.first(where: { $0.endpoint.addresses.contains { $0.address == address } }) {
             return hit
         }
         guard port.containerAddress == nil, let id = port.container?.id else { return nil }
@@ -43,7 +43,7 @@ public enum IngressDiagnosis {
     static func hostSide(of port: PublishedPort, paths: [EgressPath]) -> UInt64? {
         if let id = port.container?.id, let path = paths.first(where: { $0.endpoint.container?.id == id }) { return path.hostNetnsInode }
         if let address = port.containerAddress,
-           let path = paths.first(where: { $0.endpoint.ipv4.contains { $0.address == address } }) { return path.hostNetnsInode }
+           let path = paths.first(where: { $0.endpoint.addresses.contains { $0.address == address } }) { return path.hostNetnsInode }
         return nil
     }
 
@@ -59,7 +59,7 @@ public enum IngressDiagnosis {
             var containers: [IPAddress: ContainerIdentity] = [:]
             for path in paths where path.hostNetnsInode == inode {
                 guard let container = path.endpoint.container else { continue }
-                for prefix in path.endpoint.ipv4 { containers[prefix.address] = container }
+                for prefix in path.endpoint.addresses { containers[prefix.address] = container }
             }
             let rules = PublishedPort.dnatPorts(in: host.reading.ruleset)
             result += PublishedPort.merged(runtime: mine, rules: rules, containers: containers).map { ($0, inode) }
@@ -83,7 +83,9 @@ public enum IngressDiagnosis {
             ports = ports.filter { endpointPath(of: $0.port, hostNetnsInode: $0.hostNetnsInode, paths: paths) != nil }
         }
         for inode in order {
-            hosts[inode]?.resolveOwners(for: ports.filter { $0.hostNetnsInode == inode }.map(\.port))
+            let mine = ports.filter { $0.hostNetnsInode == inode }.map(\.port)
+            hosts[inode]?.resolveOwners(for: mine)
+            if let path = paths.first(where: { $0.hostNetnsInode == inode }) { hosts[inode]?.readConntrack(netnsPath: path.hostNetnsPath, for: mine) }
         }
         return check(ports, paths: paths, hosts: hosts)
     }

@@ -55,8 +55,9 @@ public struct IngressHostState: Sendable {
     }
 
     /// Reads the host side `paths` share (the first one's namespace): firewall, links, bridge
-    /// ports, sysctls, listening sockets and the conntrack table. What cannot be read is recorded,
-    /// never thrown. Needs CAP_SYS_ADMIN and CAP_NET_ADMIN.
+    /// ports, sysctls and listening sockets (the conntrack table once the ports are known:
+    /// `readConntrack`). What cannot be read is recorded, never thrown. Needs CAP_SYS_ADMIN and
+    /// CAP_NET_ADMIN.
     public static func read(hostOf paths: [EgressPath]) -> IngressHostState {
         guard let first = paths.first else { return IngressHostState(netnsInode: 0, error: "no path") }
         var state = IngressHostState(netnsInode: first.hostNetnsInode)
@@ -68,9 +69,6 @@ public struct IngressHostState: Sendable {
                 side.routes = (try? RouteNetlink.ipv4Routes()) ?? []
                 for key in sysctlKeys(paths) { side.sysctls[key] = SysctlFile.reading(key) }
                 side.listeners = ListeningSocket.readTable()
-                let (entries, why) = ConntrackEntry.readTable()
-                side.conntrack = entries
-                side.conntrackError = why
                 return side
             }
         } catch {
@@ -78,6 +76,19 @@ public struct IngressHostState: Sendable {
             state.reading = RulesetReading(ruleset: Ruleset(), unchecked: [])
         }
         return state
+    }
+
+    /// Reads the conntrack entries to the host ports of `ports`, in the namespace at `netnsPath`.
+    /// A full table holds hundreds of thousands of entries: only those of a published port are
+    /// parsed, and nothing is read when no port is published here.
+    mutating func readConntrack(netnsPath: String, for ports: [PublishedPort]) {
+        guard !ports.isEmpty, error == nil else { return }
+        let wanted = Dictionary(grouping: ports, by: \.transport).mapValues { $0.map(\.hostPorts) }
+        let read = try? RouteNetlink.inNamespace(netnsPath) {
+            ConntrackEntry.readTable { transport, port in wanted[transport]?.contains { $0.contains(port) } ?? false }
+        }
+        conntrack = read?.entries
+        conntrackError = read.map(\.why) ?? "could not enter \(netnsPath)"
     }
 
     /// Names the processes holding the sockets on the host ports of `ports` (the /proc walk is

@@ -9,7 +9,7 @@ public enum IPAddress: Hashable, Sendable, Comparable {
     /// The 128 bits in host order, split in two: 2001:db8::1 is (0x2001_0db8_0000_0000, 1).
     case v6(high: UInt64, low: UInt64)
 
-    public enum Family: Sendable, Hashable {
+    public enum Family: Sendable, Hashable, CaseIterable {
         case v4, v6
 
         /// 32 or 128: the longest prefix length of the family.
@@ -26,18 +26,6 @@ public enum IPAddress: Hashable, Sendable, Comparable {
     /// 172.17.0.2 as `IPAddress(172, 17, 0, 2)`.
     public init(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) {
         self = .v4(UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d))
-    }
-
-    /// From an IPv4 `__u32` loaded from packet memory on this (little-endian) machine: the
-    /// first byte of the address is its lowest byte. BPF maps and events hold addresses so.
-    public init(ipv4Wire value: UInt32) {
-        self = .v4(UInt32(bigEndian: value))
-    }
-
-    /// The IPv4 address as a `__u32` for a BPF map key next to packet bytes; nil for IPv6.
-    public var ipv4Wire: UInt32? {
-        guard case .v4(let value) = self else { return nil }
-        return value.bigEndian
     }
 
     /// From the address in network order: 4 bytes for IPv4, 16 for IPv6 (netlink attributes,

@@ -126,17 +126,26 @@ enum NftTraceDecoder {
         }
     }
 
-    /// IPv4 header (and the start of the transport header) -> tuple: ports for TCP and UDP,
-    /// the identifier of an ICMP echo request or reply.
+    /// IPv4 or IPv6 header (and the start of the transport header) -> tuple: ports for TCP and
+    /// UDP, the identifier of an ICMP or ICMPv6 echo request or reply. The transport header is
+    /// the kernel's (past any IPv6 extension headers); an IPv6 packet with extension headers
+    /// names the first of them as its protocol and gets no ports.
     static func tuple(network: [UInt8], transport: [UInt8]?) -> FlowTuple? {
-        guard network.count >= 20, network[0] >> 4 == 4,
-              let source = IPAddress(bytes: network[12..<16]), let destination = IPAddress(bytes: network[16..<20]) else { return nil }
-        let proto = IPProtocol(network[9])
+        let source: IPAddress?, destination: IPAddress?, proto: IPProtocol
+        switch network.first.map({ $0 >> 4 }) {
+        case 4 where network.count >= 20:
+            (source, destination, proto) = (IPAddress(bytes: network[12..<16]), IPAddress(bytes: network[16..<20]), IPProtocol(network[9]))
+        case 6 where network.count >= 40:
+            (source, destination, proto) = (IPAddress(bytes: network[8..<24]), IPAddress(bytes: network[24..<40]), IPProtocol(network[6]))
+        default:
+            return nil
+        }
+        guard let source, let destination else { return nil }
         var result = FlowTuple(proto: proto, source: source, destination: destination)
         if let t = transport {
             if proto == .tcp || proto == .udp, t.count >= 4 {
                 result.transport = .ports(source: UInt16(t[0]) << 8 | UInt16(t[1]), destination: UInt16(t[2]) << 8 | UInt16(t[3]))
-            } else if proto == .icmp, t.count >= 6, t[0] == 8 || t[0] == 0 {
+            } else if t.count >= 6, (proto == .icmp && (t[0] == 8 || t[0] == 0)) || (proto == .icmpv6 && (t[0] == 128 || t[0] == 129)) {
                 result.transport = .icmpEcho(id: UInt16(t[4]) << 8 | UInt16(t[5]))
             }
         }

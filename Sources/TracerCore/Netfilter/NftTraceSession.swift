@@ -30,13 +30,16 @@ public final class NftTraceSession: @unchecked Sendable {
 
     public static let tablePrefix = "tracer_trace_"
 
-    /// Adds the trace table for `endpoints` (their IPv4 addresses; an interface's prefix length,
-    /// as in 172.17.0.2/16, is ignored) in the namespace at `hostNetnsPath` and starts listening.
-    /// Removes stale trace tables first.
+    /// Adds the trace table for `endpoints` (their addresses of both families; an interface's
+    /// prefix length, as in 172.17.0.2/16, is ignored) in the namespace at `hostNetnsPath` and
+    /// starts listening. Removes stale trace tables first.
     public init(hostNetnsPath: String, endpoints: [IPPrefix]) throws(NetfilterError) {
-        // The table matches `ip saddr`/`ip daddr`: IPv4 only.
-        let addresses = endpoints.map(\.address).filter { $0.family == .v4 }.map(\.description)
-        guard !addresses.isEmpty else { throw .tool("nft trace: no IPv4 endpoint address to trace") }
+        // One `ip` and one `ip6` match per chain, for the families the endpoints have.
+        let families: [(match: String, set: String)] = [("ip", IPAddress.Family.v4), ("ip6", .v6)].compactMap { match, family in
+            let addresses = endpoints.map(\.address).filter { $0.family == family }.map(\.description)
+            return addresses.isEmpty ? nil : (match, addresses.joined(separator: ", "))
+        }
+        guard !families.isEmpty else { throw .tool("nft trace: no endpoint address to trace") }
         let pid = getpid()
         let start = (try? ProcStat.read(pid: pid).startTicks) ?? 0
         let name = "\(Self.tablePrefix)\(pid)_\(start)"
@@ -55,16 +58,18 @@ public final class NftTraceSession: @unchecked Sendable {
                     } catch {
                         return .failure(.socket("NETLINK_NETFILTER socket for NFNLGRP_NFTRACE", errno: Self.errnoOf(error)))
                     }
-                    let set = addresses.joined(separator: ", ")
+                    func rules(_ field: String) -> String {
+                        families.map { "        \($0.match) \(field) { \($0.set) } meta nftrace set 1" }.joined(separator: "\n")
+                    }
                     let script = """
                         table inet \(name) {
                             chain egress {
                                 type filter hook prerouting priority -310; policy accept;
-                                ip saddr { \(set) } meta nftrace set 1
+                        \(rules("saddr"))
                             }
                             chain reply {
                                 type filter hook prerouting priority -90; policy accept;
-                                ip daddr { \(set) } meta nftrace set 1
+                        \(rules("daddr"))
                             }
                         }
                         """

@@ -22,13 +22,22 @@ public final class NetnsDirectory {
         /// Every IPv4 unicast route, of every table, and the policy rules (empty when unreadable).
         public var routes: [IPv4Route] = []
         public var rules: [IPv4Rule] = []
+        /// Every IPv6 unicast route, of every table (empty when unreadable or IPv6 is off).
+        public var ipv6Routes: [IPRoute] = []
         /// net.ipv4.ip_forward inside the namespace.
         public var ipForward: Bool?
         /// Why it could not be read, if it could not.
         public var error: String?
 
-        /// The main table's default route.
+        /// The main table's IPv4 default route.
         public var defaultRoute: IPv4Route? { routes.defaultRoute }
+
+        /// The main table's default routes, IPv4 first, each with the interface it leaves by.
+        public var defaultRoutes: [DefaultRoute] {
+            [routes.defaultRoute, ipv6Routes.defaultRoute].compactMap { $0 }.map { route in
+                DefaultRoute(route: route, device: interfaces.first(index: route.outputIndex)?.name)
+            }
+        }
     }
 
     /// A veth's other end.
@@ -96,7 +105,7 @@ public final class NetnsDirectory {
         return namespaces.first { $0.inode == inode }
     }
 
-    /// Interfaces, default route and ip_forward of a namespace, read once from inside it.
+    /// Interfaces, routes and ip_forward of a namespace, read once from inside it.
     public func contents(of inode: UInt64) -> Contents {
         if let known = contents[inode] { return known }
         var result = Contents()
@@ -108,8 +117,9 @@ public final class NetnsDirectory {
             let readsRouting = readsRouting
             result = try RouteNetlink.inNamespace(ns.path) {
                 guard readsRouting else { return Contents(interfaces: try RouteNetlink.interfaces()) }
+                // A kernel booted with ipv6.disable=1 refuses the IPv6 dump: no IPv6 routes, the rest stands.
                 return Contents(interfaces: try RouteNetlink.interfaces(), routes: try RouteNetlink.ipv4Routes(),
-                                rules: (try? RouteNetlink.ipv4Rules()) ?? [],
+                                rules: (try? RouteNetlink.ipv4Rules()) ?? [], ipv6Routes: (try? RouteNetlink.ipv6Routes()) ?? [],
                                 ipForward: SysctlFile.read("net/ipv4/ip_forward").map { $0 == "1" })
             }
         } catch {
@@ -118,6 +128,26 @@ public final class NetnsDirectory {
         contents[inode] = result
         return result
     }
+
+    /// `contents(of:)` with the routes of both families, even in a directory that reads interfaces
+    /// only: `tracer pid` shows the default routes of its process's namespace, not of the
+    /// namespaces its veths lead to (two route dumps here, none there).
+    public func contentsWithRoutes(of inode: UInt64) -> Contents {
+        var known = contents(of: inode)
+        guard !readsRouting, known.error == nil, routesRead.insert(inode).inserted, let ns = namespace(inode: inode) else { return known }
+        do {
+            (known.routes, known.ipv6Routes) = try RouteNetlink.inNamespace(ns.path) {
+                (try RouteNetlink.ipv4Routes(), (try? RouteNetlink.ipv6Routes()) ?? [])
+            }
+        } catch {
+            known.error = "\(error)"
+        }
+        contents[inode] = known
+        return known
+    }
+
+    /// Namespaces whose routes `contentsWithRoutes` has read into a directory that reads interfaces only.
+    private var routesRead: Set<UInt64> = []
 
     /// Tells where the host side of a veth probably is (the namespace of a container's runtime
     /// shim), to be asked first: on a host with a hundred named namespaces each one asked costs.

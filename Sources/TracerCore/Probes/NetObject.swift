@@ -11,7 +11,7 @@ enum NetObject {
     static let scopedDevices = MapSchema<tracer_device_key, tracer_device_scope>("scoped_devices")
     static let scopedNamespaces = MapSchema<UInt32, tracer_netns_scope>("scoped_netns")
     static let endpointHints = MapSchema<UInt32, UInt32>("endpoint_hints")
-    static let endpointAddresses = MapSchema<UInt32, UInt32>("endpoint_addrs")
+    static let endpointAddresses = MapSchema<tracer_addr, UInt32>("endpoint_addrs")
     static let deviceStats = MapSchema<tracer_device_key, tracer_device_stats>("device_stats")
     static let flowSlots = MapSchema<UInt32, tracer_flow_slot>("flow_slots")
     static let flows = MapSchema<tracer_flow_key, tracer_flow_stats>("flows")
@@ -30,7 +30,8 @@ enum NetObject {
         schema.add(deviceSlots)
         schema.add(scopedDevices)
         schema.add(scopedNamespaces)
-        for map in [endpointHints, endpointAddresses] { schema.add(map) }
+        schema.add(endpointHints)
+        schema.add(endpointAddresses)
         schema.add(deviceStats)
         schema.add(flowSlots)
         schema.add(flows)

@@ -27,7 +27,7 @@ public final class NetProbe {
     private let uncountedMap: TypedMap<UInt32, UInt64>
     private let deviceSlots: TypedMap<UInt32, tracer_device_slot>
     private let scopedDevices: TypedMap<tracer_device_key, tracer_device_scope>
-    private let endpointAddresses: TypedMap<UInt32, UInt32>
+    private let endpointAddresses: TypedMap<tracer_addr, UInt32>
     private let scopedNamespaces: TypedMap<UInt32, tracer_netns_scope>
     private let flowMap: TypedMap<tracer_flow_key, tracer_flow_stats>
     private let flowSlots: TypedMap<UInt32, tracer_flow_slot>
@@ -103,13 +103,13 @@ public final class NetProbe {
         try deviceSlots.update(UInt32(ifindex), NetEventDecoder.deviceSlot(devices.map { ($0.key.netnsInode, $0.value) }))
     }
 
-    /// Makes an endpoint's own address known, so its packets are told apart from the host's.
-    /// IPv6 addresses are left out: the flow table's keys hold IPv4 addresses only.
+    /// Makes an endpoint's own address (of either family) known, so its packets are told apart
+    /// from the host's.
     public func scope(endpointAddress: IPAddress, endpoint: UInt32) throws {
-        guard let wire = endpointAddress.ipv4Wire else { return }
-        try endpointAddresses.update(wire, endpoint)
-        let hint = wire.bigEndian & UInt32(TRACER_ENDPOINT_HINTS - 1)
-        try endpointHints.update(hint, 1)
+        try endpointAddresses.update(NetEventDecoder.rawAddress(endpointAddress), endpoint)
+        // The hint is the address's last 32 bits (see may_be_endpoint_addr).
+        let low = endpointAddress.bytes.suffix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        try endpointHints.update(low & UInt32(TRACER_ENDPOINT_HINTS - 1), 1)
     }
 
     /// A namespace of a path in scope: endpoint addresses count only inside these.
@@ -121,19 +121,16 @@ public final class NetProbe {
 
     /// A published port of an endpoint in scope: a client's packet to `hostAddress` (nil: any
     /// local address) and `hostPort` is an inbound flow to `endpointAddress`:`endpointPort` from
-    /// the uplink on, before DNAT. IPv4 only, as the flow table's keys.
+    /// the uplink on, before DNAT. Both addresses are of one family (DNAT keeps it).
     public func scope(published hostAddress: IPAddress?, hostPort: UInt16, proto: IPProtocol,
                       endpointAddress: IPAddress, endpointPort: UInt16) throws {
-        guard let target = endpointAddress.ipv4Wire else { return }
+        if let hostAddress, hostAddress.family != endpointAddress.family { return }
         var key = tracer_published_key()
-        if let hostAddress {
-            guard let wire = hostAddress.ipv4Wire else { return }
-            key.addr = wire
-        }
+        key.addr = hostAddress.map(NetEventDecoder.rawAddress) ?? NetEventDecoder.anyAddress(endpointAddress.family)
         key.port = hostPort.bigEndian
         key.proto = proto.rawValue
         var value = tracer_published_target()
-        value.endpoint_addr = target
+        value.endpoint_addr = NetEventDecoder.rawAddress(endpointAddress)
         value.endpoint_port = endpointPort.bigEndian
         try publishedPorts.update(key, value)
         try publishedPortHints.update(UInt32(hostPort), 1)
@@ -173,12 +170,12 @@ public final class NetProbe {
         return result
     }
 
-    /// ARP counters of the devices in scope.
-    public func arpStats() throws -> [DeviceKey: DeviceARPStats] {
-        var result: [DeviceKey: DeviceARPStats] = [:]
+    /// ARP and NDP counters of the devices in scope.
+    public func neighbourStats() throws -> [DeviceKey: DeviceNeighbourStats] {
+        var result: [DeviceKey: DeviceNeighbourStats] = [:]
         for key in try deviceStatsMap.keys() {
             guard let stats = try deviceStatsMap.lookup(key) else { continue }
-            result[NetEventDecoder.deviceKey(key)] = NetEventDecoder.arpStats(stats)
+            result[NetEventDecoder.deviceKey(key)] = NetEventDecoder.neighbourStats(stats)
         }
         return result
     }

@@ -21,6 +21,8 @@ public struct ProcessReport: Sendable {
     public var netnsNames: [String]
     /// The interfaces of its network namespace, each veth with its peer wherever that lives.
     public var links: [LinkReport]
+    /// The main table's default routes of its network namespace, IPv4 first.
+    public var defaultRoutes: [DefaultRoute] = []
 
     /// Its pid inside its container (the last of `namespacePIDs`, as `ProcStatus.pidInOwnNamespace`);
     /// nil outside containers.
@@ -72,18 +74,21 @@ public struct ProcessReport: Sendable {
             names.append(path)
         }
         var links: [LinkReport] = []
+        var defaultRoutes: [DefaultRoute] = []
         if let netns, let inode = namespaces["net"] {
             netns.know(inode: inode, path: "\(procRoot)/\(pid)/ns/net")
             if let shim = runtimeNamespace(ppid: stat.ppid, besides: inode, procRoot: procRoot) {
                 netns.hintHostSide(inode: shim.inode, path: shim.path)
             }
-            links = netns.contents(of: inode).interfaces.map { LinkReport(interface: $0, peer: netns.peer(of: $0, in: inode)) }
+            let contents = netns.contentsWithRoutes(of: inode)
+            links = contents.interfaces.map { LinkReport(interface: $0, peer: netns.peer(of: $0, in: inode)) }
+            defaultRoutes = contents.defaultRoutes
         }
         return ProcessReport(
             pid: pid, comm: stat.comm, commandLine: ProcCmdline.read(pid: pid, procRoot: procRoot), ppid: stat.ppid,
             startTime: stat.startTimeNanoseconds, namespacePIDs: status.pidsByNamespace,
             isKernelThread: status.isKernelThread, cgroup: cgroup, namespaces: namespaces, sharedWithHost: shared,
-            attribution: attribution, initPID: initPID, netnsNames: names, links: links)
+            attribution: attribution, initPID: initPID, netnsNames: names, links: links, defaultRoutes: defaultRoutes)
     }
 }
 

@@ -10,7 +10,7 @@ public struct ContainersRender {
         switch (record, format) {
         case (.started(let count), .table):
             if count == 0 { return [.message("tracer containers: no running containers found")] }
-            return [.output("RUNTIME     ID            NAME                 IMAGE                          INIT    PROCS NETNS       HOST-VETH    IPV4")]
+            return [.output("RUNTIME     ID            NAME                 IMAGE                          INIT    PROCS NETNS       HOST-VETH    IPV4               IPV6")]
         case (.started, .json):
             return []
         case (.container(let running), .table):
@@ -29,7 +29,15 @@ public struct ContainersRender {
             + Formatting.left(c.initPID.map(String.init) ?? "-", 7) + " "
             + Formatting.left(String(c.members.count), 5) + " " + Formatting.left(c.netnsInode.map(String.init) ?? "-", 11) + " "
             + Formatting.left(orDash(ByteText.escaped(running.hostVeths.joined(separator: ","))), 12) + " "
-            + orDash(ByteText.escaped(running.ipv4.map(\.description).joined(separator: ",")))
+            + Formatting.left(addresses(running.ipv4), 18) + " "
+            // Global only, and last: IPv6 addresses (up to 43 characters each) push no column
+            // there; link-local ones are in the JSON.
+            + addresses(running.addresses(.v6).filter(\.address.isGlobalIPv6))
+    }
+
+    /// "10.88.0.2/16,10.89.0.2/16", or "-".
+    private static func addresses(_ prefixes: [IPPrefix]) -> String {
+        orDash(prefixes.map(\.description).joined(separator: ","))
     }
 
     static func json(_ running: RunningContainer) -> JSONLine {
@@ -43,6 +51,7 @@ public struct ContainersRender {
         json.add("netns", optional: c.netnsInode)
         json.add("host_veths", strings: running.hostVeths)
         json.add("ipv4", strings: running.ipv4.map(\.description))
+        json.add("ipv6", strings: running.addresses(.v6).map(\.description))
         return json
     }
 

@@ -20,7 +20,7 @@ public enum FindingRender {
     /// One line: endpoint, then the devices a packet crosses, then the namespaces.
     /// `web1 (podman 3f2a1b0c9d8e): eth0 10.88.0.2/16 -> veth0 -> podman0 -> uplink0 via 198.51.100.1  [netns-3c.. -> tracerlab-podman-web1]`
     public static func pathLine(_ path: EgressPath) -> String {
-        var hops = [text(path.endpoint.interface) + (path.endpoint.ipv4.isEmpty ? "" : " " + text(path.endpoint.ipv4.map(\.description).joined(separator: ",")))]
+        var hops = [text(path.endpoint.interface) + (path.endpoint.routableAddresses.isEmpty ? "" : " " + text(path.endpoint.routableAddresses.map(\.description).joined(separator: ",")))]
         hops.append(path.hostVeth.map { text($0.name) } ?? "?")
         if let bridge = path.bridge { hops.append(text(bridge.name)) }
         hops.append(path.uplink.map { text($0.name) + (path.gateway.map { " via \($0)" } ?? "") } ?? "(no default route)")
@@ -46,6 +46,7 @@ public enum FindingRender {
         addEndpoint(path.endpoint, to: &json)
         json.add("interface", path.endpoint.interface)
         json.add("ipv4", strings: path.endpoint.ipv4.map(\.description))
+        json.add("ipv6", strings: path.endpoint.ipv6.map(\.description))
         json.add("mtu", path.endpoint.mtu)
         json.add("host_netns", path.hostNetnsInode)
         json.add("host_netns_path", path.hostNetnsPath)

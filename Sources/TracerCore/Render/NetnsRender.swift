@@ -29,9 +29,7 @@ public final class NetnsRender {
         }
         if let error = r.error { lines.append("  interfaces: cannot read: \(ByteText.escaped(error))") }
         for link in r.links { lines.append("  " + Formatting.left(ByteText.escaped(link.interface.name), 14) + LinkRender.summary(link)) }
-        let gateway: String? = r.defaultRoute.map { route in route.gateway.map { "\($0)" } ?? "-" }
-        let device = r.defaultRouteDevice.map { " dev " + ByteText.escaped($0) } ?? ""
-        lines.append("  default route: " + (gateway.map { "via " + $0 + device } ?? "none"))
+        for row in DefaultRouteRender.rows(r.defaultRoutes) { lines.append("  \(row.label): \(row.value)") }
         lines.append("  ip_forward: " + (r.ipForward.map { $0 ? "1" : "0" } ?? "?"))
         return lines
     }
@@ -46,14 +44,7 @@ public final class NetnsRender {
         json.add("pids", strings: ns.pids.map(String.init))
         json.add("containers", objects: r.containers.map(ContainerJSON.object))
         json.add("interfaces", objects: r.links.map(LinkRender.json))
-        if let route = r.defaultRoute {
-            var object = JSONLine()
-            object.add("gateway", optional: route.gateway.map { "\($0)" })
-            object.add("device", optional: r.defaultRouteDevice)
-            json.add("default_route", object: object)
-        } else {
-            json.addNull("default_route")
-        }
+        DefaultRouteRender.add(r.defaultRoutes, to: &json)
         if let forward = r.ipForward { json.add("ip_forward", forward) } else { json.addNull("ip_forward") }
         if let error = r.error { json.add("error", error) }
         return json

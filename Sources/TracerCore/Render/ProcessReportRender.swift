@@ -4,7 +4,8 @@
 public enum ProcessReportRender {
     public static func table(_ r: ProcessReport, clock: BootClock) -> [String] {
         var lines: [String] = []
-        func row(_ key: String, _ value: String) { lines.append(Formatting.left(key + ":", 18) + value) }
+        // At least one space after a key as long as the column ("ipv6 default route:").
+        func row(_ key: String, _ value: String) { lines.append(Formatting.left(key + ":", 17) + " " + value) }
         func text(_ s: String) -> String { ByteText.escaped(s) }
         row("pid", String(r.pid) + (r.namespacePIDs.count > 1 ? "  (in its namespaces: " + r.namespacePIDs.dropFirst().map(String.init).joined(separator: " -> ") + ")" : ""))
         row("command", r.isKernelThread ? "[\(ByteText.escaped(Array(r.comm.utf8)))] (kernel thread)" : ExecTable.arguments(r.commandLine, truncated: false))
@@ -34,6 +35,10 @@ public enum ProcessReportRender {
         row("netns", (r.namespaces["net"].map(String.init) ?? "?") + (r.netnsNames.isEmpty ? "" : "  " + r.netnsNames.map(text).joined(separator: " ")))
         for link in r.links {
             row("  " + text(link.interface.name), LinkRender.summary(link))
+        }
+        // Without its interfaces (no netns, or not allowed in) nothing was read of its routes either.
+        if !r.links.isEmpty {
+            for route in DefaultRouteRender.rows(r.defaultRoutes) { row(route.label, route.value) }
         }
         return lines
     }
@@ -78,6 +83,7 @@ public enum ProcessReportRender {
         netns.add("inode", optional: r.namespaces["net"])
         netns.add("names", strings: r.netnsNames)
         netns.add("interfaces", objects: r.links.map(LinkRender.json))
+        DefaultRouteRender.add(r.defaultRoutes, to: &netns)
         json.add("netns", object: netns)
         return json
     }

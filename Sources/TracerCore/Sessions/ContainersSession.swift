@@ -42,14 +42,20 @@ public struct RunningContainer: Sendable {
     public var container: ContainerInventory.Container
     /// The peers of its veths, wherever they live (usually the host's ends).
     public var hostVeths: [String]
-    /// The IPv4 addresses of its interfaces but lo, with their prefix lengths.
-    public var ipv4: [IPPrefix]
+    /// The addresses of its interfaces but lo, with their prefix lengths: IPv4, then IPv6 with the
+    /// link-local ones.
+    public var addresses: [IPPrefix]
 
     public init(container: ContainerInventory.Container, links: [LinkReport]) {
         self.container = container
         hostVeths = links.compactMap { $0.peer?.name }
-        ipv4 = links.filter { $0.interface.name != "lo" }.flatMap(\.interface.ipv4)
+        let interfaces = links.map(\.interface).filter { $0.name != "lo" }
+        addresses = interfaces.flatMap(\.ipv4) + interfaces.flatMap(\.ipv6)
     }
+
+    public func addresses(_ family: IPAddress.Family) -> [IPPrefix] { addresses.filter { $0.family == family } }
+
+    public var ipv4: [IPPrefix] { addresses(.v4) }
 }
 
 /// `tracer containers`: every running container, sorted by name, with its network.

@@ -74,9 +74,9 @@ public final class EgressSession {
 
         let flows = try tracedFlows()
         sink.emit(.stages(flows))
-        // An endpoint's unanswered ARP stops its own (egress) flows.
-        let arp = options.direction == .egress ? (try? stream.source.arpStats()) ?? [:] : [:]
-        let findings = FlowFindings.decide(flows: flows, paths: scope.paths, arp: arp, checks: checks)
+        // An endpoint's unanswered ARP or NDP stops its own (egress) flows.
+        let neighbours = options.direction == .egress ? (try? stream.source.neighbourStats()) ?? [:] : [:]
+        let findings = FlowFindings.decide(flows: flows, paths: scope.paths, neighbours: neighbours, checks: checks)
         sink.emit(.findings(findings))
         let summary = FlowsSummary(
             durationNanoseconds: BootClock.now - started, endpoints: scope.paths.count, flows: flows.count,

@@ -7,8 +7,8 @@ public protocol NetEventSource: AnyObject {
     func flows() throws -> [FlowKey: FlowStats]
     /// The kernel's exact drop counts since the start, per (location, reason, device).
     func dropCounts() throws -> [DropCount]
-    /// ARP counters of the devices in scope.
-    func arpStats() throws -> [DeviceKey: DeviceARPStats]
+    /// ARP and NDP counters of the devices in scope.
+    func neighbourStats() throws -> [DeviceKey: DeviceNeighbourStats]
     /// Drop records the kernel could not deliver since the start, in all.
     func lostEvents() throws -> UInt64
     /// Drops that got no counter of their own (the count map was full).

@@ -36,9 +36,8 @@ public struct NetnsReport: Sendable {
     public var containers: [ContainerIdentity]
     /// Its interfaces, each veth with its peer.
     public var links: [LinkReport]
-    public var defaultRoute: IPv4Route?
-    /// The name of the interface the default route leaves by, when it names one that is here.
-    public var defaultRouteDevice: String?
+    /// The main table's default routes, IPv4 first; a family without one has none here.
+    public var defaultRoutes: [DefaultRoute]
     /// net.ipv4.ip_forward inside; nil when it could not be read.
     public var ipForward: Bool?
     /// Why the namespace's interfaces could not be read.
@@ -49,10 +48,7 @@ public struct NetnsReport: Sendable {
         self.namespace = namespace
         self.containers = containers
         links = contents.interfaces.map { LinkReport(interface: $0, peer: peer($0)) }
-        defaultRoute = contents.defaultRoute
-        defaultRouteDevice = contents.defaultRoute?.outputIndex.flatMap { index in
-            contents.interfaces.first { $0.index == index }?.name
-        }
+        defaultRoutes = contents.defaultRoutes
         ipForward = contents.ipForward
         error = contents.error
     }

@@ -14,7 +14,8 @@ public protocol ProcessSource: AnyObject {
 public final class HostProcesses: ProcessSource {
     private let resolver: ContainerResolver
     private let procRoot: String
-    /// Read only when a report needs it: the names of network namespaces, not their routes.
+    /// Read only when a report needs it: the names and interfaces of network namespaces; routes
+    /// only of the process's own (`contentsWithRoutes`).
     private lazy var netns = NetnsDirectory(procRoot: procRoot, names: NetnsMounts.conventionalNames(),
                                             allProcesses: false, readsRouting: false)
 

@@ -11,9 +11,9 @@ struct FlowFindingsTests {
                                  dropDevice: reason == nil ? nil : "br-lab", dropRole: reason == nil ? nil : .bridge)
     }
 
-    func decide(_ flows: [EgressExplainer.Evidence], paths: [EgressPath]? = nil, arp: [DeviceKey: DeviceARPStats] = [:],
+    func decide(_ flows: [EgressExplainer.Evidence], paths: [EgressPath]? = nil, neighbours: [DeviceKey: DeviceNeighbourStats] = [:],
                 findings: [UInt64: [Finding]] = [:], asked: ((EgressPath) -> Void)? = nil) -> [EndpointFinding] {
-        FlowFindings.decide(flows: flows, paths: paths ?? [path, path2], arp: arp) { path in
+        FlowFindings.decide(flows: flows, paths: paths ?? [path, path2], neighbours: neighbours) { path in
             asked?(path)
             return findings[path.endpoint.netnsInode] ?? []
         }
@@ -60,15 +60,15 @@ struct FlowFindingsTests {
     }
 
     @Test func anUnansweredARPCountsOnlyForAnEndpointWithoutFlows() {
-        let unanswered = DeviceARPStats(requestsSent: 3, repliesSent: 0, requestsReceived: 0, repliesReceived: 0)
-        let answered = DeviceARPStats(requestsSent: 3, repliesSent: 0, requestsReceived: 0, repliesReceived: 1)
+        let unanswered = DeviceNeighbourStats(arp: NeighbourCounts(requestsSent: 3))
+        let answered = DeviceNeighbourStats(arp: NeighbourCounts(requestsSent: 3, repliesReceived: 1))
         let flowing = evidence(NetFixture.flow(upTo: .endpointRX), on: path)
-        let found = decide([flowing], arp: [path.endpoint.device: unanswered, path2.endpoint.device: unanswered])
+        let found = decide([flowing], neighbours: [path.endpoint.device: unanswered, path2.endpoint.device: unanswered])
         #expect(found.map(\.path.endpoint.name) == ["c2"])
         #expect(found.first?.finding.code == .neighbourFailed)
-        #expect(decide([], arp: [path2.endpoint.device: answered]).isEmpty)
+        #expect(decide([], neighbours: [path2.endpoint.device: answered]).isEmpty)
         // A static finding that explains it wins, as for a flow.
         let bridgeDown = Finding(code: .bridgeDown, severity: .error, message: "br-lab is down", evidence: "DOWN")
-        #expect(decide([], arp: [path2.endpoint.device: unanswered], findings: [12: [bridgeDown]]).first?.finding.code == .bridgeDown)
+        #expect(decide([], neighbours: [path2.endpoint.device: unanswered], findings: [12: [bridgeDown]]).first?.finding.code == .bridgeDown)
     }
 }

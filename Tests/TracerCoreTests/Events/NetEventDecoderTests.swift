@@ -8,23 +8,23 @@ struct NetEventDecoderTests {
         #expect(MemoryLayout<tracer_device_way>.size == 12)
         #expect(MemoryLayout<tracer_device_slot>.size == 4 + 12 * Int(TRACER_DEVICE_SLOT_WAYS))
         #expect(MemoryLayout<tracer_netns_scope>.size == 4)
-        #expect(MemoryLayout<tracer_flow_slot>.size == 128)
-        #expect(MemoryLayout<tracer_flow_slot>.offset(of: \tracer_flow_slot.stats) == 16)
+        #expect(MemoryLayout<tracer_flow_slot>.size == 168)
+        #expect(MemoryLayout<tracer_flow_slot>.offset(of: \tracer_flow_slot.stats) == 40)
         #expect(MemoryLayout<tracer_net_config>.size == 40)
         #expect(TRACER_FLOW_SLOTS == 1 << TRACER_FLOW_SLOT_BITS)
     }
 
-    static func key(port: UInt16) -> tracer_flow_key {
+    static func key(port: UInt16, endpoint: IPAddress = IPAddress(172, 17, 0, 2), remote: IPAddress = IPAddress(203, 0, 113, 10)) -> tracer_flow_key {
         var key = tracer_flow_key()
-        key.endpoint_addr = IPAddress(172, 17, 0, 2).ipv4Wire!
-        key.remote_addr = IPAddress(203, 0, 113, 10).ipv4Wire!
+        key.endpoint_addr = NetEventDecoder.rawAddress(endpoint)
+        key.remote_addr = NetEventDecoder.rawAddress(remote)
         key.endpoint_port = port.bigEndian
         key.remote_port = UInt16(80).bigEndian
         key.proto = 6
         return key
     }
 
-    static func stats(_ packets: [UInt64], drops: UInt64 = 0, dropAt: UInt64 = 0, reason: UInt32 = 0, nat: UInt32 = 0) -> tracer_flow_stats {
+    static func stats(_ packets: [UInt64], drops: UInt64 = 0, dropAt: UInt64 = 0, reason: UInt32 = 0, nat: IPAddress? = nil) -> tracer_flow_stats {
         var raw = tracer_flow_stats()
         withUnsafeMutableBytes(of: &raw.packets) { counts in
             for (i, count) in packets.enumerated() { counts.storeBytes(of: count, toByteOffset: 8 * i, as: UInt64.self) }
@@ -33,7 +33,7 @@ struct NetEventDecoderTests {
         raw.last_drop_ns = dropAt
         raw.last_drop_reason = reason
         raw.last_drop_stage = UInt32(TRACER_STAGE_NONE.rawValue)
-        raw.nat_addr = nat
+        raw.nat_addr = nat.map(NetEventDecoder.rawAddress) ?? tracer_addr()
         return raw
     }
 
@@ -48,7 +48,7 @@ struct NetEventDecoderTests {
     }
 
     @Test func copiesAddUpWithTheLatestDrop() {
-        let nat = IPAddress(198, 51, 100, 2).ipv4Wire!
+        let nat = IPAddress(198, 51, 100, 2)
         let fromSlot = Self.stats([2, 2, 2, 2, 1, 1, 1, 1], drops: 1, dropAt: 100, reason: 7, nat: nat)
         let fromLRU = Self.stats([1, 1, 1, 0], drops: 2, dropAt: 200, reason: 9)
         let combined = NetEventDecoder.combine([fromSlot, fromLRU])
@@ -56,6 +56,33 @@ struct NetEventDecoderTests {
         #expect(combined.drops == 3)
         #expect(combined.lastDrop?.reason == 9)
         #expect(combined.natAddress == IPAddress(198, 51, 100, 2))
+    }
+
+    /// The probe's 16-byte addresses: IPv4 mapped into ::ffff:0:0/96, IPv6 as it is, all
+    /// zeros for none; both ways round.
+    @Test func probeAddressFields() {
+        var mapped = [UInt8](repeating: 0, count: 10) + [0xff, 0xff, 203, 0, 113, 10]
+        var raw = tracer_addr()
+        withUnsafeMutableBytes(of: &raw) { $0.copyBytes(from: mapped) }
+        #expect(NetEventDecoder.address(raw) == IPAddress(203, 0, 113, 10))
+        #expect(withUnsafeBytes(of: NetEventDecoder.rawAddress(IPAddress(203, 0, 113, 10))) { Array($0) } == mapped)
+        let v6 = IPAddress("2001:db8::2")
+        #expect(NetEventDecoder.address(NetEventDecoder.rawAddress(v6)) == v6)
+        #expect(NetEventDecoder.address(tracer_addr()) == nil)
+        mapped[10] = 0
+        withUnsafeMutableBytes(of: &raw) { $0.copyBytes(from: mapped) }
+        #expect(NetEventDecoder.address(raw)?.family == .v6, "without the ffff marker it is an IPv6 address")
+    }
+
+    @Test func anIPv6FlowKeyAndItsNAT66SourceAreDecoded() {
+        var stats = Self.stats([1, 1, 1, 1, 1, 1, 1, 1], nat: IPAddress("2001:db8::2"))
+        stats.nat_port = UInt16(40000).bigEndian
+        let slot = tracer_flow_slot(key: Self.key(port: 40000, endpoint: IPAddress("fd00:17::2"), remote: IPAddress("2001:db8:ffff::10")), stats: stats)
+        let flows = NetEventDecoder.flows(inSlot: [slot])
+        #expect(flows.first?.0.endpointAddress == IPAddress("fd00:17::2"))
+        #expect(flows.first?.0.tuple.description == "tcp [fd00:17::2]:40000 -> [2001:db8:ffff::10]:80")
+        let combined = NetEventDecoder.combine(flows.map { $0.1 })
+        #expect(combined.natAddress == IPAddress("2001:db8::2") && combined.natPort == 40000)
     }
 
     /// A drop event as the BPF program writes it, each field where the header puts it.
@@ -69,8 +96,9 @@ struct NetEventDecoderTests {
         raw.protocol = version == 6 ? 0x86dd : 0x0800
         raw.ip_version = version
         raw.l4_proto = 6
-        withUnsafeMutableBytes(of: &raw.saddr) { $0.copyBytes(from: source) }
-        withUnsafeMutableBytes(of: &raw.daddr) { $0.copyBytes(from: destination) }
+        // As read_packet leaves them: IPv4 mapped.
+        raw.saddr = IPAddress(bytes: source).map(NetEventDecoder.rawAddress) ?? tracer_addr()
+        raw.daddr = IPAddress(bytes: destination).map(NetEventDecoder.rawAddress) ?? tracer_addr()
         raw.sport = UInt16(40000).bigEndian
         raw.dport = UInt16(443).bigEndian
         raw.flags = flags.reduce(0) { $0 | $1.rawValue }

@@ -57,24 +57,6 @@ struct IPAddressTests {
         #expect(IPAddress(bytes: [1, 2, 3]) == nil && IPAddress(bytes: [UInt8](repeating: 0, count: 15)) == nil)
     }
 
-    /// A `__u32` address read from packet memory holds the first byte lowest.
-    @Test func bpfWireValue() {
-        let wire = [UInt8]([172, 17, 0, 2]).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
-        #expect(IPAddress(ipv4Wire: wire) == IPAddress(172, 17, 0, 2))
-        #expect(IPAddress(172, 17, 0, 2).ipv4Wire == wire)
-        #expect(IPAddress("2001:db8::1").ipv4Wire == nil)
-    }
-
-    /// The drop event's 16-byte address fields: IPv4 in the first four bytes.
-    @Test func dropEventAddressFields() {
-        var field = [UInt8](repeating: 0xee, count: 16)
-        field.replaceSubrange(0..<4, with: [203, 0, 113, 10])
-        #expect(field.withUnsafeBytes { NetEventDecoder.address($0, version: 4) } == IPAddress(203, 0, 113, 10))
-        let v6 = IPAddress("2001:db8::2").bytes
-        #expect(v6.withUnsafeBytes { NetEventDecoder.address($0, version: 6) }?.description == "2001:db8::2")
-        #expect(field.withUnsafeBytes { NetEventDecoder.address($0, version: 0) } == nil)
-    }
-
     @Test func multicastAndMapped() {
         #expect(IPAddress(224, 0, 0, 22).isMulticast && IPAddress(239, 255, 255, 250).isMulticast)
         #expect(!IPAddress(240, 0, 0, 1).isMulticast && !IPAddress(223, 255, 255, 255).isMulticast)

@@ -61,6 +61,21 @@ import Testing
         var truncated = message(family: 1, [attribute(1, string("t"))])
         truncated.removeLast(3)
         #expect(NftTraceDecoder.decode(datagram: truncated).isEmpty)
-        #expect(NftTraceDecoder.tuple(network: [0x60] + [UInt8](repeating: 0, count: 39), transport: nil) == nil)
+        #expect(NftTraceDecoder.tuple(network: [0x60] + [UInt8](repeating: 0, count: 38), transport: nil) == nil, "a truncated IPv6 header")
+        #expect(NftTraceDecoder.tuple(network: [0x50] + [UInt8](repeating: 0, count: 39), transport: nil) == nil, "no IP version 5")
+    }
+
+    /// The trace carries IPv6 packets too: addresses from the fixed header, ports and echo ids
+    /// from the transport header the kernel found past any extension headers.
+    @Test func anIPv6PacketsTupleIsRead() {
+        var header = [UInt8](repeating: 0, count: 40)
+        header[0] = 0x60
+        header[6] = 6
+        header.replaceSubrange(8..<24, with: IPAddress("fd00:17::2").bytes)
+        header.replaceSubrange(24..<40, with: IPAddress("2001:db8:ffff::10").bytes)
+        #expect(NftTraceDecoder.tuple(network: header, transport: [0x9c, 0x40, 0x1f, 0x90])?.description == "tcp [fd00:17::2]:40000 -> [2001:db8:ffff::10]:8080")
+        header[6] = 58
+        #expect(NftTraceDecoder.tuple(network: header, transport: [128, 0, 0, 0, 0x12, 0x34, 0, 1])?.description == "icmpv6 fd00:17::2 -> 2001:db8:ffff::10 id 4660")
+        #expect(NftTraceDecoder.tuple(network: header, transport: [135, 0, 0, 0, 0, 0, 0, 0])?.transport == FlowTuple.Transport.none, "a neighbour solicitation has no id")
     }
 }

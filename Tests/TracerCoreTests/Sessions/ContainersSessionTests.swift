@@ -50,7 +50,7 @@ struct ContainersSessionTests {
         let table = ContainersRender(format: .table)
         guard case .output(let header)? = table.lines(sink.records[0]).first else { Issue.record("no header"); return }
         #expect(String(decoding: header, as: UTF8.self).hasPrefix("RUNTIME     ID            NAME"))
-        #expect(table.lines(sink.records[1]) == [.output("docker      f31f384749f9  web                  nginx:1.25                     4242    2     4026532000  veth1a2b     10.88.0.2/16")])
+        #expect(table.lines(sink.records[1]) == [.output("docker      f31f384749f9  web                  nginx:1.25                     4242    2     4026532000  veth1a2b     10.88.0.2/16       -")])
         let json = ContainersRender(format: .json)
         #expect(json.lines(sink.records[0]).isEmpty)
         guard case .output(let line)? = json.lines(sink.records[1]).first else { Issue.record("no JSON"); return }
@@ -74,6 +74,6 @@ struct ContainersSessionTests {
         let container = ContainerInventory.Container(identity: identity, cgroupPath: "/x", cgroup: ProcCgroup(unified: "/x", v1: [:]),
                                                      members: [], initPID: nil, netnsInode: nil)
         let line = ContainersRender(format: .table).lines(.container(RunningContainer(container: container, links: [])))
-        #expect(line == [.output("runc        abc\\x1bdef    -                    -                              -       0     -           -            -")])
+        #expect(line == [.output("runc        abc\\x1bdef    -                    -                              -       0     -           -            -                  -")])
     }
 }

@@ -140,7 +140,7 @@ struct EgressSessionTests {
 
     @Test func anUnansweredARPWithoutAnyFlowIsAFinding() throws {
         let source = RecordedNetSource()
-        source.arp = [NetFixture.path.endpoint.device: DeviceARPStats(requestsSent: 4, repliesSent: 0, requestsReceived: 0, repliesReceived: 0)]
+        source.neighbours = [NetFixture.path.endpoint.device: DeviceNeighbourStats(arp: NeighbourCounts(requestsSent: 4))]
         let (records, summary) = try run(source)
         let finding = try #require(records.findings.first?.finding)
         #expect(finding.code == .neighbourFailed)

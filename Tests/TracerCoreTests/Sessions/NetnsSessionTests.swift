@@ -56,9 +56,9 @@ struct NetnsSessionTests {
         let container = sink.records[1]
         #expect(container.containers == [Self.web])
         #expect(container.links.first?.peer?.name == "veth9")
-        #expect(container.defaultRoute?.gateway == "10.88.0.1" && container.defaultRouteDevice == "eth0")
+        #expect(container.defaultRoutes.map(\.route.gateway) == ["10.88.0.1"] && container.defaultRoutes.first?.device == "eth0")
         #expect(container.ipForward == false)
-        #expect(sink.records[0].containers.isEmpty && sink.records[0].defaultRoute == nil)
+        #expect(sink.records[0].containers.isEmpty && sink.records[0].defaultRoutes.isEmpty)
         #expect(sink.records[2].error == "no such network namespace")
     }
 
@@ -68,13 +68,13 @@ struct NetnsSessionTests {
         let render = NetnsRender(format: .table)
         let lines = sink.records.flatMap(render.lines)
         #expect(lines == [
-            "netns 10 (host)", "  processes: 10 (1 2 3 4 5 6 7 8 ...)", "  lo            index 1 up NO-CARRIER mtu 0", "  default route: none", "  ip_forward: 1",
+            "netns 10 (host)", "  processes: 10 (1 2 3 4 5 6 7 8 ...)", "  lo            index 1 up NO-CARRIER mtu 0", "  default route: none", "  ipv6 default route: none", "  ip_forward: 1",
             "",
             "netns 20  /run/netns/c\\x071", "  processes: 1 (4242)", "  containers: web\\x1b[2J (podman)",
             "  eth0          index 2 veth up mtu 1500 10.88.0.2/16  peer veth9 (index 9, netns 10, bridge br0)",
-            "  default route: via 10.88.0.1 dev eth0", "  ip_forward: 0",
+            "  default route: via 10.88.0.1 dev eth0", "  ipv6 default route: none", "  ip_forward: 0",
             "",
-            "netns 30", "  processes: 0", "  interfaces: cannot read: no such network namespace", "  default route: none", "  ip_forward: ?",
+            "netns 30", "  processes: 0", "  interfaces: cannot read: no such network namespace", "  default route: none", "  ipv6 default route: none", "  ip_forward: ?",
         ].map { RenderedLine.output($0) })
     }
 
@@ -87,7 +87,7 @@ struct NetnsSessionTests {
             return try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
         }
         #expect(objects.count == 3)
-        #expect(objects[0]["host"] as? Bool == true && objects[0]["default_route"] is NSNull && objects[0]["ip_forward"] as? Bool == true)
+        #expect(objects[0]["host"] as? Bool == true && objects[0]["default_route"] is NSNull && objects[0]["ipv6_default_route"] is NSNull && objects[0]["ip_forward"] as? Bool == true)
         let route = try #require(objects[1]["default_route"] as? [String: Any])
         #expect(route["gateway"] as? String == "10.88.0.1" && route["device"] as? String == "eth0")
         #expect((objects[1]["containers"] as? [[String: Any]])?.first?["name"] as? String == "web\u{1B}[2J")

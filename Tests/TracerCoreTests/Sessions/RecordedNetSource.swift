@@ -7,7 +7,7 @@ final class RecordedNetSource: NetEventSource {
     var batches: [[DropEvent]]
     var flowTable: [FlowKey: FlowStats] = [:]
     var counts: [DropCount] = []
-    var arp: [DeviceKey: DeviceARPStats] = [:]
+    var neighbours: [DeviceKey: DeviceNeighbourStats] = [:]
     /// Successive answers of `lostEvents` (the last one repeats).
     var lost: [UInt64] = []
     var uncounted: UInt64 = 0
@@ -29,7 +29,7 @@ final class RecordedNetSource: NetEventSource {
     }
 
     func dropCounts() throws -> [DropCount] { counts }
-    func arpStats() throws -> [DeviceKey: DeviceARPStats] { arp }
+    func neighbourStats() throws -> [DeviceKey: DeviceNeighbourStats] { neighbours }
     func lostEvents() throws -> UInt64 { lost.isEmpty ? 0 : (lost.count > 1 ? lost.removeFirst() : lost[0]) }
     func uncountedDrops() throws -> UInt64 { uncounted }
 }

@@ -83,19 +83,30 @@ struct tracer_netns_scope {
 	__u32 routed_stage;
 };
 
-/* Per device in scope: ARP, which a flow never shows when a neighbour is not answering. */
+/* Per device in scope: neighbour discovery, which a flow never shows when a neighbour is not
+ * answering. IPv4's ARP and IPv6's NDP (neighbour solicitations and advertisements) alike. */
 struct tracer_device_stats {
 	__u64 arp_requests_tx;
 	__u64 arp_replies_tx;
 	__u64 arp_requests_rx;
 	__u64 arp_replies_rx;
+	__u64 ndp_solicits_tx;
+	__u64 ndp_adverts_tx;
+	__u64 ndp_solicits_rx;
+	__u64 ndp_adverts_rx;
 };
 
-/* An IPv4 flow, always from the endpoint's side, as the endpoint sees it (after DNAT): its
- * address and port, the remote's; and who opened it. */
+/* An address of either family in 16 bytes: IPv6 as it is, IPv4 mapped (::ffff:a.b.c.d, the
+ * IPv4 address in the last word), so one key and one comparison serve both families. */
+struct tracer_addr {
+	__u32 words[4];
+};
+
+/* A flow, always from the endpoint's side, as the endpoint sees it (after DNAT): its address
+ * and port, the remote's; and who opened it. Both addresses are of the flow's family. */
 struct tracer_flow_key {
-	__u32 endpoint_addr;
-	__u32 remote_addr;
+	struct tracer_addr endpoint_addr;
+	struct tracer_addr remote_addr;
 	__u16 endpoint_port; /* ICMP echo: the identifier */
 	__u16 remote_port;   /* ICMP echo: 0 */
 	__u8 proto;
@@ -112,11 +123,11 @@ struct tracer_flow_stats {
 	__u32 last_drop_netns;
 	__s32 last_drop_ifindex;
 	__u32 last_drop_stage;   /* the last stage the dropped packet had reached, or TRACER_STAGE_NONE */
-	__u32 nat_addr;          /* egress: the source the uplink saw after SNAT/MASQUERADE; inbound: the
-	                          * destination the client addressed before DNAT (the published port); 0 if none */
+	struct tracer_addr nat_addr; /* egress: the source the uplink saw after SNAT/MASQUERADE; inbound: the
+	                          * destination the client addressed before DNAT (the published port); all zero if none */
 	__u16 nat_port;
 	__u8 private_source_seen; /* the uplink saw the endpoint's own source: no SNAT */
-	__u8 pad;
+	__u8 pad[5];
 };
 
 /* A flow's counters on the packet path: a per-CPU table indexed by a hash of the key, where a
@@ -135,8 +146,8 @@ struct tracer_flow_slot {
 
 /* Reply lookup on the uplink: the masqueraded side of a flow, as the reply arrives. */
 struct tracer_nat_key {
-	__u32 remote_addr;
-	__u32 nat_addr;
+	struct tracer_addr remote_addr;
+	struct tracer_addr nat_addr;
 	__u16 remote_port;
 	__u16 nat_port;
 	__u8 proto;
@@ -146,14 +157,14 @@ struct tracer_nat_key {
 /* Published ports (DNAT to an endpoint), by the destination a client addresses on the uplink,
  * before DNAT: an inbound flow is known from its first packet there. */
 struct tracer_published_key {
-	__u32 addr;  /* a local address, or 0 for any */
+	struct tracer_addr addr; /* a local address, or the family's unspecified address for any */
 	__u16 port;
 	__u8 proto;
 	__u8 pad;
 };
 
 struct tracer_published_target {
-	__u32 endpoint_addr;
+	struct tracer_addr endpoint_addr;
 	__u16 endpoint_port;
 	__u16 pad;
 };
@@ -183,8 +194,8 @@ struct tracer_drop_event {
 	__u16 protocol;      /* ethertype, host byte order */
 	__u8 ip_version;     /* 4, 6, or 0 when not IP */
 	__u8 l4_proto;
-	__u8 saddr[16];      /* IPv4 in the first 4 bytes */
-	__u8 daddr[16];
+	struct tracer_addr saddr;
+	struct tracer_addr daddr;
 	__u16 sport;
 	__u16 dport;
 	__u32 flags;         /* enum tracer_drop_flags */
@@ -203,18 +214,19 @@ struct tracer_net_config {
 	__u64 ignored_reasons[4]; /* bitmap: drop reasons below 256 not to count or report (healthy-host noise) */
 };
 
-_Static_assert(sizeof(struct tracer_flow_key) == 16, "flow key layout");
+_Static_assert(sizeof(struct tracer_addr) == 16, "address layout");
+_Static_assert(sizeof(struct tracer_flow_key) == 40, "flow key layout");
 _Static_assert(sizeof(struct tracer_device_scope) == 8, "device scope layout");
 _Static_assert(sizeof(struct tracer_device_way) == 12, "device way layout");
 _Static_assert(sizeof(struct tracer_device_slot) == 4 + 12 * TRACER_DEVICE_SLOT_WAYS, "device slot layout");
 _Static_assert(sizeof(struct tracer_netns_scope) == 4, "netns scope layout");
-_Static_assert(sizeof(struct tracer_flow_stats) == 112, "flow stats layout");
-_Static_assert(sizeof(struct tracer_flow_slot) == 128, "flow slot layout");
-_Static_assert(sizeof(struct tracer_nat_key) == 16, "nat key layout");
+_Static_assert(sizeof(struct tracer_flow_stats) == 128, "flow stats layout");
+_Static_assert(sizeof(struct tracer_flow_slot) == 168, "flow slot layout");
+_Static_assert(sizeof(struct tracer_nat_key) == 40, "nat key layout");
 _Static_assert(sizeof(struct tracer_drop_key) == 24, "drop key layout");
-_Static_assert(sizeof(struct tracer_published_key) == 8, "published key layout");
-_Static_assert(sizeof(struct tracer_published_target) == 8, "published target layout");
-_Static_assert(sizeof(struct tracer_drop_event) == 112, "drop event layout");
+_Static_assert(sizeof(struct tracer_published_key) == 20, "published key layout");
+_Static_assert(sizeof(struct tracer_published_target) == 20, "published target layout");
+_Static_assert(sizeof(struct tracer_drop_event) == 136, "drop event layout");
 _Static_assert(sizeof(struct tracer_net_config) == 40, "net config layout");
 
 #endif
