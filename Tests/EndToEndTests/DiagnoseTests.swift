@@ -67,16 +67,8 @@ struct DiagnoseTests {
     @Test(arguments: EgressLab.ipv6Modes.map(\.mode))
     func ipv6BreaksThroughTheBinary(mode: String) throws {
         let expected = try #require(EgressLab.ipv6Modes.first { $0.mode == mode })
-        let lab = try EgressLab.up(EgressLab.uniqueName("6e"), ipv6: true)
+        let lab = try healthyDualStackLab("6e")
         defer { lab.down() }
-        #expect(try lab.probe(ipv6: true))
-        let healthy = try TracerBinary.run(["diagnose", "--netns", lab.endpointNetns, "--output", "json"])
-        #expect(healthy.status == 0, "\(healthy.stdout)")
-        #expect(!healthy.stdout.contains("\"code\":\"ipv6-") && !healthy.stdout.contains("endpoint-ipv6-"), "\(healthy.stdout)")
-        // The lab's NAT66 is an ip6tables-nft MASQUERADE that libxtables cannot translate: its own
-        // "XT target MASQUERADE not found" is taken from standard error, not shown.
-        #expect(!healthy.stderr.contains("XT target"), "\(healthy.stderr)")
-
         try lab.breakIt(mode)
         let broken = try TracerBinary.run(["diagnose", "--netns", lab.endpointNetns, "--output", "json"])
         #expect(broken.status == 2, "\(mode): \(broken.stdout)")
@@ -94,6 +86,49 @@ struct DiagnoseTests {
             if !repaired { usleep(100_000) }
         }
         #expect(repaired, "\(mode): still broken after \(fix)")
+    }
+
+    /// A dual-stack lab whose IPv6 answers, as diagnose sees it: exit 0, no IPv6 finding, nothing
+    /// on standard error. Taken down by the caller.
+    func healthyDualStackLab(_ tag: String) throws -> EgressLab {
+        let lab = try EgressLab.up(EgressLab.uniqueName(tag), ipv6: true)
+        #expect(try lab.probe(ipv6: true))
+        let healthy = try TracerBinary.run(["diagnose", "--netns", lab.endpointNetns, "--output", "json"])
+        #expect(healthy.status == 0, "\(healthy.stdout)")
+        #expect(!healthy.stdout.contains("\"code\":\"ipv6-") && !healthy.stdout.contains("endpoint-ipv6-")
+                    && !healthy.stdout.contains("\"family\":\"ipv6\""), "\(healthy.stdout)")
+        // The lab's NAT66 is an ip6tables-nft MASQUERADE that libxtables cannot translate: its own
+        // "XT target MASQUERADE not found" is taken from standard error, not shown.
+        #expect(!healthy.stderr.contains("XT target"), "\(healthy.stderr)")
+        return lab
+    }
+
+    /// The IPv6 firewall, NAT66 and neighbour breaks through the binary: the finding in JSON with
+    /// `family` ipv6 and its severity (exit 2 for an error, 0 for the gateway's warning), no IPv4
+    /// finding at error, and the printed fix, pasted, makes IPv6 answer again with IPv4 untouched.
+    @Test(arguments: EgressLab.ipv6FirewallModes.map(\.mode))
+    func ipv6FirewallBreaksThroughTheBinary(mode: String) throws {
+        let expected = try #require(EgressLab.ipv6FirewallModes.first { $0.mode == mode })
+        let lab = try healthyDualStackLab("6w")
+        defer { lab.down() }
+        try lab.breakIt(mode)
+        #expect(try !lab.probe(ipv6: true), "\(mode) did not break IPv6")
+        let broken = try TracerBinary.run(["diagnose", "--netns", lab.endpointNetns, "--output", "json"])
+        #expect(broken.status == (expected.severity == "error" ? 2 : 0), "\(mode): \(broken.stdout)\(broken.stderr)")
+        let lines = json(broken.stdout)
+        #expect(!lines.contains { $0["invalid"] != nil }, "\(broken.stdout)")
+        let finding = try #require(lines.first { $0["code"] as? String == expected.code && $0["family"] as? String == "ipv6" },
+                                   "\(mode): \(broken.stdout)")
+        #expect(finding["severity"] as? String == expected.severity)
+        #expect(finding["device"] as? String == expected.device)
+        #expect(finding["netns_path"] as? String == "/run/netns/\(lab.hostNetns)")
+        #expect(!lines.contains { $0["family"] as? String == "ipv4" && $0["severity"] as? String == "error" }, "\(broken.stdout)")
+        let fix = try #require(finding["fix"] as? String)
+        #expect(try LabShell.run(["-c", fix]).status == 0, "\(fix)")
+        #expect(try lab.probeSettles(ipv6: true), "\(mode): still broken after \(fix)")
+        #expect(try lab.probe(), "\(mode): IPv4 after \(fix)")
+        let after = try TracerBinary.run(["diagnose", "--netns", lab.endpointNetns, "--output", "json"])
+        #expect(after.status == 0 && !after.stdout.contains("\"family\":\"ipv6\""), "\(mode) after \(fix): \(after.stdout)")
     }
 
     /// The lab's world is reached through the host side's uplink: checked as an endpoint it got

@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import LabSupport
 import Testing
-import TracerCore
+@testable import TracerCore
 
 /// Discovery and the static checks on the real egress lab (tools/lab/egress.sh): a container
 /// host built inside namespaces, healthy, then broken one way at a time.
@@ -169,6 +169,14 @@ struct EgressDiagnosisTests {
         #expect(state.host.ipv6Neighbours.contains { $0.address.description == "2001:db8::1" && $0.isRouter }, "\(state.host.ipv6Neighbours)")
         let findings = EgressDiagnosis.findings(for: path, state: state)
         #expect(!findings.contains { Self.isIPv6($0.code) || $0.severity == .error || $0.code == .unchecked }, "\(findings)")
+        // The firewall was walked for IPv6 too: the lab's NAT66, read from ip6tables-nft-save, covers the ULA.
+        #expect(!findings.contains { $0.family == .v6 }, "\(findings)")
+        let eth = try #require(EgressChecks(path: path, state: state).ipv6Egress)
+        #expect(eth.addresses.map(\.description) == ["fd00:17::2/64"] && eth.uplink == "uplink0")
+        let report = NetfilterInspector.inspect(path: path, ipv6: eth)
+        #expect(report.ruleset.table(family: "ip6", name: "nat", backend: .iptablesNft)?.chain("POSTROUTING")?.rules.first?.text
+                == "-A POSTROUTING -s fd00:17::/64 -o uplink0 -j MASQUERADE", "\(report.ruleset)")
+        #expect(report.unchecked.isEmpty, "\(report.unchecked)")
     }
 
     /// Each IPv6 break: found with its code on its device and namespace, first among the errors,
@@ -198,15 +206,45 @@ struct EgressDiagnosisTests {
         #expect(fix.contains("-n \(lab.hostNetns) ") || fix.contains("--net=/run/netns/\(lab.hostNetns) ")
                     || fix.contains("-n \(lab.endpointNetns) ") || fix.contains("--net=/run/netns/\(lab.endpointNetns) "), "\(fix)")
         #expect(try LabShell.run(["-c", fix]).status == 0, "\(fix)")
-        // A re-added address goes through duplicate address detection (about a second) first.
-        var reached = false
-        for _ in 0..<40 where !reached {
-            reached = try lab.probe(size: 1232, ipv6: true)
-            if !reached { usleep(100_000) }
-        }
-        #expect(reached, "\(mode): still broken after \(fix)")
+        #expect(try lab.probeSettles(size: 1232, ipv6: true), "\(mode): still broken after \(fix)")
         let after = EgressDiagnosis.findings(for: path, directory: NetnsDirectory())
         #expect(!after.contains { $0.severity == .error || Self.isIPv6($0.code) }, "\(after)")
+    }
+
+    /// Each IPv6 break of the firewall, NAT66 or neighbour discovery: found with its code (the
+    /// IPv4 twin's where the cause is the same), severity and device, about IPv6 packets in the
+    /// host side, the fix spelled in ip6tables/nft ip6 terms; pasted, IPv6 answers again and
+    /// IPv4 never stopped.
+    @Test(arguments: EgressLab.ipv6FirewallModes.map(\.mode))
+    func eachIPv6FirewallBreakIsFoundAndItsFixRepairs(mode: String) throws {
+        let expected = try #require(EgressLab.ipv6FirewallModes.first { $0.mode == mode })
+        let lab = try EgressLab.up(EgressLab.uniqueName("6f"), ipv6: true)
+        defer { lab.down() }
+        // Traffic first, as on a host in use: the neighbour caches hold the endpoint and the router.
+        #expect(try lab.probe(ipv6: true) && lab.probe(tcp: true, ipv6: true))
+        let path = try #require(try finder().paths(namespaces: [lab.endpointNetns]).first)
+        let healthy = EgressDiagnosis.findings(for: path, directory: NetnsDirectory())
+        #expect(!healthy.contains { $0.family == .v6 && $0.severity != .info }, "\(healthy)")
+
+        try lab.breakIt(mode)
+        #expect(try !lab.probe(ipv6: true), "\(mode) did not break IPv6")
+        #expect(try lab.probe(), "\(mode) should leave IPv4 alone")
+        let findings = EgressDiagnosis.findings(for: path, directory: NetnsDirectory())
+        let finding = try #require(findings.first { $0.code.rawValue == expected.code && $0.family == .v6 }, "\(mode): \(findings)")
+        #expect(finding.severity.rawValue == expected.severity, "\(finding)")
+        #expect(finding.device == expected.device, "\(finding)")
+        #expect(finding.netnsInode == path.hostNetnsInode)
+        // Nothing about IPv4 is claimed broken.
+        #expect(!findings.contains { $0.family == .v4 && $0.severity == .error }, "\(findings)")
+        let fix = try #require(finding.fix, "\(mode): no fix")
+        #expect(!fix.contains("#") && (fix.contains("--net=/run/netns/\(lab.hostNetns) ") || fix.contains("-n \(lab.hostNetns) ")), "\(fix)")
+        #expect(!fix.contains("iptables-nft") || fix.contains("ip6tables-nft"), "IPv6 fixes are ip6tables': \(fix)")
+        #expect(try LabShell.run(["-c", fix]).status == 0, "\(fix)")
+        #expect(try lab.probeSettles(ipv6: true), "\(mode): still broken after \(fix)")
+        #expect(try lab.probe(tcp: true, ipv6: true) && lab.probe(), "\(mode): TCP over IPv6 and IPv4 after \(fix)")
+        let after = EgressDiagnosis.findings(for: path, directory: NetnsDirectory())
+        #expect(!after.contains { $0.family == .v6 && $0.severity == .error }, "\(after)")
+        #expect(!after.contains { $0.code.rawValue == expected.code && $0.family == .v6 }, "\(after)")
     }
 
     /// An uplink whose IPv6 default route came from a router advertisement (installed here with

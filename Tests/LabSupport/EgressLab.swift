@@ -35,6 +35,19 @@ public struct EgressLab {
         ("ipv6-mtu-too-small", "ipv6-mtu-too-small", "host", "veth-c1"),
     ]
 
+    /// The IPv6 breaks of a dual-stack lab that the firewall, NAT66 and neighbour discovery checks
+    /// find (issue #14), each with the code (the IPv4 checks' own where the cause is the same),
+    /// its severity and the device it names. Every finding is about the host side and IPv6.
+    public static let ipv6FirewallModes: [(mode: String, code: String, severity: String, device: String)] = [
+        ("ipv6-forward-policy-drop", "forward-policy-drop", "error", "br-lab"),
+        ("ipv6-forward-rule-drop", "forward-rule-drop", "error", "br-lab"),
+        ("ipv6-legacy-drop", "legacy-iptables-drop", "error", "br-lab"),
+        ("ipv6-masquerade-missing", "masquerade-missing", "error", "uplink0"),
+        ("icmpv6-dropped", "icmpv6-dropped", "error", "br-lab"),
+        ("ipv6-gateway-unanswered", "neighbour-failed", "warning", "uplink0"),
+        ("ipv6-ndp-proxy-missing", "ipv6-ndp-proxy-missing", "error", "uplink0"),
+    ]
+
     /// Who an inbound probe (`egress.sh probe NAME --inbound`) comes from and what it sends.
     public struct InboundProbe: Sendable, Equatable, CustomStringConvertible {
         /// An endpoint ("c1": to its own published port, the hairpin) instead of the world.
@@ -108,6 +121,16 @@ public struct EgressLab {
     /// world: true when answered.
     public func probe(size: Int = 56, tcp: Bool = false, ipv6: Bool = false) throws -> Bool {
         try LabShell.run([EgressLab.script, "probe", name, "--size", String(size)] + (tcp ? ["--tcp"] : []) + (ipv6 ? ["--ipv6"] : [])).status == 0
+    }
+
+    /// `probe` every 100 ms for up to 4 s, until it is answered: after a fix, a re-added address
+    /// goes through duplicate address detection (about a second) and a neighbour is solicited again.
+    public func probeSettles(size: Int = 56, ipv6: Bool = false) throws -> Bool {
+        for _ in 0..<40 {
+            if try probe(size: size, ipv6: ipv6) { return true }
+            usleep(100_000)
+        }
+        return false
     }
 
     /// `egress.sh publish NAME`: c1's ports published on 198.51.100.2 (tcp 1222 -> 22, 5201, udp

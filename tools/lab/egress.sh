@@ -44,7 +44,19 @@
 #                                       ipv6-host-no-default-route (in the host side),
 #                                       ipv6-dad-failed (c1's address also on br-lab, nodad, then
 #                                       c1's re-added: its DAD fails), ipv6-mtu-too-small (veth-c1
-#                                       at MTU 1200)
+#                                       at MTU 1200), ipv6-forward-policy-drop (ip6tables-nft -P
+#                                       FORWARD DROP), ipv6-forward-rule-drop (an nft inet rule
+#                                       dropping fd00:17::/64 out of uplink0), ipv6-legacy-drop
+#                                       (ip6tables-legacy -P FORWARD DROP), ipv6-masquerade-missing
+#                                       (the NAT66 MASQUERADE deleted), icmpv6-dropped (ip6tables-nft
+#                                       INPUT dropping neighbour solicitations, the caches
+#                                       flushed: c1 cannot resolve its gateway),
+#                                       ipv6-gateway-unanswered (the IPv6 default route via
+#                                       2001:db8::99, which nobody holds), ipv6-ndp-proxy-missing
+#                                       (c1 also gets 2001:db8::100:2/120, br-lab 2001:db8::100:1/120,
+#                                       inside uplink0's on-link 2001:db8::/64: the world asks for
+#                                       it by neighbour solicitation and nobody answers; c1 sends
+#                                       from it, RFC 6724 prefers it to the ULA for the world)
 #   egress.sh probe NAME [ENDPOINT] [--tcp] [--size BYTES] [--ipv6]
 #                                       one ping (or TCP connect) from an endpoint (default c1) to
 #                                       the world, over IPv6 with --ipv6; exit 0 if answered, 1 if not
@@ -366,7 +378,7 @@ EOF
         mtu-mismatch)
             ip -n "$host" link set uplink0 mtu 1280
             ip -n "tel-$name-world" link set wan0 mtu 1280 ;;
-        ipv6-*) is_ipv6 "$name" || die "mode '$mode' needs a lab up with --ipv6"; break_ipv6 "$name" "$host" "$mode" ;;
+        ipv6-*|icmpv6-*) is_ipv6 "$name" || die "mode '$mode' needs a lab up with --ipv6"; break_ipv6 "$name" "$host" "$mode" ;;
         dnat-*|rp-filter-strict|hairpin|stale-conntrack|nothing-listening)
             published "$name" || die "mode '$mode' needs a published lab (try: egress.sh publish $name)"
             break_inbound "$name" "$host" "$mode" ;;
@@ -492,6 +504,28 @@ break_ipv6() {
             until [[ -n $(ip -n "$c1" -6 addr show dadfailed) ]] || (( t-- == 0 )); do sleep 0.1; done
             [[ -n $(ip -n "$c1" -6 addr show dadfailed) ]] || die "DAD did not fail in $c1" ;;
         ipv6-mtu-too-small) ip -n "$host" link set veth-c1 mtu 1200 ;;
+        ipv6-forward-policy-drop) in_ns "$host" ip6tables-nft -P FORWARD DROP ;;
+        ipv6-forward-rule-drop)
+            in_ns "$host" nft -f - <<'EOF_IPV6'
+table inet labfilter6 {
+    chain forward {
+        type filter hook forward priority filter; policy accept;
+        ip6 saddr fd00:17::/64 oifname "uplink0" counter drop comment "lab: block container IPv6 egress"
+    }
+}
+EOF_IPV6
+            ;;
+        ipv6-legacy-drop) in_ns "$host" ip6tables-legacy -P FORWARD DROP ;;
+        ipv6-masquerade-missing) in_ns "$host" ip6tables-nft -t nat -D POSTROUTING -s "$SUBNET6" -o uplink0 -j MASQUERADE ;;
+        icmpv6-dropped)
+            in_ns "$host" ip6tables-nft -A INPUT -p ipv6-icmp --icmpv6-type neighbour-solicitation -j DROP
+            ip -n "$c1" -6 neigh flush dev eth0
+            ip -n "$host" -6 neigh flush dev br-lab ;;
+        ipv6-gateway-unanswered) ip -n "$host" -6 route replace default via 2001:db8::99 dev uplink0 ;;
+        ipv6-ndp-proxy-missing)
+            ip -n "$host" addr add 2001:db8::100:1/120 dev br-lab
+            ip -n "$c1" addr add 2001:db8::100:2/120 dev eth0
+            wait_dad "$name" ;;
         *) die "unknown mode '$mode'" ;;
     esac
 }

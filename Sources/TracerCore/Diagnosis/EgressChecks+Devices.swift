@@ -11,13 +11,13 @@ extension EgressChecks {
         }
         var findings: [Finding] = []
         if !eth.isUp {
-            findings.append(onEndpoint(.endpointInterfaceDown, .error,
+            findings.append(onEndpoint(.endpointInterfaceDown, nil, .error,
                 "\(name) in \(path.endpoint.name) is down: nothing leaves the endpoint",
                 evidence: "\(name): \(Self.linkState(eth))", fix: endpointCommand.ip("link set \(shellWord(name)) up"), device: name))
         }
         guard let route = endpointSide.routes.defaultRoute else {
             let gateway = bridge?.ipv4.first.map { "\($0.address)" } ?? "GATEWAY"
-            findings.append(onEndpoint(.endpointNoDefaultRoute, .error,
+            findings.append(onEndpoint(.endpointNoDefaultRoute, .v4, .error,
                 "\(path.endpoint.name) has no default route: it cannot address anything outside its subnet",
                 evidence: "no 0.0.0.0/0 route in the main table of \(path.endpoint.name)",
                 fix: endpointCommand.ip("route add default via \(gateway) dev \(shellWord(name))"), device: name))
@@ -25,7 +25,7 @@ extension EgressChecks {
         }
         if let index = route.outputIndex, index != eth.index {
             let other = endpointSide.interface(index: index)?.name ?? "ifindex \(index)"
-            findings.append(onEndpoint(.endpointNoDefaultRoute, .warning,
+            findings.append(onEndpoint(.endpointNoDefaultRoute, .v4, .warning,
                 "\(path.endpoint.name)'s default route leaves by \(other), not by its veth \(name)",
                 evidence: "default via \(route.gateway.map { "\($0)" } ?? "-") dev \(other)", device: name))
         }
@@ -41,7 +41,7 @@ extension EgressChecks {
             if let veth = hostVeth {
                 vethUp = veth.isUp
                 if !veth.isUp {
-                    findings.append(onHost(.vethDown, .error,
+                    findings.append(onHost(.vethDown, nil, .error,
                         "host veth \(name) of \(path.endpoint.name) is down in \(hostName): the endpoint's frames are dropped at its eth0 (no carrier)",
                         evidence: "\(name): \(Self.linkState(veth))", fix: hostCommand.ip("link set \(shellWord(name)) up"), device: name))
                 }
@@ -60,7 +60,7 @@ extension EgressChecks {
         guard path.bridge == nil, veth.masterIndex == nil, let gateway = endpointGateway,
               let owner = host.interfaces.first(where: { $0.kind == "bridge" && $0.ipv4.contains { $0.address == gateway } })
         else { return [] }
-        return [onHost(.vethNotAttached, .error,
+        return [onHost(.vethNotAttached, .v4, .error,
             "host veth \(veth.name) is not a port of bridge \(owner.name), which holds \(path.endpoint.name)'s gateway \(gateway)",
             evidence: "\(veth.name): no master; \(owner.name): \(owner.ipv4.map(\.description).joined(separator: " "))",
             fix: hostCommand.ip("link set \(shellWord(veth.name)) master \(shellWord(owner.name))"), device: veth.name)]
@@ -71,7 +71,7 @@ extension EgressChecks {
         guard let bridge else { return [unchecked("bridge \(name)", because: "it no longer exists in \(hostName)", device: name)] }
         var findings: [Finding] = []
         if !bridge.isUp {
-            findings.append(onHost(.bridgeDown, .error,
+            findings.append(onHost(.bridgeDown, nil, .error,
                 "bridge \(name) is down in \(hostName): frames from its ports are dropped (BRIDGE_INGRESS_STP_STATE)",
                 evidence: "\(name): \(Self.linkState(bridge))", fix: hostCommand.ip("link set \(shellWord(name)) up"), device: name))
         }
@@ -89,7 +89,7 @@ extension EgressChecks {
                 fix = fix.map { "\($0) && \(durable)" } ?? durable
                 evidence += "; \(manager.evidence)"
             }
-            findings.append(onHost(.bridgeNoAddress, .error,
+            findings.append(onHost(.bridgeNoAddress, .v4, .error,
                 "bridge \(name) does not hold \(path.endpoint.name)'s gateway \(wanted): its ARP requests go unanswered"
                     + (state.networkManager == nil ? "" : " (NetworkManager manages \(name) and removes it)"),
                 evidence: evidence, fix: fix, device: name))
@@ -100,7 +100,7 @@ extension EgressChecks {
                   let port = host.bridgePorts.first(where: { $0.index == veth.index && $0.name == veth.name }),
                   let portState = port.state, portState != .forwarding {
             let transient = portState == .listening || portState == .learning
-            findings.append(onHost(.bridgePortNotForwarding, transient ? .warning : .error,
+            findings.append(onHost(.bridgePortNotForwarding, nil, transient ? .warning : .error,
                 "port \(veth.name) of bridge \(name) is \(portState.name), not forwarding: the bridge drops its frames (BRIDGE_INGRESS_STP_STATE)",
                 evidence: "bridge link: \(veth.name) master \(name) state \(portState.name)",
                 fix: transient ? nil : portState == .blocking
@@ -117,7 +117,7 @@ extension EgressChecks {
         if !uplink.isUp {
             var fix = hostCommand.ip("link set \(shellWord(name)) up")
             if guessed { fix += " && " + hostCommand.ip("route replace default via \(path.gateway.map { "\($0)" } ?? "GATEWAY") dev \(shellWord(name))") }
-            return [onHost(.uplinkDown, .error,
+            return [onHost(.uplinkDown, nil, .error,
                 "uplink \(name) is down in \(hostName)" + (guessed ? ": its routes, the default route among them, went with it and do not come back with `link set up`" : ""),
                 evidence: "\(name): \(Self.linkState(uplink))" + (guessed ? "; no default route, \(name) is the only device that can be the uplink" : ""),
                 fix: fix, device: name)]
@@ -133,7 +133,7 @@ extension EgressChecks {
                 fix = command.ip("link set \(shellWord(peer.name)) up")
             }
         }
-        return [onHost(.uplinkNoCarrier, .error,
+        return [onHost(.uplinkNoCarrier, nil, .error,
             "uplink \(name) has no carrier: packets queue for ARP and are dropped (QDISC_DROP, then NEIGH_FAILED)",
             evidence: evidence, fix: fix, device: name)]
     }
@@ -144,7 +144,7 @@ extension EgressChecks {
         guard case .route(let route, _) = Self.egressRoute(of: path, in: host), let gateway = route.gateway,
               let entry = host.neighbours.first(where: { $0.address == gateway && $0.index == uplink.index }), entry.failed
         else { return [] }
-        return [onHost(.neighbourFailed, .warning,
+        return [onHost(.neighbourFailed, .v4, .warning,
             "the gateway \(gateway) did not answer the last ARP for it on \(uplink.name): egress packets wait for its address and are dropped (NEIGH_FAILED)",
             evidence: "ip neigh in \(hostName): \(gateway) dev \(uplink.name) FAILED; default route via \(gateway)", device: uplink.name)]
     }
@@ -156,19 +156,19 @@ extension EgressChecks {
         let lower = { (mtu: UInt32) in endpointCommand.ip("link set \(shellWord(eth.name)) mtu \(mtu)") }
         var findings: [Finding] = []
         if let veth = hostVeth, veth.mtu > 0, veth.mtu != eth.mtu {
-            findings.append(onHost(.mtuMismatch, .warning,
+            findings.append(onHost(.mtuMismatch, nil, .warning,
                 "the two ends of \(endpointName)'s veth differ: \(eth.name) \(eth.mtu), \(veth.name) \(veth.mtu); frames larger than the receiving end's MTU are dropped",
                 evidence: "\(eth.name) mtu \(eth.mtu) in \(endpointName); \(veth.name) mtu \(veth.mtu) in \(hostName)",
                 fix: eth.mtu > veth.mtu ? lower(veth.mtu) : hostCommand.ip("link set \(shellWord(veth.name)) mtu \(eth.mtu)"),
                 device: veth.name))
         }
         if let bridge, bridge.mtu > 0, bridge.mtu < eth.mtu {
-            findings.append(onHost(.mtuMismatch, .warning,
+            findings.append(onHost(.mtuMismatch, nil, .warning,
                 "bridge \(bridge.name) carries \(bridge.mtu) bytes, \(endpointName)'s \(eth.name) sends up to \(eth.mtu)",
                 evidence: "\(eth.name) mtu \(eth.mtu); \(bridge.name) mtu \(bridge.mtu)", fix: lower(bridge.mtu), device: bridge.name))
         }
         if let (uplink, _) = uplink, uplink.mtu > 0, uplink.mtu < eth.mtu {
-            findings.append(onHost(.mtuMismatch, .warning,
+            findings.append(onHost(.mtuMismatch, nil, .warning,
                 "uplink \(uplink.name) carries \(uplink.mtu) bytes, \(endpointName)'s \(eth.name) sends up to \(eth.mtu): larger packets with DF set are dropped at ip_forward (PKT_TOO_BIG) unless the ICMP 'fragmentation needed' reaches the sender",
                 evidence: "\(eth.name) mtu \(eth.mtu) in \(endpointName); \(uplink.name) mtu \(uplink.mtu) in \(hostName)",
                 fix: lower(uplink.mtu), device: uplink.name))

@@ -6,7 +6,7 @@ extension EgressChecks {
         let key = "net/ipv4/ip_forward"
         switch sysctl(key) {
         case .value("0"):
-            return [onHost(.ipForwardDisabled, .error,
+            return [onHost(.ipForwardDisabled, .v4, .error,
                 "IPv4 forwarding is off in \(hostName): packets from the endpoints are dropped at ip_error (IP_INADDRERRORS)",
                 evidence: "net.ipv4.ip_forward = 0 in \(hostName)", fix: hostCommand.sysctl(key, "1"))]
         case .value:
@@ -25,7 +25,7 @@ extension EgressChecks {
             let key = "net/ipv4/conf/\(device.name)/forwarding"
             switch sysctl(key) {
             case .value("0"):
-                findings.append(onHost(.deviceForwardingDisabled, .error,
+                findings.append(onHost(.deviceForwardingDisabled, .v4, .error,
                     "forwarding is off on \(device.name) in \(hostName): \(role)",
                     evidence: "\(Self.dotted(key)) = 0 (net.ipv4.ip_forward = 1)", fix: hostCommand.sysctl(key, "1"),
                     device: device.name))
@@ -51,7 +51,7 @@ extension EgressChecks {
         case .route:
             break
         case .noRoute where PolicyRouting.isDefault(host.rules):
-            findings.append(onHost(.noDefaultRoute, .error,
+            findings.append(onHost(.noDefaultRoute, .v4, .error,
                 "\(hostName) has no default route: forwarded packets to the outside are dropped at ip_error (IP_INNOROUTES)",
                 evidence: "no 0.0.0.0/0 route in the main table of \(hostName)", fix: hostCommand.ip(addDefault), device: guess))
         case .noRoute(let tables):
@@ -59,12 +59,12 @@ extension EgressChecks {
             // first of them that could hold a default route (local holds the host's own addresses).
             let names = tables.map(RoutingTables.name)
             let first = tables.first { $0 != 255 } ?? NL.RT_TABLE_MAIN
-            findings.append(onHost(.noDefaultRoute, .error,
+            findings.append(onHost(.noDefaultRoute, .v4, .error,
                 "no default route for \(path.endpoint.name)'s packets in \(hostName): its policy rules consult table\(names.count == 1 ? "" : "s") \(names.joined(separator: ", ")), none has one (IP_INNOROUTES)",
                 evidence: ruleList,
                 fix: hostCommand.ip(addDefault + (first == NL.RT_TABLE_MAIN ? "" : " table \(RoutingTables.name(first))")), device: guess))
         case .dropped(let rule):
-            findings.append(onHost(.policyRuleDrop, .error,
+            findings.append(onHost(.policyRuleDrop, .v4, .error,
                 "policy rule \"\(rule.description)\" in \(hostName) drops \(path.endpoint.name)'s packets before any route is looked up",
                 evidence: ruleList,
                 fix: hostCommand.ip("rule del priority \(rule.priority)"), device: path.bridge?.name ?? path.hostVeth?.name))
@@ -81,11 +81,11 @@ extension EgressChecks {
         let filter = ReversePathFilter(device: ingress.name, sysctl: sysctl)
         let mode = filter.mode
         if mode == 1 || (mode == 2 && back == nil) {
-            findings.append(onHost(.rpFilterDrop, .error,
+            findings.append(onHost(.rpFilterDrop, .v4, .error,
                 "rp_filter (\(mode == 1 ? "strict" : "loose")) drops \(path.endpoint.name)'s packets on \(ingress.name) (IP_RPFILTER): the route back to \(address) does not lead through it",
                 evidence: "\(filter.evidence); \(lookup)", fix: fix, device: ingress.name))
         } else {
-            findings.append(onHost(.noRoute, .error,
+            findings.append(onHost(.noRoute, .v4, .error,
                 "\(hostName) has no route back to \(path.endpoint.name) (\(address)) through \(ingress.name): replies go "
                     + (via.map { "out by \($0)" } ?? "nowhere"),
                 evidence: lookup, fix: fix, device: ingress.name))
@@ -104,7 +104,7 @@ extension EgressChecks {
             }
             guard count * 10 >= max * 9 else { return [] }
             let full = count >= max
-            return [onHost(.conntrackFull, full ? .error : .warning,
+            return [onHost(.conntrackFull, nil, full ? .error : .warning,
                 "the conntrack table in \(hostName) is \(full ? "full" : "nearly full"): new flows are dropped (\"nf_conntrack: table full, dropping packet\")",
                 evidence: "net.netfilter.nf_conntrack_count = \(count), net.netfilter.nf_conntrack_max = \(max)",
                 fix: "sysctl -w net.netfilter.nf_conntrack_max=\(max * 2)   # in the root namespace: the limit is global")]
@@ -120,7 +120,7 @@ extension EgressChecks {
         guard host.error == nil, let bridge = path.bridge?.name else { return [] }
         let key = "net/bridge/bridge-nf-call-iptables"
         guard case .value("1") = sysctl(key) else { return [] }
-        return [onHost(.brNetfilter, .info,
+        return [onHost(.brNetfilter, nil, .info,
             "br_netfilter is loaded: frames bridged on \(bridge) (between its endpoints) also pass the iptables/nftables FORWARD chain and conntrack",
             evidence: "net.bridge.bridge-nf-call-iptables = 1 in \(hostName)", device: bridge)]
     }

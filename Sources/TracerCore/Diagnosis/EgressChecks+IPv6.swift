@@ -22,7 +22,62 @@ extension EgressChecks {
         findings += ipv6EndpointChecks(broken: broken)
         findings += ipv6ForwardingChecks()
         findings += ipv6HostRouteChecks(broken: broken, explained: explained)
+        findings += ipv6GatewayChecks(broken: broken)
+        findings += ndpProxyChecks(broken: broken)
         return findings
+    }
+
+    /// An endpoint address inside a prefix the uplink holds: upstream, that prefix is on-link,
+    /// so the router asks for the address by neighbour solicitation on the uplink, and only the
+    /// host can answer, as its proxy (proxy_ndp on, all or the uplink, and a proxy entry).
+    private func ndpProxyChecks(broken: Set<String>) -> [Finding] {
+        guard host.error == nil, let uplink = ipv6Uplink, !broken.contains(uplink.name), let egress = ipv6Egress else { return [] }
+        let key = "net/ipv6/conf/\(uplink.name)/proxy_ndp", allKey = "net/ipv6/conf/all/proxy_ndp"
+        let enabled = [key, allKey].contains { sysctl($0).value.map { $0 != "0" } ?? false }
+        var findings: [Finding] = []
+        for address in egress.addresses.map(\.address) {
+            // The bridge's own, longer prefix routes it here; the uplink's covers it upstream.
+            guard let onLink = uplink.globalIPv6.first(where: { $0.contains(address) }),
+                  ingress?.globalIPv6.contains(where: { $0.contains(address) && $0.length > onLink.length }) == true else { continue }
+            let proxied = host.ipv6ProxyNeighbours.contains { $0.address == address && ($0.index == uplink.index || $0.index == 0) }
+            guard !enabled || !proxied else { continue }
+            var commands: [String] = []
+            if !enabled { commands.append(hostCommand.sysctl(key, "1")) }
+            if !proxied { commands.append(hostCommand.ip("-6 neigh add proxy \(address) dev \(shellWord(uplink.name))")) }
+            findings.append(onHost(.ipv6NDPProxyMissing, .v6, .error,
+                "\(path.endpoint.name)'s \(address) is inside \(uplink.name)'s on-link prefix \(onLink.network): the router asks for it by neighbour solicitation on \(uplink.name) and nobody answers, so replies never come back",
+                evidence: "\(uplink.name) holds \(onLink) in \(hostName); \(ingress?.name ?? "?") holds " + (ingress?.globalIPv6.map(\.description).joined(separator: " ") ?? "")
+                    + "; \(Self.dotted(key)) = \(sysctl(key).value ?? "?"), \(Self.dotted(allKey)) = \(sysctl(allKey).value ?? "?")"
+                    + "; ip -6 neigh show proxy: " + (host.ipv6ProxyNeighbours.isEmpty ? "none" : host.ipv6ProxyNeighbours.map { "\($0.address)" }.joined(separator: " ")),
+                fix: commands.joined(separator: " && "), device: uplink.name))
+        }
+        return findings
+    }
+
+    /// What the firewall checks need of the IPv6 side: the endpoint's usable global addresses
+    /// (ULAs included) and the device the IPv6 default route leaves by; nil when the path carries no IPv6.
+    var ipv6Egress: NetfilterInspector.IPv6Egress? {
+        guard carriesIPv6, endpointSide.error == nil, let eth = endpointInterface else { return nil }
+        let usable = eth.globalIPv6.filter { !eth.dadFailedIPv6.contains($0) }
+        return usable.isEmpty ? nil : NetfilterInspector.IPv6Egress(addresses: usable, uplink: ipv6Uplink?.name)
+    }
+
+    /// The IPv6 default route's gateway, when the host's last neighbour solicitation for it went
+    /// unanswered: packets wait for its address and die of NEIGH_FAILED. The fix, when a
+    /// neighbour on the uplink said it is a router and answered, routes by it instead.
+    private func ipv6GatewayChecks(broken: Set<String>) -> [Finding] {
+        guard host.error == nil, let route = host.ipv6Routes.defaultRoute, let gateway = route.gateway,
+              let device = host.interface(index: route.outputIndex), device.isUp, device.hasCarrier, !broken.contains(device.name),
+              let entry = host.ipv6Neighbours.first(where: { $0.address == gateway && $0.index == device.index }), entry.unanswered
+        else { return [] }
+        let router = host.ipv6Neighbours.first { $0.isRouter && !$0.unanswered && $0.index == device.index && $0.address != gateway }
+        return [onHost(.neighbourFailed, .v6, .warning,
+            "the IPv6 gateway \(gateway) did not answer the last neighbour solicitation for it on \(device.name): IPv6 egress waits for its address and is dropped (NEIGH_FAILED)"
+                + (router.map { "; \($0.address) on \(device.name) is a router that answers" } ?? ""),
+            evidence: "ip -6 neigh in \(hostName): \(gateway) dev \(device.name) \(entry.stateName); default via \(gateway) dev \(device.name)"
+                + (router.map { "; \($0.address) dev \(device.name) lladdr \($0.linkAddress ?? "?") router \($0.stateName)" } ?? ""),
+            fix: router.map { hostCommand.ip("-6 route replace default via \($0.address) dev \(shellWord(device.name))") },
+            device: device.name)]
     }
 
     private func endpointSysctl(_ key: String) -> SysctlFile.Reading {
@@ -38,7 +93,7 @@ extension EgressChecks {
             let key = "net/ipv6/conf/\(eth.name)/disable_ipv6"
             if case .value("1") = endpointSysctl(key) {
                 let (restore, seen) = endpointAddressesBack(eth)
-                findings.append(onEndpoint(.ipv6Disabled, .error,
+                findings.append(onEndpoint(.ipv6Disabled, .v6, .error,
                     "IPv6 is disabled on \(eth.name) in \(path.endpoint.name): it has no IPv6 address, its packets are dropped (IPV6DISABLED)",
                     evidence: "\(Self.dotted(key)) = 1 in \(path.endpoint.name); \(ingress.map { "\($0.name) holds \($0.globalIPv6.map(\.description).joined(separator: " "))" } ?? "")" + seen,
                     fix: endpointCommand.sysctl(key, "0")
@@ -62,7 +117,7 @@ extension EgressChecks {
             } else {
                 fix += "   # disabling removed \(device.name)'s IPv6 addresses and routes: re-add them"
             }
-            findings.append(onHost(.ipv6Disabled, .error,
+            findings.append(onHost(.ipv6Disabled, .v6, .error,
                 "IPv6 is disabled on \(device.name) in \(hostName) (\(role)): IPv6 packets are dropped (IPV6DISABLED)",
                 evidence: "\(Self.dotted(key)) = 1 in \(hostName)", fix: fix, device: device.name))
         }
@@ -96,7 +151,7 @@ extension EgressChecks {
         var findings: [Finding] = []
         if let eth, eth.mtu > 0, eth.mtu < minimum {
             let target = hostVeth.map(\.mtu).flatMap { $0 >= minimum ? $0 : nil } ?? minimum
-            findings.append(onEndpoint(.ipv6MTUTooSmall, .error,
+            findings.append(onEndpoint(.ipv6MTUTooSmall, .v6, .error,
                 "\(eth.name) in \(path.endpoint.name) has MTU \(eth.mtu), below IPv6's minimum of 1280: the kernel disables IPv6 on it",
                 evidence: "\(eth.name) mtu \(eth.mtu) in \(path.endpoint.name)",
                 fix: endpointCommand.ip("link set \(shellWord(eth.name)) mtu \(target)"), device: eth.name))
@@ -105,7 +160,7 @@ extension EgressChecks {
         var seen: Set<Int32> = []
         for device in [hostVeth, bridge, ipv6Uplink].compactMap({ $0 }) where seen.insert(device.index).inserted {
             guard device.mtu > 0, device.mtu < minimum else { continue }
-            findings.append(onHost(.ipv6MTUTooSmall, .error,
+            findings.append(onHost(.ipv6MTUTooSmall, .v6, .error,
                 "\(device.name) in \(hostName) has MTU \(device.mtu), below IPv6's minimum of 1280: IPv6 packets of 1280 bytes, which every link must carry, are dropped there",
                 evidence: "\(device.name) mtu \(device.mtu) in \(hostName); \(path.endpoint.name)'s \(path.endpoint.interface) mtu \(eth?.mtu ?? 0)",
                 fix: hostCommand.ip("link set \(shellWord(device.name)) mtu \(pathMTU)"), device: device.name))
@@ -127,13 +182,13 @@ extension EgressChecks {
             } else {
                 fix += "   # once the other holder on the link gave it up"
             }
-            findings.append(onEndpoint(.ipv6DADFailed, .error,
+            findings.append(onEndpoint(.ipv6DADFailed, .v6, .error,
                 "\(path.endpoint.name)'s address \(address) on \(eth.name) failed duplicate address detection: another host on the link holds it"
                     + (holder.map { " (\($0.name) in \(hostName))" } ?? "") + "; it is never used (EADDRNOTAVAIL at bind/connect)",
                 evidence: "ip -6 addr in \(path.endpoint.name): \(address) dev \(eth.name) dadfailed tentative", fix: fix, device: eth.name))
         }
         for address in eth.tentativeIPv6 where address.address.isGlobalIPv6 {
-            findings.append(onEndpoint(.ipv6AddressTentative, .warning,
+            findings.append(onEndpoint(.ipv6AddressTentative, .v6, .warning,
                 "\(path.endpoint.name)'s address \(address) on \(eth.name) is still tentative (duplicate address detection running): connections from it fail with EADDRNOTAVAIL until it ends",
                 evidence: "ip -6 addr in \(path.endpoint.name): \(address) dev \(eth.name) tentative", device: eth.name))
         }
@@ -141,7 +196,7 @@ extension EgressChecks {
         guard !usable.isEmpty else { return findings }
         if endpointSide.ipv6Routes.defaultRoute == nil {
             let gateway = bridge?.globalIPv6.first { gw in usable.contains { $0.contains(gw.address) } }?.address
-            findings.append(onEndpoint(.endpointIPv6NoDefaultRoute, .error,
+            findings.append(onEndpoint(.endpointIPv6NoDefaultRoute, .v6, .error,
                 "\(path.endpoint.name) has no IPv6 default route: connecting to any IPv6 address outside its subnet fails with ENETUNREACH",
                 evidence: "no ::/0 route in the main table of \(path.endpoint.name) (its addresses: \(usable.map(\.description).joined(separator: " ")))",
                 fix: endpointCommand.ip("-6 route add default via \(gateway.map { "\($0)" } ?? "GATEWAY") dev \(name)"), device: eth.name))
@@ -163,7 +218,7 @@ extension EgressChecks {
         case .value("0"):
             var fix = hostCommand.sysctl(key, "1")
             if let acceptRA { fix = hostCommand.sysctl(acceptRA.key, "2") + " && " + fix }
-            return [onHost(.ipv6ForwardingDisabled, .error,
+            return [onHost(.ipv6ForwardingDisabled, .v6, .error,
                 "IPv6 forwarding is off in \(hostName): \(path.endpoint.name)'s IPv6 packets are dropped at ip6_forward (IP_INADDRERRORS)"
                     + (acceptRA == nil ? "" : "; the uplink's default route came from a router advertisement, so accept_ra=2 first"),
                 evidence: "net.ipv6.conf.all.forwarding = 0 in \(hostName)"
@@ -171,7 +226,7 @@ extension EgressChecks {
                 fix: fix)]
         case .value:
             guard let acceptRA, let device = ipv6Uplink else { return [] }
-            return [onHost(.ipv6RAIgnored, .warning,
+            return [onHost(.ipv6RAIgnored, .v6, .warning,
                 "IPv6 forwarding is on in \(hostName), so \(device.name) ignores router advertisements (accept_ra=\(acceptRA.value)): its default route came from one and disappears when its lifetime ends",
                 evidence: "net.ipv6.conf.all.forwarding = 1, \(Self.dotted(acceptRA.key)) = \(acceptRA.value); default via \(route?.gateway.map { "\($0)" } ?? "-") dev \(device.name) proto ra",
                 fix: hostCommand.sysctl(acceptRA.key, "2"), device: device.name)]
@@ -191,7 +246,7 @@ extension EgressChecks {
         if let device, broken.contains(device.name) { return [] }
         let router = host.ipv6Neighbours.first { $0.isRouter && !$0.failed && $0.index == device?.index }?.address
         let add = "-6 route add default via \(router.map { "\($0)" } ?? "GATEWAY") dev \(device.map { shellWord($0.name) } ?? "UPLINK")"
-        return [onHost(.ipv6NoDefaultRoute, .error,
+        return [onHost(.ipv6NoDefaultRoute, .v6, .error,
             "\(hostName) has no IPv6 default route: \(path.endpoint.name)'s IPv6 packets to the outside are dropped (IP_INNOROUTES, ICMPv6 no route)",
             evidence: "no ::/0 route in the main table of \(hostName)" + (router.map { "; \($0) on \(device?.name ?? "?") is a router (ip -6 neigh)" } ?? ""),
             fix: hostCommand.ip(add), device: device?.name)]

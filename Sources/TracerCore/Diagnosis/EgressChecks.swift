@@ -59,16 +59,18 @@ struct EgressChecks {
 
     // MARK: - Building findings
 
-    func onHost(_ code: FindingCode, _ severity: Finding.Severity, _ message: String, evidence: String,
+    /// A finding about the host side; `family`: the packets it concerns (nil: both).
+    func onHost(_ code: FindingCode, _ family: IPAddress.Family?, _ severity: Finding.Severity, _ message: String, evidence: String,
                 fix: String? = nil, device: String? = nil) -> Finding {
         Finding(code: code, severity: severity, message: message, evidence: evidence, fix: fix, device: device,
-                netnsInode: path.hostNetnsInode)
+                netnsInode: path.hostNetnsInode, family: family)
     }
 
-    func onEndpoint(_ code: FindingCode, _ severity: Finding.Severity, _ message: String, evidence: String,
+    /// A finding about the endpoint's namespace; `family` as for `onHost`.
+    func onEndpoint(_ code: FindingCode, _ family: IPAddress.Family?, _ severity: Finding.Severity, _ message: String, evidence: String,
                     fix: String? = nil, device: String? = nil) -> Finding {
         Finding(code: code, severity: severity, message: message, evidence: evidence, fix: fix, device: device,
-                netnsInode: path.endpoint.netnsInode)
+                netnsInode: path.endpoint.netnsInode, family: family)
     }
 
     func unchecked(_ what: String, because why: String, onEndpoint: Bool = false, device: String? = nil) -> Finding {

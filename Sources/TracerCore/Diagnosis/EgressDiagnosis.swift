@@ -2,8 +2,10 @@
 public enum EgressDiagnosis {
     /// Reads the path's namespaces and firewall (CAP_SYS_ADMIN) and checks them.
     public static func findings(for path: EgressPath, directory: NetnsDirectory) -> [Finding] {
-        findings(for: path, state: EgressPathState.read(path, directory: directory),
-                 netfilter: NetfilterInspector.inspect(path: path))
+        let state = EgressPathState.read(path, directory: directory)
+        // The firewall is walked for the IPv6 addresses the state read, too.
+        let ipv6 = EgressChecks(path: path, state: state).ipv6Egress
+        return findings(for: path, state: state, netfilter: NetfilterInspector.inspect(path: path, ipv6: ipv6))
     }
 
     /// The checks of every path, read in `directory`'s namespaces: what `DiagnoseSession` and

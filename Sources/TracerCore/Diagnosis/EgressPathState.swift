@@ -15,6 +15,8 @@ public struct EgressPathState: Sendable {
         public var neighbours: [IPv4Neighbour] = []
         /// NDP entries (the host side only; empty when unreadable): where an IPv6 gateway can be found.
         public var ipv6Neighbours: [IPv4Neighbour] = []
+        /// NDP proxy entries (the host side only): addresses it answers solicitations for.
+        public var ipv6ProxyNeighbours: [IPv4Neighbour] = []
         /// Keyed by the /proc/sys path below /proc/sys ("net/ipv4/ip_forward"); on the endpoint
         /// side only its interface's IPv6 settings.
         var sysctls: [String: SysctlFile.Reading] = [:]
@@ -62,7 +64,7 @@ public struct EgressPathState: Sendable {
     /// the devices packets enter by (the bridge or routed veth for egress, the uplink for
     /// replies), conntrack and br_netfilter.
     static func hostSysctlKeys(ingress: String?, uplink: String?, veth: String? = nil) -> [String] {
-        var keys = ["net/ipv4/ip_forward", "net/ipv4/conf/all/rp_filter",
+        var keys = ["net/ipv4/ip_forward", "net/ipv4/conf/all/rp_filter", "net/ipv6/conf/all/proxy_ndp",
                     "net/netfilter/nf_conntrack_count", "net/netfilter/nf_conntrack_max",
                     "net/bridge/bridge-nf-call-iptables"]
         for device in [ingress, uplink].compactMap({ $0 }) {
@@ -71,15 +73,15 @@ public struct EgressPathState: Sendable {
         return keys + ipv6SysctlKeys(devices: [veth, ingress, uplink], uplink: uplink)
     }
 
-    /// IPv6: global forwarding, disable_ipv6 of each device of the path, and the uplink's
-    /// accept_ra (forwarding on makes it ignore RAs unless it is 2).
+    /// IPv6: global forwarding and NDP proxying, disable_ipv6 of each device of the path, and
+    /// the uplink's accept_ra (forwarding on makes it ignore RAs unless it is 2) and proxy_ndp.
     static func ipv6SysctlKeys(devices: [String?], uplink: String?) -> [String] {
         var keys = ["net/ipv6/conf/all/forwarding"]
         var seen: Set<String> = []
         for device in devices.compactMap({ $0 }) where seen.insert(device).inserted {
             keys.append("net/ipv6/conf/\(device)/disable_ipv6")
         }
-        if let uplink { keys.append("net/ipv6/conf/\(uplink)/accept_ra") }
+        if let uplink { keys += ["net/ipv6/conf/\(uplink)/accept_ra", "net/ipv6/conf/\(uplink)/proxy_ndp"] }
         return keys
     }
 
@@ -108,6 +110,7 @@ public struct EgressPathState: Sendable {
                 side.neighbours = (try? RouteNetlink.ipv4Neighbours()) ?? []
                 side.ipv6Routes = (try? RouteNetlink.ipv6Routes()) ?? []
                 side.ipv6Neighbours = (try? RouteNetlink.ipv6Neighbours()) ?? []
+                side.ipv6ProxyNeighbours = (try? RouteNetlink.ipv6ProxyNeighbours()) ?? []
                 let uplink = EgressChecks.uplink(of: path, in: side)?.device.name
                 let uplink6 = EgressChecks.ipv6Uplink(in: side)?.name
                 for key in hostSysctlKeys(ingress: path.bridge?.name ?? path.hostVeth?.name, uplink: uplink, veth: path.hostVeth?.name)

@@ -32,9 +32,13 @@ public struct Finding: Sendable, Equatable {
     /// Which packets it stops, when the check knows: a firewall rule met by the flow's own
     /// packets or by their replies. Weighed against a trace (`FlowEffect`).
     public var stops: PacketDirection?
+    /// The address family whose packets it concerns (an IPv4 setting, an ip6 table's rule); nil
+    /// for both (a device down, the conntrack table). A trace of the other family contradicts it.
+    public var family: IPAddress.Family?
 
     public init(code: FindingCode, severity: Severity, message: String, evidence: String, fix: String? = nil,
-                device: String? = nil, netnsInode: UInt64? = nil, stops: PacketDirection? = nil) {
+                device: String? = nil, netnsInode: UInt64? = nil, stops: PacketDirection? = nil, family: IPAddress.Family? = nil) {
+        self.family = family
         self.code = code
         self.severity = severity
         self.message = message
@@ -94,6 +98,12 @@ public enum FindingCode: String, Sendable, CaseIterable {
     case ipv6DADFailed = "ipv6-dad-failed"
     /// A device of the path below 1280, IPv6's minimum MTU.
     case ipv6MTUTooSmall = "ipv6-mtu-too-small"
+    /// The host side's firewall drops ICMPv6 the path needs: Packet Too Big (PMTU discovery) or
+    /// neighbour discovery.
+    case icmpv6Dropped = "icmpv6-dropped"
+    /// The endpoint's address is inside the uplink's on-link prefix, so the upstream router asks
+    /// for it by neighbour solicitation on the uplink, and the host does not answer for it (proxy_ndp).
+    case ipv6NDPProxyMissing = "ipv6-ndp-proxy-missing"
     // neighbour, queueing and hooks
     case neighbourFailed = "neighbour-failed"
     case qdiscDrop = "qdisc-drop"

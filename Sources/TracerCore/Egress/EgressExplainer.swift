@@ -44,7 +44,8 @@ public enum EgressExplainer {
         var dropRole: DeviceRole?
         var verdict: String?
         var masqueraded: Bool
-        var ipv6: Bool
+        /// The flow's family: a finding about the other family's packets cannot explain it.
+        var family: IPAddress.Family
 
         init(_ evidence: Evidence, stoppedBefore: PathStage) {
             let outcome = evidence.outcome
@@ -62,7 +63,7 @@ public enum EgressExplainer {
             dropRole = evidence.dropRole
             verdict = evidence.netfilterVerdict
             masqueraded = outcome.stats.natAddress != nil
-            ipv6 = outcome.flow.endpointAddress.family == .v6
+            family = outcome.flow.endpointAddress.family
         }
 
         /// ARP (or NDP) from the endpoint unanswered: the same fact as its NEIGH_FAILED, before endpoint-tx.
@@ -73,7 +74,7 @@ public enum EgressExplainer {
             dropDevice = path.endpoint.interface
             dropRole = .endpoint
             masqueraded = false
-            ipv6 = family == .v6
+            self.family = family
         }
     }
 
@@ -91,7 +92,7 @@ public enum EgressExplainer {
     /// must admit the side that stopped, the stage, the drop's reason and device, and the
     /// firewall's verdict.
     static func fit(_ finding: Finding, _ facts: Facts) -> Fit {
-        guard finding.severity != .info, let effect = finding.code.effect, effect.ipv6 == facts.ipv6 else { return .contradicted }
+        guard finding.severity != .info, let effect = finding.code.effect, finding.family.map({ $0 == facts.family }) ?? true else { return .contradicted }
         if let stops = finding.stops, stops != facts.direction { return .contradicted }
         if effect.needsUnmasqueraded && facts.masqueraded { return .contradicted }
         let onItsDevice = facts.reason != nil && facts.dropDevice != nil && facts.dropDevice == finding.device
@@ -150,7 +151,8 @@ public enum EgressExplainer {
             let claim = claim(evidence, staticFindings: staticFindings) ?? unexplained(evidence, staticFindings: staticFindings)
             finding = Finding(code: claim.code, severity: .error, message: claim.message, evidence: observed + claim.evidence, fix: claim.fix,
                               device: evidence.dropDevice ?? (claim.code == .conntrackInvalid ? outcome.path.uplink?.name : nil),
-                              netnsInode: evidence.dropRole == .endpoint ? outcome.path.endpoint.netnsInode : outcome.path.hostNetnsInode)
+                              netnsInode: evidence.dropRole == .endpoint ? outcome.path.endpoint.netnsInode : outcome.path.hostNetnsInode,
+                              family: outcome.flow.endpointAddress.family)
         }
         if let verdict = evidence.netfilterVerdict {
             finding.message = "\(finding.message) (seen dropping: \(verdict))"
@@ -171,7 +173,7 @@ public enum EgressExplainer {
         }
         return Finding(code: .neighbourFailed, severity: .error,
                        message: "\(path.endpoint.name): its gateway does not answer \(family == .v4 ? "ARP" : "neighbour discovery (NDP)") on \(path.endpoint.interface)",
-                       evidence: observed, device: path.endpoint.interface, netnsInode: path.endpoint.netnsInode)
+                       evidence: observed, device: path.endpoint.interface, netnsInode: path.endpoint.netnsInode, family: family)
     }
 
     /// The other static findings the trace is consistent with, kept as evidence.

@@ -45,15 +45,14 @@ public struct FlowEffect: Sendable {
 
     public var stops: [Stop]
     public var firewall: Firewall = .notInvolved
-    /// The address family the setting governs: an IPv6 setting never stops an IPv4 flow.
-    public var ipv6 = false
     /// The trace seeing the packets masqueraded contradicts it.
     public var needsUnmasqueraded = false
 
-    public init(_ stops: [Stop], firewall: Firewall = .notInvolved, ipv6: Bool = false, needsUnmasqueraded: Bool = false) {
+    // The family a finding concerns is the finding's own (`Finding.family`): one code, such as
+    // forward-policy-drop, is met by IPv4 and IPv6 flows alike.
+    public init(_ stops: [Stop], firewall: Firewall = .notInvolved, needsUnmasqueraded: Bool = false) {
         self.stops = stops
         self.firewall = firewall
-        self.ipv6 = ipv6
         self.needsUnmasqueraded = needsUnmasqueraded
     }
 }
@@ -129,7 +128,7 @@ extension FindingCode {
                                Stop(replies: true, inbound: true, before: .inboundRepliesInHost, reasons: [.netfilterDrop])],
                               firewall: .namesTheFinding)
         case .masqueradeMissing:
-            // Nothing is dropped here: the replies to a private source never come back.
+            // Nothing is dropped here: the replies to a private (or ULA) source never come back.
             return FlowEffect([Stop(replies: true, before: [.uplinkRX], silent: true)], needsUnmasqueraded: true)
         case .conntrackFull:
             // New flows only, at conntrack's prerouting hook: the firewall names no rule.
@@ -173,31 +172,42 @@ extension FindingCode {
         case .endpointInterfaceDown, .endpointNoDefaultRoute:
             // The endpoint's stack refuses to send (ENETUNREACH): at most an output route failure.
             return FlowEffect([Stop(replies: false, before: [.endpointTX], reasons: Reasons.noRoute, silent: true, roles: [.endpoint])])
-        // neighbour: the gateway did not answer the host's last ARP
+        // neighbour: the gateway did not answer the host's last ARP (IPv6: neighbour solicitation)
         case .neighbourFailed:
             return FlowEffect([Stop(replies: false, before: .beforeUplink, reasons: Reasons.neighbour, silent: true, roles: [.uplink])])
-        // IPv6: the same places, for IPv6 flows only
+        // IPv6: the same places, for IPv6 flows only (their findings' family is .v6)
         case .ipv6ForwardingDisabled:
             return FlowEffect([Stop(replies: false, before: .beforeUplink, reasons: [.ipInAddrErrors]),
-                               Stop(replies: false, inbound: true, before: .inboundInHost, reasons: [.ipInAddrErrors])], ipv6: true)
+                               Stop(replies: false, inbound: true, before: .inboundInHost, reasons: [.ipInAddrErrors])])
         case .ipv6Disabled:
             // On the gateway's device (the bridge), the endpoint's neighbour solicitations die
             // there too: its packets wait for an answer that never comes.
             return FlowEffect([Stop(replies: false, before: Set.inEndpoint.union(Set<PathStage>.inHost), reasons: [Reasons.ipv6Disabled], silent: true),
-                               Stop(replies: false, before: [.endpointTX], reasons: Reasons.neighbour, silent: true, roles: [.endpoint])], ipv6: true)
+                               Stop(replies: false, before: [.endpointTX], reasons: Reasons.neighbour, silent: true, roles: [.endpoint])])
         case .ipv6NoDefaultRoute:
-            return FlowEffect([Stop(replies: false, before: .beforeUplink, reasons: Reasons.noRoute)], ipv6: true)
+            return FlowEffect([Stop(replies: false, before: .beforeUplink, reasons: Reasons.noRoute)])
         case .endpointIPv6NoDefaultRoute:
-            return FlowEffect([Stop(replies: false, before: [.endpointTX], silent: true)], ipv6: true)
+            return FlowEffect([Stop(replies: false, before: [.endpointTX], silent: true)])
         case .ipv6DADFailed:
             // No usable global address: nothing is sent, or it leaves from the link-local one,
             // which the host never forwards (ip6_forward: IP_INADDRERRORS).
             return FlowEffect([Stop(replies: false, before: [.endpointTX], silent: true),
-                               Stop(replies: false, before: .beforeUplink, reasons: [.ipInAddrErrors])], ipv6: true)
+                               Stop(replies: false, before: .beforeUplink, reasons: [.ipInAddrErrors])])
         case .ipv6MTUTooSmall:
             return FlowEffect([Stop(replies: false, before: Set.inEndpoint.union(Set<PathStage>.inHost), reasons: Reasons.tooBig.union([.notSpecified])),
-                               Stop(replies: true, before: Set.repliesInHost.union(Set<PathStage>.repliesToEndpoint), reasons: Reasons.tooBig.union([.notSpecified]))],
-                              ipv6: true)
+                               Stop(replies: true, before: Set.repliesInHost.union(Set<PathStage>.repliesToEndpoint), reasons: Reasons.tooBig.union([.notSpecified]))])
+        case .icmpv6Dropped:
+            // The firewall drops the ICMPv6 around the flow, not the flow's packets: neighbour
+            // solicitations unanswered leave the endpoint's packets (or the host's, on the uplink)
+            // waiting for an address; the replies wait on the router's; a Packet Too Big never
+            // reaches the sender, so its large packets vanish beyond the host.
+            return FlowEffect([Stop(replies: false, before: Set.inEndpoint.union([.bridgeRX]), reasons: Reasons.neighbour, silent: true, roles: [.endpoint]),
+                               Stop(replies: false, before: .beforeUplink, reasons: Reasons.neighbour, silent: true, roles: [.uplink]),
+                               Stop(replies: true, before: [.uplinkRX], silent: true)])
+        case .ipv6NDPProxyMissing:
+            // Nothing is dropped on the host: the router's solicitations for the endpoint go
+            // unanswered, so the replies never come in by the uplink.
+            return FlowEffect([Stop(replies: true, before: [.uplinkRX], silent: true)])
         // published ports: the client's packets are not translated, and reach the host itself
         case .dnatMissing, .staleConntrack:
             return FlowEffect([Stop(replies: false, inbound: true, before: .inboundBeforeDNAT, reasons: [Reasons.noSocket], silent: true)])

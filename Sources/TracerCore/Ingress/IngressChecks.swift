@@ -44,7 +44,7 @@ struct IngressChecks {
     func finding(_ code: FindingCode, _ severity: Finding.Severity, _ message: String, evidence: String, fix: String? = nil,
                  device: String? = nil) -> Finding {
         Finding(code: code, severity: severity, message: message, evidence: evidence, fix: fix, device: device,
-                netnsInode: hostPath.hostNetnsInode)
+                netnsInode: hostPath.hostNetnsInode, family: port.containerAddress?.family)
     }
 
     func all() -> [Finding] {
@@ -199,7 +199,7 @@ struct IngressChecks {
                                     ("the replies of \(label) (\(inner) -> \(uplink))", reply)] {
             for drop in ForwardEvaluator.drops(in: ruleset, hook: "forward", packet: packet) {
                 findings.append(NetfilterInspector.finding(for: drop, direction: direction, run: command, netns: path.hostNetnsInode,
-                                                           device: inner, narrowest: (ruleset, packet)))
+                                                           device: inner, family: packet.family, narrowest: (ruleset, packet)))
             }
         }
         return findings

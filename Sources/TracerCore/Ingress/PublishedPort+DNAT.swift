@@ -97,18 +97,12 @@ struct PathConditions {
                     next.ports = wanted
                 }
             case .destination(let prefixes, negated: false):
-                guard next.family != .v6 else { return nil }
-                next.family = .v4
+                guard let family = prefixes.first?.family, next.family == nil || next.family == family else { return nil }
+                next.family = family
                 next.destinations = prefixes.map(Self.hostAddress)
-            case .ipv6Destination(let prefixes, negated: false):
-                guard next.family != .v4 else { return nil }
-                next.family = .v6
-                next.destinations = prefixes.map(Self.hostAddress)
-            case .otherFamily(let names):
-                if names.contains("ip6") || names.contains("ipv6") {
-                    guard next.family != .v4 else { return nil }
-                    next.family = .v6
-                }
+            case .family(let family):
+                guard next.family == nil || next.family == family else { return nil }
+                next.family = family
             default:
                 continue
             }

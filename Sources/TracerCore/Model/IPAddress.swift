@@ -84,6 +84,13 @@ public enum IPAddress: Hashable, Sendable, Comparable {
         return high == 0 && low >> 32 == 0xffff
     }
 
+    /// A unique local IPv6 address (fc00::/7, in use as fd00::/8): routed within a site, never on
+    /// the internet, so it must be translated (NAT66) to leave one.
+    public var isUniqueLocal: Bool {
+        guard case .v6(let high, _) = self else { return false }
+        return high >> 57 == 0x7e
+    }
+
     /// An IPv6 address a host can reach beyond its link: not link-local (fe80::/10), loopback,
     /// unspecified, multicast or IPv4-mapped. ULAs (fc00::/7) count, as the kernel's scope does.
     public var isGlobalIPv6: Bool {

@@ -17,9 +17,18 @@ public struct ImaginedPacket: Sendable, Equatable {
     /// A reply of the flow (it runs against conntrack's original direction): its narrowest fix
     /// lets the flow's replies through, never its client's ephemeral port.
     public var isReply: Bool
+    /// Which tables' chains it passes (ip or ip6, and inet) and which address matches can hold it.
+    public var family: IPAddress.Family
+    /// The ICMPv6 message type of an imagined error or neighbour discovery packet; nil for a
+    /// flow's own packets (any protocol, at most an ICMPv6 echo).
+    public var icmpv6Type: ICMPv6Type?
 
+    /// `family` defaults to the addresses' (IPv4 when both are "any").
     public init(source: IPAddress?, destination: IPAddress?, inInterface: String, outInterface: String, ctState: String,
-                proto: String? = nil, destinationPort: Int? = nil, sourcePort: Int? = nil, dnat: Bool = false, isReply: Bool = false) {
+                proto: String? = nil, destinationPort: Int? = nil, sourcePort: Int? = nil, dnat: Bool = false, isReply: Bool = false,
+                family: IPAddress.Family? = nil, icmpv6Type: ICMPv6Type? = nil) {
+        self.family = family ?? source?.family ?? destination?.family ?? .v4
+        self.icmpv6Type = icmpv6Type
         self.source = source
         self.destination = destination
         self.inInterface = inInterface
@@ -53,11 +62,11 @@ public struct NetfilterDrop: Sendable, Equatable {
 enum ForwardEvaluator {
     enum Tri { case yes, no, maybe }
 
-    /// Drops the packet meets in the chains of `hook` (IPv4: families ip and inet), in order.
-    /// Stops after the first certain drop.
+    /// Drops the packet meets in the chains of `hook` of the tables its family passes (ip or
+    /// ip6, and inet), in order. Stops after the first certain drop.
     static func drops(in ruleset: Ruleset, hook: String, packet: ImaginedPacket) -> [NetfilterDrop] {
         var found: [NetfilterDrop] = []
-        for (table, chain) in baseChains(ruleset, hook: hook, type: nil) {
+        for (table, chain) in baseChains(ruleset, hook: hook, type: nil, family: packet.family) {
             var walker = Walker(table: table, packet: packet)
             let end = walker.walk(chain, conditional: false, depth: 0)
             found += walker.drops
@@ -87,7 +96,7 @@ enum ForwardEvaluator {
     private static func firstNat(in ruleset: Ruleset, hook: String, packet: ImaginedPacket,
                                  hit: (Walker) -> (chain: String, rule: FirewallRule, certain: Bool)?) -> NatHit? {
         var best: NatHit?
-        for (table, chain) in baseChains(ruleset, hook: hook, type: "nat") {
+        for (table, chain) in baseChains(ruleset, hook: hook, type: "nat", family: packet.family) {
             var walker = Walker(table: table, packet: packet)
             _ = walker.walk(chain, conditional: false, depth: 0)
             if let found = hit(walker) {
@@ -98,9 +107,9 @@ enum ForwardEvaluator {
         return best
     }
 
-    static func baseChains(_ ruleset: Ruleset, hook: String, type: String?) -> [(FirewallTable, FirewallChain)] {
+    static func baseChains(_ ruleset: Ruleset, hook: String, type: String?, family: IPAddress.Family) -> [(FirewallTable, FirewallChain)] {
         var chains: [(FirewallTable, FirewallChain)] = []
-        for table in ruleset.tables where table.family == "ip" || table.family == "inet" {
+        for table in ruleset.tables where table.carries.contains(family) {
             for chain in table.chains where chain.hook == hook && (type == nil || chain.type == type) {
                 chains.append((table, chain))
             }
@@ -190,8 +199,8 @@ enum ForwardEvaluator {
 
     static func one(_ m: RuleMatch, _ p: ImaginedPacket, sets: [NamedSet]) -> Tri {
         switch m {
-        case .source(let prefixes, let negated): return flip(address(prefixes, p.source), negated)
-        case .destination(let prefixes, let negated): return flip(address(prefixes, p.destination), negated)
+        case .source(let prefixes, let negated): return flip(address(prefixes, p.source, family: p.family), negated)
+        case .destination(let prefixes, let negated): return flip(address(prefixes, p.destination, family: p.family), negated)
         case .inInterface(let names, let negated):
             return p.inInterface.isEmpty ? .maybe : flip(interface(names, p.inInterface), negated)
         case .outInterface(let names, let negated):
@@ -214,21 +223,31 @@ enum ForwardEvaluator {
             guard let port = p.sourcePort else { return .maybe }
             return flip(ranges.contains { $0.contains(port) } ? .yes : .no, negated)
         case .setLookup(let lookup): return self.lookup(lookup, in: sets.first { $0.name == lookup.set }, p)
-        case .otherFamily, .ipv6Destination: return .no
+        case .family(let family): return family == p.family ? .yes : .no
+        case .icmpv6Type(let types, let negated):
+            if let proto = p.proto, proto != ICMPv6Type.protocolName { return .no }
+            // A flow's own packets are never ICMPv6 errors or neighbour discovery: at most an echo.
+            let type: Tri = p.icmpv6Type.map { types.contains($0) ? .yes : .no } ?? (types.contains(where: \.isEcho) ? .maybe : .no)
+            let matched = flip(type, negated)
+            return p.proto == nil && matched == .yes ? .maybe : matched
         case .other: return .maybe
         }
     }
 
     /// Addresses that are never on the internet: a prefix inside one of them cannot match
-    /// "any internet address".
+    /// "any internet address". IPv6: unspecified, loopback, IPv4-mapped, ULA, link-local, multicast.
     static let nonInternet: [IPPrefix] = ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-                                          "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4"]
+                                          "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4",
+                                          "::/127", "::ffff:0:0/96", "fc00::/7", "fe80::/10", "ff00::/8"]
         .compactMap { IPPrefix($0) }
 
-    static func address(_ prefixes: [IPPrefix], _ address: IPAddress?) -> Tri {
+    /// Does an address match hold the packet's address (nil: any internet address of `family`)?
+    /// Prefixes of the other family never do.
+    static func address(_ prefixes: [IPPrefix], _ address: IPAddress?, family: IPAddress.Family) -> Tri {
         if let address { return prefixes.contains { $0.contains(address) } ? .yes : .no }
-        if prefixes.contains(where: { $0.length == 0 }) { return .yes }
-        if prefixes.allSatisfy({ p in nonInternet.contains { $0.contains(p) } }) { return .no }
+        let own = prefixes.filter { $0.family == family }
+        if own.contains(where: { $0.length == 0 }) { return .yes }
+        if own.allSatisfy({ p in nonInternet.contains { $0.contains(p) } }) { return .no }
         return .maybe
     }
 

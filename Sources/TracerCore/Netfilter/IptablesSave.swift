@@ -36,7 +36,7 @@ enum IptablesSave {
             guard words.count >= 2, words[0] == "-A" else { continue }
             let chainName = words[1]
             let body = Array(words.dropFirst(2))
-            var rule = parseRule(body, ipsets: ipsets)
+            var rule = parseRule(body, family: family == "ip6" ? .v6 : .v4, ipsets: ipsets)
             rule.packets = counters?.packets
             rule.bytes = counters?.bytes
             rule.text = "-A " + ([chainName] + body).map(shellQuoted).joined(separator: " ")
@@ -55,8 +55,8 @@ enum IptablesSave {
         return tables
     }
 
-    /// The arguments after "-A CHAIN" -> matches and verdict.
-    static func parseRule(_ words: [String], ipsets: [String: NamedSet] = [:]) -> FirewallRule {
+    /// The arguments after "-A CHAIN" -> matches and verdict; addresses of `family` (ip6tables: IPv6).
+    static func parseRule(_ words: [String], family: IPAddress.Family = .v4, ipsets: [String: NamedSet] = [:]) -> FirewallRule {
         var matches: [RuleMatch] = []
         var verdict = RuleVerdict.none
         var comment: String?
@@ -75,15 +75,19 @@ enum IptablesSave {
             }
             switch word {
             case "-s", "--source":
-                if let v = next() { matches.append(addressMatch(v, negated: negate, source: true)) }
+                if let v = next() { matches.append(addressMatch(v, family: family, negated: negate, source: true)) }
             case "-d", "--destination":
-                if let v = next() { matches.append(addressMatch(v, negated: negate, source: false)) }
+                if let v = next() { matches.append(addressMatch(v, family: family, negated: negate, source: false)) }
             case "-i", "--in-interface":
                 if let v = next() { matches.append(.inInterface([v], negated: negate)) }
             case "-o", "--out-interface":
                 if let v = next() { matches.append(.outInterface([v], negated: negate)) }
             case "-p", "--protocol":
-                if let v = next() { matches.append(.proto([v.lowercased()], negated: negate)) }
+                if let v = next() { matches.append(.proto([ICMPv6Type.normalisedProtocol(v)], negated: negate)) }
+            case "--icmpv6-type":
+                if let v = next() {
+                    matches.append(ICMPv6Type(name: v).map { .icmpv6Type([$0], negated: negate) } ?? .other("--icmpv6-type \(v)"))
+                }
             case "--dport", "--destination-port", "--dports", "--destination-ports":
                 if let v = next() { matches.append(portMatch(v, negated: negate, destination: true)) }
             case "--sport", "--source-port", "--sports", "--source-ports":
@@ -108,7 +112,7 @@ enum IptablesSave {
                 }
             case "-m", "--match":
                 let module = next() ?? ""
-                if !["tcp", "udp", "conntrack", "state", "comment", "multiport", "icmp", "set"].contains(module) {
+                if !["tcp", "udp", "conntrack", "state", "comment", "multiport", "icmp", "icmp6", "icmpv6", "set"].contains(module) {
                     matches.append(.other("-m \(module)"))
                 }
             case "-j", "--jump":
@@ -143,9 +147,9 @@ enum IptablesSave {
          "--queue-bypass", "--mode", "--src-type", "--dst-type", "--limit-iface-in", "--limit-iface-out"].contains(word)
     }
 
-    private static func addressMatch(_ value: String, negated: Bool, source: Bool) -> RuleMatch {
+    private static func addressMatch(_ value: String, family: IPAddress.Family, negated: Bool, source: Bool) -> RuleMatch {
         // iptables accepts comma-separated lists; iptables-save prints one per rule.
-        let prefixes = value.split(separator: ",").compactMap { IPPrefix.ipv4Network($0) }
+        let prefixes = value.split(separator: ",").compactMap { IPPrefix.network($0, family: family) }
         guard !prefixes.isEmpty else { return .other((source ? "-s " : "-d ") + value) }
         return source ? .source(prefixes, negated: negated) : .destination(prefixes, negated: negated)
     }

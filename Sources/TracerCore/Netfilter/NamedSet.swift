@@ -179,11 +179,10 @@ extension ForwardEvaluator {
         case (.sourceAddress, _), (.destinationAddress, _):
             let address = selector == .sourceAddress ? p.source : p.destination
             switch value {
-            case .prefix(let prefix): return self.address([prefix], address)
+            case .prefix(let prefix): return self.address([prefix], address, family: p.family)
             case .addressRange(let lo, let hi):
                 guard let address else { return .maybe }
-                guard case .v4(let a) = address, case .v4(let l) = lo, case .v4(let h) = hi else { return .no }
-                return l <= a && a <= h ? .yes : .no
+                return address.family == lo.family && lo <= address && address <= hi ? .yes : .no
             default: return .no
             }
         case (.destinationPort(let proto), .ports(let range, let elementProto)), (.sourcePort(let proto), .ports(let range, let elementProto)):

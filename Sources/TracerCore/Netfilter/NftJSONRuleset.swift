@@ -139,9 +139,10 @@ enum NftJSONRuleset {
             guard let object = expression.objectValue, let (key, value) = object.first else { continue }
             switch key {
             case "match":
-                if let m = value.objectValue, let match = parseMatch(m, family: family) {
-                    matches.append(match)
-                    words.append(describe(match))
+                if let m = value.objectValue {
+                    let parsed = parseMatch(m, family: family)
+                    matches += parsed
+                    words += parsed.map(describe)
                     let left = m["left"]?.objectValue
                     for part in left?["concat"]?.arrayValue ?? left.map { [.object($0)] } ?? [] {
                         if let payload = part.objectValue?["payload"]?.objectValue,
@@ -261,55 +262,66 @@ enum NftJSONRuleset {
         }
     }
 
-    private static func parseMatch(_ m: [String: JSONValue], family: String) -> RuleMatch? {
-        guard let op = m["op"]?.stringValue, let left = m["left"]?.objectValue, let right = m["right"] else { return nil }
+    /// One nft match as the model's matches: usually one; an `ip`/`ip6` field the model does
+    /// not read is "this family only" and "may match"; nothing for `meta nfproto` naming every family.
+    private static func parseMatch(_ m: [String: JSONValue], family: String) -> [RuleMatch] {
+        guard let op = m["op"]?.stringValue, let left = m["left"]?.objectValue, let right = m["right"] else { return [] }
         let negated = op == "!="
+        // In an inet table an ip or ip6 header field implies that family; in an ip or ip6 table it is the table's.
+        func only(_ f: IPAddress.Family) -> [RuleMatch] { family == "inet" ? [.family(f)] : [] }
         if let reference = right.stringValue, reference.hasPrefix("@") {
-            // `ip6 daddr @blocked6`: a rule of the other family, whatever the set holds.
-            let parts = left["concat"]?.arrayValue ?? [.object(left)]
-            if parts.contains(where: { ["ip6", "icmpv6"].contains($0.objectValue?["payload"]?.objectValue?["protocol"]?.stringValue ?? "") }) {
-                return .otherFamily("ip6")
-            }
-            return .setLookup(SetLookup(selectors: selectors(left), set: String(reference.dropFirst()), negated: negated))
+            // The set's elements carry the family: an IPv4 element never holds an IPv6 address.
+            return [.setLookup(SetLookup(selectors: selectors(left), set: String(reference.dropFirst()), negated: negated))]
         }
         if let payload = left["payload"]?.objectValue {
             let proto = payload["protocol"]?.stringValue ?? ""
             let field = payload["field"]?.stringValue ?? ""
+            let headerFamily: IPAddress.Family? = proto == "ip" ? .v4 : proto == "ip6" ? .v6 : nil
             switch (proto, field) {
-            case ("ip", "saddr"): return prefixes(right).map { .source($0, negated: negated) } ?? .other("ip saddr")
-            case ("ip", "daddr"): return prefixes(right).map { .destination($0, negated: negated) } ?? .other("ip daddr")
-            case ("ip", "protocol"): return .proto(strings(right), negated: negated)
+            case ("ip", "saddr"), ("ip6", "saddr"):
+                return prefixes(right, family: headerFamily!).map { [.source($0, negated: negated)] } ?? only(headerFamily!) + [.other("\(proto) saddr")]
+            case ("ip", "daddr"), ("ip6", "daddr"):
+                return prefixes(right, family: headerFamily!).map { [.destination($0, negated: negated)] } ?? only(headerFamily!) + [.other("\(proto) daddr")]
+            case ("ip", "protocol"), ("ip6", "nexthdr"):
+                return only(headerFamily!) + [.proto(strings(right).map(ICMPv6Type.normalisedProtocol), negated: negated)]
+            case ("icmpv6", "type"):
+                let types = strings(right).compactMap { ICMPv6Type(name: $0) }
+                guard !types.isEmpty else { return only(.v6) + [.other("icmpv6 type")] }
+                return only(.v6) + [.proto([ICMPv6Type.protocolName], negated: false), .icmpv6Type(Set(types), negated: negated)]
             case (let p, "dport") where ["tcp", "udp", "th", "sctp", "dccp"].contains(p):
-                return ports(right).map { .destinationPort($0, negated: negated) } ?? .other("\(p) dport")
+                return [ports(right).map { .destinationPort($0, negated: negated) } ?? .other("\(p) dport")]
             case (let p, "sport") where ["tcp", "udp", "th", "sctp", "dccp"].contains(p):
-                return ports(right).map { .sourcePort($0, negated: negated) } ?? .other("\(p) sport")
-            case ("ip6", "daddr"):
-                return ipv6Prefixes(right).map { .ipv6Destination($0, negated: negated) } ?? .otherFamily("ip6")
-            case ("ip6", _), ("icmpv6", _):
-                return .otherFamily("ip6")
+                return [ports(right).map { .sourcePort($0, negated: negated) } ?? .other("\(p) sport")]
+            case (_, _) where headerFamily != nil:
+                return only(headerFamily!) + [.other("\(proto) \(field)")]
+            case ("icmpv6", _):
+                return only(.v6) + [.proto([ICMPv6Type.protocolName], negated: false), .other("icmpv6 \(field)")]
             default:
-                return .other("\(proto) \(field)")
+                return [.other("\(proto) \(field)")]
             }
         }
         if let meta = left["meta"]?.objectValue?["key"]?.stringValue {
             switch meta {
-            case "iifname": return .inInterface(strings(right), negated: negated)
-            case "oifname": return .outInterface(strings(right), negated: negated)
-            case "l4proto": return .proto(strings(right), negated: negated)
+            case "iifname": return [.inInterface(strings(right), negated: negated)]
+            case "oifname": return [.outInterface(strings(right), negated: negated)]
+            case "l4proto": return [.proto(strings(right).map(ICMPv6Type.normalisedProtocol), negated: negated)]
             case "nfproto":
-                let families = strings(right)
-                if families.contains("ipv4") != negated { return nil }
-                return .otherFamily(families.joined(separator: ","))
-            default: return .other("meta \(meta)")
+                let named = strings(right)
+                var families: Set<IPAddress.Family> = []
+                if named.contains("ipv4") { families.insert(.v4) }
+                if named.contains("ipv6") { families.insert(.v6) }
+                if negated { families = Set<IPAddress.Family>([.v4, .v6]).subtracting(families) }
+                return families.count == 1 ? [.family(families.first!)] : families.isEmpty ? [.other("meta nfproto")] : []
+            default: return [.other("meta \(meta)")]
             }
         }
         if left["ct"]?.objectValue?["key"]?.stringValue == "state" {
-            return .ctState(Set(strings(right).map { $0.lowercased() }), negated: negated)
+            return [.ctState(Set(strings(right).map { $0.lowercased() }), negated: negated)]
         }
         if left["ct"]?.objectValue?["key"]?.stringValue == "status" {
-            return .ctStatus(Set(strings(right).map { $0.lowercased() }), negated: negated)
+            return [.ctStatus(Set(strings(right).map { $0.lowercased() }), negated: negated)]
         }
-        return .other(left.keys.sorted().joined(separator: " "))
+        return [.other(left.keys.sorted().joined(separator: " "))]
     }
 
     /// A value, a {"set": [...]} or a bare array, as strings.
@@ -323,51 +335,30 @@ enum NftJSONRuleset {
         }
     }
 
-    private static func prefixes(_ value: JSONValue) -> [IPPrefix]? {
+    /// The prefixes of an address match of `family` (a value, an anonymous set, a prefix, a range).
+    private static func prefixes(_ value: JSONValue, family: IPAddress.Family) -> [IPPrefix]? {
         switch value {
-        case .string(let s): return IPPrefix.ipv4Network(s).map { [$0] }
+        case .string(let s): return IPPrefix.network(s, family: family).map { [$0] }
         case .array(let a):
             var all: [IPPrefix] = []
             for element in a {
-                guard let p = prefixes(element) else { return nil }
+                guard let p = prefixes(element, family: family) else { return nil }
                 all += p
             }
             return all
         case .object(let o):
-            if let set = o["set"] { return prefixes(set) }
+            if let set = o["set"] { return prefixes(set, family: family) }
             if let p = o["prefix"]?.objectValue, let addr = p["addr"]?.stringValue, let len = p["len"]?.numberValue,
-               let a = IPPrefix.ipv4Network(addr)?.address {
+               let a = IPPrefix.network(addr, family: family)?.address {
                 return [IPPrefix(address: a, length: Int(len)).network]
             }
             // A range a-b: approximate with the smallest prefix holding both ends.
-            if let r = o["range"]?.arrayValue, r.count == 2, case .v4(let lo)? = r[0].stringValue.flatMap({ IPPrefix.ipv4Network($0)?.address }),
-               case .v4(let hi)? = r[1].stringValue.flatMap({ IPPrefix.ipv4Network($0)?.address }) {
-                let length = (lo ^ hi).leadingZeroBitCount
-                return [IPPrefix(address: .v4(lo), length: length).network]
-            }
-            return nil
-        default: return nil
-        }
-    }
-
-    /// IPv6 addresses and prefixes of an `ip6 daddr` match (a single value or an anonymous set).
-    private static func ipv6Prefixes(_ value: JSONValue) -> [IPPrefix]? {
-        switch value {
-        case .string(let s):
-            guard let prefix = IPPrefix(s), prefix.family == .v6 else { return nil }
-            return [prefix.network]
-        case .array(let a):
-            var all: [IPPrefix] = []
-            for element in a {
-                guard let p = ipv6Prefixes(element) else { return nil }
-                all += p
-            }
-            return all
-        case .object(let o):
-            if let set = o["set"] { return ipv6Prefixes(set) }
-            if let p = o["prefix"]?.objectValue, let addr = p["addr"]?.stringValue, let len = p["len"]?.numberValue,
-               let a = IPAddress(addr), a.family == .v6 {
-                return [IPPrefix(address: a, length: Int(len)).network]
+            if let r = o["range"]?.arrayValue, r.count == 2,
+               let lo = r[0].stringValue.flatMap({ IPPrefix.network($0, family: family)?.address }),
+               let hi = r[1].stringValue.flatMap({ IPPrefix.network($0, family: family)?.address }) {
+                let common = zip(lo.bytes, hi.bytes).prefix { $0 == $1 }.count
+                let next = common < lo.bytes.count ? (lo.bytes[common] ^ hi.bytes[common]).leadingZeroBitCount : 0
+                return [IPPrefix(address: lo, length: common * 8 + next).network]
             }
             return nil
         default: return nil
@@ -403,17 +394,17 @@ enum NftJSONRuleset {
         func not(_ negated: Bool) -> String { negated ? "!= " : "" }
         func list(_ items: [String]) -> String { items.count == 1 ? items[0] : "{ \(items.joined(separator: ", ")) }" }
         switch match {
-        case .source(let p, let n): return "ip saddr \(not(n))\(list(p.map(\.ruleText)))"
-        case .destination(let p, let n): return "ip daddr \(not(n))\(list(p.map(\.ruleText)))"
+        case .source(let p, let n): return "\(p.first?.family == .v6 ? "ip6" : "ip") saddr \(not(n))\(list(p.map(\.ruleText)))"
+        case .destination(let p, let n): return "\(p.first?.family == .v6 ? "ip6" : "ip") daddr \(not(n))\(list(p.map(\.ruleText)))"
         case .inInterface(let i, let n): return "iifname \(not(n))\(list(i.map { "\"\($0)\"" }))"
         case .outInterface(let i, let n): return "oifname \(not(n))\(list(i.map { "\"\($0)\"" }))"
         case .ctState(let s, let n): return "ct state \(not(n))\(s.sorted().joined(separator: ","))"
         case .ctStatus(let s, let n): return "ct status \(not(n))\(s.sorted().joined(separator: ","))"
         case .proto(let p, let n): return "meta l4proto \(not(n))\(list(p))"
+        case .icmpv6Type(let t, let n): return "icmpv6 type \(not(n))\(list(t.sorted { $0.number < $1.number }.map(\.description)))"
         case .destinationPort(let r, let n): return "th dport \(not(n))\(list(r.map(portText)))"
         case .sourcePort(let r, let n): return "th sport \(not(n))\(list(r.map(portText)))"
-        case .otherFamily(let f): return "nfproto \(f)"
-        case .ipv6Destination(let p, let n): return "ip6 daddr \(not(n))\(list(p.map(\.ruleText)))"
+        case .family(let f): return "meta nfproto \(f == .v4 ? "ipv4" : "ipv6")"
         case .setLookup(let lookup): return lookup.text
         case .other(let s): return s
         }

@@ -29,6 +29,15 @@ public struct Ruleset: Sendable, Equatable {
 public struct FirewallTable: Sendable, Equatable {
     /// nft family: ip, ip6, inet, arp, bridge, netdev. iptables tables are ip (ip6tables: ip6).
     public var family: String
+    /// The address families whose packets pass its chains: ip one, ip6 the other, inet both.
+    public var carries: Set<IPAddress.Family> {
+        switch family {
+        case "ip": return [.v4]
+        case "ip6": return [.v6]
+        case "inet": return [.v4, .v6]
+        default: return []
+        }
+    }
     public var name: String
     public var backend: NetfilterBackend
     public var handle: UInt64?
@@ -130,15 +139,17 @@ public enum RuleMatch: Sendable, Equatable {
     /// Conntrack status bits, lowercased (nft `ct status dnat`, iptables `--ctstatus`, and a
     /// `--ctstate` of only snat/dnat): any of them set matches.
     case ctStatus(Set<String>, negated: Bool)
-    /// Layer 4 protocol names (tcp, udp, icmp, ...).
+    /// Layer 4 protocol names (tcp, udp, icmp, ...); ICMPv6 is always "ipv6-icmp", as nft and
+    /// ip6tables-save print it (`ICMPv6Type.protocolName`).
     case proto([String], negated: Bool)
+    /// ICMPv6 message types (`icmpv6 type packet-too-big`, `--icmpv6-type 2`).
+    case icmpv6Type(Set<ICMPv6Type>, negated: Bool)
     case destinationPort([ClosedRange<Int>], negated: Bool)
     case sourcePort([ClosedRange<Int>], negated: Bool)
-    /// The rule only applies to another address family (an ip6 match in an inet chain).
-    case otherFamily(String)
-    /// `ip6 daddr` of an nft rule: like `otherFamily` for the IPv4 checks, kept for the published
-    /// ports an IPv6 DNAT rule makes.
-    case ipv6Destination([IPPrefix], negated: Bool)
+    /// The rule only applies to packets of this family: `meta nfproto ipv6`, or a field of the
+    /// `ip`/`ip6` header this model does not read, in an inet chain. Address matches need none:
+    /// their prefixes carry the family.
+    case family(IPAddress.Family)
     /// A lookup in a named set of the rule's table (nft `@name`) or an ipset (`--match-set`);
     /// its elements are in `FirewallTable.sets`, where they can change without the rule changing.
     case setLookup(SetLookup)
@@ -167,10 +178,57 @@ extension IPPrefix {
     /// As nft and iptables-save print a prefix in a rule: a single address without its length.
     var ruleText: String { length == family.bitWidth ? "\(address)" : "\(self)" }
 
-    /// An IPv4 prefix of a rule's `ip saddr`/`-s` (normalised to its network, as the kernel
-    /// keeps it); nil for anything else, IPv6 included: those rules are in other tables.
-    static func ipv4Network<S: StringProtocol>(_ text: S) -> IPPrefix? {
-        guard let prefix = IPPrefix(Substring(text)), prefix.family == .v4 else { return nil }
+    /// A prefix of `family` in a rule's `ip saddr`/`ip6 saddr`/`-s` (normalised to its network,
+    /// as the kernel keeps it); nil for anything else.
+    static func network<S: StringProtocol>(_ text: S, family: IPAddress.Family) -> IPPrefix? {
+        guard let prefix = IPPrefix(Substring(text)), prefix.family == family else { return nil }
         return prefix.network
+    }
+
+    /// An IPv4 prefix of a rule (`network(_:family:)`).
+    static func ipv4Network<S: StringProtocol>(_ text: S) -> IPPrefix? { network(text, family: .v4) }
+}
+
+/// An ICMPv6 message type, as nft names it (`packet-too-big`) and ip6tables-save numbers it (2).
+/// Only the types the checks ask about have names here; any other is kept by number.
+public struct ICMPv6Type: Hashable, Sendable, CustomStringConvertible {
+    public var number: UInt8
+
+    public init(_ number: UInt8) { self.number = number }
+
+    public static let packetTooBig = ICMPv6Type(2)
+    public static let neighbourSolicitation = ICMPv6Type(135)
+    public static let neighbourAdvertisement = ICMPv6Type(136)
+
+    /// Echo request or reply: the only ICMPv6 a flow's own packets can be.
+    var isEcho: Bool { number == 128 || number == 129 }
+
+    /// The layer 4 protocol name both nft and ip6tables-save print for ICMPv6.
+    static let protocolName = "ipv6-icmp"
+
+    /// nft's names, and ip6tables' (`neighbour-solicitation`, `neighbor-solicitation`).
+    private static let names: [String: UInt8] = [
+        "destination-unreachable": 1, "packet-too-big": 2, "time-exceeded": 3, "parameter-problem": 4,
+        "echo-request": 128, "echo-reply": 129, "nd-router-solicit": 133, "router-solicitation": 133,
+        "nd-router-advert": 134, "router-advertisement": 134,
+        "nd-neighbor-solicit": 135, "neighbour-solicitation": 135, "neighbor-solicitation": 135,
+        "nd-neighbor-advert": 136, "neighbour-advertisement": 136, "neighbor-advertisement": 136, "nd-redirect": 137,
+    ]
+
+    /// A name, a number, or ip6tables' "type/code" (the code is not modelled).
+    public init?<S: StringProtocol>(name: S) {
+        let type = String(name.prefix { $0 != "/" })
+        if let number = UInt8(type) ?? Self.names[type.lowercased()] { self.init(number) } else { return nil }
+    }
+
+    /// nft's name, for messages and fixes.
+    public var description: String {
+        // nft's own names are the shortest of each type's (`nd-neighbor-solicit`, `packet-too-big`).
+        Self.names.filter { $0.value == number }.map(\.key).min { ($0.count, $0) < ($1.count, $1) } ?? "\(number)"
+    }
+
+    /// A rule's protocol name in the spelling the checks compare (`icmpv6`, `58` -> `ipv6-icmp`).
+    static func normalisedProtocol(_ name: String) -> String {
+        ["icmpv6", "ipv6-icmp", "58"].contains(name.lowercased()) ? protocolName : name.lowercased()
     }
 }

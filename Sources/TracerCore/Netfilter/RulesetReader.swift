@@ -10,7 +10,7 @@ public struct RulesetReading: Sendable, Equatable {
     }
 }
 
-/// Reads every backend's IPv4 rules in one network namespace (the host side of an egress path,
+/// Reads every backend's IPv4 and IPv6 rules in one network namespace (the host side of an egress path,
 /// which need not be the root namespace). Read-only. Needs CAP_NET_ADMIN in that namespace and
 /// CAP_SYS_ADMIN to enter it.
 ///
@@ -19,7 +19,7 @@ public struct RulesetReading: Sendable, Equatable {
 /// - iptables-nft tables are re-read with `iptables-nft-save -c` when it is installed, so their rules
 ///   read in iptables' terms (`-A FORWARD -o docker0 -m conntrack --ctstate ...`), which nft's JSON
 ///   only shows as opaque xt expressions; nft handles are attached by position.
-/// - iptables-legacy (invisible to nft): `iptables-legacy-save -c`.
+/// - iptables-legacy (invisible to nft): `iptables-legacy-save -c`, and `ip6tables-legacy-save -c`.
 /// - ipsets, which rules of both iptables backends look up (`-m set --match-set`): `ipset save`,
 ///   only when a rule names one.
 public enum RulesetReader {
@@ -60,48 +60,53 @@ public enum RulesetReader {
             unchecked.append("nftables: \(error)")
         }
 
-        // iptables-nft tables in iptables' own terms.
-        let xtTables = nftTables.filter { $0.backend == .iptablesNft && $0.family == "ip" }
+        // iptables-nft tables in iptables' own terms, IPv4 (iptables) and IPv6 (ip6tables) alike.
         var replaced: Set<String> = []
-        if !xtTables.isEmpty {
-            if let tool = SaveTool.find("iptables-nft-save") {
-                do {
-                    let result = try tool.run(["-c"])
-                    if result.status == 0 {
-                        for saved in IptablesSave.parse(result.stdout, backend: .iptablesNft, ipsets: ipsetsFor(result.stdout)) {
-                            guard let nft = xtTables.first(where: { $0.name == saved.name }) else { continue }
-                            tables.append(attachHandles(saved, from: nft))
-                            replaced.insert(saved.name)
-                        }
-                    } else {
-                        unchecked.append("iptables-nft: iptables-nft-save -c exited \(result.status): \(firstLine(result.stderr, or: ""))")
-                    }
-                } catch {
-                    unchecked.append("iptables-nft: \(error)")
-                }
-            } else {
-                unchecked.append("iptables-nft: iptables-nft-save not found; its tables are read from nft, where matches such as -m conntrack are opaque")
+        for (family, tool) in saveTools {
+            let xtTables = nftTables.filter { $0.backend == .iptablesNft && $0.family == family }
+            guard !xtTables.isEmpty else { continue }
+            guard let save = SaveTool.find("\(tool)-nft-save") else {
+                unchecked.append("\(tool)-nft: \(tool)-nft-save not found; its tables are read from nft, where matches such as -m conntrack are opaque")
+                continue
             }
-        }
-        tables.insert(contentsOf: nftTables.filter { !($0.backend == .iptablesNft && $0.family == "ip" && replaced.contains($0.name)) },
-                      at: 0)
-
-        if let tool = SaveTool.find("iptables-legacy-save") {
             do {
-                let result = try tool.run(["-c"])
-                if result.status == 0 {
-                    tables += IptablesSave.parse(result.stdout, backend: .iptablesLegacy, ipsets: ipsetsFor(result.stdout))
-                } else {
-                    unchecked.append("iptables-legacy: iptables-legacy-save -c exited \(result.status): \(firstLine(result.stderr, or: ""))")
+                let result = try save.run(["-c"])
+                guard result.status == 0 else {
+                    unchecked.append("\(tool)-nft: \(tool)-nft-save -c exited \(result.status): \(firstLine(result.stderr, or: ""))")
+                    continue
+                }
+                for saved in IptablesSave.parse(result.stdout, backend: .iptablesNft, family: family, ipsets: ipsetsFor(result.stdout)) {
+                    guard let nft = xtTables.first(where: { $0.name == saved.name }) else { continue }
+                    tables.append(attachHandles(saved, from: nft))
+                    replaced.insert(saved.label)
                 }
             } catch {
-                unchecked.append("iptables-legacy: \(error)")
+                unchecked.append("\(tool)-nft: \(error)")
             }
-        } else {
-            unchecked.append("iptables-legacy: iptables-legacy-save not found; legacy rules (invisible to nft) not checked")
+        }
+        tables.insert(contentsOf: nftTables.filter { !($0.backend == .iptablesNft && replaced.contains($0.label)) }, at: 0)
+
+        for (family, tool) in saveTools {
+            guard let save = SaveTool.find("\(tool)-legacy-save") else {
+                unchecked.append("\(tool)-legacy: \(tool)-legacy-save not found; legacy rules (invisible to nft) not checked")
+                continue
+            }
+            do {
+                let result = try save.run(["-c"])
+                if result.status == 0 {
+                    tables += IptablesSave.parse(result.stdout, backend: .iptablesLegacy, family: family, ipsets: ipsetsFor(result.stdout))
+                } else {
+                    unchecked.append("\(tool)-legacy: \(tool)-legacy-save -c exited \(result.status): \(firstLine(result.stderr, or: ""))")
+                }
+            } catch {
+                unchecked.append("\(tool)-legacy: \(error)")
+            }
         }
         return RulesetReading(ruleset: Ruleset(tables: tables), unchecked: unchecked)
     }
+
+    /// The iptables tools of each family whose tables they save: iptables for ip, ip6tables for ip6.
+    static let saveTools = [("ip", "iptables"), ("ip6", "ip6tables")]
 
     /// The calling thread's namespace's ipsets, by name (`ipset save`).
     static func readIpsets(unchecked: inout [String]) -> [String: NamedSet] {

@@ -47,6 +47,8 @@ enum NL {
     static let RTM_GETNEIGH: UInt16 = 30
     /// struct ndmsg (family, pads, ifindex, state, flags, type) and its NDA_DST (linux/neighbour.h).
     static let NDMSG_LEN = 12
+    /// ndm_flags: a proxy entry (pneigh), not a neighbour.
+    static let NTF_PROXY: UInt8 = 0x08
     static let NDA_DST: UInt16 = 1
     static let NDA_LLADDR: UInt16 = 2
     /// struct fib_rule_hdr, and its attributes (linux/fib_rules.h).

@@ -329,7 +329,7 @@ func attachAddresses(_ addresses: [InterfaceAddress], to links: [NetworkInterfac
 
 /// A dump request: nlmsghdr + a zeroed family header of `headerLength` bytes whose
 /// first byte (the family field of ifinfomsg/ifaddrmsg/rtmsg) is `family`.
-func dumpRequest(type: UInt16, seq: UInt32, family: UInt8, headerLength: Int) -> [UInt8] {
+func dumpRequest(type: UInt16, seq: UInt32, family: UInt8, headerLength: Int, flags: (offset: Int, value: UInt8)? = nil) -> [UInt8] {
     let length = NL.NLMSG_HDRLEN + NL.align(headerLength)
     var bytes: [UInt8] = []
     bytes.reserveCapacity(length)
@@ -340,6 +340,7 @@ func dumpRequest(type: UInt16, seq: UInt32, family: UInt8, headerLength: Int) ->
     withUnsafeBytes(of: UInt32(0)) { bytes += $0 } // nlmsg_pid: 0, the kernel assigns our port
     var header = [UInt8](repeating: 0, count: NL.align(headerLength))
     header[0] = family
+    if let flags, flags.offset < header.count { header[flags.offset] = flags.value }
     bytes += header
     return bytes
 }

@@ -55,20 +55,23 @@ struct NetlinkSocket: ~Copyable {
 
     /// Sends a dump request and collects every data message of the reply until NLMSG_DONE.
     /// Retries a few times when the kernel flags the dump as interrupted (NLM_F_DUMP_INTR).
-    mutating func dump(type: UInt16, family: UInt8, headerLength: Int) throws(NetlinkError) -> [NetlinkMessage] {
+    /// `flags`: a byte of the request's header set, where the dump's kind is chosen by one
+    /// (ndm_flags NTF_PROXY: the proxy entries instead of the neighbours).
+    mutating func dump(type: UInt16, family: UInt8, headerLength: Int,
+                       flags: (offset: Int, value: UInt8)? = nil) throws(NetlinkError) -> [NetlinkMessage] {
         var attempts = 0
         while true {
             attempts += 1
-            let (messages, interrupted) = try dumpOnce(type: type, family: family, headerLength: headerLength)
+            let (messages, interrupted) = try dumpOnce(type: type, family: family, headerLength: headerLength, flags: flags)
             if !interrupted || attempts >= 4 { return messages }
         }
     }
 
     private mutating func dumpOnce(
-        type: UInt16, family: UInt8, headerLength: Int
+        type: UInt16, family: UInt8, headerLength: Int, flags: (offset: Int, value: UInt8)?
     ) throws(NetlinkError) -> (messages: [NetlinkMessage], interrupted: Bool) {
         seq &+= 1
-        let request = dumpRequest(type: type, seq: seq, family: family, headerLength: headerLength)
+        let request = dumpRequest(type: type, seq: seq, family: family, headerLength: headerLength, flags: flags)
         try send(request)
 
         var messages: [NetlinkMessage] = []

@@ -92,6 +92,19 @@ public struct IPv4Neighbour: Sendable, Equatable {
     /// The last resolution got no answer (NUD_FAILED).
     public var failed: Bool { state & 0x20 != 0 }
 
+    /// Unanswered so far: FAILED, or INCOMPLETE (solicitations sent, no answer yet).
+    public var unanswered: Bool { state & 0x21 != 0 }
+
+    /// The NUD state as `ip neigh` prints it, for evidence.
+    public var stateName: String {
+        let names: [(UInt16, String)] = [(0x01, "INCOMPLETE"), (0x02, "REACHABLE"), (0x04, "STALE"), (0x08, "DELAY"), (0x10, "PROBE"),
+                                          (0x20, "FAILED"), (0x40, "NOARP"), (0x80, "PERMANENT")]
+        return names.filter { state & $0.0 != 0 }.map(\.1).joined(separator: ",")
+    }
+
+    /// A proxy entry (NTF_PROXY): the host answers for this address (`ip -6 neigh add proxy`).
+    public var isProxy: Bool { flags & NL.NTF_PROXY != 0 }
+
     /// An IPv6 neighbour that said it is a router (NTF_ROUTER, the R flag of its advertisement).
     public var isRouter: Bool { flags & 0x80 != 0 }
 }

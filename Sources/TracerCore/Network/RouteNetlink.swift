@@ -46,6 +46,15 @@ public enum RouteNetlink {
             .compactMap { parseNeighbour($0, family: NL.AF_INET6) }
     }
 
+    /// The IPv6 proxy entries (`ip -6 neigh show proxy`) of the current network namespace: the
+    /// addresses the host answers neighbour solicitations for on another's behalf (with proxy_ndp).
+    public static func ipv6ProxyNeighbours() throws -> [IPv4Neighbour] {
+        var socket = try NetlinkSocket()
+        // ndm_flags (byte 10 of ndmsg) NTF_PROXY asks for the proxy table.
+        return try socket.dump(type: NL.RTM_GETNEIGH, family: NL.AF_INET6, headerLength: NL.NDMSG_LEN, flags: (10, NL.NTF_PROXY))
+            .compactMap { parseNeighbour($0, family: NL.AF_INET6) }.filter(\.isProxy)
+    }
+
     /// IPv4 policy routing rules of the current network namespace, by priority.
     public static func ipv4Rules() throws -> [IPv4Rule] {
         var socket = try NetlinkSocket()

@@ -59,8 +59,8 @@ public enum FindingRender {
     }
 
     /// `type` "finding": `code`, `severity`, `message`, `evidence`, `fix`, `device`, `netns`
-    /// (inode) and `netns_path` of the namespace it is about, and the endpoint and container.
-    /// Without a path (a published port that leads to no endpoint), `endpoint` and `container`
+    /// (inode) and `netns_path` of the namespace it is about, the endpoint and container, and
+    /// `family` (ipv4, ipv6, or null: both) of the packets it concerns. Without a path (a published port that leads to no endpoint), `endpoint` and `container`
     /// are null and `netnsPath` names the namespace.
     public static func json(_ finding: Finding, path: EgressPath?, netnsPath: String? = nil) -> JSONLine {
         var json = JSONLine()
@@ -84,6 +84,7 @@ public enum FindingRender {
             json.addNull("endpoint_netns")
             json.addNull("container")
         }
+        json.add("family", optional: finding.family.map { $0 == .v4 ? "ipv4" : "ipv6" })
         return json
     }
 

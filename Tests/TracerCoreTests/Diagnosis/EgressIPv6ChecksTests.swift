@@ -191,4 +191,43 @@ struct EgressIPv6ChecksTests {
         // 1280 itself is allowed.
         #expect(!findings { set(&$0.host, "eth0") { $0.mtu = 1280 } }.contains { $0.code == .ipv6MTUTooSmall })
     }
+    /// The IPv6 gateway unanswered: the IPv4 twin's code with family ipv6; the fix routes by the
+    /// neighbour that said it is a router, when one answers.
+    @Test func theIPv6GatewayUnansweredIsNeighbourFailed() {
+        let found = findings {
+            $0.host.ipv6Routes[0].gateway = "2001:db8::99"
+            $0.host.ipv6Neighbours.append(IPv4Neighbour(index: 2, address: "2001:db8::99", state: 0x20))
+        }
+        #expect(found.map(\.code) == [.neighbourFailed])
+        #expect(found.first?.family == .v6 && found.first?.severity == .warning && found.first?.device == "eth0")
+        #expect(found.first?.evidence.hasPrefix("ip -6 neigh in the root namespace: 2001:db8::99 dev eth0 FAILED") == true)
+        #expect(found.first?.fix == "ip -6 route replace default via 2001:db8::1 dev eth0")
+        // Still soliciting, and no other router: said, with no fix to invent.
+        let alone = findings {
+            $0.host.ipv6Routes[0].gateway = "2001:db8::99"
+            $0.host.ipv6Neighbours = [IPv4Neighbour(index: 2, address: "2001:db8::99", state: 0x01)]
+        }
+        #expect(alone.map(\.code) == [.neighbourFailed] && alone.first?.fix == nil)
+    }
+
+    /// The endpoint's address inside the uplink's on-link prefix (docker0 holds a longer one):
+    /// the router solicits it on the uplink; proxy_ndp and a proxy entry answer it.
+    @Test func anAddressInsideTheUplinksPrefixNeedsAnNDPProxy() {
+        func inside(_ state: inout EgressPathState) {
+            set(&state.host, "docker0") { $0.ipv6 += ["2001:db8::100:1/120"] }
+            set(&state.endpoint, "eth0") { $0.ipv6 += ["2001:db8::100:2/120"] }
+            state.host.sysctls["net/ipv6/conf/eth0/proxy_ndp"] = .value("0")
+            state.host.sysctls["net/ipv6/conf/all/proxy_ndp"] = .value("0")
+        }
+        let found = findings(inside)
+        #expect(found.map(\.code) == [.ipv6NDPProxyMissing])
+        #expect(found.first?.family == .v6 && found.first?.severity == .error && found.first?.device == "eth0")
+        #expect(found.first?.fix == "sysctl -w net.ipv6.conf.eth0.proxy_ndp=1 && ip -6 neigh add proxy 2001:db8::100:2 dev eth0")
+        // Half done: only the missing half is the fix; both done, nothing.
+        let entry = IPv4Neighbour(index: 2, address: "2001:db8::100:2", state: 0, flags: NL.NTF_PROXY)
+        let enabled = findings { inside(&$0); $0.host.sysctls["net/ipv6/conf/all/proxy_ndp"] = .value("1") }
+        #expect(enabled.first?.fix == "ip -6 neigh add proxy 2001:db8::100:2 dev eth0")
+        #expect(findings { inside(&$0); $0.host.sysctls["net/ipv6/conf/eth0/proxy_ndp"] = .value("1"); $0.host.ipv6ProxyNeighbours = [entry] } == [])
+        // The ULA outside the uplink's prefix needs none (healthyDualStackHasNoFindings).
+    }
 }

@@ -106,9 +106,9 @@ struct EgressExplainerTests {
     // MARK: - Weighing every static finding against the trace
 
     func onHost(_ code: FindingCode, _ evidence: String = "read", device: String? = nil, severity: Finding.Severity = .error,
-                stops: PacketDirection? = nil) -> Finding {
+                stops: PacketDirection? = nil, family: IPAddress.Family? = nil) -> Finding {
         Finding(code: code, severity: severity, message: "\(code.rawValue) here", evidence: evidence, fix: "fix \(code.rawValue)",
-                device: device, netnsInode: 22, stops: stops)
+                device: device, netnsInode: 22, stops: stops, family: family)
     }
 
     /// The first breakage: the table full, NETFILTER_DROP at nf_hook_slow and no rule named.
@@ -211,11 +211,23 @@ struct EgressExplainerTests {
         #expect(finding.evidence.hasSuffix("also consistent with the trace: neighbour-failed (uplink0), uplink-down (uplink1)"), "\(finding.evidence)")
     }
 
-    /// The probe traces IPv4: an IPv6 setting never explains an IPv4 flow.
+    /// A finding about IPv6 packets never explains an IPv4 flow, whatever its code: the family
+    /// is the finding's (the IPv6 checks set it), not the code's.
     @Test func anIPv6FindingNeverExplainsAnIPv4Flow() {
         let finding = explain(.init(outcome: outcome(upTo: .bridgeRX), reason: "IP_INADDRERRORS", location: "ip_error",
-                                    dropDevice: "br-lab", dropRole: .bridge), [onHost(.ipv6ForwardingDisabled)])
+                                    dropDevice: "br-lab", dropRole: .bridge), [onHost(.ipv6ForwardingDisabled, family: .v6)])
         #expect(finding.code == .unexplained)
+        // One code, both families: the ip6 table's policy is set aside for an IPv4 flow, the ip table's is the answer.
+        let policy6 = onHost(.forwardPolicyDrop, "ip6 filter FORWARD policy drop (iptables-nft)", family: .v6)
+        let policy4 = onHost(.forwardPolicyDrop, "ip filter FORWARD policy drop (iptables-nft)", family: .v4)
+        let drop = EgressExplainer.Evidence(outcome: outcome(upTo: .bridgeRX), reason: "NETFILTER_DROP", location: "nft_do_chain",
+                                            dropDevice: "br-lab", dropRole: .bridge)
+        #expect(explain(drop, [policy6]).code == .unexplained)
+        #expect(explain(drop, [policy6, policy4]).evidence.contains("ip filter FORWARD"))
+        #expect(!explain(drop, [policy6, policy4]).evidence.contains("ip6 filter"))
+        // Both families: a device down explains either.
+        #expect(explain(.init(outcome: outcome(upTo: .endpointTX), reason: "NEIGH_FAILED", dropDevice: "eth0", dropRole: .endpoint),
+                        [onHost(.bridgeDown, device: "br-lab")]).code == .bridgeDown)
     }
 
     /// Every code a static check gives that stops flows declares its effect; the others none.

@@ -49,7 +49,7 @@ import Testing
         #expect(forward.rules[2].verdict == .reject)
         #expect(forward.rules[3].matches == [.inInterface(["br-*"], negated: false), .outInterface(["eth9"], negated: true)])
         #expect(forward.rules[3].verdict == .jump("egress"))
-        #expect(forward.rules[4].matches == [.otherFamily("ipv6")])
+        #expect(forward.rules[4].matches == [.family(.v6)])
         let docker = try #require(ruleset.table(family: "ip", name: "filter")?.chain("DOCKER-USER")?.rules.first)
         #expect(docker.text == "meta l4proto tcp ip saddr 172.17.0.0/16 tcp dport { 25, 465 }  counter reject")
         // nft's JSON shows iptables-nft's multiport only as an opaque xt match: why RulesetReader

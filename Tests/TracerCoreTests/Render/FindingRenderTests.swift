@@ -14,7 +14,10 @@ struct FindingRenderTests {
         let none = Finding(code: .ipForwardDisabled, severity: .error, message: "m", evidence: "e")
         let plain = FindingRender.json(none, path: self.path).finished
         #expect(plain.contains(#""fix":null,"device":null,"netns":null,"netns_path":null"#))
-        #expect(plain.hasSuffix(#""container":null}"#))
+        #expect(plain.hasSuffix(#""container":null,"family":null}"#))
+        var ipv6 = none
+        ipv6.family = .v6
+        #expect(FindingRender.json(ipv6, path: self.path).finished.hasSuffix(#""family":"ipv6"}"#))
     }
 
     @Test func tableEscapesAndShowsEvidenceAndFix() {
