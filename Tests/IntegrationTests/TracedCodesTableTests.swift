@@ -18,14 +18,15 @@ struct TracedCodesTableTests {
         for name in traced.union(untraced) {
             #expect(FindingCode(rawValue: name) != nil, "\(name) is no FindingCode")
         }
-        #expect(TracedCodes.breakages.count == Set(TracedCodes.breakages.map(\.code)).count, "one egress breakage per code")
+        #expect(TracedCodes.breakages.count == Set(TracedCodes.breakages.map { "\($0.code) \($0.ipv6)" }).count, "one egress breakage per code and family")
+        #expect(TracedCodes.breakages.count == Set(TracedCodes.breakages.map(\.mode)).count, "one egress breakage per mode")
         #expect(TracedCodes.inboundBreakages.count == Set(TracedCodes.inboundBreakages.map(\.mode)).count, "one inbound breakage per mode")
         #expect(TracedCodes.untraced.values.allSatisfy { $0.count > 20 }, "each reason says why")
     }
 
     /// A code a lab breakage traces is a static check's that can stop a flow; a code that can
-    /// stop one has a breakage unless its reason says why not (no stopped flow to trace, or an
-    /// IPv6 code waiting for issue #14's probe). A finding's family is the finding's own
+    /// stop one has a breakage unless its reason says why not (no stopped flow to trace). A
+    /// finding's family is the finding's own
     /// (`Finding.family`), so a code is not IPv4's or IPv6's by itself.
     @Test func theBreakagesAreExactlyTheCodesThatStopFlows() {
         for code in FindingCode.allCases {
@@ -40,7 +41,7 @@ struct TracedCodesTableTests {
             }
             if !traced && !tracedInbound, code.effect != nil {
                 let reason = TracedCodes.untraced[code.rawValue] ?? ""
-                #expect(reason.contains("no stopped flow") || reason.contains(TracedCodes.awaitingIPv6Probe),
+                #expect(reason.contains("no stopped flow"),
                         "\(code.rawValue) stops flows: it needs a lab breakage")
             }
         }

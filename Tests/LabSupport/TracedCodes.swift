@@ -53,6 +53,13 @@ public enum TracedCodes {
         Breakage(code: "ipv6-mtu-too-small", mode: "ipv6-mtu-too-small", size: 1300, ipv6: true),
         Breakage(code: "ipv6-dad-failed", mode: "ipv6-dad-failed", ipv6: true),
         Breakage(code: "ipv6-disabled", mode: "ipv6-disabled-on-bridge", waitsForARP: true, ipv6: true),
+        Breakage(code: "forward-policy-drop", mode: "ipv6-forward-policy-drop", firewall: true, ipv6: true),
+        Breakage(code: "forward-rule-drop", mode: "ipv6-forward-rule-drop", firewall: true, ipv6: true),
+        Breakage(code: "legacy-iptables-drop", mode: "ipv6-legacy-drop", firewall: true, ipv6: true),
+        Breakage(code: "masquerade-missing", mode: "ipv6-masquerade-missing", ipv6: true),
+        Breakage(code: "icmpv6-dropped", mode: "icmpv6-dropped", waitsForARP: true, ipv6: true),
+        Breakage(code: "neighbour-failed", mode: "ipv6-gateway-unanswered", waitsForARP: true, ipv6: true),
+        Breakage(code: "ipv6-ndp-proxy-missing", mode: "ipv6-ndp-proxy-missing", ipv6: true),
     ]
 
     /// One of ingress.md's breakages of a published lab, and how to trace it inbound.
@@ -86,12 +93,6 @@ public enum TracedCodes {
         InboundBreakage(code: "stale-conntrack", mode: "stale-conntrack", probe: .udp),
     ]
 
-    /// Said by the reason of each IPv6 check that has a lab mode but no traced breakage yet.
-    public static let awaitingIPv6Probe = "issue #14"
-    /// A new IPv6 check, with the lab mode that will trace it.
-    private static func ipv6Mode(_ mode: String) -> String {
-        "IPv6 flows are traced by the network probe from \(awaitingIPv6Probe)'s probe change; breakage mode \(mode) on a lab up with --ipv6"
-    }
     private static let traceOnly = "no static check gives it: only the trace's evidence does (EgressExplainer's claims), so there is no static code to compare"
     private static let beforeAnyPacket = "the endpoint's own stack refuses to send (ENETUNREACH at the socket): no packet and no ARP reaches a probe point, "
         + "so `tracer egress` has no stopped flow to explain; `tracer diagnose` alone reports it"
@@ -111,8 +112,6 @@ public enum TracedCodes {
         "endpoint-ipv6-no-default-route": beforeAnyPacket,
         "ipv6-ra-ignored": "a warning that stops nothing yet: the route expires later, then ipv6-no-default-route stops the flow",
         "ipv6-address-tentative": "a warning that lasts about a second (duplicate address detection); a failed one is ipv6-dad-failed",
-        "icmpv6-dropped": ipv6Mode("icmpv6-dropped"),
-        "ipv6-ndp-proxy-missing": ipv6Mode("ipv6-ndp-proxy-missing"),
         "martian-source": traceOnly,
         "netfilter-drop": traceOnly + " (EgressTests' prerouting-drop traces it)",
         "conntrack-invalid": traceOnly,

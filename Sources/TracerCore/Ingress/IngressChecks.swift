@@ -21,9 +21,8 @@ struct IngressChecks {
     /// "tcp 0.0.0.0:8080 -> 172.17.0.2:80 (web)" without the agreement.
     var label: String {
         let who = port.container.map { " (\($0.name ?? $0.shortID))" } ?? path.map { " (\($0.endpoint.name))" } ?? ""
-        let target = port.containerAddress.map { "\($0)" } ?? "?"
         let targetPort = port.containerPort(forHostPort: port.hostPorts.first).map { ":\($0)" } ?? ""
-        return "\(port.transport) \(port.hostAddress):\(port.hostPorts) -> \(target)\(targetPort)\(who)"
+        return "\(port.transport) \(port.hostText):\(port.hostPorts) -> \(port.targetText)\(targetPort)\(who)"
     }
     /// The device inbound packets enter by, and the one they leave by towards the container.
     var uplink: String? { hostPath.uplink?.name }
@@ -51,10 +50,13 @@ struct IngressChecks {
         if let error = host.error {
             return [finding(.unchecked, .warning, "could not check \(label)", evidence: error)]
         }
-        // IPv6 ports: the firewall and forwarding checks are IPv4's for now.
-        guard port.hostAddress.family != .v6, port.containerAddress?.family != .v6 else { return [] }
         var findings = dnatChecks()
         guard !reachedRules.isEmpty else { return findings }
+        if port.hostAddress.family == .v6 || port.containerAddress?.family == .v6 {
+            // IPv6 forwarding is global (the path's ipv6-forwarding-disabled), IPv6 has no
+            // rp_filter sysctl, and hairpin and localhost publishing are checked for IPv4 only.
+            return findings + forwardChecks() + conntrackChecks()
+        }
         if isLoopbackOnly {
             findings += localhostChecks()
         } else {
@@ -113,10 +115,13 @@ struct IngressChecks {
     /// The DNAT rule that puts the port back, and how the runtime re-creates its own.
     func dnatFix() -> String? {
         guard let address = port.containerAddress else { return nil }
-        let to = "\(address)" + (port.containerPorts.map { ":\($0.isSingle ? "\($0)" : "\($0.first)-\($0.last)")" } ?? "")
+        let toPorts = port.containerPorts.map { ":\($0.isSingle ? "\($0)" : "\($0.first)-\($0.last)")" } ?? ""
+        // DNAT keeps the family: ip6tables, with the address in brackets when a port follows.
+        let to = address.family == .v6 && !toPorts.isEmpty ? "[\(address)]\(toPorts)" : "\(address)\(toPorts)"
         let destination = specificHostAddress.map { " -d \($0)" } ?? ""
         let ports = port.hostPorts.isSingle ? "\(port.hostPorts.first)" : "\(port.hostPorts.first):\(port.hostPorts.last)"
-        let rule = command.run("iptables-nft -t nat -A PREROUTING\(destination) -p \(port.transport) --dport \(ports) -j DNAT --to-destination \(to)")
+        let tool = address.family == .v6 ? "ip6tables-nft" : "iptables-nft"
+        let rule = command.run("\(tool) -t nat -A PREROUTING\(destination) -p \(port.transport) --dport \(ports) -j DNAT --to-destination \(to)")
         switch port.runtimeRecords.first?.runtime {
         case .docker?: return rule + "   # or let dockerd re-create its rules: systemctl restart docker"
         case .podman?: return rule + "   # or let podman re-create them: podman network reload \(shellWord(port.container?.name ?? port.container?.id ?? "--all"))"

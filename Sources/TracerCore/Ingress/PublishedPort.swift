@@ -100,12 +100,18 @@ public struct PublishedPort: Sendable, Equatable {
 }
 
 extension PublishedPort: CustomStringConvertible {
+    /// The host side as it goes before ":port": "0.0.0.0", "::" (as docker prints ":::8080"),
+    /// "[2001:db8::2]".
+    public var hostText: String {
+        hostAddress.family == .v6 && hostAddress != .unspecified(.v6) ? "[\(hostAddress)]" : "\(hostAddress)"
+    }
+
+    /// The container's address as it goes before ":port": "172.17.0.2", "[fd00:17::2]", "?".
+    public var targetText: String { containerAddress.map { $0.family == .v6 ? "[\($0)]" : "\($0)" } ?? "?" }
+
     /// "tcp 0.0.0.0:8080 -> 172.17.0.2:80 (web, runtime+rule)".
     public var description: String {
-        let host = hostAddress.family == .v6 && hostAddress != .unspecified(.v6) ? "[\(hostAddress)]" : "\(hostAddress)"
-        let target = (containerAddress.map { $0.family == .v6 ? "[\($0)]" : "\($0)" } ?? "?")
-            + (containerPorts.map { ":\($0)" } ?? "")
         let who = container.map { $0.name ?? $0.shortID }.map { "\($0), " } ?? ""
-        return "\(transport) \(host):\(hostPorts) -> \(target) (\(who)\(agreement.rawValue))"
+        return "\(transport) \(hostText):\(hostPorts) -> \(targetText)\(containerPorts.map { ":\($0)" } ?? "") (\(who)\(agreement.rawValue))"
     }
 }

@@ -6,8 +6,8 @@ public enum PublishedPortRender {
     /// "published tcp 0.0.0.0:8080 -> 172.17.0.2:80  web (docker 3f2a1b0c9d8e)  runtime+rule  [host side tracerlab-docker-web]".
     public static func headerLine(_ report: PublishedPortReport) -> String {
         let port = report.port
-        let host = port.hostAddress.family == .v6 && port.hostAddress != .unspecified(.v6) ? "[\(port.hostAddress)]" : "\(port.hostAddress)"
-        let target = (port.containerAddress.map { $0.family == .v6 ? "[\($0)]" : "\($0)" } ?? "?") + (port.containerPorts.map { ":\($0)" } ?? "")
+        let host = port.hostText
+        let target = port.targetText + (port.containerPorts.map { ":\($0)" } ?? "")
         let who: String
         if let container = port.container {
             who = "\(text(container.name ?? container.shortID)) (\(container.runtime.rawValue) \(container.shortID))"
