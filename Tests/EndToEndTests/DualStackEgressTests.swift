@@ -45,11 +45,14 @@ struct DualStackEgressTests {
         let connect = ["nc", "-w", "1", world6, "8080"]
         let ping = ["ping", "-6", "-c", "1", "-W", "1", world6]
         #expect(try lab.exec(connect) == 0, "the container cannot reach [\(world6)]:8080 before any break")
-        // tracer egress on the container while it connects to the world once.
+        // tracer egress on the container while it connects to the world twice: on a loaded
+        // machine the tracer may attach after the first connection.
         let trace = {
-            try TracerBinary.run(["egress", "--container", name, "--duration", "6s", "--output", "json"] + lab.tracerFlags,
+            try TracerBinary.run(["egress", "--container", name, "--duration", "8s", "--output", "json"] + lab.tracerFlags,
                                  timeout: 60, whileRunning: {
                                      usleep(1_500_000)
+                                     _ = try lab.exec(connect)
+                                     usleep(500_000)
                                      _ = try lab.exec(connect)
                                  })
         }
