@@ -14,7 +14,8 @@ struct ContainerLab {
 
     /// `command`, podman only: the container runs `sh -c COMMAND` instead of `sleep 3600`.
     /// `publish` (podman, docker): the `-p` specs, as TRACERLAB_PUBLISH takes them ("8080:80 127.0.0.1:8081:81/udp").
-    /// `ipv6`, podman only: on a dual-stack network of its own (10.89.6.0/24, fd00:d6::/64).
+    /// `ipv6` (podman, docker): on a dual-stack network of its own (podman 10.89.6.0/24 and
+    /// fd00:d6::/64, docker 10.89.7.0/24 and fd00:d7::/64), masqueraded by the runtime (NAT66).
     static func up(_ runtime: String, name: String, command: String? = nil, publish: String? = nil, ipv6: Bool = false) throws -> ContainerLab {
         let environment = (command.map { ["TRACERLAB_COMMAND=\($0)"] } ?? []) + (publish.map { ["TRACERLAB_PUBLISH=\($0)"] } ?? [])
             + (ipv6 ? ["TRACERLAB_IPV6=1"] : [])

@@ -105,9 +105,10 @@ public struct EgressLab {
         return EgressLab(name: name, facts: LabShell.facts(output))
     }
 
-    /// `egress.sh uplink NAME HOSTNS`: a world behind an existing namespace (a runtime lab's).
-    public static func uplink(_ name: String, hostNetns: String) throws -> EgressLab {
-        let (status, output) = try LabShell.run([script, "uplink", name, hostNetns])
+    /// `egress.sh uplink NAME HOSTNS`: a world behind an existing namespace (a runtime lab's);
+    /// reachable over IPv6 too with `ipv6` (2001:db8:ffff::10, the runtime's NAT66 or the lab's).
+    public static func uplink(_ name: String, hostNetns: String, ipv6: Bool = false) throws -> EgressLab {
+        let (status, output) = try LabShell.run([script, "uplink", name, hostNetns] + (ipv6 ? ["--ipv6"] : []))
         guard status == 0 else { throw LabShell.Failure("egress.sh uplink \(name) \(hostNetns) failed: \(output)") }
         return EgressLab(name: name, facts: LabShell.facts(output))
     }

@@ -14,10 +14,14 @@
 # TRACERLAB_COMMAND='shell command' (podman only): the container runs `sh -c` on it instead of `sleep 3600`.
 # TRACERLAB_PUBLISH='SPEC[ SPEC...]' (podman, docker): published ports, each as `-p` takes it
 #   ([hostip:][hostport:]containerport[/proto], e.g. '8080:80 127.0.0.1::53/udp'); printed back as publish=.
-# TRACERLAB_IPV6=1 (podman only): the container runs on a dual-stack network of its own,
+# TRACERLAB_IPV6=1 (podman, docker): the container runs on a dual-stack network of its own, printed
+#   back as network=, and container_ip6= holds the container's global IPv6 address. podman:
 #   `podman network create --ipv6` with 10.89.6.0/24 and fd00:d6::/64 (gateways .1 and ::1), made
-#   in the lab's network namespace and config dir as every podman network of the lab; printed back
-#   as network=, and container_ip6= holds the container's global IPv6 address.
+#   in the lab's network namespace and config dir as every podman network of the lab; netavark
+#   turns IPv6 forwarding on and masquerades the ULA (NAT66). docker: `docker network create
+#   --ipv6` with 10.89.7.0/24 and fd00:d7::/64, on a dockerd started with `--experimental
+#   --ip6tables` (20.10 NATs IPv6 only so; 27 and later do by default): dockerd masquerades the ULA
+#   out of any other device, and turns IPv6 forwarding on.
 #
 # State for one lab: $TRACERLAB_ROOT/<runtime>-<name>/ (default /tmp/tracerlab).
 # Lab network namespace: /run/netns/tracerlab-<runtime>-<name>.
@@ -314,17 +318,24 @@ up_docker() {
   mkdir -p "$STATE/docker"/{data,exec}
   # keep dockerd 20.10's libtrust key out of /etc/docker/key.json
   echo "{\"deprecated-key-path\": \"$STATE/docker/key.json\"}" >"$STATE/docker/daemon.json"
-  local dpid
+  local dpid network=() ipv6=()
+  # ip6tables (NAT66 of IPv6 networks) is experimental in dockerd 20.10, on by default from 27.
+  [[ ${TRACERLAB_IPV6:-0} != 1 ]] || ipv6=(--experimental --ip6tables)
   dpid=$(start_daemon "$STATE/dockerd.log" dockerd \
     --config-file "$STATE/docker/daemon.json" \
     --data-root "$STATE/docker/data" --exec-root "$STATE/docker/exec" \
     -H "unix://$STATE/docker.sock" --pidfile "$STATE/docker/dockerd.pid" \
     --bip 172.17.0.1/16 --storage-driver overlay2 --exec-opt native.cgroupdriver=cgroupfs \
-    --userland-proxy=false --log-level warn)
+    --userland-proxy=false --log-level warn "${ipv6[@]}")
   wait_for 60 dk version || { tail -20 "$STATE/dockerd.log" >&2; die "dockerd did not come up"; }
   build_image_archive "$STATE/rootfs" "$STATE/image.tar"
   dk load -q -i "$STATE/image.tar" >&2
-  dk run -d --name "$NAME" "${PUBLISH_ARGS[@]}" "$IMAGE_REF" sleep 3600 >"$STATE/cid"
+  if [[ ${TRACERLAB_IPV6:-0} == 1 ]]; then
+    network=(--network "tl6-$NAME")
+    dk network create --ipv6 --subnet 10.89.7.0/24 --subnet fd00:d7::/64 "tl6-$NAME" >/dev/null
+    emit network "tl6-$NAME"
+  fi
+  dk run -d --name "$NAME" "${network[@]}" "${PUBLISH_ARGS[@]}" "$IMAGE_REF" sleep 3600 >"$STATE/cid"
   local cid pid
   cid=$(cat "$STATE/cid")
   pid=$(dk inspect -f '{{.State.Pid}}' "$NAME")
@@ -347,6 +358,7 @@ exec_docker() { dk exec "$NAME" "$@"; }
 down_docker() {
   if [[ -S $STATE/docker.sock ]] && timeout 5 "$DOCKER_BIN" -H "unix://$STATE/docker.sock" version >/dev/null 2>&1; then
     timeout 30 "$DOCKER_BIN" -H "unix://$STATE/docker.sock" rm -f "$NAME" >/dev/null 2>&1 || true
+    timeout 30 "$DOCKER_BIN" -H "unix://$STATE/docker.sock" network rm "tl6-$NAME" >/dev/null 2>&1 || true
   fi
   local cpid
   cpid=$(cat "$STATE/docker/exec/containerd/containerd.pid" 2>/dev/null || true)
@@ -577,7 +589,7 @@ check_runtime() {
   ((ok == 0)) || die "missing programs for the $1 lab (see above)"
 }
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 # ---------------------------------------------------------------- main
 cmd=${1:-}; shift || true
@@ -593,7 +605,7 @@ RUNTIME=${1:-}; NAME=${2:-}
 shift 2
 STATE=$LAB_ROOT/$RUNTIME-$NAME
 PUBLISH_ARGS=()
-[[ $cmd != up || ${TRACERLAB_IPV6:-0} != 1 || $RUNTIME == podman ]] || die "TRACERLAB_IPV6 is for podman only"
+[[ $cmd != up || ${TRACERLAB_IPV6:-0} != 1 || $RUNTIME == podman || $RUNTIME == docker ]] || die "TRACERLAB_IPV6 is for podman and docker only"
 if [[ $cmd == up && -n ${TRACERLAB_PUBLISH:-} ]]; then
   [[ $RUNTIME == podman || $RUNTIME == docker ]] || die "TRACERLAB_PUBLISH is for podman and docker only"
   for spec in $TRACERLAB_PUBLISH; do

@@ -18,8 +18,17 @@
 # Usage:
 #   egress.sh up NAME [--endpoints N] [--ipv6]
 #                                       build it (idempotent: an old lab of that name is removed first)
-#   egress.sh uplink NAME HOSTNS        only a world behind an existing namespace HOSTNS (a runtime lab
-#                                       from containers.sh): uplink0 in HOSTNS, its default route
+#   egress.sh uplink NAME HOSTNS [--ipv6]
+#                                       only a world behind an existing namespace HOSTNS (a runtime lab
+#                                       from containers.sh): uplink0 in HOSTNS, its default route; with
+#                                       --ipv6 also the world's IPv6 half as `up --ipv6` makes it
+#                                       (2001:db8::/64 between uplink0 and wan0, 2001:db8:ffff::10 on
+#                                       the world's lo, HOSTNS's IPv6 default route via wan0), IPv6
+#                                       forwarding in HOSTNS, and NAT66 of the ULAs (fd00::/8) out of
+#                                       uplink0 only when the runtime masquerades no IPv6 itself
+#                                       (podman's netavark and dockerd with ip6tables do; `info`
+#                                       says whose: nat66=runtime|lab); what it changed in HOSTNS,
+#                                       `down` puts back
 #   egress.sh info NAME                 key=value lines describing the lab
 #   egress.sh break NAME MODE           break it (modes below); `egress.sh modes` lists them
 #                                       (egress.md's catalogue); extra modes, not listed there:
@@ -209,8 +218,7 @@ make_world() { # make_world NAME HOSTNS: world netns, uplink pair, default route
 is_ipv6() { [[ -f $STATE_ROOT/$1/ipv6 ]]; }
 
 make_ipv6() { # make_ipv6 NAME ENDPOINTS: the dual-stack half of `up --ipv6`
-    local name=$1 endpoints=$2 host=tel-$1-host world=tel-$1-world i
-    touch "$STATE_ROOT/$name/ipv6"
+    local name=$1 endpoints=$2 host=tel-$1-host i
     # Set by hand (a change, not the value it has) so that the bridge keeps it when a port's drops.
     ip -n "$host" link set br-lab mtu 1499
     ip -n "$host" link set br-lab mtu 1500
@@ -221,18 +229,26 @@ make_ipv6() { # make_ipv6 NAME ENDPOINTS: the dual-stack half of `up --ipv6`
     done
     in_ns "$host" sysctl -qw net.ipv6.conf.all.forwarding=1
     in_ns "$host" ip6tables-nft -t nat -A POSTROUTING -s "$SUBNET6" -o uplink0 -j MASQUERADE
+    make_world_ipv6 "$name" "$host"
+    wait_dad "$name"
+}
+
+make_world_ipv6() { # make_world_ipv6 NAME HOSTNS: the world's IPv6 half, behind HOSTNS's uplink0
+    local name=$1 host=$2 world=tel-$1-world
+    touch "$STATE_ROOT/$name/ipv6"
     ip -n "$host" addr add "$UPLINK_IP6/64" dev uplink0
     ip -n "$world" addr add "$GATEWAY_IP6/64" dev wan0
     ip -n "$world" addr add "$WORLD_IP6/128" dev lo
     # A router: its neighbour advertisements carry the R flag, as an upstream router's do.
     in_ns "$world" sysctl -qw net.ipv6.conf.all.forwarding=1
     ip -n "$host" -6 route replace default via "$GATEWAY_IP6" dev uplink0
-    wait_dad "$name"
 }
 
-wait_dad() { # until no address of the lab is tentative (DAD takes about a second)
-    local ns t=50
-    for ns in $(lab_namespaces "$1"); do
+wait_dad() { # wait_dad NAME [NETNS...]: until no address of the lab (and of NETNS) is tentative
+    # (DAD takes about a second)
+    local name=$1 ns t=50
+    shift
+    for ns in $(lab_namespaces "$name") "$@"; do
         until [[ -z $(ip -n "$ns" -6 addr show tentative) ]] || (( t-- == 0 )); do sleep 0.1; done
     done
 }
@@ -280,13 +296,52 @@ cmd_up() {
 }
 
 cmd_uplink() {
-    local name=$1 host=${2:-}
+    local name=$1 host=${2:-} ipv6=0
+    shift 2 || true
+    while (( $# )); do
+        case $1 in
+            --ipv6) ipv6=1; shift ;;
+            *) die "unknown option '$1'" ;;
+        esac
+    done
     [[ -n $host && -e /run/netns/$host ]] || die "no network namespace '$host' in /run/netns"
     cmd_down "$name" 2>/dev/null
     mkdir -p "$STATE_ROOT/$name"
     echo "$host" >"$STATE_ROOT/$name/host_netns"
     make_world "$name" "$host"
+    if (( ipv6 )); then
+        make_world_ipv6 "$name" "$host"
+        uplink_nat66 "$name" "$host"
+        wait_dad "$name" "$host"
+    fi
     cmd_info "$name"
+}
+
+# The runtime's IPv6 forwarding and NAT66 for the world behind uplink0, each added only when the
+# runtime did not: what was added is recorded, for `down` to take back.
+uplink_nat66() { # uplink_nat66 NAME HOSTNS
+    local name=$1 host=$2 state=$STATE_ROOT/$1
+    if [[ $(in_ns "$host" sysctl -n net.ipv6.conf.all.forwarding) != 1 ]]; then
+        in_ns "$host" sysctl -qw net.ipv6.conf.all.forwarding=1
+        touch "$state/forwarding6_set"
+    fi
+    # Both runtimes write ip6tables-nft here; reading with ip6tables-legacy-save would make the
+    # legacy tables in HOSTNS, which every nft tool then warns of.
+    local nat
+    nat=$(in_ns "$host" ip6tables-nft-save -t nat 2>/dev/null || true)
+    if [[ $nat != *"-j MASQUERADE"* ]]; then
+        in_ns "$host" ip6tables-nft -t nat -A POSTROUTING -s fd00::/8 -o uplink0 -j MASQUERADE
+        touch "$state/nat66_added"
+    fi
+}
+
+uplink_nat66_undo() { # uplink_nat66_undo NAME: what uplink_nat66 added, while HOSTNS is there
+    local name=$1 state=$STATE_ROOT/$1 host
+    [[ -f $state/host_netns ]] || return 0
+    host=$(cat "$state/host_netns")
+    [[ -e /run/netns/$host ]] || return 0
+    [[ ! -f $state/nat66_added ]] || in_ns "$host" ip6tables-nft -t nat -D POSTROUTING -s fd00::/8 -o uplink0 -j MASQUERADE 2>/dev/null || true
+    [[ ! -f $state/forwarding6_set ]] || in_ns "$host" sysctl -qw net.ipv6.conf.all.forwarding=0 || true
 }
 
 host_netns() { cat "$STATE_ROOT/$1/host_netns" 2>/dev/null || echo "tel-$1-host"; }
@@ -307,15 +362,21 @@ cmd_info() {
     echo "gateway=$GATEWAY_IP"
     echo "world_ip=$WORLD_IP"
     echo "world_tcp_port=$WORLD_PORT"
-    [[ -f $STATE_ROOT/$name/endpoints ]] || return 0
-    endpoints=$(cat "$STATE_ROOT/$name/endpoints")
     if is_ipv6 "$name"; then
         echo "ipv6=1"
-        echo "subnet6=$SUBNET6"
-        echo "bridge_ip6=$BRIDGE_IP6"
         echo "uplink_ip6=$UPLINK_IP6"
         echo "gateway6=$GATEWAY_IP6"
         echo "world_ip6=$WORLD_IP6"
+        # uplink: whose NAT66 the container's ULA leaves by, the runtime's or the lab's own
+        if [[ -f $STATE_ROOT/$name/host_netns ]]; then
+            [[ -f $STATE_ROOT/$name/nat66_added ]] && echo "nat66=lab" || echo "nat66=runtime"
+        fi
+    fi
+    [[ -f $STATE_ROOT/$name/endpoints ]] || return 0
+    endpoints=$(cat "$STATE_ROOT/$name/endpoints")
+    if is_ipv6 "$name"; then
+        echo "subnet6=$SUBNET6"
+        echo "bridge_ip6=$BRIDGE_IP6"
         for (( i = 1; i <= endpoints; i++ )); do echo "c${i}_ip6=fd00:17::$(( i + 1 ))"; done
     fi
     echo "bridge=br-lab"
@@ -816,6 +877,7 @@ cmd_down() {
     if in_ns_of_pid "$pid" "tel-$name-world"; then kill "$pid" 2>/dev/null || true; fi
     stop_started "$STATE_ROOT/$name/c1-tcp.pid" "tel-$name-c1"
     stop_started "$STATE_ROOT/$name/c1-udp.pid" "tel-$name-c1"
+    uplink_nat66_undo "$name"
     for ns in $(lab_namespaces "$name"); do
         # Legacy iptables state lives with the namespace and goes with it.
         ip netns del "$ns" 2>/dev/null || true
