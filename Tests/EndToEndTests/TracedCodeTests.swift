@@ -64,7 +64,7 @@ struct TracedCodeTests {
     @Test(arguments: TracedCodes.inboundBreakages)
     func theTracedInboundCodeIsTheStaticCode(_ breakage: TracedCodes.InboundBreakage) throws {
         let index = TracedCodes.inboundBreakages.firstIndex { $0.mode == breakage.mode } ?? 0
-        let lab = try EgressLab.up("ti\(index)x\(getpid() % 100000)").publish(backend: breakage.backend)
+        let lab = try EgressLab.up("ti\(index)x\(getpid() % 100000)", ipv6: breakage.probe.ipv6).publish(backend: breakage.backend)
         let dockerRoot = NSTemporaryDirectory() + "tracer-docker-\(lab.name)"
         defer {
             lab.down()
@@ -95,7 +95,7 @@ struct TracedCodeTests {
         let stage = try #require(lines.first { $0["type"] as? String == "stage" }, "\(breakage): no flow: \(traced.stdout)\(traced.stderr)")
         // Its replies' stop ("inbound-reply") is still the inbound flow's.
         #expect((stage["direction"] as? String)?.hasPrefix("inbound") == true, "\(breakage): \(stage)")
-        #expect((stage["tuple"] as? [String: Any])?["dst"] as? String == lab["publish_ip"], "\(breakage): \(stage)")
+        #expect((stage["tuple"] as? [String: Any])?["dst"] as? String == lab[breakage.probe.ipv6 ? "publish_ip6" : "publish_ip"], "\(breakage): \(stage)")
         #expect((stage["tuple"] as? [String: Any])?["dport"] as? Int == breakage.port, "\(breakage): \(stage)")
         #expect(stage["complete"] as? Bool == false, "\(breakage): \(stage)")
         // The flow's findings come after its stages: the static ones printed first are not the trace's.

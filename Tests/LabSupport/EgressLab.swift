@@ -58,22 +58,26 @@ public struct EgressLab {
         public var remote: Bool
         /// The published TCP port (default 1222; 5201 for iperf3).
         public var port: Int?
+        /// Over IPv6, to [2001:db8::2] (a lab up with `ipv6`, published): TCP only.
+        public var ipv6: Bool
 
-        public init(endpoint: String? = nil, udp: Bool = false, remote: Bool = false, port: Int? = nil) {
+        public init(endpoint: String? = nil, udp: Bool = false, remote: Bool = false, port: Int? = nil, ipv6: Bool = false) {
             self.endpoint = endpoint
             self.udp = udp
             self.remote = remote
             self.port = port
+            self.ipv6 = ipv6
         }
 
         public static let tcp = InboundProbe()
         public static let udp = InboundProbe(udp: true)
         public static let remote = InboundProbe(remote: true)
         public static let hairpin = InboundProbe(endpoint: "c1")
+        public static let tcp6 = InboundProbe(ipv6: true)
 
         public var arguments: [String] {
             (endpoint.map { [$0] } ?? []) + ["--inbound"] + (udp ? ["--udp"] : []) + (remote ? ["--remote"] : [])
-                + (port.map { ["--port", String($0)] } ?? [])
+                + (port.map { ["--port", String($0)] } ?? []) + (ipv6 ? ["--ipv6"] : [])
         }
         public var description: String { arguments.joined(separator: " ") }
     }

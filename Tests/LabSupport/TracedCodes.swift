@@ -91,6 +91,9 @@ public enum TracedCodes {
         InboundBreakage(code: "rp-filter-drop", mode: "rp-filter-strict", probe: .remote),
         InboundBreakage(code: "dnat-missing", mode: "dnat-missing", dockerRecord: true),
         InboundBreakage(code: "stale-conntrack", mode: "stale-conntrack", probe: .udp),
+        // IPv6: a dual-stack lab's port published on [2001:db8::2] too, probed over IPv6
+        InboundBreakage(code: "ipv6-forwarding-disabled", mode: "ipv6-forwarding-disabled", probe: .tcp6),
+        InboundBreakage(code: "forward-rule-drop", mode: "ipv6-dnat-forward-drop", probe: .tcp6),
     ]
 
     private static let traceOnly = "no static check gives it: only the trace's evidence does (EgressExplainer's claims), so there is no static code to compare"

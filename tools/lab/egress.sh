@@ -65,7 +65,9 @@
 #                                       (c1 also gets 2001:db8::100:2/120, br-lab 2001:db8::100:1/120,
 #                                       inside uplink0's on-link 2001:db8::/64: the world asks for
 #                                       it by neighbour solicitation and nobody answers; c1 sends
-#                                       from it, RFC 6724 prefers it to the ULA for the world)
+#                                       from it, RFC 6724 prefers it to the ULA for the world),
+#                                       ipv6-dnat-forward-drop (published lab: ip6tables-nft FORWARD
+#                                       dropping new connections from uplink0 to br-lab)
 #   egress.sh probe NAME [ENDPOINT] [--tcp] [--size BYTES] [--ipv6]
 #                                       one ping (or TCP connect) from an endpoint (default c1) to
 #                                       the world, over IPv6 with --ipv6; exit 0 if answered, 1 if not
@@ -583,6 +585,9 @@ EOF_IPV6
             ip -n "$c1" -6 neigh flush dev eth0
             ip -n "$host" -6 neigh flush dev br-lab ;;
         ipv6-gateway-unanswered) ip -n "$host" -6 route replace default via 2001:db8::99 dev uplink0 ;;
+        ipv6-dnat-forward-drop) # the IPv6 twin of dnat-forward-drop, on a published lab
+            published "$name" || die "mode '$mode' needs a published lab (egress.sh publish $name)"
+            in_ns "$host" ip6tables-nft -I FORWARD -i uplink0 -o br-lab -m conntrack --ctstate NEW -j DROP ;;
         ipv6-ndp-proxy-missing)
             ip -n "$host" addr add 2001:db8::100:1/120 dev br-lab
             ip -n "$c1" addr add 2001:db8::100:2/120 dev eth0
@@ -853,7 +858,7 @@ publish_info() {
 }
 
 probe_inbound() { # probe_inbound NAME CLIENT PORT UDP REMOTE IPV6: CLIENT is world or cN (hairpin)
-    local name=$1 client=$2 port=$3 udp=$4 remote=$5 ipv6=$6 source="" published=$UPLINK_IP
+    local name=$1 client=$2 port=$3 udp=$4 remote=$5 ipv6=${6:-0} source="" published=$UPLINK_IP
     local ns=tel-$name-$client
     [[ -e /run/netns/$ns ]] || die "no endpoint '$client' in lab '$name'"
     (( remote )) && source=$WORLD_IP
