@@ -144,7 +144,7 @@ public enum EgressExplainer {
             finding.evidence = observed + "; " + match.evidence + alsoConsistent(matches.dropFirst())
             // The firewall named the rule for the packet itself: its narrowest fix is the flow's.
             if let fix = evidence.netfilterFix, match.code.effect?.firewall == .namesTheFinding {
-                finding.fix = NamespaceCommand(path: outcome.path.hostNetnsPath, isRoot: outcome.path.hostIsRoot).run(fix.command)
+                finding.fix = fix.commands(in: NamespaceCommand(path: outcome.path.hostNetnsPath, isRoot: outcome.path.hostIsRoot))
                 if !finding.evidence.contains(fix.evidence) { finding.evidence += "; fix: \(fix.evidence)" }
             }
         } else {
@@ -232,9 +232,9 @@ public enum EgressExplainer {
                 let rule = evidence.netfilterRule ?? ""
                 // The narrowest fix the ruleset shows (RuleFix); deleting the rule only when it drops nothing but this flow.
                 return (.netfilterDrop, "\(who): the nftables rule \(rule) drops \(replies) after \(after)" + (evidence.netfilterFix.map { "; fix: \($0.evidence)" } ?? ""),
-                        "", evidence.netfilterFix.map { host.run($0.command) })
+                        "", evidence.netfilterFix.map { $0.commands(in: host) })
             case (.netfilterDrop, _) where evidence.netfilterVerdict != nil:
-                return (.netfilterDrop, "\(who): the firewall drops \(replies) after \(after)", "", evidence.netfilterFix.map { host.run($0.command) })
+                return (.netfilterDrop, "\(who): the firewall drops \(replies) after \(after)", "", evidence.netfilterFix.map { $0.commands(in: host) })
             case (.tcIngress, let device?), (.tcEgress, let device?):
                 let hook = reason == .tcIngress ? "ingress" : "egress"
                 return (.tcDrop, "\(who): a tc filter on \(device)'s \(hook) hook drops \(replies) (\(reason)); `tc filter show dev \(device) \(hook)` lists it",

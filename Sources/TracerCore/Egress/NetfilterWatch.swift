@@ -38,7 +38,8 @@ public final class NetfilterWatch {
     /// The rule or policy that dropped an endpoint's packet, by endpoint address.
     private var tracedDrops: [IPAddress: TracedDrop] = [:]
     /// Legacy drops by host-side namespace path, with the ruleset (and its ipsets) read then.
-    private var legacyVerdicts: [String: (growth: CounterGrowth, ruleset: Ruleset)] = [:]
+    /// Per host side and family: one namespace's firewall may drop flows of both.
+    private var legacyVerdicts: [String: [IPAddress.Family: (growth: CounterGrowth, ruleset: Ruleset)]] = [:]
     /// Trace tables left by a run that was killed, removed at start.
     public private(set) var removedStaleTables: [String] = []
     /// What could not be watched, and why.
@@ -102,8 +103,11 @@ public final class NetfilterWatch {
         poll()
         for (host, before) in legacy {
             guard let after = try? LegacyCounters.snapshot(netnsPath: host) else { continue }
-            if let drop = after.growth(since: before).first(where: \.isDrop) {
-                legacyVerdicts[host] = (drop, RulesetReader.read(netnsPath: host).ruleset)
+            let drops = after.growth(since: before).filter(\.isDrop)
+            guard !drops.isEmpty else { continue }
+            let ruleset = RulesetReader.read(netnsPath: host).ruleset
+            for drop in drops where legacyVerdicts[host]?[drop.ipFamily] == nil {
+                legacyVerdicts[host, default: [:]][drop.ipFamily] = (drop, ruleset)
             }
         }
     }
@@ -119,7 +123,7 @@ public final class NetfilterWatch {
             return Verdict(text: traced.text, nftRule: traced.nftRule,
                            fix: NarrowestFix.fix(ruleset: traced.ruleset, drop: traced.drop, packet: traced.packet))
         }
-        guard let (growth, ruleset) = legacyVerdicts[path.hostNetnsPath] else { return nil }
+        guard let (growth, ruleset) = legacyVerdicts[path.hostNetnsPath]?[flow.endpointAddress.family] else { return nil }
         var packet = ImaginedPacket(tuple: replyDropped ? flow.tuple.reversed : flow.tuple)
         packet.isReply = replyDropped
         return Verdict(text: growth.description, nftRule: nil, fix: NarrowestFix.fix(ruleset: ruleset, drop: growth.drop, packet: packet))

@@ -1,40 +1,54 @@
-/// A snapshot of the iptables-legacy counters of one namespace (`iptables-legacy-save -c`), for the
-/// rules nft trace cannot see: two snapshots around a probe name the rule or policy whose counters
-/// grew, as people do by hand with `iptables -L -v` (moby#36151).
+/// A snapshot of the iptables-legacy counters of one namespace (`iptables-legacy-save -c` and
+/// `ip6tables-legacy-save -c`, each table with its family), for the rules nft trace cannot see:
+/// two snapshots around a probe name the rule or policy whose counters grew, as people do by hand
+/// with `iptables -L -v` (moby#36151).
 public struct LegacyCounters: Sendable, Equatable {
     public var tables: [FirewallTable]
 
     public init(tables: [FirewallTable]) { self.tables = tables }
 
     /// Reads the counters in the namespace at `netnsPath`. Needs root.
+    /// Reads the counters of both families in the namespace at `netnsPath`. Needs root. The IPv4
+    /// tool must be there; without the IPv6 one only IPv4 is read.
     public static func snapshot(netnsPath: String) throws(NetfilterError) -> LegacyCounters {
-        guard let tool = SaveTool.find("iptables-legacy-save") else {
+        guard SaveTool.find("iptables-legacy-save") != nil else {
             throw .tool("iptables-legacy-save not found; legacy counters cannot be read")
         }
-        let result: Result<SaveTool.Result, NetfilterError>
+        let tools = RulesetReader.saveTools.compactMap { family, tool in SaveTool.find("\(tool)-legacy-save").map { (family, tool, $0) } }
+        let result: Result<[FirewallTable], NetfilterError>
         do {
-            result = try RouteNetlink.inNamespace(netnsPath) { () -> Result<SaveTool.Result, NetfilterError> in
-                do throws(NetfilterError) { return .success(try tool.run(["-c"])) } catch { return .failure(error) }
+            result = try RouteNetlink.inNamespace(netnsPath) { () -> Result<[FirewallTable], NetfilterError> in
+                var tables: [FirewallTable] = []
+                for (family, name, tool) in tools {
+                    do throws(NetfilterError) {
+                        let output = try tool.run(["-c"])
+                        guard output.status == 0 else {
+                            return .failure(.tool("\(name)-legacy-save -c exited \(output.status): \(output.stderr.trimmed)"))
+                        }
+                        tables += IptablesSave.parse(output.stdout, backend: .iptablesLegacy, family: family)
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+                return .success(tables)
             }
         } catch {
             throw .tool("cannot enter network namespace \(netnsPath): \(error)")
         }
-        let output = try result.get()
-        guard output.status == 0 else { throw .tool("iptables-legacy-save -c exited \(output.status): \(output.stderr.trimmed)") }
-        return LegacyCounters(tables: IptablesSave.parse(output.stdout, backend: .iptablesLegacy))
+        return LegacyCounters(tables: try result.get())
     }
 
     /// Rules and policies whose packet counters grew since `earlier`, drops first.
     public func growth(since earlier: LegacyCounters) -> [CounterGrowth] {
         var grown: [CounterGrowth] = []
         for table in tables {
-            let before = earlier.tables.first { $0.name == table.name }
+            let before = earlier.tables.first { $0.family == table.family && $0.name == table.name }
             for chain in table.chains {
                 let old = before?.chain(chain.name)
                 if let packets = chain.policyPackets, let policy = chain.policy {
                     let delta = packets &- (old?.policyPackets ?? 0)
                     if delta > 0, packets >= (old?.policyPackets ?? 0) {
-                        grown.append(CounterGrowth(table: table.name, chain: chain.name, rule: nil, policy: policy, packets: delta,
+                        grown.append(CounterGrowth(family: table.family, table: table.name, chain: chain.name, rule: nil, policy: policy, packets: delta,
                                                    bytes: (chain.policyBytes ?? 0) &- (old?.policyBytes ?? 0)))
                     }
                 }
@@ -45,7 +59,7 @@ public struct LegacyCounters: Sendable, Equatable {
                         ?? old?.rules.first { $0.text == rule.text }
                     let base = previous?.packets ?? 0
                     guard packets > base else { continue }
-                    grown.append(CounterGrowth(table: table.name, chain: chain.name, rule: rule, policy: nil, packets: packets - base,
+                    grown.append(CounterGrowth(family: table.family, table: table.name, chain: chain.name, rule: rule, policy: nil, packets: packets - base,
                                                bytes: (rule.bytes ?? 0) &- (previous?.bytes ?? 0)))
                 }
             }
@@ -56,6 +70,8 @@ public struct LegacyCounters: Sendable, Equatable {
 
 /// One rule or policy whose iptables-legacy counters grew.
 public struct CounterGrowth: Sendable, Equatable {
+    /// "ip" (iptables-legacy) or "ip6" (ip6tables-legacy).
+    public var family = "ip"
     public var table: String
     public var chain: String
     /// nil for a policy.
@@ -67,7 +83,7 @@ public struct CounterGrowth: Sendable, Equatable {
 
     /// Where it is, as `NarrowestFix` takes it.
     public var drop: NarrowestFix.Drop {
-        NarrowestFix.Drop(family: "ip", table: table, backend: .iptablesLegacy, chain: chain, position: rule?.position)
+        NarrowestFix.Drop(family: family, table: table, backend: .iptablesLegacy, chain: chain, position: rule?.position)
     }
 
     public var isDrop: Bool {
@@ -75,9 +91,13 @@ public struct CounterGrowth: Sendable, Equatable {
         return rule.map { $0.verdict.isDropping } ?? false
     }
 
-    /// "ip filter FORWARD policy drop (iptables-legacy): +1 packets".
+    /// The packets it counts: an IPv4 or an IPv6 flow's.
+    public var ipFamily: IPAddress.Family { family == "ip6" ? .v6 : .v4 }
+
+    /// "ip filter FORWARD policy drop (iptables-legacy): +1 packets",
+    /// "ip6 filter FORWARD policy drop (ip6tables-legacy): +1 packets".
     public var description: String {
         let what = rule.map { "rule \($0.position): \($0.text)" } ?? "policy \(policy ?? "?")"
-        return "ip \(table) \(chain) \(what) (iptables-legacy): +\(packets) packets"
+        return "\(family) \(table) \(chain) \(what) (\(family == "ip6" ? "ip6tables" : "iptables")-legacy): +\(packets) packets"
     }
 }

@@ -32,6 +32,12 @@ public enum NarrowestFix {
         }
 
         var isPolicy: Bool { handle == nil && position == nil }
+
+        /// Where the static walk of a ruleset found a drop.
+        init(_ drop: NetfilterDrop) {
+            self.init(family: drop.family, table: drop.table, backend: drop.backend, chain: drop.chain, handle: drop.rule?.handle,
+                      position: drop.backend == .nftables ? nil : drop.rule?.position)
+        }
     }
 
     /// `packet` is the packet as the dropping chain saw it (after DNAT in forward); an unknown
@@ -54,9 +60,24 @@ public enum NarrowestFix {
         }
         let place = Place(table: table, chain: chain, index: index)
         if packet.isReply { return acceptReplies(place, packet) }
-        if let fix = addElement(place, packet) { return fix }
-        if let index, let fix = deleteRule(place, rule: chain.rules[index], packet) { return fix }
-        return insertAccept(place, packet)
+        let fix = addElement(place, packet) ?? index.flatMap { deleteRule(place, rule: chain.rules[$0], packet) } ?? insertAccept(place, packet)
+        return fix.map { withReplies($0, ruleset: ruleset, place: place, packet: packet) }
+    }
+
+    /// Once the flow passes, its replies meet the firewall too: when the hook of the chain that
+    /// dropped it would certainly drop them as well (a policy drop with no accept of established
+    /// packets), the fix carries the accept of those replies, or it would not repair the flow.
+    private static func withReplies(_ fix: RuleFix, ruleset: Ruleset, place: Place, packet: ImaginedPacket) -> RuleFix {
+        guard let hook = place.chain.hook, let source = packet.source, let destination = packet.destination else { return fix }
+        let reply = ImaginedPacket(source: destination, destination: source, inInterface: packet.outInterface, outInterface: packet.inInterface,
+                                   ctState: "established", proto: packet.proto, destinationPort: packet.sourcePort,
+                                   sourcePort: packet.destinationPort, dnat: packet.dnat, isReply: true, family: packet.family)
+        guard let dropped = ForwardEvaluator.drops(in: ruleset, hook: hook, packet: reply).first(where: \.certain),
+              let replies = self.fix(ruleset: ruleset, drop: Drop(dropped), packet: reply) else { return fix }
+        var both = fix
+        both.repliesCommand = replies.command
+        both.evidence += "; its replies would then be dropped too (\(dropped.rule == nil ? "\(dropped.chain) policy" : "\(dropped.chain) rule")): \(replies.evidence)"
+        return both
     }
 
     /// The packet's drop: a table, a chain and the rule's index there (nil: the policy).

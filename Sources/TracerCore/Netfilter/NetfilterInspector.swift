@@ -251,10 +251,8 @@ public enum NetfilterInspector {
         }
         var narrowFix = fix
         if let narrowest, drop.certain,
-           let rule = NarrowestFix.fix(ruleset: narrowest.ruleset, drop: NarrowestFix.Drop(
-               family: drop.family, table: drop.table, backend: drop.backend, chain: drop.chain, handle: drop.rule?.handle,
-               position: drop.backend == .nftables ? nil : drop.rule?.position), packet: narrowest.packet) {
-            narrowFix = host.run(rule.command)
+           let rule = NarrowestFix.fix(ruleset: narrowest.ruleset, drop: NarrowestFix.Drop(drop), packet: narrowest.packet) {
+            narrowFix = rule.commands(in: host)
             evidence += "; fix: \(rule.evidence)"
         }
         return Finding(code: code, severity: severity, message: "\(what) \(verb) \(direction)", evidence: evidence, fix: narrowFix,

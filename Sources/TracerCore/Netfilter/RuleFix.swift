@@ -21,10 +21,19 @@ public struct RuleFix: Sendable, Equatable {
     /// What shows it is the narrowest: "the lookup ip daddr . tcp dport @allow_in in inet filter
     /// allowed_dnats missed 172.17.0.2 . 22".
     public var evidence: String
+    /// The accept of the flow's replies, run after `command`, when the same firewall would drop
+    /// those next (a policy drop with nothing accepting established packets does).
+    public var repliesCommand: String?
 
-    public init(kind: Kind, command: String, evidence: String) {
+    public init(kind: Kind, command: String, evidence: String, repliesCommand: String? = nil) {
         self.kind = kind
         self.command = command
         self.evidence = evidence
+        self.repliesCommand = repliesCommand
+    }
+
+    /// Every command of the fix, each run in `namespace`, as one line to paste.
+    func commands(in namespace: NamespaceCommand) -> String {
+        ([command] + (repliesCommand.map { [$0] } ?? [])).map(namespace.run).joined(separator: " && ")
     }
 }

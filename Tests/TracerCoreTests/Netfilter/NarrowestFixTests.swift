@@ -97,6 +97,27 @@ import Testing
 
     // MARK: an accept for the flow, or the rule's deletion
 
+    /// A FORWARD policy drop would drop the flow's replies too once the flow passes: the fix
+    /// accepts the replies as well (established, from the flow's destination), in the same
+    /// family's tool; with an accept of established packets before the policy, the flow's own
+    /// accept is enough.
+    @Test func aPolicyDropsFixAcceptsTheRepliesItWouldDropNext() throws {
+        let echo = ImaginedPacket(tuple: FlowTuple(proto: .icmpv6, source: "fd00:17::2", destination: "2001:db8:ffff::10", transport: .icmpEcho(id: 7)))
+        func ruleset(_ rules: String) -> Ruleset {
+            Ruleset(tables: IptablesSave.parse("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n\(rules)COMMIT\n",
+                                               backend: .iptablesLegacy, family: "ip6"))
+        }
+        let drop = NarrowestFix.Drop(family: "ip6", table: "filter", backend: .iptablesLegacy, chain: "FORWARD")
+        let fix = try #require(NarrowestFix.fix(ruleset: ruleset(""), drop: drop, packet: echo))
+        #expect(fix.command == "ip6tables-legacy -A FORWARD -d 2001:db8:ffff::10/128 -p icmpv6 -j ACCEPT")
+        #expect(fix.repliesCommand == "ip6tables-legacy -A FORWARD -s 2001:db8:ffff::10/128 -p icmpv6 -m conntrack --ctstate ESTABLISHED -j ACCEPT")
+        #expect(fix.commands(in: NamespaceCommand(path: "/run/netns/h", isRoot: false))
+                == "nsenter --net=/run/netns/h \(fix.command) && nsenter --net=/run/netns/h \(fix.repliesCommand ?? "")")
+        let established = "-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+        let alone = try #require(NarrowestFix.fix(ruleset: ruleset(established), drop: drop, packet: echo))
+        #expect(alone.repliesCommand == nil && alone.command == fix.command)
+    }
+
     @Test func aRuleDropOfIptablesGetsAnAcceptWithTheExactBinary() throws {
         let save = """
             *filter

@@ -203,6 +203,19 @@ import Testing
         #expect(after.growth(since: after).isEmpty)
     }
 
+    /// ip6tables-legacy's counters are read beside iptables-legacy's: a table of each family with
+    /// the same name is its own, and a growth names its family, its tool and its fix's table.
+    @Test func legacyCounterGrowthKeepsTheFamily() throws {
+        func save(_ v4: Int, _ v6: Int) -> [FirewallTable] {
+            let text = { (n: Int) in "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [\(n):\(n * 80)]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n" }
+            return IptablesSave.parse(text(v4), backend: .iptablesLegacy) + IptablesSave.parse(text(v6), backend: .iptablesLegacy, family: "ip6")
+        }
+        let grown = LegacyCounters(tables: save(5, 3)).growth(since: LegacyCounters(tables: save(5, 1)))
+        #expect(grown.count == 1, "only the ip6 table's policy grew: \(grown)")
+        #expect(grown.first?.description == "ip6 filter FORWARD policy drop (ip6tables-legacy): +2 packets")
+        #expect(grown.first?.ipFamily == .v6 && grown.first?.drop.family == "ip6")
+    }
+
     @Test func traceTableNamesCarryPidAndStartTime() {
         #expect(NftTraceSession.owner(ofTable: "tracer_trace_123_4567")! == (123, 4567))
         #expect(NftTraceSession.owner(ofTable: "tracer_trace_notmine") == nil)
