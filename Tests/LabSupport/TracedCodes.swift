@@ -60,6 +60,7 @@ public enum TracedCodes {
         Breakage(code: "icmpv6-dropped", mode: "icmpv6-dropped", waitsForARP: true, ipv6: true),
         Breakage(code: "neighbour-failed", mode: "ipv6-gateway-unanswered", waitsForARP: true, ipv6: true),
         Breakage(code: "ipv6-ndp-proxy-missing", mode: "ipv6-ndp-proxy-missing", ipv6: true),
+        Breakage(code: "policy-rule-drop", mode: "ipv6-policy-blackhole", ipv6: true),
     ]
 
     /// One of ingress.md's breakages of a published lab, and how to trace it inbound.

@@ -67,7 +67,8 @@
 #                                       it by neighbour solicitation and nobody answers; c1 sends
 #                                       from it, RFC 6724 prefers it to the ULA for the world),
 #                                       ipv6-dnat-forward-drop (published lab: ip6tables-nft FORWARD
-#                                       dropping new connections from uplink0 to br-lab)
+#                                       dropping new connections from uplink0 to br-lab),
+#                                       ipv6-policy-blackhole (an `ip -6 rule` blackholing fd00:17::/64)
 #   egress.sh probe NAME [ENDPOINT] [--tcp] [--size BYTES] [--ipv6]
 #                                       one ping (or TCP connect) from an endpoint (default c1) to
 #                                       the world, over IPv6 with --ipv6; exit 0 if answered, 1 if not
@@ -585,6 +586,7 @@ EOF_IPV6
             ip -n "$c1" -6 neigh flush dev eth0
             ip -n "$host" -6 neigh flush dev br-lab ;;
         ipv6-gateway-unanswered) ip -n "$host" -6 route replace default via 2001:db8::99 dev uplink0 ;;
+        ipv6-policy-blackhole) ip -n "$host" -6 rule add from "$SUBNET6" blackhole priority 100 ;;
         ipv6-dnat-forward-drop) # the IPv6 twin of dnat-forward-drop, on a published lab
             published "$name" || die "mode '$mode' needs a published lab (egress.sh publish $name)"
             in_ns "$host" ip6tables-nft -I FORWARD -i uplink0 -o br-lab -m conntrack --ctstate NEW -j DROP ;;

@@ -169,7 +169,7 @@ extension EgressChecks {
         }
         if let (uplink, _) = uplink, uplink.mtu > 0, uplink.mtu < eth.mtu {
             findings.append(onHost(.mtuMismatch, nil, .warning,
-                "uplink \(uplink.name) carries \(uplink.mtu) bytes, \(endpointName)'s \(eth.name) sends up to \(eth.mtu): larger packets with DF set are dropped at ip_forward (PKT_TOO_BIG) unless the ICMP 'fragmentation needed' reaches the sender",
+                "uplink \(uplink.name) carries \(uplink.mtu) bytes, \(endpointName)'s \(eth.name) sends up to \(eth.mtu): larger packets with DF set (every IPv6 packet) are dropped at ip_forward or ip6_forward (PKT_TOO_BIG) unless the ICMP 'fragmentation needed' (ICMPv6 'packet too big') reaches the sender",
                 evidence: "\(eth.name) mtu \(eth.mtu) in \(endpointName); \(uplink.name) mtu \(uplink.mtu) in \(hostName)",
                 fix: lower(uplink.mtu), device: uplink.name))
         }

@@ -237,11 +237,19 @@ extension EgressChecks {
         }
     }
 
-    /// An IPv6 default route on the host side; the gateway for the fix is a neighbour on the
-    /// uplink that said it is a router.
+    /// An IPv6 default route on the host side, as the policy rules look it up for the endpoint's
+    /// IPv6 packets; the gateway for the fix is a neighbour on the uplink that said it is a router.
     private func ipv6HostRouteChecks(broken: Set<String>, explained: Set<FindingCode>) -> [Finding] {
-        guard host.error == nil, host.ipv6Routes.defaultRoute == nil,
-              explained.isDisjoint(with: [.uplinkDown, .uplinkNoCarrier]) else { return [] }
+        guard host.error == nil else { return [] }
+        let source = endpointInterface?.globalIPv6.first?.address
+        if !PolicyRouting.isDefault(host.ipv6Rules),
+           case .dropped(let rule) = PolicyRouting.egress(from: source, inInterface: ingress?.name, rules: host.ipv6Rules, routes: host.ipv6Routes) {
+            return [onHost(.policyRuleDrop, .v6, .error,
+                "IPv6 policy rule \"\(rule.description)\" in \(hostName) drops \(path.endpoint.name)'s IPv6 packets before any route is looked up",
+                evidence: "ip -6 rule: " + host.ipv6Rules.map(\.description).joined(separator: "; "),
+                fix: hostCommand.ip("-6 rule del priority \(rule.priority)"), device: ingress?.name)]
+        }
+        guard host.ipv6Routes.defaultRoute == nil, explained.isDisjoint(with: [.uplinkDown, .uplinkNoCarrier]) else { return [] }
         let device = uplink?.device
         if let device, broken.contains(device.name) { return [] }
         let router = host.ipv6Neighbours.first { $0.isRouter && !$0.failed && $0.index == device?.index }?.address

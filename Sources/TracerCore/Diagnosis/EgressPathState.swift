@@ -10,6 +10,8 @@ public struct EgressPathState: Sendable {
         public var ipv6Routes: [IPRoute] = []
         /// Policy routing rules; empty when they could not be read (then the main table decides).
         public var rules: [IPv4Rule] = []
+        /// IPv6 policy routing rules (`ip -6 rule`, the host side only), as `rules`.
+        public var ipv6Rules: [IPv4Rule] = []
         public var bridgePorts: [BridgePort] = []
         /// ARP entries (the host side only; empty when unreadable).
         public var neighbours: [IPv4Neighbour] = []
@@ -109,6 +111,7 @@ public struct EgressPathState: Sendable {
                 do { side.bridgePorts = try RouteNetlink.bridgePorts() } catch { side.bridgePortsError = "\(error)" }
                 side.neighbours = (try? RouteNetlink.ipv4Neighbours()) ?? []
                 side.ipv6Routes = (try? RouteNetlink.ipv6Routes()) ?? []
+                side.ipv6Rules = (try? RouteNetlink.ipv6Rules()) ?? []
                 side.ipv6Neighbours = (try? RouteNetlink.ipv6Neighbours()) ?? []
                 side.ipv6ProxyNeighbours = (try? RouteNetlink.ipv6ProxyNeighbours()) ?? []
                 let uplink = EgressChecks.uplink(of: path, in: side)?.device.name

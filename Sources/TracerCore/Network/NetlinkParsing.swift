@@ -265,9 +265,12 @@ func parseRoute(_ message: NetlinkMessage, family: UInt8) -> IPRoute? {
 }
 
 /// One RTM_NEWRULE message of an IPv4 rule dump.
-func parseIPv4Rule(_ message: NetlinkMessage) -> IPv4Rule? {
+func parseIPv4Rule(_ message: NetlinkMessage) -> IPv4Rule? { parseRule(message, family: NL.AF_INET) }
+
+/// An RTM_NEWRULE of `family` (AF_INET or AF_INET6: the same header, addresses of the family's length).
+func parseRule(_ message: NetlinkMessage, family: UInt8) -> IPv4Rule? {
     let p = message.payload
-    guard message.type == NL.RTM_NEWRULE, p.count >= NL.FIB_RULE_HDR_LEN, p[0] == NL.AF_INET else { return nil }
+    guard message.type == NL.RTM_NEWRULE, p.count >= NL.FIB_RULE_HDR_LEN, p[0] == family else { return nil }
     let (dstLength, srcLength, headerTable, actionCode) = (p[1], p[2], p[4], p[7])
     let flags = p.read(UInt32.self, at: 8) ?? 0
     var table = UInt32(headerTable)

@@ -56,10 +56,15 @@ public enum RouteNetlink {
     }
 
     /// IPv4 policy routing rules of the current network namespace, by priority.
-    public static func ipv4Rules() throws -> [IPv4Rule] {
+    public static func ipv4Rules() throws -> [IPv4Rule] { try rules(family: NL.AF_INET) }
+
+    /// IPv6 policy routing rules of the current network namespace (`ip -6 rule`), by priority.
+    public static func ipv6Rules() throws -> [IPv4Rule] { try rules(family: NL.AF_INET6) }
+
+    private static func rules(family: UInt8) throws -> [IPv4Rule] {
         var socket = try NetlinkSocket()
-        return try socket.dump(type: NL.RTM_GETRULE, family: NL.AF_INET, headerLength: NL.FIB_RULE_HDR_LEN)
-            .compactMap(parseIPv4Rule).sorted { $0.priority < $1.priority }
+        return try socket.dump(type: NL.RTM_GETRULE, family: family, headerLength: NL.FIB_RULE_HDR_LEN)
+            .compactMap { parseRule($0, family: family) }.sorted { $0.priority < $1.priority }
     }
 
     /// Runs `body` with the calling thread switched into the network namespace at `path`

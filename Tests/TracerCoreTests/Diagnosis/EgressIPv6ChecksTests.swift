@@ -150,6 +150,22 @@ struct EgressIPv6ChecksTests {
         #expect(unknown.first?.fix == "ip -6 route add default via GATEWAY dev eth0")
     }
 
+    /// `ip -6 rule`: a rule blackholing the endpoint's prefix drops its IPv6 packets before any
+    /// route, whatever the main table holds; the default rules change nothing.
+    @Test func anIPv6PolicyRuleThatBlackholesTheEndpoint() {
+        let defaults = [IPv4Rule(priority: 0, action: .lookup(table: 255)), IPv4Rule(priority: 32766, action: .lookup(table: 254))]
+        #expect(findings { $0.host.ipv6Rules = defaults } == [])
+        var blackhole = IPv4Rule(priority: 100, action: .blackhole)
+        blackhole.source = "fd00:17::/64"
+        let found = findings { $0.host.ipv6Rules = [defaults[0], blackhole, defaults[1]] }
+        #expect(found.map(\.code) == [.policyRuleDrop])
+        #expect(found.first?.family == .v6 && found.first?.device == "docker0")
+        #expect(found.first?.fix == "ip -6 rule del priority 100")
+        // Another prefix's rule does not select the endpoint.
+        blackhole.source = "fd00:99::/64"
+        #expect(findings { $0.host.ipv6Rules = [defaults[0], blackhole, defaults[1]] } == [])
+    }
+
     @Test func noDefaultRouteInTheEndpoint() {
         let found = findings { $0.endpoint.ipv6Routes.removeAll { $0.isDefault } }
         #expect(found.map(\.code) == [.endpointIPv6NoDefaultRoute])
