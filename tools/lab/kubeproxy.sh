@@ -1,0 +1,291 @@
+#!/usr/bin/env bash
+# tools/lab/kubeproxy.sh - kube-proxy-shaped data planes inside one network namespace, without
+# Kubernetes: the rulesets kube-proxy would program for N ClusterIP Services of K endpoints each, so
+# that the rules a new connection evaluates can be counted (rulecost.md). The root network namespace
+# is never touched.
+#
+#   tkp-NAME    lo up, a dummy eth0 10.0.0.1/24 and a default route via 10.0.0.254 on it: a
+#               connection to a Service address is routed (and DNAT'd to an endpoint that also
+#               leaves by eth0, where the dummy device drops it). On a kernel without CONFIG_DUMMY,
+#               eth0 is a veth whose peer eth0peer is up in the same namespace (`info`: eth0_kind).
+#
+# Addresses: Service s (1..N) is "ns/svc<s>", port "http" 80/tcp, ClusterIP 10.96.A.B with
+# A = (s-1)/254, B = (s-1)%254+1 (no .0 or .255: 10.96.0.1 .. 10.96.0.254, 10.96.1.1, ...; 10,000
+# Services end at 10.96.39.94); its endpoint k (1..K) is global endpoint e = (s-1)*K+k, 10.244.C.D:8080
+# with C = (e-1)/254, D = (e-1)%254+1 (in 10.244.0.0/16). Hence N*K <= 65024.
+#
+# Modes (each loaded in one go, as kube-proxy does):
+#   iptables    one iptables-nft-restore of what kube-proxy's iptables mode writes without a cluster
+#               CIDR (--detect-local-mode None, so no masquerade rule opens KUBE-SVC-*): nat
+#               PREROUTING/OUTPUT -> KUBE-SERVICES, one rule per Service port there
+#               (`-d 10.96.A.B/32 -p tcp -m comment --comment "ns/svc<s>:http cluster IP" -m tcp
+#               --dport 80 -j KUBE-SVC-<hash>`) and last `-m addrtype --dst-type LOCAL -j
+#               KUBE-NODEPORTS`; KUBE-SVC-* with K jumps chosen by `-m statistic --mode random
+#               --probability 1/(K-k+1)` (the last one without); KUBE-SEP-* with the hairpin
+#               KUBE-MARK-MASQ and the DNAT; KUBE-MARK-MASQ, KUBE-POSTROUTING (MASQUERADE of the
+#               0x4000 mark), and filter's KUBE-FORWARD, KUBE-FIREWALL, KUBE-PROXY-FIREWALL,
+#               KUBE-EXTERNAL-SERVICES, KUBE-NODEPORTS and the canaries. Chains are named as kube-proxy
+#               names them: KUBE-SVC- + the first 16 base32 characters of sha256("ns/svc<s>:http" +
+#               "tcp"), KUBE-SEP- + those of sha256("ns/svc<s>:http" + "tcp" + "10.244.C.D:8080").
+#
+# Usage:
+#   kubeproxy.sh up NAME [--services N] [--endpoints K] [--mode iptables]
+#                               build it (N 1..65024, default 100; K 1..100, default 2; N*K <= 65024;
+#                               idempotent: an old lab of that name is removed first) and print its facts
+#   kubeproxy.sh info NAME      key=value lines describing the lab: netns, netns_path, mode, services,
+#                               endpoints, first_service, middle_service (Service N/2+1), last_service
+#                               (each A.B.C.D:80/tcp), their *_chain (the Service's chain), rules (the
+#                               rules loaded: iptables, the lines of iptables-nft-save starting with -A)
+#                               and load_ms (how long the one load took)
+#   kubeproxy.sh down NAME      delete the namespace (its rules, sets and maps go with it) and the
+#                               state (idempotent)
+# NAME: [a-z0-9]{1,12}
+set -euo pipefail
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+
+STATE_ROOT=${TRACER_KUBEPROXY_LAB_ROOT:-/tmp/tracer-kubeproxy-lab}
+MAX_ADDRESSES=65024 # 256 third octets of 254 hosts each
+SERVICE_PORT=80
+TARGET_PORT=8080
+
+LAB=kubeproxy.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/lab.sh"
+
+need_all() {
+    local ok=0
+    need_namespace_tools || ok=1
+    need python3 python3 "kube-proxy's chain name hashes" || ok=1
+    need iptables-nft-restore iptables || ok=1
+    need iptables-nft-save iptables || ok=1
+    ((ok == 0)) || die "missing programs for the kube-proxy lab (see above)"
+}
+
+# address PREFIX INDEX: the INDEX-th (1-based) address of PREFIX.0.0/16, skipping .0 and .255;
+# set_address sets REPLY instead (no subshell: the generators call it per endpoint).
+set_address() { REPLY="$1.$(( ($2 - 1) / 254 )).$(( ($2 - 1) % 254 + 1 ))"; }
+address() { set_address "$@"; echo "$REPLY"; }
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# The generator of every mode's input, in python3 for speed (bash takes 12 s to print 10,000
+# Services' 70,000 rules; this, under half a second) and for kube-proxy's chain name hashes:
+# base32(sha256(name)), cut. Argument: MODE N K; the ruleset on stdout.
+GENERATOR='
+import base64, hashlib, sys
+
+mode, n, k = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+PORT, TARGET = 80, 8080
+out = []
+emit = out.append
+
+def address(prefix, i):  # the i-th (1-based) address of prefix.0.0/16, no .0 or .255
+    return "%s.%d.%d" % (prefix, (i - 1) // 254, (i - 1) % 254 + 1)
+
+def b32sha(name, length):
+    return base64.b32encode(hashlib.sha256(name.encode()).digest()).decode()[:length]
+
+services = [("svc%d" % s, address("10.96", s), [address("10.244", (s - 1) * k + j) for j in range(1, k + 1)])
+            for s in range(1, n + 1)]
+
+def iptables():
+    # pkg/proxy/iptables: servicePortChainName, servicePortEndpointChainName, computeProbability
+    svc = {name: "KUBE-SVC-" + b32sha("ns/%s:http" % name + "tcp", 16) for name, _, _ in services}
+    sep = {(name, ep): "KUBE-SEP-" + b32sha("ns/%s:http" % name + "tcp" + "%s:%d" % (ep, TARGET), 16)
+           for name, _, eps in services for ep in eps}
+    emit(MANGLE_FILTER)
+    emit(NAT_HEAD)
+    for name, _, eps in services:
+        emit(":%s - [0:0]" % svc[name])
+        for ep in eps:
+            emit(":%s - [0:0]" % sep[name, ep])
+    emit(NAT_RULES)
+    # kube-proxy writes the endpoint chains, then KUBE-SERVICES, then each Service chain.
+    for name, _, eps in services:
+        for ep in eps:
+            emit("-A %s -s %s/32 -m comment --comment \"ns/%s:http\" -j KUBE-MARK-MASQ" % (sep[name, ep], ep, name))
+            emit("-A %s -p tcp -m comment --comment \"ns/%s:http\" -m tcp -j DNAT --to-destination %s:%d"
+                 % (sep[name, ep], name, ep, TARGET))
+    for name, ip, _ in services:
+        emit("-A KUBE-SERVICES -d %s/32 -p tcp -m comment --comment \"ns/%s:http cluster IP\" -m tcp --dport %d -j %s"
+             % (ip, name, PORT, svc[name]))
+    emit("-A KUBE-SERVICES -m comment --comment \"kubernetes service nodeports; NOTE: this must be the last rule in this chain\""
+         " -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS")
+    for name, _, eps in services:
+        for j, ep in enumerate(eps):
+            left = len(eps) - j
+            chance = "" if left == 1 else " -m statistic --mode random --probability %0.10f" % (1.0 / left)
+            emit("-A %s -m comment --comment \"ns/%s:http -> %s:%d\"%s -j %s" % (svc[name], name, ep, TARGET, chance, sep[name, ep]))
+    emit("COMMIT")
+
+MANGLE_FILTER = """*mangle
+:KUBE-KUBELET-CANARY - [0:0]
+:KUBE-PROXY-CANARY - [0:0]
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:KUBE-EXTERNAL-SERVICES - [0:0]
+:KUBE-FIREWALL - [0:0]
+:KUBE-FORWARD - [0:0]
+:KUBE-KUBELET-CANARY - [0:0]
+:KUBE-NODEPORTS - [0:0]
+:KUBE-PROXY-CANARY - [0:0]
+:KUBE-PROXY-FIREWALL - [0:0]
+:KUBE-SERVICES - [0:0]
+-A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL
+-A INPUT -m comment --comment "kubernetes health check service ports" -j KUBE-NODEPORTS
+-A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES
+-A INPUT -j KUBE-FIREWALL
+-A FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL
+-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD
+-A FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES
+-A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL
+-A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A OUTPUT -j KUBE-FIREWALL
+-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP
+-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+COMMIT"""
+
+NAT_HEAD = """*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:KUBE-KUBELET-CANARY - [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-NODEPORTS - [0:0]
+:KUBE-POSTROUTING - [0:0]
+:KUBE-PROXY-CANARY - [0:0]
+:KUBE-SERVICES - [0:0]"""
+
+NAT_RULES = """-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
+-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000
+-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+-A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0
+-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully"""
+
+{"iptables": iptables}[mode]()
+sys.stdout.write("\n".join(out) + "\n")
+'
+
+load_iptables() { # load_iptables NAME N K
+    local ns=tkp-$1 file=$STATE_ROOT/$1/ruleset
+    python3 -c "$GENERATOR" iptables "$2" "$3" >"$file"
+    in_ns "$ns" iptables-nft-restore <"$file"
+}
+
+# The ruleset as loaded now, once per `info` (a save of 10,000 Services takes seconds).
+dump_ruleset() { # dump_ruleset NAME MODE
+    local ns=tkp-$1
+    case $2 in
+        iptables) in_ns "$ns" iptables-nft-save ;;
+    esac
+}
+
+count_rules() { # count_rules MODE < dump
+    case $1 in
+        iptables) grep -c '^-A' ;;
+    esac
+}
+
+# The chain the Service lookup sends a connection to Service S to.
+service_chain() { # service_chain MODE S < dump
+    local ip
+    ip=$(address 10.96 "$2")
+    case $1 in
+        iptables) awk -v d="$ip/32" '$2 == "KUBE-SERVICES" && $3 == "-d" && $4 == d { print $NF }' ;;
+    esac
+}
+
+cmd_up() {
+    local name=$1 services=100 endpoints=2 mode=iptables
+    shift
+    while (( $# )); do
+        case $1 in
+            --services) services=${2:-}; shift 2 ;;
+            --endpoints) endpoints=${2:-}; shift 2 ;;
+            --mode) mode=${2:-}; shift 2 ;;
+            *) die "unknown option '$1'" ;;
+        esac
+    done
+    [[ $services =~ ^[1-9][0-9]{0,4}$ ]] && (( services <= MAX_ADDRESSES )) || die "--services must be 1..$MAX_ADDRESSES"
+    [[ $endpoints =~ ^[1-9][0-9]?$|^100$ ]] || die "--endpoints must be 1..100"
+    (( services * endpoints <= MAX_ADDRESSES )) || die "--services times --endpoints must be at most $MAX_ADDRESSES (10.244.0.0/16)"
+    case $mode in
+        iptables) ;;
+        *) die "--mode must be iptables" ;;
+    esac
+    cmd_down "$name"
+    local ns=tkp-$name state=$STATE_ROOT/$name
+    mkdir -p "$state"
+    # A failed up leaves nothing behind.
+    trap 'cmd_down "$name"' ERR
+    ip netns add "$ns"
+    in_ns "$ns" ip link set lo up
+    # Kernels built without CONFIG_DUMMY get a veth pair whose both ends stay in the namespace.
+    if ! ip -n "$ns" link add eth0 type dummy 2>/dev/null; then
+        ip -n "$ns" link add eth0 type veth peer name eth0peer
+        ip -n "$ns" link set eth0peer up
+    fi
+    ip -n "$ns" addr add 10.0.0.1/24 dev eth0
+    ip -n "$ns" link set eth0 up
+    ip -n "$ns" route add default via 10.0.0.254 dev eth0
+    echo "$mode" >"$state/mode"
+    echo "$services" >"$state/services"
+    echo "$endpoints" >"$state/endpoints"
+    local start
+    start=$(now_ms)
+    "load_$mode" "$name" "$services" "$endpoints"
+    echo $(( $(now_ms) - start )) >"$state/load_ms"
+    trap - ERR
+    cmd_info "$name"
+}
+
+cmd_info() {
+    local name=$1 ns=tkp-$1 state=$STATE_ROOT/$1 mode services which s dump
+    [[ -e /run/netns/$ns && -f $state/mode ]] || die "no lab named '$name' (try: kubeproxy.sh up $name)"
+    mode=$(cat "$state/mode")
+    services=$(cat "$state/services")
+    dump=$(dump_ruleset "$name" "$mode")
+    echo "netns=$ns"
+    echo "netns_path=/run/netns/$ns"
+    echo "mode=$mode"
+    echo "eth0_kind=$(ip -n "$ns" -d -o link show eth0 | grep -q ' dummy ' && echo dummy || echo veth)"
+    echo "services=$services"
+    echo "endpoints=$(cat "$state/endpoints")"
+    for which in first middle last; do
+        case $which in
+            first) s=1 ;;
+            middle) s=$(( services / 2 + 1 )) ;;
+            last) s=$services ;;
+        esac
+        echo "${which}_service=$(address 10.96 "$s"):$SERVICE_PORT/tcp"
+        echo "${which}_service_chain=$(service_chain "$mode" "$s" <<<"$dump")"
+    done
+    echo "rules=$(count_rules "$mode" <<<"$dump")"
+    echo "load_ms=$(cat "$state/load_ms")"
+}
+
+cmd_down() {
+    local name=$1
+    if [[ -e /run/netns/tkp-$name ]]; then ip netns del "tkp-$name"; fi
+    rm -rf "${STATE_ROOT:?}/$name"
+}
+
+cmd=${1:-}
+[[ -n $cmd ]] || die "usage: kubeproxy.sh up|info|down NAME ..."
+name=${2:-}
+check_name "$name"
+shift 2
+case $cmd in
+    up) need_all; cmd_up "$name" "$@" ;;
+    info) cmd_info "$name" ;;
+    down) cmd_down "$name" ;;
+    *) die "unknown command '$cmd'" ;;
+esac
