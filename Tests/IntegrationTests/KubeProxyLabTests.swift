@@ -65,6 +65,37 @@ struct KubeProxyLabTests {
         try Self.expectDownRemovesEverything(lab)
     }
 
+    @Test(.requires(access("/usr/sbin/nft", X_OK) == 0, "SKIPPED LOUDLY: the kube-proxy lab's nftables mode needs nft (tools/setup.sh --test)"),
+          arguments: [100, 1000])
+    func nftablesModeLoadsKEP3866sMaps(services: Int) throws {
+        let lab = try KubeProxyLab.up(KubeProxyLab.uniqueName("n\(services / 100)"), services: services, endpoints: Self.endpoints, mode: "nftables")
+        defer { _ = try? lab.down() }
+        Self.expectCommonFacts(lab, mode: "nftables", services: services)
+        // 23 fixed rules; per Service its numgen rule, 2 rules per endpoint and its service-ips element.
+        #expect(lab["rules"] == String(23 + services * (2 + 2 * Self.endpoints)), "\(lab.facts)")
+
+        let map = try lab.inNamespace("nft list map ip kube-proxy service-ips")
+        #expect(map.contains("type ipv4_addr . inet_proto . inet_service : verdict"), "\(map.prefix(300))")
+        #expect(map.matches(of: /\ : goto service-[A-Z2-7]{8}-ns\/svc[0-9]+\/tcp\/http/).count == services)
+        #expect(map.contains("10.96.0.1 . tcp . 80 : goto service-"))
+        let lookup = try lab.inNamespace("nft list chain ip kube-proxy services")
+        #expect(lookup.contains("ip daddr . meta l4proto . th dport vmap @service-ips"), "\(lookup)")
+        for hook in ["nat-prerouting", "nat-output"] {
+            #expect(try lab.inNamespace("nft list chain ip kube-proxy \(hook)").contains("jump services"), "\(hook)")
+        }
+
+        for which in ["first", "middle", "last"] {
+            let chain = try #require(lab["\(which)_service_chain"])
+            #expect(chain.wholeMatch(of: /service-[A-Z2-7]{8}-ns\/svc[0-9]+\/tcp\/http/) != nil, "\(which): \(chain)")
+            let service = try lab.inNamespace("nft list chain ip kube-proxy \(chain)")
+            #expect(service.contains("numgen random mod \(Self.endpoints) vmap { 0 : goto endpoint-"), "\(service)")
+            let endpoint = try #require(service.firstMatch(of: /1 : goto (endpoint-[^ ,}]+)/).map { String($0.1) })
+            let rules = try lab.inNamespace("nft list chain ip kube-proxy \(endpoint)")
+            #expect(rules.contains("jump mark-for-masquerade") && rules.contains("dnat to 10.244."), "\(rules)")
+        }
+        try Self.expectDownRemovesEverything(lab)
+    }
+
     @Test func badArgumentsLeaveNothingBehind() throws {
         let name = KubeProxyLab.uniqueName("x")
         for arguments in [["--mode", "userspace"], ["--services", "0"], ["--services", "70000"], ["--services", "40000", "--endpoints", "2"]] {

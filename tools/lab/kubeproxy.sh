@@ -27,15 +27,28 @@
 #               KUBE-EXTERNAL-SERVICES, KUBE-NODEPORTS and the canaries. Chains are named as kube-proxy
 #               names them: KUBE-SVC- + the first 16 base32 characters of sha256("ns/svc<s>:http" +
 #               "tcp"), KUBE-SEP- + those of sha256("ns/svc<s>:http" + "tcp" + "10.244.C.D:8080").
+#   nftables    one nft -f of KEP-3866's shape as kube-proxy's nftables mode writes it, in table ip
+#               kube-proxy: nat-prerouting and nat-output jump to `services`, whose one rule `ip daddr .
+#               meta l4proto . th dport vmap @service-ips` looks the Service up in the verdict map
+#               service-ips (ipv4_addr . inet_proto . inet_service : verdict, one element per Service,
+#               `goto service-<hash>-ns/svc<s>/tcp/http`); that chain picks an endpoint with `numgen
+#               random mod K vmap { 0 : goto endpoint-<hash>-ns/svc<s>/tcp/http__10.244.C.D/8080, ... }`;
+#               the endpoint chain jumps to mark-for-masquerade for its own address and does `dnat to`;
+#               plus the filter base chains, cluster-ips, the no-endpoint, firewall and NodePort maps
+#               (empty) and masquerading. <hash>: the first 8 base32 characters of sha256 of the rest
+#               of the name. The kernel names each anonymous vmap by scanning the table's sets
+#               (nf_tables_set_alloc_name), so loading N of them is quadratic: 10,000 Services take
+#               about 75 s here (with named maps instead, 7.5 s), 1,000 under half a second.
 #
 # Usage:
-#   kubeproxy.sh up NAME [--services N] [--endpoints K] [--mode iptables]
+#   kubeproxy.sh up NAME [--services N] [--endpoints K] [--mode iptables|nftables]
 #                               build it (N 1..65024, default 100; K 1..100, default 2; N*K <= 65024;
 #                               idempotent: an old lab of that name is removed first) and print its facts
 #   kubeproxy.sh info NAME      key=value lines describing the lab: netns, netns_path, mode, services,
 #                               endpoints, first_service, middle_service (Service N/2+1), last_service
 #                               (each A.B.C.D:80/tcp), their *_chain (the Service's chain), rules (the
-#                               rules loaded: iptables, the lines of iptables-nft-save starting with -A)
+#                               rules loaded: iptables, the lines of iptables-nft-save starting with -A;
+#                               nftables, the rules and the elements of the named maps)
 #                               and load_ms (how long the one load took)
 #   kubeproxy.sh down NAME      delete the namespace (its rules, sets and maps go with it) and the
 #                               state (idempotent)
@@ -117,6 +130,74 @@ def iptables():
             emit("-A %s -m comment --comment \"ns/%s:http -> %s:%d\"%s -j %s" % (svc[name], name, ep, TARGET, chance, sep[name, ep]))
     emit("COMMIT")
 
+def nftables():
+    # pkg/proxy/nftables: servicePortChainNameBase and servicePortEndpointChainNameBase, each
+    # hashAndTruncate(name): the first 8 base32 characters of sha256(name), "-", name.
+    def chain(prefix, name):
+        return prefix + b32sha(name, 8) + "-" + name
+    emit(NFT_BASE)
+    for name, ip, eps in services:
+        service = chain("service-", "ns/%s/tcp/http" % name)
+        endpoint = [chain("endpoint-", "ns/%s/tcp/http__%s/%d" % (name, ep, TARGET)) for ep in eps]
+        emit("add chain ip kube-proxy %s" % service)
+        for ep, ep_chain in zip(eps, endpoint):
+            emit("add chain ip kube-proxy %s" % ep_chain)
+            emit("add rule ip kube-proxy %s ip saddr %s jump mark-for-masquerade" % (ep_chain, ep))
+            emit("add rule ip kube-proxy %s meta l4proto tcp dnat to %s:%d" % (ep_chain, ep, TARGET))
+        emit("add rule ip kube-proxy %s numgen random mod %d vmap { %s }"
+             % (service, len(eps), ", ".join("%d : goto %s" % (j, c) for j, c in enumerate(endpoint))))
+        emit("add element ip kube-proxy cluster-ips { %s }" % ip)
+        emit("add element ip kube-proxy service-ips { %s . tcp . %d : goto %s }" % (ip, PORT, service))
+
+# kube-proxy nftables mode'"'"'s fixed part (its proxier_test.go baseRules), service CIDR 10.96.0.0/12.
+NFT_BASE = """add table ip kube-proxy { comment "rules for kube-proxy" ; }
+add chain ip kube-proxy mark-for-masquerade
+add rule ip kube-proxy mark-for-masquerade mark set mark or 0x4000
+add chain ip kube-proxy masquerading
+add rule ip kube-proxy masquerading mark and 0x4000 == 0 return
+add rule ip kube-proxy masquerading mark set mark xor 0x4000
+add rule ip kube-proxy masquerading masquerade fully-random
+add map ip kube-proxy no-endpoint-services { type ipv4_addr . inet_proto . inet_service : verdict ; comment "vmap to drop or reject packets to services with no endpoints" ; }
+add map ip kube-proxy no-endpoint-nodeports { type inet_proto . inet_service : verdict ; comment "vmap to drop or reject packets to service nodeports with no endpoints" ; }
+add map ip kube-proxy firewall-ips { type ipv4_addr . inet_proto . inet_service : verdict ; comment "destinations that are subject to LoadBalancerSourceRanges" ; }
+add map ip kube-proxy service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ; }
+add map ip kube-proxy service-nodeports { type inet_proto . inet_service : verdict ; comment "NodePort traffic" ; }
+add set ip kube-proxy cluster-ips { type ipv4_addr ; comment "Active ClusterIPs" ; }
+add set ip kube-proxy nodeport-ips { type ipv4_addr ; comment "IPs that accept NodePort traffic" ; }
+add chain ip kube-proxy services
+add rule ip kube-proxy services ip daddr . meta l4proto . th dport vmap @service-ips
+add rule ip kube-proxy services fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports
+add chain ip kube-proxy service-endpoints-check
+add rule ip kube-proxy service-endpoints-check ip daddr . meta l4proto . th dport vmap @no-endpoint-services
+add chain ip kube-proxy nodeport-endpoints-check
+add rule ip kube-proxy nodeport-endpoints-check ip daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports
+add chain ip kube-proxy firewall-check
+add rule ip kube-proxy firewall-check ip daddr . meta l4proto . th dport vmap @firewall-ips
+add chain ip kube-proxy cluster-ips-check
+add rule ip kube-proxy cluster-ips-check ip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"
+add rule ip kube-proxy cluster-ips-check ip daddr { 10.96.0.0/12 } drop comment "Drop traffic to unallocated ClusterIPs"
+add chain ip kube-proxy reject-chain { comment "helper for @no-endpoint-services / @no-endpoint-nodeports" ; }
+add rule ip kube-proxy reject-chain reject
+add chain ip kube-proxy filter-prerouting { type filter hook prerouting priority -110 ; }
+add rule ip kube-proxy filter-prerouting ct state new jump firewall-check
+add chain ip kube-proxy filter-forward { type filter hook forward priority -110 ; }
+add rule ip kube-proxy filter-forward ct state new jump service-endpoints-check
+add rule ip kube-proxy filter-forward ct state new jump cluster-ips-check
+add chain ip kube-proxy filter-input { type filter hook input priority -110 ; }
+add rule ip kube-proxy filter-input ct state new jump nodeport-endpoints-check
+add rule ip kube-proxy filter-input ct state new jump service-endpoints-check
+add chain ip kube-proxy filter-output { type filter hook output priority -110 ; }
+add rule ip kube-proxy filter-output ct state new jump service-endpoints-check
+add rule ip kube-proxy filter-output ct state new jump firewall-check
+add chain ip kube-proxy filter-output-post-dnat { type filter hook output priority -90 ; }
+add rule ip kube-proxy filter-output-post-dnat ct state new jump cluster-ips-check
+add chain ip kube-proxy nat-prerouting { type nat hook prerouting priority -100 ; }
+add rule ip kube-proxy nat-prerouting jump services
+add chain ip kube-proxy nat-output { type nat hook output priority -100 ; }
+add rule ip kube-proxy nat-output jump services
+add chain ip kube-proxy nat-postrouting { type nat hook postrouting priority 100 ; }
+add rule ip kube-proxy nat-postrouting jump masquerading"""
+
 MANGLE_FILTER = """*mangle
 :KUBE-KUBELET-CANARY - [0:0]
 :KUBE-PROXY-CANARY - [0:0]
@@ -170,7 +251,7 @@ NAT_RULES = """-A PREROUTING -m comment --comment "kubernetes service portals" -
 -A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0
 -A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully"""
 
-{"iptables": iptables}[mode]()
+{"iptables": iptables, "nftables": nftables}[mode]()
 sys.stdout.write("\n".join(out) + "\n")
 '
 
@@ -180,17 +261,40 @@ load_iptables() { # load_iptables NAME N K
     in_ns "$ns" iptables-nft-restore <"$file"
 }
 
+load_nftables() { # load_nftables NAME N K
+    local ns=tkp-$1 file=$STATE_ROOT/$1/ruleset
+    python3 -c "$GENERATOR" nftables "$2" "$3" >"$file"
+    in_ns "$ns" nft -f "$file"
+}
+
+# Reads `nft -j list ruleset`: the rules and the elements of the named maps (count), or the chain
+# the element of service-ips for an address goes to (chain ADDRESS).
+NFT_JSON='
+import json, sys
+objects = json.load(sys.stdin)["nftables"]
+if sys.argv[1] == "count":
+    print(sum(1 for o in objects if "rule" in o) + sum(len(o["map"].get("elem", [])) for o in objects if "map" in o))
+else:
+    for o in objects:
+        if "map" in o and o["map"]["name"] == "service-ips":
+            for key, verdict in o["map"].get("elem", []):
+                if key["concat"][0] == sys.argv[2]:
+                    print(list(verdict.values())[0]["target"])
+'
+
 # The ruleset as loaded now, once per `info` (a save of 10,000 Services takes seconds).
 dump_ruleset() { # dump_ruleset NAME MODE
     local ns=tkp-$1
     case $2 in
         iptables) in_ns "$ns" iptables-nft-save ;;
+        nftables) in_ns "$ns" nft -j list ruleset ;;
     esac
 }
 
 count_rules() { # count_rules MODE < dump
     case $1 in
         iptables) grep -c '^-A' ;;
+        nftables) python3 -c "$NFT_JSON" count ;;
     esac
 }
 
@@ -200,6 +304,7 @@ service_chain() { # service_chain MODE S < dump
     ip=$(address 10.96 "$2")
     case $1 in
         iptables) awk -v d="$ip/32" '$2 == "KUBE-SERVICES" && $3 == "-d" && $4 == d { print $NF }' ;;
+        nftables) python3 -c "$NFT_JSON" chain "$ip" ;;
     esac
 }
 
@@ -219,7 +324,8 @@ cmd_up() {
     (( services * endpoints <= MAX_ADDRESSES )) || die "--services times --endpoints must be at most $MAX_ADDRESSES (10.244.0.0/16)"
     case $mode in
         iptables) ;;
-        *) die "--mode must be iptables" ;;
+        nftables) need nft nftables || die "missing programs for the kube-proxy lab (see above)" ;;
+        *) die "--mode must be iptables or nftables" ;;
     esac
     cmd_down "$name"
     local ns=tkp-$name state=$STATE_ROOT/$name
