@@ -96,6 +96,37 @@ struct KubeProxyLabTests {
         try Self.expectDownRemovesEverything(lab)
     }
 
+    @Test(.requires(access("/usr/sbin/ipvsadm", X_OK) == 0 && access("/usr/sbin/ipset", X_OK) == 0,
+                    "SKIPPED LOUDLY: the kube-proxy lab's ipvs mode needs ipvsadm and ipset (tools/setup.sh --test)"),
+          arguments: [100, 1000])
+    func ipvsModeLoadsVirtualServices(services: Int) throws {
+        let name = KubeProxyLab.uniqueName("v\(services / 100)")
+        let arguments = [KubeProxyLab.script, "up", name, "--services", String(services), "--endpoints", String(Self.endpoints), "--mode", "ipvs"]
+        let (status, output) = try LabShell.run(arguments)
+        if status == 2 && output.contains("this kernel has no IPVS") {
+            // A kernel built without IPVS (and no module to load): up must refuse before making anything.
+            #expect(access("/run/netns/tkp-\(name)", F_OK) != 0, "a refused up left tkp-\(name)")
+            Issue.record("this kernel has no IPVS (CONFIG_IP_VS): the ipvs mode's refusal was tested, its shape was not")
+            return
+        }
+        #expect(status == 0, "\(output)")
+        let lab = KubeProxyLab(name: name, facts: LabShell.facts(output))
+        defer { _ = try? lab.down() }
+        Self.expectCommonFacts(lab, mode: "ipvs", services: services)
+        #expect(lab["rules"] == String(services), "\(lab.facts)")
+        #expect(lab["first_service_chain"] == "TCP 10.96.0.1:80 rr", "\(lab.facts)")
+
+        let table = try lab.inNamespace("ipvsadm -Ln").split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(table.filter { $0.first == "TCP" }.count == services)
+        #expect(table.filter { $0.first == "->" && $0.contains("Masq") }.count == services * Self.endpoints)
+        let nat = try lab.inNamespace("iptables-nft-save -t nat")
+        #expect(nat.contains("-A KUBE-SERVICES -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT"), "\(nat)")
+        let set = try lab.inNamespace("ipset list KUBE-CLUSTER-IP")
+        #expect(set.contains("Number of entries: \(services)") && set.contains("10.96.0.1,tcp:80"), "\(set.prefix(400))")
+        #expect(try lab.inNamespace("ip -o address show dev kube-ipvs0").split(separator: "\n").count == services)
+        try Self.expectDownRemovesEverything(lab)
+    }
+
     @Test func badArgumentsLeaveNothingBehind() throws {
         let name = KubeProxyLab.uniqueName("x")
         for arguments in [["--mode", "userspace"], ["--services", "0"], ["--services", "70000"], ["--services", "40000", "--endpoints", "2"]] {

@@ -8,6 +8,11 @@ public struct KubeProxyLab {
     public let name: String
     public let facts: [String: String]
 
+    public init(name: String, facts: [String: String]) {
+        self.name = name
+        self.facts = facts
+    }
+
     public static let script = LabShell.script("kubeproxy.sh")
 
     /// Root, and what every mode runs (iproute2, nsenter, python3 for the generator, iptables-nft).

@@ -39,16 +39,28 @@
 #               of the name. The kernel names each anonymous vmap by scanning the table's sets
 #               (nf_tables_set_alloc_name), so loading N of them is quadratic: 10,000 Services take
 #               about 75 s here (with named maps instead, 7.5 s), 1,000 under half a second.
+#   ipvs        kube-proxy's IPVS mode: a virtual service per Service (`ipvsadm -A -t 10.96.A.B:80 -s
+#               rr`, `-a ... -r 10.244.C.D:8080 -m` per endpoint, one `ipvsadm -R`), every ClusterIP on
+#               the dummy kube-ipvs0 (one `ip -batch`), its ipsets (one `ipset restore`: KUBE-CLUSTER-IP
+#               hash:ip,port with every Service, KUBE-IPVS-IPS, KUBE-LOOP-BACK with each endpoint's
+#               hairpin, the empty NodePort, external and load balancer sets) and the iptables part it
+#               keeps (one iptables-nft-restore: nat KUBE-SERVICES `-m addrtype --dst-type LOCAL -j
+#               KUBE-NODE-PORT` then `-m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT`,
+#               KUBE-POSTROUTING, filter KUBE-IPVS-FILTER, KUBE-FORWARD, ...). Needs IPVS in the kernel:
+#               where /proc/net/ip_vs is missing `up` loads the ip_vs module with modprobe (a change to
+#               the running kernel, the only one outside the namespace) and, if that fails, refuses
+#               before creating anything.
 #
 # Usage:
-#   kubeproxy.sh up NAME [--services N] [--endpoints K] [--mode iptables|nftables]
+#   kubeproxy.sh up NAME [--services N] [--endpoints K] [--mode iptables|nftables|ipvs]
 #                               build it (N 1..65024, default 100; K 1..100, default 2; N*K <= 65024;
 #                               idempotent: an old lab of that name is removed first) and print its facts
 #   kubeproxy.sh info NAME      key=value lines describing the lab: netns, netns_path, mode, services,
 #                               endpoints, first_service, middle_service (Service N/2+1), last_service
 #                               (each A.B.C.D:80/tcp), their *_chain (the Service's chain), rules (the
 #                               rules loaded: iptables, the lines of iptables-nft-save starting with -A;
-#                               nftables, the rules and the elements of the named maps)
+#                               nftables, the rules and the elements of the named maps; ipvs, the
+#                               virtual services; there *_chain is the virtual service, "TCP A:80 rr")
 #                               and load_ms (how long the one load took)
 #   kubeproxy.sh down NAME      delete the namespace (its rules, sets and maps go with it) and the
 #                               state (idempotent)
@@ -149,6 +161,96 @@ def nftables():
         emit("add element ip kube-proxy cluster-ips { %s }" % ip)
         emit("add element ip kube-proxy service-ips { %s . tcp . %d : goto %s }" % (ip, PORT, service))
 
+# What kube-proxy'"'"'s iptables and IPVS modes both write.
+NAT_BUILTINS = """:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+"""
+FILTER_BUILTINS = """:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+"""
+PORTALS = """-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
+"""
+LOCALNET_DROP = """-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP
+"""
+FORWARD_ACCEPTS = """-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+"""
+MASQUERADE_MARKED = """-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+-A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0
+-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully"""
+
+def ipvs_services():  # ipvsadm -R: a virtual service per Service, masquerading to each endpoint
+    for _, ip, eps in services:
+        emit("-A -t %s:%d -s rr" % (ip, PORT))
+        for ep in eps:
+            emit("-a -t %s:%d -r %s:%d -m -w 1" % (ip, PORT, ep, TARGET))
+
+def ipvs_addresses():  # ip -batch: every ClusterIP on kube-ipvs0, so that the host accepts it
+    for _, ip, _ in services:
+        emit("address add %s/32 dev kube-ipvs0" % ip)
+
+def ipvs_sets():  # ipset restore: the sets kube-proxy'"'"'s IPVS mode keeps, filled for the ClusterIPs
+    emit(IPVS_SETS)
+    for _, ip, eps in services:
+        emit("add KUBE-CLUSTER-IP %s,tcp:%d" % (ip, PORT))
+        emit("add KUBE-IPVS-IPS %s" % ip)
+        for ep in eps:
+            emit("add KUBE-LOOP-BACK %s,tcp:%d,%s" % (ep, TARGET, ep))
+
+def ipvs_iptables():  # iptables-restore: the small iptables part of the IPVS mode
+    emit(IPVS_IPTABLES)
+
+IPVS_SETS = """create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536 comment
+create KUBE-IPVS-IPS hash:ip family inet hashsize 1024 maxelem 65536
+create KUBE-LOOP-BACK hash:ip,port,ip family inet hashsize 1024 maxelem 131072
+create KUBE-EXTERNAL-IP hash:ip,port family inet hashsize 1024 maxelem 65536
+create KUBE-LOAD-BALANCER hash:ip,port family inet hashsize 1024 maxelem 65536
+create KUBE-NODE-PORT-TCP bitmap:port range 0-65535
+create KUBE-HEALTH-CHECK-NODE-PORT bitmap:port range 0-65535"""
+
+IPVS_IPTABLES = """*filter
+""" + FILTER_BUILTINS + """:KUBE-FIREWALL - [0:0]
+:KUBE-FORWARD - [0:0]
+:KUBE-IPVS-FILTER - [0:0]
+:KUBE-IPVS-OUT-FILTER - [0:0]
+:KUBE-NODE-PORT - [0:0]
+:KUBE-PROXY-FIREWALL - [0:0]
+:KUBE-SOURCE-RANGES-FIREWALL - [0:0]
+-A INPUT -m comment --comment "kubernetes ipvs access filter" -j KUBE-IPVS-FILTER
+-A INPUT -m comment --comment "kube-proxy firewall rules" -j KUBE-PROXY-FIREWALL
+-A INPUT -m comment --comment "kubernetes health check rules" -j KUBE-NODE-PORT
+-A INPUT -j KUBE-FIREWALL
+-A FORWARD -m comment --comment "kube-proxy firewall rules" -j KUBE-PROXY-FIREWALL
+-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD
+-A OUTPUT -m comment --comment "kubernetes ipvs access filter" -j KUBE-IPVS-OUT-FILTER
+-A OUTPUT -j KUBE-FIREWALL
+""" + LOCALNET_DROP + FORWARD_ACCEPTS + """-A KUBE-IPVS-FILTER -m set --match-set KUBE-LOAD-BALANCER dst,dst -j RETURN
+-A KUBE-IPVS-FILTER -m set --match-set KUBE-CLUSTER-IP dst,dst -j RETURN
+-A KUBE-IPVS-FILTER -m set --match-set KUBE-EXTERNAL-IP dst,dst -j RETURN
+-A KUBE-IPVS-FILTER -m set --match-set KUBE-HEALTH-CHECK-NODE-PORT dst -j RETURN
+-A KUBE-IPVS-FILTER -m conntrack --ctstate NEW -m set --match-set KUBE-IPVS-IPS dst -j REJECT --reject-with icmp-port-unreachable
+-A KUBE-NODE-PORT -m comment --comment "Kubernetes health check node port" -m set --match-set KUBE-HEALTH-CHECK-NODE-PORT dst -j ACCEPT
+COMMIT
+*nat
+""" + NAT_BUILTINS + """:KUBE-LOAD-BALANCER - [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-NODE-PORT - [0:0]
+:KUBE-POSTROUTING - [0:0]
+:KUBE-SERVICES - [0:0]
+""" + PORTALS + """-A KUBE-LOAD-BALANCER -j KUBE-MARK-MASQ
+-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000
+-A KUBE-NODE-PORT -p tcp -m comment --comment "Kubernetes nodeport TCP port for masquerade purpose" -m set --match-set KUBE-NODE-PORT-TCP dst -j KUBE-MARK-MASQ
+-A KUBE-POSTROUTING -m comment --comment "Kubernetes endpoints dst ip:port, source ip for solving hairpin purpose" -m set --match-set KUBE-LOOP-BACK dst,dst,src -j MASQUERADE
+""" + MASQUERADE_MARKED + """
+-A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODE-PORT
+-A KUBE-SERVICES -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT
+COMMIT"""
+
 # kube-proxy nftables mode'"'"'s fixed part (its proxier_test.go baseRules), service CIDR 10.96.0.0/12.
 NFT_BASE = """add table ip kube-proxy { comment "rules for kube-proxy" ; }
 add chain ip kube-proxy mark-for-masquerade
@@ -203,10 +305,7 @@ MANGLE_FILTER = """*mangle
 :KUBE-PROXY-CANARY - [0:0]
 COMMIT
 *filter
-:INPUT ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:KUBE-EXTERNAL-SERVICES - [0:0]
+""" + FILTER_BUILTINS + """:KUBE-EXTERNAL-SERVICES - [0:0]
 :KUBE-FIREWALL - [0:0]
 :KUBE-FORWARD - [0:0]
 :KUBE-KUBELET-CANARY - [0:0]
@@ -225,33 +324,22 @@ COMMIT
 -A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL
 -A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
 -A OUTPUT -j KUBE-FIREWALL
--A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP
--A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP
--A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
--A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
-COMMIT"""
+""" + LOCALNET_DROP + """-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP
+""" + FORWARD_ACCEPTS + """COMMIT"""
 
 NAT_HEAD = """*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
-:KUBE-KUBELET-CANARY - [0:0]
+""" + NAT_BUILTINS + """:KUBE-KUBELET-CANARY - [0:0]
 :KUBE-MARK-MASQ - [0:0]
 :KUBE-NODEPORTS - [0:0]
 :KUBE-POSTROUTING - [0:0]
 :KUBE-PROXY-CANARY - [0:0]
 :KUBE-SERVICES - [0:0]"""
 
-NAT_RULES = """-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
--A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
--A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
--A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000
--A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
--A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0
--A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully"""
+NAT_RULES = PORTALS + """-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000
+""" + MASQUERADE_MARKED
 
-{"iptables": iptables, "nftables": nftables}[mode]()
+{"iptables": iptables, "nftables": nftables, "ipvs-services": ipvs_services, "ipvs-addresses": ipvs_addresses,
+ "ipvs-sets": ipvs_sets, "ipvs-iptables": ipvs_iptables}[mode]()
 sys.stdout.write("\n".join(out) + "\n")
 '
 
@@ -265,6 +353,27 @@ load_nftables() { # load_nftables NAME N K
     local ns=tkp-$1 file=$STATE_ROOT/$1/ruleset
     python3 -c "$GENERATOR" nftables "$2" "$3" >"$file"
     in_ns "$ns" nft -f "$file"
+}
+
+# IPVS lives in the ip_vs module (the one change outside the namespace this lab may make: loading
+# it, where modprobe can; its virtual services are per namespace all the same).
+ipvs_available() {
+    [[ -e /proc/net/ip_vs ]] && return 0
+    if command -v modprobe >/dev/null; then modprobe -q ip_vs 2>/dev/null || true; fi
+    [[ -e /proc/net/ip_vs ]]
+}
+
+load_ipvs() { # load_ipvs NAME N K
+    local ns=tkp-$1 part
+    for part in services addresses sets iptables; do
+        python3 -c "$GENERATOR" "ipvs-$part" "$2" "$3" >"$STATE_ROOT/$1/$part"
+    done
+    # kube-proxy keeps every ClusterIP on the down dummy kube-ipvs0: local, so IPVS sees it in INPUT.
+    ip -n "$ns" link add kube-ipvs0 type dummy 2>/dev/null || ip -n "$ns" link add kube-ipvs0 type bridge
+    ip -n "$ns" -batch "$STATE_ROOT/$1/addresses"
+    in_ns "$ns" ipset restore <"$STATE_ROOT/$1/sets"
+    in_ns "$ns" iptables-nft-restore <"$STATE_ROOT/$1/iptables"
+    in_ns "$ns" ipvsadm -R <"$STATE_ROOT/$1/services"
 }
 
 # Reads `nft -j list ruleset`: the rules and the elements of the named maps (count), or the chain
@@ -288,6 +397,7 @@ dump_ruleset() { # dump_ruleset NAME MODE
     case $2 in
         iptables) in_ns "$ns" iptables-nft-save ;;
         nftables) in_ns "$ns" nft -j list ruleset ;;
+        ipvs) in_ns "$ns" ipvsadm -Ln ;;
     esac
 }
 
@@ -295,6 +405,7 @@ count_rules() { # count_rules MODE < dump
     case $1 in
         iptables) grep -c '^-A' ;;
         nftables) python3 -c "$NFT_JSON" count ;;
+        ipvs) grep -c '^TCP' || true ;;
     esac
 }
 
@@ -305,6 +416,7 @@ service_chain() { # service_chain MODE S < dump
     case $1 in
         iptables) awk -v d="$ip/32" '$2 == "KUBE-SERVICES" && $3 == "-d" && $4 == d { print $NF }' ;;
         nftables) python3 -c "$NFT_JSON" chain "$ip" ;;
+        ipvs) awk -v d="$ip:$SERVICE_PORT" '$1 == "TCP" && $2 == d { print $1 " " $2 " " $3 }' ;;
     esac
 }
 
@@ -325,7 +437,11 @@ cmd_up() {
     case $mode in
         iptables) ;;
         nftables) need nft nftables || die "missing programs for the kube-proxy lab (see above)" ;;
-        *) die "--mode must be iptables or nftables" ;;
+        ipvs)
+            { need ipvsadm ipvsadm && need ipset ipset; } || die "missing programs for the kube-proxy lab (see above)"
+            ipvs_available || die "this kernel has no IPVS (/proc/net/ip_vs missing; CONFIG_IP_VS, module ip_vs)"
+            ;;
+        *) die "--mode must be iptables, nftables or ipvs" ;;
     esac
     cmd_down "$name"
     local ns=tkp-$name state=$STATE_ROOT/$name
