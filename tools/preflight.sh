@@ -39,6 +39,7 @@ need /usr/bin/ping iputils-ping || status=1
 need /usr/bin/iperf3 iperf3 || status=1
 need /usr/sbin/ipset ipset "the egress lab's iptables allow-list modes" || status=1
 need /usr/sbin/conntrack conntrack "the egress lab's stale-conntrack mode" || status=1
+need /usr/sbin/ipvsadm ipvsadm "the kube-proxy lab's ipvs mode" || status=1
 need /usr/bin/perf linux-perf "counts task renames in TopFullMapTests" || status=1
 need /usr/bin/tmux tmux "the terminal test of tracer top" || status=1
 need /usr/bin/zsh zsh "runs the zsh completion script" || status=1

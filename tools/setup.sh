@@ -22,6 +22,8 @@ if [ "${1:-}" = "--test" ]; then
     packages="$packages nftables iptables iputils-ping iperf3 tmux linux-perf"
     # The egress lab's inbound modes: ipset allow-lists (iptables) and conntrack (a stale entry, a full table).
     packages="$packages ipset conntrack"
+    # The kube-proxy lab's IPVS mode (tools/lab/kubeproxy.sh): virtual services; its ipsets use ipset above.
+    packages="$packages ipvsadm"
     # The shells whose completion scripts (tracer completions) the tests run.
     packages="$packages zsh fish"
     # tools/bench/exec-storm.sh measures execsnoop (libbpf-tools) beside tracer.

@@ -167,17 +167,12 @@ MODES="ip-forward-disabled device-forwarding-disabled forward-policy-drop forwar
 legacy-iptables-drop masquerade-missing veth-down bridge-no-address bridge-down uplink-down
 no-default-route uplink-no-carrier mtu-mismatch"
 
-log() { echo "egress.sh: $*" >&2; }
-die() { log "error: $*"; exit 2; }
+LAB=egress.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/lab.sh"
 
-[[ $(id -u) -eq 0 ]] || die "must run as root"
-
-# What the lab runs, each with the package that brings it: named when missing, never installed here.
-. "$(dirname "${BASH_SOURCE[0]}")/../lib/need.sh"
 need_all() {
     local ok=0
-    need ip iproute2 || ok=1
-    need nsenter util-linux || ok=1
+    need_namespace_tools || ok=1
     need busybox busybox-static "nc in the world and the endpoints" || ok=1
     need ping iputils-ping || ok=1
     need nft nftables || ok=1
@@ -189,10 +184,6 @@ need_all() {
     need python3 python3 "the inbound probes and c1's UDP responder" || ok=1
     ((ok == 0)) || die "missing programs for the egress lab (see above)"
 }
-
-in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
-
-check_name() { [[ ${1:-} =~ ^[a-z0-9]{1,12}$ ]] || die "lab name must match [a-z0-9]{1,12}, got '${1:-}'"; }
 
 lab_namespaces() { ip netns list | awk '{print $1}' | grep -E "^tel-$1-(host|world|c[0-9]+)$" || true; }
 
