@@ -120,7 +120,7 @@ struct IngressChecks {
         let to = address.family == .v6 && !toPorts.isEmpty ? "[\(address)]\(toPorts)" : "\(address)\(toPorts)"
         let destination = specificHostAddress.map { " -d \($0)" } ?? ""
         let ports = port.hostPorts.isSingle ? "\(port.hostPorts.first)" : "\(port.hostPorts.first):\(port.hostPorts.last)"
-        let tool = address.family == .v6 ? "ip6tables-nft" : "iptables-nft"
+        let tool = NetfilterBackend.iptablesNft.tool(family: address.family.tableFamily)
         let rule = command.run("\(tool) -t nat -A PREROUTING\(destination) -p \(port.transport) --dport \(ports) -j DNAT --to-destination \(to)")
         switch port.runtimeRecords.first?.runtime {
         case .docker?: return rule + "   # or let dockerd re-create its rules: systemctl restart docker"

@@ -36,7 +36,7 @@ enum IptablesSave {
             guard words.count >= 2, words[0] == "-A" else { continue }
             let chainName = words[1]
             let body = Array(words.dropFirst(2))
-            var rule = parseRule(body, family: family == "ip6" ? .v6 : .v4, ipsets: ipsets)
+            var rule = parseRule(body, family: IPAddress.Family(tableFamily: family) ?? .v4, ipsets: ipsets)
             rule.packets = counters?.packets
             rule.bytes = counters?.bytes
             rule.text = "-A " + ([chainName] + body).map(shellQuoted).joined(separator: " ")

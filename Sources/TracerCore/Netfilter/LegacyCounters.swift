@@ -7,14 +7,13 @@ public struct LegacyCounters: Sendable, Equatable {
 
     public init(tables: [FirewallTable]) { self.tables = tables }
 
-    /// Reads the counters in the namespace at `netnsPath`. Needs root.
     /// Reads the counters of both families in the namespace at `netnsPath`. Needs root. The IPv4
     /// tool must be there; without the IPv6 one only IPv4 is read.
     public static func snapshot(netnsPath: String) throws(NetfilterError) -> LegacyCounters {
-        guard SaveTool.find("iptables-legacy-save") != nil else {
+        let tools = RulesetReader.saveTools.compactMap { family, tool in SaveTool.find("\(tool)-legacy-save").map { (family, tool, $0) } }
+        guard tools.contains(where: { $0.0 == "ip" }) else {
             throw .tool("iptables-legacy-save not found; legacy counters cannot be read")
         }
-        let tools = RulesetReader.saveTools.compactMap { family, tool in SaveTool.find("\(tool)-legacy-save").map { (family, tool, $0) } }
         let result: Result<[FirewallTable], NetfilterError>
         do {
             result = try RouteNetlink.inNamespace(netnsPath) { () -> Result<[FirewallTable], NetfilterError> in
@@ -92,12 +91,12 @@ public struct CounterGrowth: Sendable, Equatable {
     }
 
     /// The packets it counts: an IPv4 or an IPv6 flow's.
-    public var ipFamily: IPAddress.Family { family == "ip6" ? .v6 : .v4 }
+    public var ipFamily: IPAddress.Family { IPAddress.Family(tableFamily: family) ?? .v4 }
 
     /// "ip filter FORWARD policy drop (iptables-legacy): +1 packets",
     /// "ip6 filter FORWARD policy drop (ip6tables-legacy): +1 packets".
     public var description: String {
         let what = rule.map { "rule \($0.position): \($0.text)" } ?? "policy \(policy ?? "?")"
-        return "\(family) \(table) \(chain) \(what) (\(family == "ip6" ? "ip6tables" : "iptables")-legacy): +\(packets) packets"
+        return "\(family) \(table) \(chain) \(what) (\(NetfilterBackend.iptablesLegacy.tool(family: family))): +\(packets) packets"
     }
 }

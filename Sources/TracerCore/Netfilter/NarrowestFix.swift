@@ -107,8 +107,7 @@ public enum NarrowestFix {
 
         /// iptables-legacy, iptables-nft (ip6tables-* for ip6 tables): the binary that writes this table.
         var iptables: String {
-            let base = table.family == "ip6" ? "ip6tables" : "iptables"
-            let tool = table.backend == .iptablesLegacy ? "\(base)-legacy" : "\(base)-nft"
+            let tool = table.backend.tool(family: table.family)
             return table.name == "filter" ? tool : "\(tool) -t \(table.name)"
         }
     }

@@ -109,7 +109,7 @@ public enum NetfilterInspector {
             let legacy = ruleset.tables.filter { $0.backend == .iptablesLegacy }.map(\.label).joined(separator: ", ")
             let nft = ruleset.tables.filter { $0.backend != .iptablesLegacy }.map { "\($0.label) (\($0.backend.rawValue))" }
                 .joined(separator: ", ")
-            let tools = Set(ruleset.tables.filter { $0.backend == .iptablesLegacy }.map { Self.iptables(.iptablesLegacy, family: $0.family) }).sorted()
+            let tools = Set(ruleset.tables.filter { $0.backend == .iptablesLegacy }.map { $0.backend.tool(family: $0.family) }).sorted()
             findings.append(Finding(
                 code: .iptablesBackendsMixed, severity: .warning,
                 message: "both iptables-legacy and nftables tables are loaded: a packet must pass both, and each is invisible to the other's tools",
@@ -119,11 +119,6 @@ public enum NetfilterInspector {
                 netnsInode: ns))
         }
         return NetfilterReport(findings: dedupe(findings), unchecked: unchecked, ruleset: ruleset)
-    }
-
-    /// The iptables tool of a backend and table family: iptables-nft, ip6tables-legacy, ...
-    static func iptables(_ backend: NetfilterBackend, family: String) -> String {
-        (family == "ip6" ? "ip6tables" : "iptables") + (backend == .iptablesLegacy ? "-legacy" : "-nft")
     }
 
     /// The ICMPv6 an IPv6 path needs from the host side's firewall, walked as imagined packets:
@@ -192,7 +187,7 @@ public enum NetfilterInspector {
             let list = types.count == 1 ? types[0].description : "{ " + types.map(\.description).joined(separator: ", ") + " }"
             return host.run("nft insert rule \(drop.family) \(drop.table) \(drop.chain) icmpv6 type \(shellWord(list)) accept")
         case .iptablesNft, .iptablesLegacy:
-            let tool = iptables(drop.backend, family: drop.family)
+            let tool = drop.backend.tool(family: drop.family)
             return types.map { host.run("\(tool) -t \(drop.table) -I \(drop.chain) 1 -p ipv6-icmp --icmpv6-type \($0.number) -j ACCEPT") }
                 .joined(separator: " && ")
         }
@@ -223,7 +218,7 @@ public enum NetfilterInspector {
         let what = describe(drop)
         let severity: Finding.Severity = drop.certain ? .error : .warning
         let verb = drop.certain ? "drops" : "may drop"
-        let iptables = Self.iptables(drop.backend, family: drop.family)
+        let iptables = drop.backend.tool(family: drop.family)
         var evidence = what
         if let rule = drop.rule {
             if let comment = rule.comment, !rule.text.contains(comment) { evidence += " comment \"\(comment)\"" }
@@ -269,7 +264,7 @@ public enum NetfilterInspector {
                 .joined(separator: ", ")
         // The backend in use: a native nft nat chain when no iptables table of the family exists
         // (a rule there, in nft's terms); else legacy when it alone holds tables; else iptables-nft.
-        let tableFamily = family == .v4 ? "ip" : "ip6"
+        let tableFamily = family.tableFamily
         let fix: String
         if !ruleset.tables.contains(where: { $0.backend != .nftables && $0.family == tableFamily }),
            let (table, chain) = natChains.first(where: { $0.0.backend == .nftables }) {
@@ -277,7 +272,7 @@ public enum NetfilterInspector {
             fix = host.run("nft add rule \(table.family) \(table.name) \(chain.name) \(match) oifname \(shellWord("\"\(uplink)\"")) masquerade")
         } else {
             let legacyOnly = ruleset.hasLegacyTables && !ruleset.hasNftTables
-            fix = host.run("\(iptables(legacyOnly ? .iptablesLegacy : .iptablesNft, family: tableFamily)) -t nat -A POSTROUTING -s \(subnet.ruleText) -o \(uplink) -j MASQUERADE")
+            fix = host.run("\((legacyOnly ? NetfilterBackend.iptablesLegacy : .iptablesNft).tool(family: tableFamily)) -t nat -A POSTROUTING -s \(subnet.ruleText) -o \(uplink) -j MASQUERADE")
         }
         let kind = family == .v4 ? "a private source" : "a unique local (ULA) source, which the internet does not route,"
         return Finding(

@@ -276,7 +276,8 @@ enum NftJSONRuleset {
         if let payload = left["payload"]?.objectValue {
             let proto = payload["protocol"]?.stringValue ?? ""
             let field = payload["field"]?.stringValue ?? ""
-            let headerFamily: IPAddress.Family? = proto == "ip" ? .v4 : proto == "ip6" ? .v6 : nil
+            // The ip and ip6 headers are named as the table families of one.
+            let headerFamily = IPAddress.Family(tableFamily: proto)
             switch (proto, field) {
             case ("ip", "saddr"), ("ip6", "saddr"):
                 return prefixes(right, family: headerFamily!).map { [.source($0, negated: negated)] } ?? only(headerFamily!) + [.other("\(proto) saddr")]

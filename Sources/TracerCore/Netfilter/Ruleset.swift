@@ -4,6 +4,30 @@ public enum NetfilterBackend: String, Sendable, Equatable, CaseIterable {
     case nftables
     case iptablesNft = "iptables-nft"
     case iptablesLegacy = "iptables-legacy"
+
+    /// The binary that writes this backend's tables of a family ("ip", "ip6"): iptables-nft,
+    /// ip6tables-legacy, ...; nft writes every family of its own.
+    func tool(family: String) -> String {
+        switch self {
+        case .nftables: return "nft"
+        case .iptablesNft: return family == "ip6" ? "ip6tables-nft" : "iptables-nft"
+        case .iptablesLegacy: return family == "ip6" ? "ip6tables-legacy" : "iptables-legacy"
+        }
+    }
+}
+
+extension IPAddress.Family {
+    /// The netfilter table family of this address family alone: ip or ip6.
+    var tableFamily: String { self == .v4 ? "ip" : "ip6" }
+
+    /// The address family of a table family of one (ip, ip6; nil for inet and the others).
+    init?(tableFamily: String) {
+        switch tableFamily {
+        case "ip": self = .v4
+        case "ip6": self = .v6
+        default: return nil
+        }
+    }
 }
 
 /// The firewall of one network namespace, every backend together.
