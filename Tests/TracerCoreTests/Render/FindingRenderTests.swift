@@ -35,4 +35,14 @@ struct FindingRenderTests {
     @Test func pathLineNamesTheDevicesAndNamespaces() {
         #expect(FindingRender.pathLine(path) == "web1: eth0 172.17.0.2/16 -> veth0 -> docker0 -> eth0 via 192.0.2.1  [netns 10 (/proc/42/ns/net) -> host side root netns]")
     }
+
+    /// A dual-stack endpoint: the line shows the addresses others reach it by (no link-local),
+    /// the JSON every IPv6 address.
+    @Test func aDualStackPathShowsItsIPv6Addresses() {
+        var path = self.path
+        path.endpoint.ipv6 = ["fd00:17::2/64", "fe80::2/64"]
+        #expect(FindingRender.pathLine(path).hasPrefix("web1: eth0 172.17.0.2/16,fd00:17::2/64 -> veth0"), "\(FindingRender.pathLine(path))")
+        #expect(FindingRender.pathJSON(path).finished.contains(#""ipv4":["172.17.0.2/16"],"ipv6":["fd00:17::2/64","fe80::2/64"],"mtu""#),
+                "\(FindingRender.pathJSON(path).finished)")
+    }
 }
