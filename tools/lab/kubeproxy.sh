@@ -9,6 +9,18 @@
 #               leaves by eth0, where the dummy device drops it). On a kernel without CONFIG_DUMMY,
 #               eth0 is a veth whose peer eth0peer is up in the same namespace (`info`: eth0_kind).
 #
+# With --serve, real connections go through the Services (the benchmark tools/bench/rule-cost.sh):
+#   tkp-NAME-cl  the client: eth0 10.0.0.2/24, default via 10.0.0.1
+#   tkp-NAME     the node: eth0 10.0.0.1/24 (veth to the client's eth0), eth1 10.1.0.1/24 (veth to
+#                the endpoints' eth0), route 10.244.0.0/16 via 10.1.0.2, no default route,
+#                net.ipv4.ip_forward=1 in this namespace only (the root namespace's stays as it is)
+#   tkp-NAME-ep  the endpoints: eth0 10.1.0.2/24, default via 10.1.0.1, `local 10.244.0.0/16 dev lo`
+#                (every endpoint address is its own) and one python3 listener on 0.0.0.0:8080
+#                (backlog 4096, net.core.somaxconn's default) that accepts and closes with RST
+# The rules are the mode's own: the node DNATs a SYN to a Service to its endpoint and forwards it;
+# KUBE-POSTROUTING (masquerading in nftables mode) only touches marked hairpin traffic, so the
+# endpoint sees the client's address 10.0.0.2 and replies via the node, whose conntrack un-DNATs.
+#
 # Addresses: Service s (1..N) is "ns/svc<s>", port "http" 80/tcp, ClusterIP 10.96.A.B with
 # A = (s-1)/254, B = (s-1)%254+1 (no .0 or .255: 10.96.0.1 .. 10.96.0.254, 10.96.1.1, ...; 10,000
 # Services end at 10.96.39.94); its endpoint k (1..K) is global endpoint e = (s-1)*K+k, 10.244.C.D:8080
@@ -50,20 +62,30 @@
 #               where /proc/net/ip_vs is missing `up` loads the ip_vs module with modprobe (a change to
 #               the running kernel, the only one outside the namespace) and, if that fails, refuses
 #               before creating anything.
+#   none        no rules at all (no conntrack either: nothing asks for it), --services and
+#               --endpoints are ignored and recorded as 0; with --serve, the baseline of
+#               tools/bench/rule-cost.sh (connections straight to an endpoint address, routed only).
 #
 # Usage:
-#   kubeproxy.sh up NAME [--services N] [--endpoints K] [--mode iptables|nftables|ipvs]
+#   kubeproxy.sh up NAME [--services N] [--endpoints K] [--mode iptables|nftables|ipvs|none] [--serve]
 #                               build it (N 1..65024, default 100; K 1..100, default 2; N*K <= 65024;
-#                               idempotent: an old lab of that name is removed first) and print its facts
+#                               --serve: the client and endpoints namespaces above; idempotent: an old
+#                               lab of that name is removed first) and print its facts
 #   kubeproxy.sh info NAME      key=value lines describing the lab: netns, netns_path, mode, services,
 #                               endpoints, first_service, middle_service (Service N/2+1), last_service
-#                               (each A.B.C.D:80/tcp), their *_chain (the Service's chain), rules (the
-#                               rules loaded: iptables, the lines of iptables-nft-save starting with -A;
-#                               nftables, the rules and the elements of the named maps; ipvs, the
-#                               virtual services; there *_chain is the virtual service, "TCP A:80 rr")
-#                               and load_ms (how long the one load took)
-#   kubeproxy.sh down NAME      delete the namespace (its rules, sets and maps go with it) and the
-#                               state (idempotent)
+#                               (each A.B.C.D:80/tcp; none of the three in mode none), their *_chain
+#                               (the Service's chain), rules (the rules loaded: iptables, the lines of
+#                               iptables-nft-save starting with -A; nftables, the rules and the
+#                               elements of the named maps; ipvs, the virtual services, there *_chain
+#                               is the virtual service, "TCP A:80 rr"; none, 0) and load_ms (how long
+#                               the one load took). With --serve also: serve=yes, client_netns
+#                               (tkp-NAME-cl), endpoints_netns (tkp-NAME-ep), client_address
+#                               (10.0.0.2), first_endpoint (10.244.0.1:8080/tcp, Service 1's first
+#                               endpoint and the address a connection without rules goes to) and
+#                               server_pid (the listener in tkp-NAME-ep)
+#   kubeproxy.sh down NAME      stop the listener (the PID up recorded, and only if it still is that
+#                               listener), delete the namespaces (their rules, sets and maps go with
+#                               them) and the state (idempotent)
 # NAME: [a-z0-9]{1,12}
 set -euo pipefail
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
@@ -355,6 +377,8 @@ load_nftables() { # load_nftables NAME N K
     in_ns "$ns" nft -f "$file"
 }
 
+load_none() { :; }
+
 # IPVS lives in the ip_vs module (the one change outside the namespace this lab may make: loading
 # it, where modprobe can; its virtual services are per namespace all the same).
 ipvs_available() {
@@ -398,6 +422,7 @@ dump_ruleset() { # dump_ruleset NAME MODE
         iptables) in_ns "$ns" iptables-nft-save ;;
         nftables) in_ns "$ns" nft -j list ruleset ;;
         ipvs) in_ns "$ns" ipvsadm -Ln ;;
+        none) ;;
     esac
 }
 
@@ -406,6 +431,7 @@ count_rules() { # count_rules MODE < dump
         iptables) grep -c '^-A' ;;
         nftables) python3 -c "$NFT_JSON" count ;;
         ipvs) grep -c '^TCP' || true ;;
+        none) echo 0 ;;
     esac
 }
 
@@ -420,20 +446,100 @@ service_chain() { # service_chain MODE S < dump
     esac
 }
 
+# The endpoints' listener: every endpoint address is the namespace's own, so one socket on
+# 0.0.0.0:8080 serves them all. It accepts and closes with RST (SO_LINGER 0): no TIME_WAIT piles up
+# on either side however many connections a benchmark opens. Its arguments mark its command line,
+# which `down` checks before it kills the recorded PID.
+LISTENER='
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 8080))
+s.listen(4096)
+linger = struct.pack("ii", 1, 0)
+while True:
+    c, _ = s.accept()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+    c.close()
+'
+
+# The three namespaces of --serve (see the header): the node's two veths, its route to the endpoints
+# and forwarding, the client's and the endpoints' addresses and routes, then the listener.
+serve_layout() { # serve_layout NAME
+    local name=$1 ns=tkp-$1 cl=tkp-$1-cl ep=tkp-$1-ep state=$STATE_ROOT/$1 n i
+    for n in "$cl" "$ep"; do
+        ip netns add "$n"
+        ip -n "$n" link set lo up
+    done
+    ip -n "$ns" link add eth0 type veth peer name eth0 netns "$cl"
+    ip -n "$ns" link add eth1 type veth peer name eth0 netns "$ep"
+    ip -n "$ns" addr add 10.0.0.1/24 dev eth0
+    ip -n "$ns" addr add 10.1.0.1/24 dev eth1
+    ip -n "$ns" link set eth0 up
+    ip -n "$ns" link set eth1 up
+    ip -n "$ns" route add 10.244.0.0/16 via 10.1.0.2 dev eth1
+    # /proc/sys/net is the namespace's own once nsenter has entered it.
+    in_ns "$ns" sysctl -qw net.ipv4.ip_forward=1
+    ip -n "$cl" addr add 10.0.0.2/24 dev eth0
+    ip -n "$cl" link set eth0 up
+    ip -n "$cl" route add default via 10.0.0.1 dev eth0
+    ip -n "$ep" addr add 10.1.0.2/24 dev eth0
+    ip -n "$ep" link set eth0 up
+    ip -n "$ep" route add default via 10.1.0.1 dev eth0
+    ip -n "$ep" route add local 10.244.0.0/16 dev lo
+    # nsenter execs python3 in place, so $! is the listener itself.
+    nsenter --net="/run/netns/$ep" python3 -c "$LISTENER" kubeproxy-listener "$ep" </dev/null >"$state/listener.log" 2>&1 &
+    echo $! >"$state/server_pid"
+    for (( i = 0; i < 100; i++ )); do
+        [[ -n $(in_ns "$ep" ss -Hltn 'sport = :8080') ]] && return 0
+        kill -0 "$(cat "$state/server_pid")" 2>/dev/null || break
+        sleep 0.05
+    done
+    local why
+    why=$(cat "$state/listener.log")
+    cmd_down "$name"
+    die "the listener in $ep did not start: $why"
+}
+
+# Stops the listener of lab NAME: the PID up recorded, only while its command line still is that
+# lab's listener (a PID reused since is left alone).
+stop_listener() { # stop_listener NAME
+    local file=$STATE_ROOT/$1/server_pid pid i
+    [[ -f $file ]] || return 0
+    pid=$(cat "$file")
+    [[ $pid =~ ^[0-9]+$ ]] || return 0
+    listener_is "$pid" "$1" || return 0
+    kill "$pid" 2>/dev/null || true
+    # Until it is gone, reaped too (a zombie has lost its command line but still has its PID).
+    for (( i = 0; i < 60; i++ )); do
+        [[ -e /proc/$pid ]] || return 0
+        if ! listener_is "$pid" "$1" && [[ $(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) != Z ]]; then return 0; fi
+        sleep 0.05
+    done
+    if listener_is "$pid" "$1"; then kill -KILL "$pid" 2>/dev/null || true; fi
+}
+
+listener_is() { # listener_is PID NAME: PID runs lab NAME's listener
+    tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- " kubeproxy-listener tkp-$2-ep"
+}
+
 cmd_up() {
-    local name=$1 services=100 endpoints=2 mode=iptables
+    local name=$1 services=100 endpoints=2 mode=iptables serve=no
     shift
     while (( $# )); do
         case $1 in
             --services) services=${2:-}; shift 2 ;;
             --endpoints) endpoints=${2:-}; shift 2 ;;
             --mode) mode=${2:-}; shift 2 ;;
+            --serve) serve=yes; shift ;;
             *) die "unknown option '$1'" ;;
         esac
     done
-    [[ $services =~ ^[1-9][0-9]{0,4}$ ]] && (( services <= MAX_ADDRESSES )) || die "--services must be 1..$MAX_ADDRESSES"
-    [[ $endpoints =~ ^[1-9][0-9]?$|^100$ ]] || die "--endpoints must be 1..100"
-    (( services * endpoints <= MAX_ADDRESSES )) || die "--services times --endpoints must be at most $MAX_ADDRESSES (10.244.0.0/16)"
+    if [[ $mode != none ]]; then
+        [[ $services =~ ^[1-9][0-9]{0,4}$ ]] && (( services <= MAX_ADDRESSES )) || die "--services must be 1..$MAX_ADDRESSES"
+        [[ $endpoints =~ ^[1-9][0-9]?$|^100$ ]] || die "--endpoints must be 1..100"
+        (( services * endpoints <= MAX_ADDRESSES )) || die "--services times --endpoints must be at most $MAX_ADDRESSES (10.244.0.0/16)"
+    fi
     case $mode in
         iptables) ;;
         nftables) need nft nftables || die "missing programs for the kube-proxy lab (see above)" ;;
@@ -441,8 +547,10 @@ cmd_up() {
             { need ipvsadm ipvsadm && need ipset ipset; } || die "missing programs for the kube-proxy lab (see above)"
             ipvs_available || die "this kernel has no IPVS (/proc/net/ip_vs missing; CONFIG_IP_VS, module ip_vs)"
             ;;
-        *) die "--mode must be iptables, nftables or ipvs" ;;
+        none) services=0 endpoints=0 ;;
+        *) die "--mode must be iptables, nftables, ipvs or none" ;;
     esac
+    if [[ $serve == yes ]]; then need ss iproute2 || die "missing programs for the kube-proxy lab (see above)"; fi
     cmd_down "$name"
     local ns=tkp-$name state=$STATE_ROOT/$name
     mkdir -p "$state"
@@ -450,14 +558,19 @@ cmd_up() {
     trap 'cmd_down "$name"' ERR
     ip netns add "$ns"
     in_ns "$ns" ip link set lo up
-    # Kernels built without CONFIG_DUMMY get a veth pair whose both ends stay in the namespace.
-    if ! ip -n "$ns" link add eth0 type dummy 2>/dev/null; then
-        ip -n "$ns" link add eth0 type veth peer name eth0peer
-        ip -n "$ns" link set eth0peer up
+    if [[ $serve == yes ]]; then
+        serve_layout "$name"
+    else
+        # Kernels built without CONFIG_DUMMY get a veth pair whose both ends stay in the namespace.
+        if ! ip -n "$ns" link add eth0 type dummy 2>/dev/null; then
+            ip -n "$ns" link add eth0 type veth peer name eth0peer
+            ip -n "$ns" link set eth0peer up
+        fi
+        ip -n "$ns" addr add 10.0.0.1/24 dev eth0
+        ip -n "$ns" link set eth0 up
+        ip -n "$ns" route add default via 10.0.0.254 dev eth0
     fi
-    ip -n "$ns" addr add 10.0.0.1/24 dev eth0
-    ip -n "$ns" link set eth0 up
-    ip -n "$ns" route add default via 10.0.0.254 dev eth0
+    echo "$serve" >"$state/serve"
     echo "$mode" >"$state/mode"
     echo "$services" >"$state/services"
     echo "$endpoints" >"$state/endpoints"
@@ -482,6 +595,7 @@ cmd_info() {
     echo "services=$services"
     echo "endpoints=$(cat "$state/endpoints")"
     for which in first middle last; do
+        (( services > 0 )) || break
         case $which in
             first) s=1 ;;
             middle) s=$(( services / 2 + 1 )) ;;
@@ -492,11 +606,22 @@ cmd_info() {
     done
     echo "rules=$(count_rules "$mode" <<<"$dump")"
     echo "load_ms=$(cat "$state/load_ms")"
+    if [[ $(cat "$state/serve" 2>/dev/null) == yes ]]; then
+        echo "serve=yes"
+        echo "client_netns=$ns-cl"
+        echo "endpoints_netns=$ns-ep"
+        echo "client_address=10.0.0.2"
+        echo "first_endpoint=$(address 10.244 1):$TARGET_PORT/tcp"
+        echo "server_pid=$(cat "$state/server_pid")"
+    fi
 }
 
 cmd_down() {
-    local name=$1
-    if [[ -e /run/netns/tkp-$name ]]; then ip netns del "tkp-$name"; fi
+    local name=$1 ns
+    stop_listener "$name"
+    for ns in "tkp-$name" "tkp-$name-cl" "tkp-$name-ep"; do
+        if [[ -e /run/netns/$ns ]]; then ip netns del "$ns"; fi
+    done
     rm -rf "${STATE_ROOT:?}/$name"
 }
 
