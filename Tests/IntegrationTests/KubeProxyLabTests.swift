@@ -129,6 +129,43 @@ struct KubeProxyLabTests {
         try Self.expectDownRemovesEverything(lab)
     }
 
+    /// With --serve, a connection from the client namespace to a Service address completes: the node
+    /// DNATs it to the Service's endpoint (conntrack's reply tuple comes from the endpoint and goes to
+    /// the client's own address: nothing masqueraded it) and forwards it. The root namespace's
+    /// forwarding stays as it was; `down` stops the listener and removes all three namespaces.
+    @Test(.requires(access("/usr/sbin/conntrack", X_OK) == 0, "SKIPPED LOUDLY: the served lab's test reads conntrack (tools/setup.sh --test)"),
+          arguments: ["iptables", "nftables"])
+    func servedServicesCarryConnections(mode: String) throws {
+        try #require(mode != "nftables" || access("/usr/sbin/nft", X_OK) == 0, "the nftables mode needs nft (tools/setup.sh --test)")
+        let services = 100
+        let rootForwarding = try String(contentsOfFile: "/proc/sys/net/ipv4/ip_forward", encoding: .utf8)
+        let lab = try KubeProxyLab.up(KubeProxyLab.uniqueName("s\(mode.prefix(1))"), services: services, endpoints: 1, mode: mode, serve: true)
+        defer { _ = try? lab.down() }
+        #expect(lab["serve"] == "yes" && lab["client_netns"] == lab.clientNetns && lab["endpoints_netns"] == lab.endpointsNetns, "\(lab.facts)")
+        #expect(lab["client_address"] == "10.0.0.2" && lab["first_endpoint"] == "10.244.0.1:8080/tcp", "\(lab.facts)")
+        let listener = try #require(lab["server_pid"].flatMap { Int32($0) }, "\(lab.facts)")
+        #expect(kill(listener, 0) == 0, "the listener \(listener) is not running")
+        #expect(try String(contentsOfFile: "/proc/sys/net/ipv4/ip_forward", encoding: .utf8) == rootForwarding, "up changed the root namespace")
+        #expect(try lab.inNamespace("sysctl -n net.ipv4.ip_forward").hasPrefix("1"))
+
+        // With one endpoint each, Service s's endpoint is 10.244.0.s.
+        for (which, endpoint) in [("first", "10.244.0.1"), ("last", "10.244.0.\(services)")] {
+            let service = try #require(lab["\(which)_service"])
+            let address = String(service.prefix { $0 != ":" })
+            let connects = try lab.inClient("/usr/bin/python3 \(KubeProxyLab.connectLatency) --count 3 --warmup 0 \(service)")
+            #expect(connects.contains("address=\(address):80 connections=3 failures=0 median_us="), "\(mode) \(which): \(connects)")
+            let tracked = try lab.inNamespace("conntrack -L -p tcp --orig-dst \(address) 2>/dev/null")
+            #expect(tracked.contains("src=10.0.0.2 dst=\(address) ") && tracked.contains("src=\(endpoint) dst=10.0.0.2 sport=8080 "),
+                    "\(mode) \(which): \(tracked)")
+        }
+
+        try Self.expectDownRemovesEverything(lab)
+        for netns in [lab.clientNetns, lab.endpointsNetns] {
+            #expect(access("/run/netns/\(netns)", F_OK) != 0, "\(netns) outlived down")
+        }
+        #expect(access("/proc/\(listener)", F_OK) != 0, "the listener \(listener) outlived down")
+    }
+
     @Test func badArgumentsLeaveNothingBehind() throws {
         let name = KubeProxyLab.uniqueName("x")
         for arguments in [["--mode", "userspace"], ["--services", "0"], ["--services", "70000"], ["--services", "40000", "--endpoints", "2"]] {
