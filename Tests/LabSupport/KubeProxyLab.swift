@@ -6,7 +6,7 @@ import Glibc
 /// each, in one of its modes. With `serve`, a client namespace tkp-NAME-cl and an endpoints namespace
 /// tkp-NAME-ep (one listener on :8080 for every endpoint address) around it, so that connections go
 /// through the Services. `down` removes the namespaces, the listener and the state, whatever a test left.
-public struct KubeProxyLab {
+public struct KubeProxyLab: Sendable {
     public let name: String
     public let facts: [String: String]
 

@@ -17,7 +17,7 @@ import Glibc
 public struct Privileges: Sendable, Equatable {
     /// The commands that need more than an ordinary user has.
     public enum Command: String, Sendable, CaseIterable {
-        case exec, top, drops, egress, diagnose, netns
+        case exec, top, drops, egress, diagnose, rules, netns
     }
 
     /// Something a command cannot do with this process's privileges.
@@ -64,10 +64,10 @@ public struct Privileges: Sendable, Equatable {
             if let bpf = bpfShortfall { result.append(bpf) }
             if let tracefs = tracefsShortfall { result.append(tracefs) }
         }
-        if command == .egress || command == .diagnose || command == .netns, !capabilities.contains(.sysAdmin) {
+        if command == .egress || command == .diagnose || command == .rules || command == .netns, !capabilities.contains(.sysAdmin) {
             result.append(Shortfall(capabilities: [.sysAdmin], purpose: "enter network namespaces"))
         }
-        if command == .egress || command == .diagnose, !capabilities.contains(.netAdmin) {
+        if command == .egress || command == .diagnose || command == .rules, !capabilities.contains(.netAdmin) {
             result.append(Shortfall(capabilities: [.netAdmin], purpose: "read the firewall's rules"))
         }
         return result
@@ -110,11 +110,11 @@ public struct Privileges: Sendable, Equatable {
             case .exec, .top, .drops, .egress:
                 set.formUnion([.bpf, .perfmon])
                 if uid != 0 { set.insert(.dacReadSearch) }
-            case .diagnose, .netns:
+            case .diagnose, .rules, .netns:
                 break
             }
-            if command == .egress || command == .diagnose || command == .netns { set.insert(.sysAdmin) }
-            if command == .egress || command == .diagnose { set.insert(.netAdmin) }
+            if command == .egress || command == .diagnose || command == .rules || command == .netns { set.insert(.sysAdmin) }
+            if command == .egress || command == .diagnose || command == .rules { set.insert(.netAdmin) }
             if fullDetail && command == .drops { set.formUnion([.sysAdmin, .syslog]) }
             if fullDetail && command == .egress { set.insert(.syslog) }
         }

@@ -87,7 +87,7 @@ public struct TracingCheck: Sendable {
             who + (tracing.isEmpty ? ": enough for exec, top and drops" : "; exec, top and drops need " + tracing.map(\.text).joined(separator: "; ")),
             fix: tracing.isEmpty ? nil : Self.grantFix(privileges.missing(for: [.exec]), setcap: privileges.recommended(for: [.exec])))
         let network = privileges.shortfalls(for: .egress).filter { $0.capabilities.contains(.sysAdmin) || $0.capabilities.contains(.netAdmin) }
-        let everything: [Privileges.Command] = [.exec, .egress, .diagnose, .netns]
+        let everything: [Privileges.Command] = [.exec, .egress, .diagnose, .rules, .netns]
         add("privileges for egress, diagnose, netns", network.isEmpty ? .ok : .warning,
             network.isEmpty ? "enough to enter network namespaces and read the firewall"
                 : "missing " + network.map(\.text).joined(separator: "; "),

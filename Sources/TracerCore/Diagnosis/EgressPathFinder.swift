@@ -28,8 +28,7 @@ public struct EgressPathFinder {
             case .unknownContainer(let query, let closest):
                 return ContainerQueryError.noMatch(query: query, closest: closest).description
             case .unknownNamespace(let query, let closest):
-                return "no network namespace named '\(query)'"
-                    + (closest.isEmpty ? " (no named namespaces found)" : "; closest: \(closest.joined(separator: ", "))")
+                return NamedNetns.Failure.unknown(query, closest: closest).description
             case .noEgressPath(let name, let reason):
                 return "\(name): no egress path to check: \(reason)"
             case .notAnEndpoint(let name, let reason):
@@ -74,9 +73,7 @@ public struct EgressPathFinder {
         }
         for query in namespaces {
             guard let ns = namespace(named: query) else {
-                let names = Set(directory.namespaces.flatMap { $0.names.map(Self.shortName) }).sorted()
-                let closest = names.map { ($0, EditDistance.between($0, query)) }.sorted { $0.1 < $1.1 }.prefix(3).map(\.0)
-                throw .unknownNamespace(query, closest: closest)
+                throw .unknownNamespace(query, closest: NamedNetns.closest(to: query, among: directory.namespaces.flatMap { $0.names.map(Self.shortName) }))
             }
             let behind = allPaths().filter { $0.hostNetnsInode == ns.inode }
             if !behind.isEmpty {

@@ -69,6 +69,12 @@ public enum FindingCode: String, Sendable, CaseIterable {
     /// Both iptables-legacy and nftables tables are loaded in one namespace: two firewalls, each
     /// invisible to the other's tools.
     case iptablesBackendsMixed = "iptables-backends-mixed"
+    /// A chain sends each of many destinations to its own chain with a rule of its own
+    /// (kube-proxy's KUBE-SERVICES): a new connection walks one rule per destination ahead of its own.
+    case linearServiceChain = "linear-service-chain"
+    /// A chain met by every new connection to this host drops or rejects a long list of addresses,
+    /// one rule each, where a set would be one lookup.
+    case inputRejectList = "input-reject-list"
     case conntrackFull = "conntrack-full"
     case conntrackInvalid = "conntrack-invalid"
     case brNetfilter = "br-netfilter"

@@ -213,7 +213,7 @@ extension FindingCode {
             return FlowEffect([Stop(replies: false, inbound: true, before: .inboundBeforeDNAT, reasons: [Reasons.noSocket], silent: true)])
         // Warnings that stop nothing by themselves: a fact worth knowing, or a flow stopped later
         // under another code (an expired RA route is ipv6-no-default-route).
-        case .iptablesBackendsMixed, .brNetfilter, .ipv6RAIgnored, .ipv6AddressTentative, .unchecked, .userlandProxy:
+        case .iptablesBackendsMixed, .linearServiceChain, .inputRejectList, .brNetfilter, .ipv6RAIgnored, .ipv6AddressTentative, .unchecked, .userlandProxy:
             return nil
         // Published-port checks whose flows are not traced: a hairpin or localhost client is not
         // on an uplink (its flow is the client endpoint's egress), a DNAT to no known endpoint has

@@ -5,11 +5,14 @@ enum IptablesSave {
     static func parse(_ text: String, backend: NetfilterBackend, family: String = "ip",
                       ipsets: [String: NamedSet] = [:]) -> [FirewallTable] {
         var tables: [FirewallTable] = []
+        // The current table's chains by name: kube-proxy's tables hold thousands.
+        var chainIndex: [String: Int] = [:]
         for rawLine in text.split(separator: "\n") {
             let line = rawLine.trimmed
             if line.isEmpty || line.hasPrefix("#") || line == "COMMIT" { continue }
             if line.hasPrefix("*") {
                 tables.append(FirewallTable(family: family, name: String(line.dropFirst()), backend: backend))
+                chainIndex = [:]
                 continue
             }
             guard !tables.isEmpty else { continue }
@@ -21,6 +24,7 @@ enum IptablesSave {
                 let policy = words.count > 1 && words[1] != "-" ? words[1].lowercased() : nil
                 let counters = words.count > 2 ? parseCounters(words[2]) : nil
                 let hook = policy == nil ? nil : builtinHook(String(name))
+                chainIndex[String(name)] = tables[tables.count - 1].chains.count
                 tables[tables.count - 1].chains.append(FirewallChain(
                     name: String(name), hook: hook, type: hook == nil ? nil : (tableName == "nat" ? "nat" : "filter"),
                     priority: hook == nil ? nil : builtinPriority(table: tableName, hook: hook!),
@@ -44,7 +48,7 @@ enum IptablesSave {
             for case .setLookup(let lookup) in rule.matches where tables[t].set(lookup.set) == nil {
                 if let set = ipsets[lookup.set] { tables[t].sets.append(set) }
             }
-            if let c = tables[t].chains.firstIndex(where: { $0.name == chainName }) {
+            if let c = chainIndex[chainName] {
                 rule.position = tables[t].chains[c].rules.count + 1
                 tables[t].chains[c].rules.append(rule)
             } else {

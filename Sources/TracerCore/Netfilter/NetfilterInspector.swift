@@ -105,20 +105,25 @@ public enum NetfilterInspector {
             }
         }
 
-        if ruleset.hasLegacyTables && ruleset.hasNftTables {
-            let legacy = ruleset.tables.filter { $0.backend == .iptablesLegacy }.map(\.label).joined(separator: ", ")
-            let nft = ruleset.tables.filter { $0.backend != .iptablesLegacy }.map { "\($0.label) (\($0.backend.rawValue))" }
-                .joined(separator: ", ")
-            let tools = Set(ruleset.tables.filter { $0.backend == .iptablesLegacy }.map { $0.backend.tool(family: $0.family) }).sorted()
-            findings.append(Finding(
-                code: .iptablesBackendsMixed, severity: .warning,
-                message: "both iptables-legacy and nftables tables are loaded: a packet must pass both, and each is invisible to the other's tools",
-                evidence: "iptables-legacy: \(legacy); nftables: \(nft)",
-                fix: tools.map { host.run("\($0)-save") }.joined(separator: " && ") + "  # move these rules to the nft backend, then: "
-                    + tools.map { host.run("\($0) -F") + " && " + host.run("\($0) -P FORWARD ACCEPT") }.joined(separator: " && "),
-                netnsInode: ns))
-        }
+        if let mixed = backendsMixed(ruleset, run: host, netns: ns) { findings.append(mixed) }
         return NetfilterReport(findings: dedupe(findings), unchecked: unchecked, ruleset: ruleset)
+    }
+
+    /// Both iptables-legacy and nftables tables in one namespace: every packet passes both, and
+    /// each is invisible to the other's tools. `tracer diagnose` and `tracer rules` both say it.
+    static func backendsMixed(_ ruleset: Ruleset, run host: NamespaceCommand, netns: UInt64?) -> Finding? {
+        guard ruleset.hasLegacyTables && ruleset.hasNftTables else { return nil }
+        let legacy = ruleset.tables.filter { $0.backend == .iptablesLegacy }.map(\.label).joined(separator: ", ")
+        let nft = ruleset.tables.filter { $0.backend != .iptablesLegacy }.map { "\($0.label) (\($0.backend.rawValue))" }
+            .joined(separator: ", ")
+        let tools = Set(ruleset.tables.filter { $0.backend == .iptablesLegacy }.map { $0.backend.tool(family: $0.family) }).sorted()
+        return Finding(
+            code: .iptablesBackendsMixed, severity: .warning,
+            message: "both iptables-legacy and nftables tables are loaded: a packet must pass both, and each is invisible to the other's tools",
+            evidence: "iptables-legacy: \(legacy); nftables: \(nft)",
+            fix: tools.map { host.run("\($0)-save") }.joined(separator: " && ") + "  # move these rules to the nft backend, then: "
+                + tools.map { host.run("\($0) -F") + " && " + host.run("\($0) -P FORWARD ACCEPT") }.joined(separator: " && "),
+            netnsInode: netns)
     }
 
     /// The ICMPv6 an IPv6 path needs from the host side's firewall, walked as imagined packets:

@@ -10,6 +10,8 @@ enum NftJSONRuleset {
         let texts = text.map(ruleTexts) ?? [:]
         let maps = namedMaps(items)
         var tables: [FirewallTable] = []
+        // Chains by "family table chain": kube-proxy's tables hold thousands.
+        var chainIndex: [String: Int] = [:]
         func tableIndex(_ family: String, _ name: String) -> Int? {
             tables.firstIndex { $0.family == family && $0.name == name }
         }
@@ -24,13 +26,14 @@ enum NftJSONRuleset {
             } else if let c = object["chain"]?.objectValue, let family = c["family"]?.stringValue,
                       let table = c["table"]?.stringValue, let name = c["name"]?.stringValue,
                       let index = tableIndex(family, table) {
+                chainIndex["\(family) \(table) \(name)"] = tables[index].chains.count
                 tables[index].chains.append(FirewallChain(
                     name: name, handle: c["handle"]?.uint64, hook: c["hook"]?.stringValue, type: c["type"]?.stringValue,
                     priority: c["prio"]?.numberValue.map { Int($0) }, policy: c["policy"]?.stringValue))
             } else if let r = object["rule"]?.objectValue, let family = r["family"]?.stringValue,
                       let table = r["table"]?.stringValue, let chain = r["chain"]?.stringValue,
                       let t = tableIndex(family, table),
-                      let c = tables[t].chains.firstIndex(where: { $0.name == chain }) {
+                      let c = chainIndex["\(family) \(table) \(chain)"] {
                 let handle = r["handle"]?.uint64
                 var rule = parseRule(r["expr"]?.arrayValue ?? [], family: family, maps: maps["\(family) \(table)"] ?? [:])
                 rule.handle = handle

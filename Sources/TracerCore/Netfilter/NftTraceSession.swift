@@ -33,13 +33,52 @@ public final class NftTraceSession: @unchecked Sendable {
     /// Adds the trace table for `endpoints` (their addresses of both families; an interface's
     /// prefix length, as in 172.17.0.2/16, is ignored) in the namespace at `hostNetnsPath` and
     /// starts listening. Removes stale trace tables first.
-    public init(hostNetnsPath: String, endpoints: [IPPrefix]) throws(NetfilterError) {
+    public convenience init(hostNetnsPath: String, endpoints: [IPPrefix]) throws(NetfilterError) {
         // One `ip` and one `ip6` match per chain, for the families the endpoints have.
         let families: [(match: String, set: String)] = [("ip", IPAddress.Family.v4), ("ip6", .v6)].compactMap { match, family in
             let addresses = endpoints.map(\.address).filter { $0.family == family }.map(\.description)
             return addresses.isEmpty ? nil : (match, addresses.joined(separator: ", "))
         }
         guard !families.isEmpty else { throw .tool("nft trace: no endpoint address to trace") }
+        func rules(_ field: String) -> String {
+            families.map { "        \($0.match) \(field) { \($0.set) } meta nftrace set 1" }.joined(separator: "\n")
+        }
+        try self.init(hostNetnsPath: hostNetnsPath, chains: """
+                chain egress {
+                    type filter hook prerouting priority -310; policy accept;
+            \(rules("saddr"))
+                }
+                chain reply {
+                    type filter hook prerouting priority -90; policy accept;
+            \(rules("daddr"))
+                }
+            """)
+    }
+
+    /// Adds a trace table marking the first packet of each new connection to `destinations`
+    /// (a TCP SYN; any UDP or SCTP packet), arriving (prerouting) or sent by this host (output),
+    /// before conntrack (-310), so that it is traced through every hook it passes.
+    public convenience init(hostNetnsPath: String, destinations: [ServiceAddress]) throws(NetfilterError) {
+        guard !destinations.isEmpty else { throw .tool("nft trace: no destination to trace") }
+        let rules = destinations.map { d in
+            let family = d.address.family == .v4 ? "ip" : "ip6"
+            let first = d.proto == .tcp ? " tcp flags & (syn | ack) == syn" : ""
+            return "        \(family) daddr \(d.address) \(d.proto.rawValue) dport \(d.port)\(first) meta nftrace set 1"
+        }.joined(separator: "\n")
+        try self.init(hostNetnsPath: hostNetnsPath, chains: """
+                chain arriving {
+                    type filter hook prerouting priority -310; policy accept;
+            \(rules)
+                }
+                chain sent {
+                    type filter hook output priority -310; policy accept;
+            \(rules)
+                }
+            """)
+    }
+
+    /// Adds `table inet <name> { <chains> }` and listens.
+    private init(hostNetnsPath: String, chains: String) throws(NetfilterError) {
         let pid = getpid()
         let start = (try? ProcStat.read(pid: pid).startTicks) ?? 0
         let name = "\(Self.tablePrefix)\(pid)_\(start)"
@@ -58,21 +97,7 @@ public final class NftTraceSession: @unchecked Sendable {
                     } catch {
                         return .failure(.socket("NETLINK_NETFILTER socket for NFNLGRP_NFTRACE", errno: Self.errnoOf(error)))
                     }
-                    func rules(_ field: String) -> String {
-                        families.map { "        \($0.match) \(field) { \($0.set) } meta nftrace set 1" }.joined(separator: "\n")
-                    }
-                    let script = """
-                        table inet \(name) {
-                            chain egress {
-                                type filter hook prerouting priority -310; policy accept;
-                        \(rules("saddr"))
-                            }
-                            chain reply {
-                                type filter hook prerouting priority -90; policy accept;
-                        \(rules("daddr"))
-                            }
-                        }
-                        """
+                    let script = "table inet \(name) {\n\(chains)\n}\n"
                     let added = try NftablesLibrary.run(script)
                     guard added.status == 0 else { return .failure(.library(Self.firstLine(added.stderr))) }
                     return .success((listener, removed, RulesetReader.readCurrentNamespace().ruleset))

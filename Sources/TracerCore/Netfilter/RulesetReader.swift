@@ -159,8 +159,9 @@ public enum RulesetReader {
     static func attachHandles(_ saved: FirewallTable, from nft: FirewallTable) -> FirewallTable {
         var table = saved
         table.handle = nft.handle
+        let nftChains = Dictionary(nft.chains.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for c in table.chains.indices {
-            guard let nftChain = nft.chain(table.chains[c].name) else {
+            guard let nftChain = nftChains[table.chains[c].name] else {
                 // iptables-nft-save prints every builtin chain, also those never created: no hook.
                 table.chains[c].hook = nil
                 table.chains[c].policy = nil

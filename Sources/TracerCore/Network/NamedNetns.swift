@@ -1,0 +1,54 @@
+import Glibc
+
+/// A network namespace named on the command line (`--netns`): an `ip netns` name or another bind
+/// mount's name, a path to a namespace file (/proc/PID/ns/net, a kind node's), or none: the root
+/// namespace (pid 1's). Resolved once, to a path the tracer can enter.
+public struct NamedNetns: Sendable, Equatable {
+    public var path: String
+    /// "the root network namespace", "network namespace tkp-lab", "network namespace /proc/42/ns/net".
+    public var label: String
+    public var isRoot: Bool
+
+    public static let root = NamedNetns(path: "/proc/1/ns/net", label: "the root network namespace", isRoot: true)
+
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case unknown(String, closest: [String])
+        case notANamespace(String, reason: String)
+
+        public var description: String {
+            switch self {
+            case .unknown(let query, let closest):
+                return "no network namespace named '\(query)'"
+                    + (closest.isEmpty ? " (no named namespaces found)" : "; closest: \(closest.joined(separator: ", "))")
+            case .notANamespace(let path, let reason):
+                return "\(path) is not a network namespace the tracer can enter: \(reason)"
+            }
+        }
+    }
+
+    public static func resolve(_ query: String?, names: [UInt64: [String]] = NetnsMounts.names()) -> Result<NamedNetns, Failure> {
+        guard let query else { return .success(root) }
+        if query.contains("/") {
+            var st = stat()
+            guard stat(query, &st) == 0 else { return .failure(.notANamespace(query, reason: String(cString: strerror(errno)))) }
+            do {
+                try RouteNetlink.inNamespace(query) {}
+            } catch {
+                return .failure(.notANamespace(query, reason: "\(error)"))
+            }
+            return .success(NamedNetns(path: query, label: "network namespace \(query)", isRoot: false))
+        }
+        let all = names.values.flatMap { $0 }
+        if let path = all.first(where: { short($0) == query }) {
+            return .success(NamedNetns(path: path, label: "network namespace \(query)", isRoot: false))
+        }
+        return .failure(.unknown(query, closest: closest(to: query, among: all.map(short))))
+    }
+
+    /// The three names nearest `query`, for the error that names none.
+    static func closest(to query: String, among names: [String]) -> [String] {
+        Set(names).sorted().map { ($0, EditDistance.between($0, query)) }.sorted { $0.1 < $1.1 }.prefix(3).map(\.0)
+    }
+
+    private static func short(_ path: String) -> String { path.split(separator: "/").last.map(String.init) ?? path }
+}

@@ -1,0 +1,82 @@
+/// What matters in a ruleset's cost, as findings with stable codes, and the data plane that would
+/// cost less.
+public enum RuleCostFindings {
+    /// kube-proxy's own advice: iptables mode serves up to about a thousand Services well.
+    public static let defaultThreshold = 1000
+    /// A list of this many drop or reject rules by address in a chain every new connection to
+    /// the host meets is worth a set.
+    static let rejectListLength = 100
+    /// Rules a new connection to a Service evaluates at prerouting in kube-proxy's nftables mode,
+    /// whatever the number of Services: filter-prerouting's jump and firewall-check's lookup,
+    /// nat-prerouting's jump, the service-ips lookup, the endpoint choice and the endpoint chain's
+    /// two rules (the walk of the KEP-3866 shape `tools/lab/kubeproxy.sh --mode nftables` loads;
+    /// RuleCostLabTests checks it).
+    public static let kubeProxyNftablesPrerouting = 7
+
+    static func findings(_ ruleset: Ruleset, dispatches: [ServiceDispatch], destinations: [DestinationCost], threshold: Int,
+                         netnsPath: String) -> [Finding] {
+        var findings: [Finding] = []
+        let host = NamespaceCommand(path: netnsPath, isRoot: netnsPath == "/proc/1/ns/net")
+        for dispatch in dispatches where dispatch.kind == .rules && dispatch.destinations >= threshold {
+            let worst = destinations.filter(\.addressed).max { $0.most < $1.most }
+            let cost = worst.map { ": a new connection to \($0.destination) evaluates \($0.most) rules" } ?? ""
+            findings.append(Finding(
+                code: .linearServiceChain, severity: .warning,
+                message: "\(dispatch.family) \(dispatch.table) \(dispatch.chain) (\(dispatch.backend.rawValue), \(dispatch.owner.rawValue)) "
+                    + "sends each of \(dispatch.destinations) destinations to its chain with a rule of its own\(cost)",
+                evidence: "\(dispatch.destinations) rules matching one address, protocol and port each, at or above the threshold of \(threshold)",
+                fix: dispatch.owner == .kubeProxy ? "set kube-proxy's mode to nftables (Kubernetes 1.31 or later; a verdict map: one lookup) "
+                    + "in its configuration (kubectl -n kube-system edit configmap kube-proxy: mode: \"nftables\") and restart it" : nil))
+        }
+        if let mixed = NetfilterInspector.backendsMixed(ruleset, run: host, netns: nil) { findings.append(mixed) }
+        findings += rejectLists(ruleset)
+        return findings
+    }
+
+    /// Chains reached from an input base chain holding a long run of drop or reject rules, each
+    /// for one address or prefix.
+    static func rejectLists(_ ruleset: Ruleset) -> [Finding] {
+        var findings: [Finding] = []
+        for table in ruleset.tables {
+            var seen: Set<String> = []
+            var queue = table.chains.filter { $0.hook == "input" }.map(\.name)
+            while let name = queue.popLast() {
+                guard seen.insert(name).inserted, let chain = table.chain(name) else { continue }
+                let listed = chain.rules.filter { rule in
+                    rule.verdict.isDropping && rule.matches.contains { match in
+                        switch match {
+                        case .source(let p, false), .destination(let p, false): return p.count == 1
+                        default: return false
+                        }
+                    }
+                }
+                if listed.count >= rejectListLength {
+                    findings.append(Finding(
+                        code: .inputRejectList, severity: .warning,
+                        message: "\(table.label) \(name) (\(table.backend.rawValue)) drops or rejects \(listed.count) addresses with a rule each: "
+                            + "every new connection to this host that none of them stops walks all of them",
+                        evidence: "first: \(listed[0].text); last: \(listed[listed.count - 1].text)",
+                        fix: table.backend == .nftables ? "put the addresses in a set (nft add set ...; one rule `ip saddr @blocked drop`): one lookup"
+                            : "put the addresses in an ipset (ipset create blocked hash:net; one rule `-m set --match-set blocked src -j DROP`): one lookup"))
+                }
+                for rule in chain.rules { queue += rule.verdict.chainTargets(in: table) }
+            }
+        }
+        return findings
+    }
+
+    /// kube-proxy's iptables mode dispatching the Services linearly: what its nftables mode would cost.
+    static func recommendation(dispatches: [ServiceDispatch], destinations: [DestinationCost], rate: ConnectionRate?) -> DataPlaneRecommendation? {
+        guard let dispatch = dispatches.first(where: { $0.kind == .rules && $0.owner == .kubeProxy }), !destinations.isEmpty else { return nil }
+        let prerouting = destinations.compactMap { $0.hooks.first { $0.hook == "prerouting" }?.most }.sorted()
+        guard !prerouting.isEmpty else { return nil }
+        let now = prerouting[prerouting.count / 2]
+        let then = kubeProxyNftablesPrerouting
+        func core(_ rules: Int) -> Double? { rate.map { $0.perSecond * RuleCostEstimate.walkNanoseconds(rules: rules) / 1e9 } }
+        return DataPlaneRecommendation(
+            dataPlane: "nftables", rulesNow: now, rulesThen: then, coreFractionNow: core(now), coreFractionThen: core(then),
+            services: dispatch.destinations,
+            reason: "kube-proxy's nftables mode looks a Service up in a verdict map (one rule) whatever their number; IPVS mode also "
+                + "looks it up in a hash table, with a few iptables rules left (not counted here when this kernel has no IPVS)")
+    }
+}

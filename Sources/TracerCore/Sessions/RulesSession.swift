@@ -1,0 +1,170 @@
+import Glibc
+
+/// A record of `tracer rules`' stream, in the order emitted.
+public enum RulesRecord: Sendable, Equatable {
+    /// The namespace read, and what could not be read or counted there.
+    case namespace(label: String, unchecked: [String])
+    case chain(BaseChainCost)
+    case dispatch(ServiceDispatch)
+    case destination(DestinationCost)
+    /// Destinations named with `--to` that no rule or map element addresses.
+    case finding(Finding)
+    case estimate(RuleCostEstimate)
+    case recommendation(DataPlaneRecommendation)
+    /// A trace was asked for and these destinations saw no new connection in the time given.
+    case untraced([ServiceAddress], seconds: Double)
+    case summary(RulesSummary)
+}
+
+public struct RulesSummary: Sendable, Equatable {
+    public var baseChains: Int
+    public var rules: Int
+    public var destinations: Int
+    public var warnings: Int
+}
+
+/// `tracer rules`: the firewall of one namespace as a new connection sees it. Reads the ruleset
+/// (every backend), counts statically what a connection to each destination evaluates, measures
+/// it on real packets with the nftables trace when asked, reads conntrack's insert rate and
+/// estimates the CPU; read-only but for the temporary trace table. Needs CAP_NET_ADMIN (and
+/// CAP_SYS_ADMIN to enter another namespace).
+public final class RulesSession {
+    public struct Options: Sendable {
+        /// The namespace to read: a path to enter (/run/netns/NAME, /proc/PID/ns/net).
+        public var netnsPath: String
+        public var label: String
+        /// Empty: every destination a dispatch names.
+        public var destinations: [ServiceAddress]
+        /// Wait this long for a real connection to each destination and trace it; nil: no trace.
+        public var traceSeconds: Double?
+        /// How long conntrack's insert counter is watched for the rate.
+        public var rateSeconds: Double
+        /// A dispatch of at least this many destinations by rules is a finding.
+        public var threshold: Int
+
+        public init(netnsPath: String, label: String, destinations: [ServiceAddress] = [], traceSeconds: Double? = nil,
+                    rateSeconds: Double = 1, threshold: Int = RuleCostFindings.defaultThreshold) {
+            self.netnsPath = netnsPath
+            self.label = label
+            self.destinations = destinations
+            self.traceSeconds = traceSeconds
+            self.rateSeconds = rateSeconds
+            self.threshold = threshold
+        }
+    }
+
+    private let options: Options
+
+    public init(_ options: Options) {
+        self.options = options
+    }
+
+    @discardableResult
+    public func run(into sink: some RecordSink<RulesRecord>, stop: @escaping () -> Bool = { false }) throws(NetfilterError) -> RulesSummary {
+        let started = BootClock.now
+        let before = readConntrack()
+        let reading = RulesetReader.read(netnsPath: options.netnsPath)
+        let ruleset = reading.ruleset
+        var unchecked = reading.unchecked
+        sink.emit(.namespace(label: options.label, unchecked: unchecked))
+
+        let chains = FirewallCost.baseChains(ruleset)
+        for chain in chains { sink.emit(.chain(chain)) }
+        let (dispatches, dispatched) = FirewallCost.dispatches(ruleset)
+        for dispatch in dispatches { sink.emit(.dispatch(dispatch)) }
+        sink.flush()
+
+        let named = Dictionary(dispatched.map { ($0.destination, $0.service) }, uniquingKeysWith: { a, _ in a })
+        let wanted = options.destinations.isEmpty ? dispatched.map(\.destination) : options.destinations
+        let walks = FirewallCost.walks(ruleset, to: wanted.map { ($0, named[$0] != nil) })
+        var costs = zip(wanted, walks).map { destination, hooks in
+            DestinationCost(destination: destination, service: named[destination] ?? nil, addressed: named[destination] != nil, hooks: hooks)
+        }
+        var untraced: [ServiceAddress] = []
+        if let seconds = options.traceSeconds, !wanted.isEmpty {
+            let walks = try trace(wanted, seconds: seconds, stop: stop)
+            for i in costs.indices { costs[i].traced = walks[costs[i].destination] }
+            untraced = wanted.filter { walks[$0] == nil }
+            if ruleset.hasLegacyTables {
+                unchecked.append("traced counts: iptables-legacy tables are invisible to the nftables trace; their rules are in the static counts only")
+            }
+        }
+        // Every destination found: the costliest first; those named: in the order named.
+        if options.destinations.isEmpty { costs.sort { $0.most > $1.most } }
+        for cost in costs { sink.emit(.destination(cost)) }
+        if !untraced.isEmpty { sink.emit(.untraced(untraced, seconds: options.traceSeconds ?? 0)) }
+        sink.flush()
+
+        // The rate over at least the interval asked for (the walks and a trace may have taken longer).
+        let waited = Double(BootClock.now - started) / 1e9
+        if waited < options.rateSeconds, !stop() { usleep(UInt32((options.rateSeconds - waited) * 1e6)) }
+        let after = readConntrack()
+        let rate = before.flatMap { b in after.map { ConnectionRate(before: b, after: $0, seconds: Double(BootClock.now - started) / 1e9) } }
+        if before == nil { unchecked.append("conntrack: no /proc/net/stat/nf_conntrack in the namespace (conntrack not loaded): no rate of new connections") }
+
+        let findings = RuleCostFindings.findings(ruleset, dispatches: dispatches, destinations: costs, threshold: options.threshold,
+                                                 netnsPath: options.netnsPath)
+        for finding in findings { sink.emit(.finding(finding)) }
+        let counted = costs.filter(\.addressed)
+        let estimate = RuleCostEstimate(rate: rate, rulesPerConnection: median((counted.isEmpty ? costs : counted).map(\.most)),
+                                        destinations: (counted.isEmpty ? costs : counted).count,
+                                        nanosecondsPerRule: RuleCostEstimate.measuredNanosecondsPerRule)
+        if !costs.isEmpty { sink.emit(.estimate(estimate)) }
+        if let recommendation = RuleCostFindings.recommendation(dispatches: dispatches, destinations: counted, rate: rate) {
+            sink.emit(.recommendation(recommendation))
+        }
+        if unchecked.count > reading.unchecked.count { sink.emit(.namespace(label: options.label, unchecked: Array(unchecked.dropFirst(reading.unchecked.count)))) }
+        let summary = RulesSummary(baseChains: chains.count, rules: ruleset.tables.reduce(0) { $0 + $1.chains.reduce(0) { $0 + $1.rules.count } },
+                                   destinations: costs.count, warnings: findings.filter { $0.severity != .info }.count)
+        sink.emit(.summary(summary))
+        sink.flush()
+        return summary
+    }
+
+    private func readConntrack() -> ConntrackStatistics? {
+        (try? RouteNetlink.inNamespace(options.netnsPath) { ConntrackStatistics.readCurrentNamespace() }) ?? nil
+    }
+
+    private func median(_ values: [Int]) -> Int {
+        guard !values.isEmpty else { return 0 }
+        return values.sorted()[values.count / 2]
+    }
+
+    /// Adds the trace table for `destinations`, waits up to `seconds` for the first packet of a
+    /// new connection to each, and counts what each evaluated. The table is removed on return.
+    private func trace(_ destinations: [ServiceAddress], seconds: Double, stop: () -> Bool) throws(NetfilterError) -> [ServiceAddress: TracedWalk] {
+        let session = try NftTraceSession(hostNetnsPath: options.netnsPath, destinations: destinations)
+        defer { session.stop() }
+        let wanted = Set(destinations)
+        // A connection is known by its client's address and port: trace ids differ between hooks.
+        struct Client: Hashable { var address: IPAddress; var port: UInt16 }
+        var flows: [Client: (destination: ServiceAddress, packet: FlowTuple, events: [NftTraceEvent], last: UInt64)] = [:]
+        var done: [ServiceAddress: TracedWalk] = [:]
+        let deadline = BootClock.now + UInt64(seconds * 1e9)
+        let quiet: UInt64 = 300_000_000
+        while !stop() {
+            let now = BootClock.now
+            // A flow is complete once its packet has been quiet a while (it passed every hook at once).
+            for (client, flow) in flows where now - flow.last > quiet {
+                if done[flow.destination] == nil, let walk = TracedWalk.count(packet: flow.packet, events: flow.events, ruleset: session.ruleset) {
+                    done[flow.destination] = walk
+                }
+                flows[client] = nil
+            }
+            if done.count == wanted.count || (now > deadline && flows.isEmpty) { break }
+            for event in try session.poll(timeoutMilliseconds: 100) {
+                guard let tuple = event.tuple, case .ports(let sport, let dport) = tuple.transport else { continue }
+                let client = Client(address: tuple.source, port: sport)
+                if flows[client] == nil, event.fromTraceTable, let proto = TransportProtocol(name: tuple.proto.name),
+                   case let destination = ServiceAddress(address: tuple.destination, port: Int(dport), proto: proto),
+                   wanted.contains(destination), done[destination] == nil, !flows.values.contains(where: { $0.destination == destination }) {
+                    flows[client] = (destination, tuple, [], BootClock.now)
+                }
+                guard flows[client] != nil else { continue }
+                flows[client]!.events.append(event)
+                flows[client]!.last = BootClock.now
+            }
+        }
+        return done
+    }
+}
