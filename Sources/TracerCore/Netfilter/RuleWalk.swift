@@ -2,7 +2,9 @@
 /// each base chain, in priority order, every rule in turn until one whose matches hold ends the
 /// chain (accept, drop, a NAT), a jump walking its target and coming back when that falls off
 /// its end or returns. Later packets of the connection skip the nat chains (conntrack), so this
-/// is the cost kube-proxy's iptables mode adds per connection, linear in the services.
+/// is the cost kube-proxy's iptables mode adds per connection, linear in the services. A verdict
+/// map lookup is one rule however many elements it holds: kube-proxy's nftables mode finds the
+/// Service and picks the endpoint with one each.
 ///
 /// A match the ruleset cannot decide for the packet (a `statistic` probability, an address
 /// type, an unknown source) may or may not hold: the walk gives the fewest and the most rules a
