@@ -136,41 +136,58 @@ enum ForwardEvaluator {
             for rule in chain.rules {
                 let m = ForwardEvaluator.match(rule.matches, packet, sets: table.sets)
                 if m == .no { continue }
-                let maybe = m == .maybe || conditional
-                switch rule.verdict {
-                case .accept:
-                    if !maybe { return .accept }
-                    uncertain = true
-                case .drop, .reject:
-                    drops.append(NetfilterDrop(family: table.family, table: table.name, backend: table.backend, baseChain: baseChain,
-                                               chain: chain.name, rule: rule, certain: !maybe && !uncertain))
-                    if !maybe { return .drop }
-                case .return:
-                    if !maybe { return .return }
-                    uncertain = true
-                case .jump(let target), .goto(let target):
-                    guard let sub = table.chain(target) else { continue }
-                    let end = walk(sub, conditional: maybe, depth: depth + 1)
-                    let isGoto = if case .goto = rule.verdict { true } else { false }
-                    if maybe {
-                        if end != nil { uncertain = true }
-                        continue
-                    }
-                    if end == .accept || end == .drop { return end }
-                    if isGoto { return .return }
-                case .masquerade, .snat:
-                    if sourceNat == nil || (sourceNat?.certain == false && !maybe && !uncertain) {
-                        sourceNat = (chain.name, rule, !maybe && !uncertain)
-                    }
-                    if !maybe { return .accept }
-                case .dnat:
-                    if destinationNat == nil || (destinationNat?.certain == false && !maybe && !uncertain) {
-                        destinationNat = (chain.name, rule, !maybe && !uncertain)
-                    }
-                    if !maybe { return .accept }
-                case .other, .none:
-                    continue
+                if let end = take(rule.verdict, of: rule, in: chain, maybe: m == .maybe || conditional, depth: depth) { return end }
+            }
+            return nil
+        }
+
+        /// The packet meets `verdict` of `rule`, whose matches hold (`maybe`: may hold): how the
+        /// chain ends, or nil where the packet goes on with the next rule.
+        mutating func take(_ verdict: RuleVerdict, of rule: FirewallRule, in chain: FirewallChain, maybe: Bool, depth: Int) -> End? {
+            switch verdict {
+            case .accept:
+                if !maybe { return .accept }
+                uncertain = true
+            case .drop, .reject:
+                drops.append(NetfilterDrop(family: table.family, table: table.name, backend: table.backend, baseChain: baseChain,
+                                           chain: chain.name, rule: rule, certain: !maybe && !uncertain))
+                if !maybe { return .drop }
+            case .return:
+                if !maybe { return .return }
+                uncertain = true
+            case .jump(let target), .goto(let target):
+                guard let sub = table.chain(target) else { return nil }
+                let end = walk(sub, conditional: maybe, depth: depth + 1)
+                let isGoto = if case .goto = verdict { true } else { false }
+                if maybe {
+                    if end != nil { uncertain = true }
+                    return nil
                 }
+                if end == .accept || end == .drop { return end }
+                if isGoto { return .return }
+            case .masquerade, .snat:
+                if sourceNat == nil || (sourceNat?.certain == false && !maybe && !uncertain) {
+                    sourceNat = (chain.name, rule, !maybe && !uncertain)
+                }
+                if !maybe { return .accept }
+            case .dnat:
+                if destinationNat == nil || (destinationNat?.certain == false && !maybe && !uncertain) {
+                    destinationNat = (chain.name, rule, !maybe && !uncertain)
+                }
+                if !maybe { return .accept }
+            case .verdictMap(let lookup):
+                // The element surely holding the packet's key decides as that verdict would; each
+                // element that may hold it is a verdict the packet may meet; a map not read may
+                // have accepted it.
+                guard let hit = ForwardEvaluator.lookup(lookup, sets: table.sets, packet) else {
+                    uncertain = true
+                    return nil
+                }
+                for one in hit.verdicts {
+                    if let end = take(one, of: rule, in: chain, maybe: maybe || hit.sure == nil, depth: depth) { return end }
+                }
+            case .other, .none:
+                break
             }
             return nil
         }

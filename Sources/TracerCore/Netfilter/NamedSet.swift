@@ -15,13 +15,18 @@ public struct NamedSet: Sendable, Equatable {
     /// Each element's values, one per key field; nil: an element this model cannot read (a mark,
     /// a MAC address), which may match anything.
     public var elements: [[SetValue]?]
+    /// A verdict map's (nft `map ... : verdict`): each element's verdict, in the order of `elements`;
+    /// nil for a set.
+    public var verdicts: [RuleVerdict]?
 
-    public init(name: String, kind: Kind, type: [String], flags: [String] = [], elements: [[SetValue]?] = []) {
+    public init(name: String, kind: Kind, type: [String], flags: [String] = [], elements: [[SetValue]?] = [],
+                verdicts: [RuleVerdict]? = nil) {
         self.name = name
         self.kind = kind
         self.type = type
         self.flags = flags
         self.elements = elements
+        self.verdicts = verdicts
     }
 }
 
@@ -34,6 +39,8 @@ public enum SetValue: Sendable, Equatable {
     case ports(ClosedRange<Int>, protocol: String?)
     /// An interface or protocol name.
     case name(String)
+    /// A plain number: a value of `numgen`.
+    case number(Int)
 }
 
 /// A field of the packet a set lookup keys on, in the set's key order.
@@ -45,6 +52,9 @@ public enum SetSelector: Sendable, Equatable {
     case destinationPort(protocol: String?)
     case l4proto
     case inInterface, outInterface
+    /// A number the kernel draws for each packet (`numgen random mod 2`: 0 or 1), as kube-proxy's
+    /// nftables mode picks an endpoint: each value may be the packet's.
+    case numgen(mode: String, values: ClosedRange<Int>)
     /// Anything else (`meta mark`, `ether saddr`): it may match.
     case other(String)
 
@@ -58,6 +68,8 @@ public enum SetSelector: Sendable, Equatable {
         case .l4proto: return "meta l4proto"
         case .inInterface: return "iifname"
         case .outInterface: return "oifname"
+        case .numgen(let mode, let values):
+            return "numgen \(mode) mod \(values.count)" + (values.lowerBound == 0 ? "" : " offset \(values.lowerBound)")
         case .other(let text): return text
         }
     }
@@ -112,11 +124,64 @@ public struct SetLookup: Sendable, Equatable {
             case .outInterface:
                 guard !packet.outInterface.isEmpty else { return nil }
                 values.append(.name(packet.outInterface))
-            case .sourcePort, .other:
+            case .sourcePort, .numgen, .other:
                 return nil
             }
         }
         return values
+    }
+}
+
+/// A rule's lookup of the packet's key in a verdict map: a named map of its table
+/// (`ip daddr . meta l4proto . th dport vmap @service-ips`) or one written in the rule
+/// (`numgen random mod 2 vmap { 0 : goto a, 1 : goto b }`).
+public struct VerdictMapLookup: Sendable, Equatable {
+    public enum Map: Sendable, Equatable {
+        /// Its elements are in `FirewallTable.sets`, where they change without the rule changing.
+        case named(String)
+        /// A map without a name (`NamedSet.name` empty), with its elements' verdicts.
+        case inline(NamedSet)
+    }
+
+    public var selectors: [SetSelector]
+    public var map: Map
+
+    public init(selectors: [SetSelector], map: Map) {
+        self.selectors = selectors
+        self.map = map
+    }
+
+    /// "ip daddr . meta l4proto . th dport vmap @service-ips", "numgen random mod 2 vmap { 0 : goto a, 1 : goto b }".
+    public var text: String {
+        let key = selectors.map(\.nftText).joined(separator: " . ")
+        switch map {
+        case .named(let name):
+            return "\(key) vmap @\(name)"
+        case .inline(let map):
+            let elements = zip(map.elements, map.verdicts ?? []).map { element, verdict in
+                "\(element.map(map.elementText) ?? "?") : \(verdict.nftText)"
+            }
+            return "\(key) vmap { \(elements.joined(separator: ", ")) }"
+        }
+    }
+
+    /// The map with its elements: the inline one, or the named one of `sets`.
+    func map(in sets: [NamedSet]) -> NamedSet? {
+        switch map {
+        case .named(let name): return sets.first { $0.name == name && $0.verdicts != nil }
+        case .inline(let map): return map
+        }
+    }
+
+    /// Does some element of `map` surely hold the key, though which is not known? Only where the
+    /// key is a number the kernel draws and every value it can draw has an element: kube-proxy's
+    /// endpoint pick always picks one.
+    func holdsEveryKey(_ map: NamedSet) -> Bool {
+        guard selectors.count == 1, case .numgen(_, let values) = selectors[0], values.count <= map.elements.count else { return false }
+        let keys = Set(map.elements.compactMap { element -> Int? in
+            if case .number(let n)? = element?.first { return n } else { return nil }
+        })
+        return values.allSatisfy(keys.contains)
     }
 }
 
@@ -131,6 +196,7 @@ extension NamedSet {
                 case .addressRange(let a, let b): return "\(a)-\(b)"
                 case .ports(let r, _): return r.lowerBound == r.upperBound ? "\(r.lowerBound)" : "\(r.lowerBound)-\(r.upperBound)"
                 case .name(let n): return type.contains("ifname") && !n.isEmpty ? "\"\(n)\"" : n
+                case .number(let n): return "\(n)"
                 }
             }.joined(separator: " . ")
         case .ipset:
@@ -142,6 +208,7 @@ extension NamedSet {
                     let range = r.lowerBound == r.upperBound ? "\(r.lowerBound)" : "\(r.lowerBound)-\(r.upperBound)"
                     return proto.map { "\($0):\(range)" } ?? range
                 case .name(let n): return n
+                case .number(let n): return "\(n)"
                 }
             }.joined(separator: ",")
         }
@@ -155,23 +222,49 @@ extension ForwardEvaluator {
         guard let set else { return .maybe }
         var result = Tri.no
         for element in set.elements {
-            guard let element, element.count == lookup.selectors.count else {
-                result = .maybe
-                continue
-            }
-            var one = Tri.yes
-            for (selector, value) in zip(lookup.selectors, element) {
-                switch field(selector, value, packet) {
-                case .no: one = .no
-                case .maybe: if one == .yes { one = .maybe }
-                case .yes: break
-                }
-                if one == .no { break }
-            }
+            let one = holds(element, lookup.selectors, packet)
             if one == .yes { result = .yes; break }
             if one == .maybe { result = .maybe }
         }
         return flip(result, lookup.negated)
+    }
+
+    /// Does the element (nil: one this model cannot read) hold the packet's key?
+    static func holds(_ element: [SetValue]?, _ selectors: [SetSelector], _ packet: ImaginedPacket) -> Tri {
+        guard let element, element.count == selectors.count else { return .maybe }
+        var result = Tri.yes
+        for (selector, value) in zip(selectors, element) {
+            switch field(selector, value, packet) {
+            case .no: return .no
+            case .maybe: result = .maybe
+            case .yes: break
+            }
+        }
+        return result
+    }
+
+    /// The verdicts a verdict map may give the packet, and whether it may hold none of them
+    /// (the packet then continues with the next rule). An element surely holding the packet's
+    /// key gives its verdict alone. Nil: a named map the table does not have.
+    struct VerdictMapHit {
+        var verdicts: [RuleVerdict]
+        var mayMiss: Bool
+
+        /// The one verdict the packet surely takes.
+        var sure: RuleVerdict? { verdicts.count == 1 && !mayMiss ? verdicts[0] : nil }
+    }
+
+    static func lookup(_ lookup: VerdictMapLookup, sets: [NamedSet], _ packet: ImaginedPacket) -> VerdictMapHit? {
+        guard let map = lookup.map(in: sets) else { return nil }
+        var maybe: [RuleVerdict] = []
+        for (element, verdict) in zip(map.elements, map.verdicts ?? []) {
+            switch holds(element, lookup.selectors, packet) {
+            case .yes: return VerdictMapHit(verdicts: [verdict], mayMiss: false)
+            case .maybe: maybe.append(verdict)
+            case .no: break
+            }
+        }
+        return VerdictMapHit(verdicts: maybe, mayMiss: !lookup.holdsEveryKey(map))
     }
 
     private static func field(_ selector: SetSelector, _ value: SetValue, _ p: ImaginedPacket) -> Tri {
@@ -199,6 +292,8 @@ extension ForwardEvaluator {
         case (.inInterface, .name(let name)), (.outInterface, .name(let name)):
             let device = selector == .inInterface ? p.inInterface : p.outInterface
             return device.isEmpty ? .maybe : interface([name], device)
+        case (.numgen(_, let values), .number(let n)):
+            return values.contains(n) ? .maybe : .no
         default:
             return .maybe
         }

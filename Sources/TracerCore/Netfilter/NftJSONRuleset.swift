@@ -20,7 +20,7 @@ enum NftJSONRuleset {
             if let t = object["table"]?.objectValue, let family = t["family"]?.stringValue, let name = t["name"]?.stringValue {
                 let backend: NetfilterBackend = iptablesNftTables.contains("\(family) \(name)") ? .iptablesNft : .nftables
                 tables.append(FirewallTable(family: family, name: name, backend: backend, handle: t["handle"]?.uint64))
-            } else if let set = object["set"]?.objectValue, let family = set["family"]?.stringValue,
+            } else if let set = object["set"]?.objectValue ?? verdictMap(object), let family = set["family"]?.stringValue,
                       let table = set["table"]?.stringValue, let index = tableIndex(family, table), let named = namedSet(set) {
                 tables[index].sets.append(named)
             } else if let c = object["chain"]?.objectValue, let family = c["family"]?.stringValue,
@@ -48,24 +48,97 @@ enum NftJSONRuleset {
     }
 
     /// A named set with its elements read by the key's types (`{"set": {"name": "allow_in", "type":
-    /// ["ipv4_addr", "inet_service"], "elem": [{"concat": ["172.17.0.3", 22]}]}}`). Elements with
-    /// timeouts or comments come wrapped in `elem`.
+    /// ["ipv4_addr", "inet_service"], "elem": [{"concat": ["172.17.0.3", 22]}]}}`), or a verdict map
+    /// with each element's verdict (`"map": "verdict", "elem": [[{"concat": [...]}, {"goto": {...}}]]`).
     static func namedSet(_ set: [String: JSONValue]) -> NamedSet? {
         guard let name = set["name"]?.stringValue else { return nil }
         let type = set["type"]?.arrayValue?.compactMap(\.stringValue) ?? set["type"]?.stringValue.map { [$0] } ?? []
-        let elements = (set["elem"]?.arrayValue ?? []).map { element -> [SetValue]? in
-            let value = element.objectValue?["elem"]?.objectValue?["val"] ?? element
-            let parts = value.objectValue?["concat"]?.arrayValue ?? [value]
-            guard parts.count == type.count else { return nil }
-            var values: [SetValue] = []
-            for (part, kind) in zip(parts, type) {
-                guard let v = setValue(part, type: kind) else { return nil }
-                values.append(v)
-            }
-            return values
+        var named = NamedSet(name: name, kind: .nftables, type: type, flags: set["flags"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        let elements = set["elem"]?.arrayValue ?? []
+        if set["map"]?.stringValue == "verdict" {
+            (named.elements, named.verdicts) = verdictElements(elements, type: type)
+        } else {
+            named.elements = elements.map { element(key: $0, type: type) }
         }
-        return NamedSet(name: name, kind: .nftables, type: type, flags: set["flags"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-                        elements: elements)
+        return named
+    }
+
+    /// A "map" item whose values are verdicts; other maps (`dnat to ... map @name`) are read by
+    /// `namedMaps`, for the DNAT that uses them.
+    private static func verdictMap(_ item: [String: JSONValue]) -> [String: JSONValue]? {
+        guard let map = item["map"]?.objectValue, map["map"]?.stringValue == "verdict" else { return nil }
+        return map
+    }
+
+    /// A verdict map's `[key, verdict]` pairs; a value that is no verdict stays `.other`.
+    private static func verdictElements(_ pairs: [JSONValue], type: [String]) -> ([[SetValue]?], [RuleVerdict]) {
+        var keys: [[SetValue]?] = []
+        var verdicts: [RuleVerdict] = []
+        for pair in pairs {
+            guard let pair = pair.arrayValue, pair.count == 2 else { continue }
+            keys.append(element(key: pair[0], type: type))
+            let statement = pair[1].objectValue?.first
+            verdicts.append(statement.flatMap { verdict($0.key, $0.value) } ?? .other(statement?.key ?? "?"))
+        }
+        return (keys, verdicts)
+    }
+
+    /// One element's key read by the key's types; nil where a field is of a type this model does
+    /// not read. Elements with timeouts or comments come wrapped in `elem`.
+    private static func element(key: JSONValue, type: [String]) -> [SetValue]? {
+        let value = key.objectValue?["elem"]?.objectValue?["val"] ?? key
+        let parts = value.objectValue?["concat"]?.arrayValue ?? [value]
+        guard parts.count == type.count else { return nil }
+        var values: [SetValue] = []
+        for (part, kind) in zip(parts, type) {
+            guard let v = setValue(part, type: kind) else { return nil }
+            values.append(v)
+        }
+        return values
+    }
+
+    /// A verdict, as a rule's statement or a verdict map's value (`{"goto": {"target": "x"}}`,
+    /// `{"accept": null}`); nil for any other statement.
+    static func verdict(_ key: String, _ value: JSONValue) -> RuleVerdict? {
+        let target = value.objectValue?["target"]?.stringValue ?? "?"
+        switch key {
+        case "accept": return .accept
+        case "drop": return .drop
+        case "reject": return .reject
+        case "return": return .return
+        case "continue": return RuleVerdict.none
+        case "jump": return .jump(target)
+        case "goto": return .goto(target)
+        default: return nil
+        }
+    }
+
+    /// A rule's `vmap` statement: its key, and the name of its table's map (`"data": "@service-ips"`)
+    /// or the map itself (`"data": {"set": [[0, {"goto": ...}], ...]}`).
+    static func verdictMapLookup(_ value: JSONValue) -> VerdictMapLookup? {
+        guard let vmap = value.objectValue, let key = vmap["key"]?.objectValue else { return nil }
+        let selectors = selectors(key)
+        if let name = vmap["data"]?.stringValue, name.hasPrefix("@") {
+            return VerdictMapLookup(selectors: selectors, map: .named(String(name.dropFirst())))
+        }
+        guard let pairs = vmap["data"]?.objectValue?["set"]?.arrayValue else { return nil }
+        let type = selectors.map(keyType)
+        let (elements, verdicts) = verdictElements(pairs, type: type)
+        return VerdictMapLookup(selectors: selectors, map: .inline(NamedSet(name: "", kind: .nftables, type: type,
+                                                                              elements: elements, verdicts: verdicts)))
+    }
+
+    /// The nft type of a key field, to read an anonymous map's elements as a named map's type
+    /// names them; "" where no element value is read.
+    private static func keyType(_ selector: SetSelector) -> String {
+        switch selector {
+        case .sourceAddress, .destinationAddress: return "ipv4_addr"
+        case .sourcePort, .destinationPort: return "inet_service"
+        case .l4proto: return "inet_proto"
+        case .inInterface, .outInterface: return "ifname"
+        case .numgen: return "integer"
+        case .other: return ""
+        }
     }
 
     /// One field of an element by its type; nil for a type this model does not read.
@@ -85,6 +158,8 @@ enum NftJSONRuleset {
             return ports(value).flatMap { $0.count == 1 ? .ports($0[0], protocol: nil) : nil }
         case "inet_proto", "ifname":
             return value.stringValue.map { .name($0) }
+        case "integer":
+            return value.numberValue.flatMap { Int(exactly: $0) }.map { .number($0) }
         default:
             return nil
         }
@@ -95,6 +170,11 @@ enum NftJSONRuleset {
         let parts = left["concat"]?.arrayValue ?? [.object(left)]
         return parts.map { part in
             let o = part.objectValue ?? [:]
+            // kube-proxy's endpoint pick: `numgen random mod 2` draws 0 or 1 (plus the offset).
+            if let numgen = o["numgen"]?.objectValue, let mod = numgen["mod"]?.numberValue.flatMap({ Int(exactly: $0) }), mod > 0 {
+                let offset = numgen["offset"]?.numberValue.flatMap { Int(exactly: $0) } ?? 0
+                return .numgen(mode: numgen["mode"]?.stringValue ?? "random", values: offset...(offset + mod - 1))
+            }
             if let payload = o["payload"]?.objectValue {
                 let proto = payload["protocol"]?.stringValue ?? ""
                 let field = payload["field"]?.stringValue ?? ""
@@ -159,18 +239,13 @@ enum NftJSONRuleset {
                 packets = value.objectValue?["packets"]?.uint64
                 bytes = value.objectValue?["bytes"]?.uint64
                 words.append("counter")
-            case "accept": verdict = .accept; words.append(key)
-            case "drop": verdict = .drop; words.append(key)
-            case "reject": verdict = .reject; words.append(key)
-            case "return": verdict = .return; words.append(key)
-            case "jump":
-                let target = value.objectValue?["target"]?.stringValue ?? "?"
-                verdict = .jump(target)
-                words.append("jump \(target)")
-            case "goto":
-                let target = value.objectValue?["target"]?.stringValue ?? "?"
-                verdict = .goto(target)
-                words.append("goto \(target)")
+            case "accept", "drop", "reject", "return", "continue", "jump", "goto":
+                verdict = self.verdict(key, value) ?? verdict
+                words.append(verdict.nftText)
+            case "vmap":
+                let lookup = verdictMapLookup(value)
+                verdict = lookup.map { .verdictMap($0) } ?? verdict
+                words.append(lookup?.text ?? key)
             case "masquerade": verdict = .masquerade; words.append(key)
             case "snat": verdict = .snat(addressText(value)); words.append(key)
             case "dnat": verdict = .dnat(dnatTarget(value, maps: maps)); words.append(key)

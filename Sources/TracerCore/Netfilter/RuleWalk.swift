@@ -2,7 +2,9 @@
 /// each base chain, in priority order, every rule in turn until one whose matches hold ends the
 /// chain (accept, drop, a NAT), a jump walking its target and coming back when that falls off
 /// its end or returns. Later packets of the connection skip the nat chains (conntrack), so this
-/// is the cost kube-proxy's iptables mode adds per connection, linear in the services.
+/// is the cost kube-proxy's iptables mode adds per connection, linear in the services. A verdict
+/// map lookup is one rule however many elements it holds: kube-proxy's nftables mode finds the
+/// Service and picks the endpoint with one each.
 ///
 /// A match the ruleset cannot decide for the packet (a `statistic` probability, an address
 /// type, an unknown source) may or may not hold: the walk gives the fewest and the most rules a
@@ -95,25 +97,37 @@ public struct RuleWalk: Sendable, Equatable {
                     rest = rest.plus(1)
                     continue
                 }
-                var taken: Paths
-                switch rule.verdict {
-                case .accept, .masquerade, .snat, .dnat:
-                    taken = Paths(ended: 1...1)
-                case .drop, .reject:
-                    taken = Paths(ended: 1...1, alwaysDrops: true)
-                case .return:
-                    taken = Paths(returned: 1...1)
-                case .jump(let target):
-                    taken = Paths.then(paths(of: target, depth: depth + 1), rest).plus(1)
-                case .goto(let target):
-                    taken = paths(of: target, depth: depth + 1).plus(1)
-                case .other, .none:
-                    taken = rest.plus(1)
-                }
+                let taken = ways(after: rule.verdict, then: rest, depth: depth).plus(1)
                 rest = match == .yes ? taken : taken.or(rest.plus(1))
             }
             known[name] = rest
             return rest
+        }
+
+        /// The ways on from a rule whose matches hold, not counting the rule: `rest` is the ways
+        /// from the next rule on.
+        mutating func ways(after verdict: RuleVerdict, then rest: Paths, depth: Int) -> Paths {
+            switch verdict {
+            case .accept, .masquerade, .snat, .dnat:
+                return Paths(ended: 0...0)
+            case .drop, .reject:
+                return Paths(ended: 0...0, alwaysDrops: true)
+            case .return:
+                return .back
+            case .jump(let target):
+                return Paths.then(paths(of: target, depth: depth + 1), rest)
+            case .goto(let target):
+                return paths(of: target, depth: depth + 1)
+            case .other, .none:
+                return rest
+            case .verdictMap(let lookup):
+                // One rule however many elements: the verdict of each element that may hold the
+                // packet's key, and the next rule where none may (a map not read: as if none did).
+                guard let hit = ForwardEvaluator.lookup(lookup, sets: table.sets, packet) else { return rest }
+                var all = hit.mayMiss ? rest : Paths()
+                for one in hit.verdicts { all = all.or(ways(after: one, then: rest, depth: depth)) }
+                return all
+            }
         }
     }
 }

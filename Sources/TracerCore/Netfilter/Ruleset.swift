@@ -66,8 +66,8 @@ public struct FirewallTable: Sendable, Equatable {
     public var backend: NetfilterBackend
     public var handle: UInt64?
     public var chains: [FirewallChain]
-    /// The named sets its rules look up: the table's own (nft), or the ipsets its rules name
-    /// (iptables; ipsets belong to the namespace, not to a table).
+    /// The named sets its rules look up: the table's own sets and verdict maps (nft), or the
+    /// ipsets its rules name (iptables; ipsets belong to the namespace, not to a table).
     public var sets: [NamedSet]
 
     public init(family: String, name: String, backend: NetfilterBackend, handle: UInt64? = nil, chains: [FirewallChain] = [],
@@ -191,11 +191,32 @@ public enum RuleVerdict: Sendable, Equatable {
     case dnat(DNATTarget?)
     /// Any other terminal or non-terminal action (queue, log, mark, ...); `nil` target: no verdict.
     case other(String)
-    /// No verdict: the packet continues with the next rule.
+    /// No verdict: the packet continues with the next rule (nft's `continue`).
     case none
+    /// A verdict map (`ip daddr . meta l4proto . th dport vmap @service-ips`): the verdict of the
+    /// element holding the packet's key; where none does, the packet continues with the next rule.
+    case verdictMap(VerdictMapLookup)
 
     /// Does the packet stop in this chain for good (in this hook's base chain)?
     var isDropping: Bool { self == .drop || self == .reject }
+
+    /// As nft writes it: "accept", "goto services", "continue".
+    var nftText: String {
+        switch self {
+        case .accept: return "accept"
+        case .drop: return "drop"
+        case .reject: return "reject"
+        case .return: return "return"
+        case .jump(let target): return "jump \(target)"
+        case .goto(let target): return "goto \(target)"
+        case .masquerade: return "masquerade"
+        case .snat(let address): return "snat" + (address.map { " to \($0)" } ?? "")
+        case .dnat(let target): return "dnat" + (target.map { " to \($0.text)" } ?? "")
+        case .other(let name): return name
+        case .none: return "continue"
+        case .verdictMap(let lookup): return lookup.text
+        }
+    }
 }
 
 extension IPPrefix {
