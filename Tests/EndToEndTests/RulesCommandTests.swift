@@ -58,6 +58,22 @@ struct RulesCommandTests {
         #expect(row.split(separator: " ").contains("52"), "\(row)")
     }
 
+    /// Interrupted while it waits for a connection to trace: the trace table goes, the report still comes.
+    @Test func anInterruptedTraceLeavesNoTable() throws {
+        let lab = try KubeProxyLab.up(KubeProxyLab.uniqueName("i"), services: 20, endpoints: 1, mode: "iptables")
+        defer { _ = try? lab.down() }
+        let address = try #require(lab["last_service"])
+        let result = try TracerBinary.run(["rules", "--netns", lab.netns, "--to", address, "--trace", "60s", "--output", "json"],
+                                          timeout: 30, signal: SIGINT, signalAfter: 1.5)
+        #expect(result.status == 0, "\(result.stderr)")
+        let records = Self.records(result.stdout)
+        let destination = try #require(records.first { $0["type"] as? String == "destination" })
+        #expect(destination["rules_evaluated_traced"] is NSNull)
+        #expect(records.contains { $0["type"] as? String == "untraced" })
+        let tables = try lab.inNamespace("nft list tables")
+        #expect(!tables.contains("tracer_trace_"), "\(tables)")
+    }
+
     @Test func badInputIsOneLineAndItsExitCode() throws {
         let badDestination = try TracerBinary.run(["rules", "--to", "10.96.0.1:80"])
         #expect(badDestination.status == 64)

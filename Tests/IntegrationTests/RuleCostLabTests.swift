@@ -52,6 +52,30 @@ struct RuleCostLabTests {
         #expect(!tables.contains(NftTraceSession.tablePrefix), "\(tables)")
     }
 
+    /// kube-proxy's nftables mode: the Services are found in a verdict map (one rule) and every
+    /// one costs the same, which is the figure the recommendation quotes.
+    @Test func theTracedCountEqualsTheStaticWalkAndIsConstantInNftablesMode() throws {
+        let lab = try KubeProxyLab.up(KubeProxyLab.uniqueName("v"), services: 100, endpoints: 2, mode: "nftables", serve: true)
+        defer { _ = try? lab.down() }
+        let destinations = try ["first_service", "last_service"].map { try #require(lab[$0].flatMap(ServiceAddress.init)) }
+        let records = try Self.traced(lab, destinations)
+        let dispatches: [ServiceDispatch] = records.compactMap { if case .dispatch(let d) = $0 { return d } else { return nil } }
+        let dispatch = try #require(dispatches.first { $0.kind == ServiceDispatch.Kind.verdictMap && $0.map == "service-ips" })
+        #expect(dispatch.destinations == 100 && dispatch.mostEvaluated == 1 && dispatch.owner == FirewallOwner.kubeProxy)
+        let costs = Self.costs(records)
+        #expect(costs.count == 2)
+        for cost in costs {
+            #expect(cost.service == "ns/svc\(cost.destination == destinations[0] ? 1 : 100):http")
+            let prerouting = try #require(cost.hooks.first { $0.hook == "prerouting" })
+            #expect(prerouting.fewest == RuleCostFindings.kubeProxyNftablesPrerouting && prerouting.most == RuleCostFindings.kubeProxyNftablesPrerouting)
+            let traced = try #require(cost.traced, "\(cost.destination) not traced: \(records)")
+            #expect(traced.hooks.first { $0.hook == "prerouting" }?.rules == RuleCostFindings.kubeProxyNftablesPrerouting, "\(traced.hooks)")
+            #expect(cost.fewest <= traced.rules && traced.rules <= cost.most, "\(traced.hooks) vs \(cost.hooks)")
+        }
+        #expect(costs[0].hooks == costs[1].hooks)
+        #expect(!records.contains { if case .recommendation = $0 { return true } else { return false } })
+    }
+
     @Test func aDestinationWithoutANewConnectionIsUntraced() throws {
         let lab = try KubeProxyLab.up(KubeProxyLab.uniqueName("n"), services: 10, endpoints: 1, mode: "iptables", serve: true)
         defer { _ = try? lab.down() }
@@ -59,7 +83,11 @@ struct RuleCostLabTests {
         let sink = CollectingSink<RulesRecord>()
         try RulesSession(.init(netnsPath: "/run/netns/\(lab.netns)", label: lab.netns, destinations: [idle], traceSeconds: 0.5, rateSeconds: 0.1))
             .run(into: sink)
-        #expect(sink.records.contains(.untraced([idle], seconds: 0.5)))
+        let untraced = sink.records.compactMap { record -> (destinations: [ServiceAddress], seconds: Double)? in
+            if case .untraced(let d, let seconds) = record { return (d, seconds) } else { return nil }
+        }
+        #expect(untraced.count == 1 && untraced.first?.destinations == [idle])
+        #expect((untraced.first?.seconds ?? 0) >= 0.5)
         #expect(Self.costs(sink.records).first?.traced == nil)
     }
 }

@@ -30,16 +30,69 @@ public struct RuleWalk: Sendable, Equatable {
     /// The walk of `packet` through the base chains of `hook` of the tables its family passes.
     /// A base chain where every path drops the packet ends the walk.
     public static func walk(_ ruleset: Ruleset, hook: String, packet: ImaginedPacket) -> RuleWalk {
+        walk(Prepared(ruleset), hook: hook, packet: packet)
+    }
+
+    /// The same on a ruleset prepared once for many walks (every Service of a node).
+    public static func walk(_ prepared: Prepared, hook: String, packet: ImaginedPacket) -> RuleWalk {
         var chains: [Chain] = []
-        for (table, base) in ForwardEvaluator.baseChains(ruleset, hook: hook, type: nil, family: packet.family) {
-            var walker = Walker(table: table, packet: packet)
-            let paths = walker.paths(of: base.name, depth: 0)
+        for (t, base) in prepared.baseChains(hook: hook, family: packet.family) {
+            let table = prepared.ruleset.tables[t]
+            var walker = Walker(prepared: prepared, tableIndex: t, packet: packet)
+            let paths = walker.paths(of: base, depth: 0)
             let ends = [paths.ended, paths.returned].compactMap { $0 }
-            chains.append(Chain(family: table.family, table: table.name, chain: base.name, backend: table.backend,
+            chains.append(Chain(family: table.family, table: table.name, chain: table.chains[base].name, backend: table.backend,
                                 fewest: ends.map(\.lowerBound).min() ?? 0, most: ends.map(\.upperBound).max() ?? 0))
             if paths.returned == nil && paths.alwaysDrops { break }
         }
         return RuleWalk(hook: hook, chains: chains)
+    }
+
+    /// A ruleset indexed for walking: each table's chains by name, its base chains by hook in
+    /// priority order, and the one host each rule is addressed to, if any. A rule addressed to
+    /// another host than the packet's never matches, which is decided without reading its
+    /// matches: kube-proxy's KUBE-SERVICES holds one such rule per Service.
+    public final class Prepared: Sendable {
+        public let ruleset: Ruleset
+        let chainIndex: [[String: Int]]
+        /// [table][chain][rule]: the rule's single destination host (`-d 10.96.0.1/32`).
+        let hosts: [[[IPAddress?]]]
+        /// Each hook's base chains, (table index, chain index), by priority then as listed.
+        let bases: [String: [(Int, Int)]]
+
+        public init(_ ruleset: Ruleset) {
+            self.ruleset = ruleset
+            chainIndex = ruleset.tables.map { table in
+                Dictionary(table.chains.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+            }
+            var found: [String: [(table: Int, chain: Int, priority: Int)]] = [:]
+            for (t, table) in ruleset.tables.enumerated() {
+                for (c, chain) in table.chains.enumerated() {
+                    if let hook = chain.hook { found[hook, default: []].append((t, c, chain.priority ?? 0)) }
+                }
+            }
+            bases = found.mapValues { chains in
+                chains.enumerated().sorted { ($0.element.priority, $0.offset) < ($1.element.priority, $1.offset) }
+                    .map { ($0.element.table, $0.element.chain) }
+            }
+            hosts = ruleset.tables.map { table in
+                table.chains.map { chain in
+                    chain.rules.map { rule in
+                        for case .destination(let prefixes, false) in rule.matches
+                        where prefixes.count == 1 && prefixes[0].length == prefixes[0].address.family.bitWidth {
+                            return prefixes[0].address
+                        }
+                        return nil
+                    }
+                }
+            }
+        }
+
+        /// (table index, chain index) of the base chains of `hook` in the tables `family` passes,
+        /// lowest priority first, as the kernel calls them.
+        func baseChains(hook: String, family: IPAddress.Family) -> [(Int, Int)] {
+            (bases[hook] ?? []).filter { ruleset.tables[$0.0].carries.contains(family) }
+        }
     }
 
     /// The rules counted on every way through a chain from one rule on: the ways that end the
@@ -80,27 +133,40 @@ public struct RuleWalk: Sendable, Equatable {
     }
 
     struct Walker {
-        let table: FirewallTable
+        let prepared: Prepared
+        let tableIndex: Int
         let packet: ImaginedPacket
         /// Each chain's ways from its first rule: a chain jumped to from many places is walked once.
-        var known: [String: Paths] = [:]
+        var known: [Int: Paths] = [:]
+
+        mutating func paths(of name: String, depth: Int) -> Paths {
+            guard let chain = prepared.chainIndex[tableIndex][name] else { return .back }
+            return paths(of: chain, depth: depth)
+        }
 
         /// From the last rule back to the first, so that a chain of 10,000 rules is a loop, not
         /// 10,000 nested calls; jumps recurse (kube-proxy nests three deep).
-        mutating func paths(of name: String, depth: Int) -> Paths {
-            if let done = known[name] { return done }
-            guard depth < 32, let chain = table.chain(name) else { return .back }
+        mutating func paths(of chain: Int, depth: Int) -> Paths {
+            if let done = known[chain] { return done }
+            guard depth < 32 else { return .back }
+            let rules = prepared.ruleset.tables[tableIndex].chains[chain].rules
+            let hosts = prepared.hosts[tableIndex][chain]
+            let sets = prepared.ruleset.tables[tableIndex].sets
             var rest = Paths.back
-            for rule in chain.rules.reversed() {
-                let match = ForwardEvaluator.match(rule.matches, packet, sets: table.sets)
+            for r in rules.indices.reversed() {
+                if let host = hosts[r], let destination = packet.destination, host != destination {
+                    rest = rest.plus(1)
+                    continue
+                }
+                let match = ForwardEvaluator.match(rules[r].matches, packet, sets: sets)
                 if match == .no {
                     rest = rest.plus(1)
                     continue
                 }
-                let taken = ways(after: rule.verdict, then: rest, depth: depth).plus(1)
+                let taken = ways(after: rules[r].verdict, then: rest, depth: depth).plus(1)
                 rest = match == .yes ? taken : taken.or(rest.plus(1))
             }
-            known[name] = rest
+            known[chain] = rest
             return rest
         }
 
@@ -123,7 +189,7 @@ public struct RuleWalk: Sendable, Equatable {
             case .verdictMap(let lookup):
                 // One rule however many elements: the verdict of each element that may hold the
                 // packet's key, and the next rule where none may (a map not read: as if none did).
-                guard let hit = ForwardEvaluator.lookup(lookup, sets: table.sets, packet) else { return rest }
+                guard let hit = ForwardEvaluator.lookup(lookup, sets: prepared.ruleset.tables[tableIndex].sets, packet) else { return rest }
                 var all = hit.mayMiss ? rest : Paths()
                 for one in hit.verdicts { all = all.or(ways(after: one, then: rest, depth: depth)) }
                 return all

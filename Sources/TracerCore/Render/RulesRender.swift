@@ -50,6 +50,8 @@ public struct RulesRender {
             case .verdictMap:
                 return ["grows with the services: \(place): verdict map \(Self.text(d.map ?? "?")), \(d.destinations) destinations: one lookup"]
             }
+        case .ipvs(let services, let servers):
+            return ["IPVS: \(services) virtual services, \(servers) real servers: one hash lookup per new connection, after the rules below send it there"]
         case .destination(let cost):
             shown += 1
             var lines: [String] = []
@@ -160,6 +162,10 @@ public struct RulesRender {
             json.add("map", optional: d.map)
             json.add("destinations", d.destinations)
             json.add("most_evaluated", d.mostEvaluated)
+        case .ipvs(let services, let servers):
+            json.add("type", "ipvs")
+            json.add("virtual_services", services)
+            json.add("real_servers", servers)
         case .destination(let cost):
             json.add("type", "destination")
             json.add("destination", cost.destination.description)

@@ -185,6 +185,7 @@ public enum FirewallCost {
     public static func walks(_ ruleset: Ruleset, to destinations: [(destination: ServiceAddress, addressed: Bool)]) -> [[DestinationCost.HookCount]] {
         // After the translation every addressed destination's packet looks alike: walked once per protocol and family.
         var translatedWalks: [String: RuleWalk] = [:]
+        let prepared = RuleWalk.Prepared(ruleset)
         return destinations.map { destination, addressed in
             let first = ImaginedPacket(source: nil, destination: destination.address, inInterface: "", outInterface: "", ctState: "new",
                                        proto: destination.proto.rawValue, destinationPort: destination.port, family: destination.address.family)
@@ -197,13 +198,13 @@ public enum FirewallCost {
             return forwardedHooks.map { hook in
                 let walk: RuleWalk
                 if hook == "prerouting" {
-                    walk = RuleWalk.walk(ruleset, hook: hook, packet: first)
+                    walk = RuleWalk.walk(prepared, hook: hook, packet: first)
                 } else if addressed {
                     let key = "\(hook) \(destination.proto) \(destination.address.family)"
-                    walk = translatedWalks[key] ?? RuleWalk.walk(ruleset, hook: hook, packet: translated)
+                    walk = translatedWalks[key] ?? RuleWalk.walk(prepared, hook: hook, packet: translated)
                     translatedWalks[key] = walk
                 } else {
-                    walk = RuleWalk.walk(ruleset, hook: hook, packet: translated)
+                    walk = RuleWalk.walk(prepared, hook: hook, packet: translated)
                 }
                 return DestinationCost.HookCount(hook: hook, fewest: walk.fewest, most: walk.most)
             }

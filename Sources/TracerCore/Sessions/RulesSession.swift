@@ -6,12 +6,16 @@ public enum RulesRecord: Sendable, Equatable {
     case namespace(label: String, unchecked: [String])
     case chain(BaseChainCost)
     case dispatch(ServiceDispatch)
+    /// IPVS's virtual services in the namespace (kube-proxy's IPVS mode): one hash lookup per new
+    /// connection whatever their number, after the rules that send the packet there.
+    case ipvs(virtualServices: Int, realServers: Int)
     case destination(DestinationCost)
     /// Destinations named with `--to` that no rule or map element addresses.
     case finding(Finding)
     case estimate(RuleCostEstimate)
     case recommendation(DataPlaneRecommendation)
-    /// A trace was asked for and these destinations saw no new connection in the time given.
+    /// A trace was asked for and these destinations saw no new connection in the seconds it
+    /// watched (the time given, or less when stopped).
     case untraced([ServiceAddress], seconds: Double)
     case summary(RulesSummary)
 }
@@ -70,8 +74,24 @@ public final class RulesSession {
 
         let chains = FirewallCost.baseChains(ruleset)
         for chain in chains { sink.emit(.chain(chain)) }
-        let (dispatches, dispatched) = FirewallCost.dispatches(ruleset)
+        var (dispatches, dispatched) = FirewallCost.dispatches(ruleset)
         for dispatch in dispatches { sink.emit(.dispatch(dispatch)) }
+        let ipvs: [IPVSService]?
+        do {
+            ipvs = try RouteNetlink.inNamespace(options.netnsPath) { try IPVSServices.read(path: "/proc/thread-self/net/ip_vs") }
+        } catch {
+            ipvs = nil
+            unchecked.append("IPVS: \(error)")
+        }
+        if let ipvs {
+            sink.emit(.ipvs(virtualServices: ipvs.count, realServers: ipvs.reduce(0) { $0 + $1.realServers.count }))
+            let known = Set(dispatched.map(\.destination))
+            for service in ipvs {
+                guard case .address(let proto, let address, let port) = service.key,
+                      case let destination = ServiceAddress(address: address, port: Int(port), proto: proto), !known.contains(destination) else { continue }
+                dispatched.append(.init(destination: destination, service: nil))
+            }
+        }
         sink.flush()
 
         let named = Dictionary(dispatched.map { ($0.destination, $0.service) }, uniquingKeysWith: { a, _ in a })
@@ -81,8 +101,11 @@ public final class RulesSession {
             DestinationCost(destination: destination, service: named[destination] ?? nil, addressed: named[destination] != nil, hooks: hooks)
         }
         var untraced: [ServiceAddress] = []
+        var traced = 0.0
         if let seconds = options.traceSeconds, !wanted.isEmpty {
+            let tracing = BootClock.now
             let walks = try trace(wanted, seconds: seconds, stop: stop)
+            traced = Double(BootClock.now - tracing) / 1e9
             for i in costs.indices { costs[i].traced = walks[costs[i].destination] }
             untraced = wanted.filter { walks[$0] == nil }
             if ruleset.hasLegacyTables {
@@ -92,7 +115,7 @@ public final class RulesSession {
         // Every destination found: the costliest first; those named: in the order named.
         if options.destinations.isEmpty { costs.sort { $0.most > $1.most } }
         for cost in costs { sink.emit(.destination(cost)) }
-        if !untraced.isEmpty { sink.emit(.untraced(untraced, seconds: options.traceSeconds ?? 0)) }
+        if !untraced.isEmpty { sink.emit(.untraced(untraced, seconds: traced)) }
         sink.flush()
 
         // The rate over at least the interval asked for (the walks and a trace may have taken longer).

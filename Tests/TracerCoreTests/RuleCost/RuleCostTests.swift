@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TracerCore
 
@@ -156,5 +157,58 @@ struct RuleCostTests {
         let fell = try #require(TracedWalk.count(packet: packet, events: missed, ruleset: withHandles))
         #expect(fell.rules == 1 + 4 + 0)
         #expect(TracedWalk.count(packet: packet, events: [], ruleset: withHandles) == nil)
+    }
+}
+
+/// A service name comes from a rule's comment, which anyone with CAP_NET_ADMIN writes: escaped in
+/// the table, valid JSON whatever its bytes.
+struct RulesRenderTests {
+    static let hostile = "ns/web\u{1b}[2J\"\\\u{202e}:http\n"
+
+    static func cost() throws -> DestinationCost {
+        DestinationCost(destination: try #require(ServiceAddress("10.96.0.1:80/tcp")), service: hostile, addressed: true,
+                        hooks: [.init(hook: "prerouting", fewest: 3, most: 4), .init(hook: "forward", fewest: 1, most: 1),
+                                .init(hook: "postrouting", fewest: 0, most: 0)])
+    }
+
+    @Test func aHostileServiceNameIsEscapedInTheTable() throws {
+        var render = RulesRender(format: .table, netnsPath: "/run/netns/x")
+        let lines = render.lines(.destination(try Self.cost())).compactMap { line -> String? in
+            if case .output(let bytes) = line { return String(decoding: bytes, as: UTF8.self) } else { return nil }
+        }
+        let row = try #require(lines.last)
+        #expect(!row.contains("\u{1b}") && !row.contains("\u{202e}") && !row.contains("\n"))
+        #expect(row.hasPrefix("10.96.0.1:80/tcp"))
+        #expect(row.contains("4-5"))
+    }
+
+    @Test func everyRecordIsOneValidJSONLine() throws {
+        var render = RulesRender(format: .json, netnsPath: "/run/netns/x")
+        let records: [RulesRecord] = [
+            .namespace(label: Self.hostile, unchecked: ["ipset: \u{0}"]),
+            .chain(BaseChainCost(hook: "prerouting", priority: -100, family: "ip", table: "nat", chain: Self.hostile, backend: .iptablesNft,
+                                 type: "nat", policy: "accept", rules: 1, reachableRules: 9, owners: [.init(owner: .kubeProxy, rules: 1)])),
+            .dispatch(ServiceDispatch(family: "ip", table: "kube-proxy", chain: "services", backend: .nftables, owner: .kubeProxy,
+                                      kind: .verdictMap, map: "service-ips", destinations: 3, mostEvaluated: 1)),
+            .ipvs(virtualServices: 2, realServers: 4),
+            .destination(try Self.cost()),
+            .untraced([try #require(ServiceAddress("[fd00::1]:53/udp"))], seconds: 1.5),
+            .estimate(RuleCostEstimate(rate: nil, rulesPerConnection: 4, destinations: 1, nanosecondsPerRule: 25)),
+            .recommendation(DataPlaneRecommendation(dataPlane: "nftables", rulesNow: 1000, rulesThen: 7, coreFractionNow: 0.02,
+                                                    coreFractionThen: 0.0001, services: 1000, reason: "r")),
+            .summary(RulesSummary(baseChains: 1, rules: 2, destinations: 1, warnings: 0)),
+        ]
+        for record in records {
+            let lines = render.lines(record)
+            #expect(lines.count == 1)
+            guard case .output(let bytes) = lines[0] else { Issue.record("not output: \(record)"); continue }
+            let object = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
+            #expect(object?["type"] is String, "\(String(decoding: bytes, as: UTF8.self))")
+        }
+        guard case .output(let bytes) = render.lines(.destination(try Self.cost()))[0],
+              let object = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { Issue.record("no JSON"); return }
+        #expect(object["service"] as? String == Self.hostile)
+        #expect(object["rules_evaluated"] as? Int == 5 && object["rules_evaluated_fewest"] as? Int == 4)
+        #expect(object["estimated_walk_ns"] as? Double == 125)
     }
 }
