@@ -9,7 +9,18 @@ public struct NamedNetns: Sendable, Equatable {
     public var label: String
     public var isRoot: Bool
 
-    public static let root = NamedNetns(path: "/proc/1/ns/net", label: "the root network namespace", isRoot: true)
+    /// pid 1's namespace, the host's; entered by its own path only where it is not ours already.
+    /// Where pid 1's cannot be read (a sandbox, another user namespace), ours stands in, and the
+    /// label says so.
+    public static var root: NamedNetns {
+        var mine = stat(), first = stat()
+        let ours = stat("/proc/self/ns/net", &mine) == 0
+        if stat("/proc/1/ns/net", &first) == 0, (try? RouteNetlink.inNamespace("/proc/1/ns/net") {}) != nil {
+            let same = ours && mine.st_ino == first.st_ino && mine.st_dev == first.st_dev
+            return NamedNetns(path: same ? "/proc/self/ns/net" : "/proc/1/ns/net", label: "the root network namespace", isRoot: true)
+        }
+        return NamedNetns(path: "/proc/self/ns/net", label: "the tracer's own network namespace (pid 1's cannot be entered)", isRoot: true)
+    }
 
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case unknown(String, closest: [String])

@@ -6,6 +6,7 @@ public struct RulesRender {
     private let tableDestinations: Int
     /// Destinations seen so far (the table shows the costliest few, then a line for the rest).
     private var shown = 0
+    private var namespaceHeader = false
     private var chainHeader = false
     private var destinationHeader = false
 
@@ -29,7 +30,8 @@ public struct RulesRender {
     private mutating func tableLines(_ record: RulesRecord) -> [String] {
         switch record {
         case .namespace(let label, let unchecked):
-            if chainHeader || destinationHeader { return unchecked.map { "not counted: " + Self.text($0) } }
+            if namespaceHeader { return unchecked.map { "not counted: " + Self.text($0) } }
+            namespaceHeader = true
             return ["Firewall of \(Self.text(label)), as the first packet of a new connection meets it"]
                 + unchecked.map { "not counted: " + Self.text($0) } + [""]
         case .chain(let c):

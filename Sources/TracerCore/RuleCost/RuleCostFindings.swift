@@ -14,9 +14,8 @@ public enum RuleCostFindings {
     public static let kubeProxyNftablesPrerouting = 7
 
     static func findings(_ ruleset: Ruleset, dispatches: [ServiceDispatch], destinations: [DestinationCost], threshold: Int,
-                         netnsPath: String) -> [Finding] {
+                         netns host: NamespaceCommand) -> [Finding] {
         var findings: [Finding] = []
-        let host = NamespaceCommand(path: netnsPath, isRoot: netnsPath == "/proc/1/ns/net")
         for dispatch in dispatches where dispatch.kind == .rules && dispatch.destinations >= threshold {
             let worst = destinations.filter(\.addressed).max { $0.most < $1.most }
             let cost = worst.map { ": a new connection to \($0.destination) evaluates \($0.most) rules" } ?? ""

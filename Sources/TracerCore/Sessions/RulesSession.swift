@@ -37,6 +37,8 @@ public final class RulesSession {
         /// The namespace to read: a path to enter (/run/netns/NAME, /proc/PID/ns/net).
         public var netnsPath: String
         public var label: String
+        /// The host's namespace: fixes are printed without nsenter.
+        public var isRoot: Bool
         /// Empty: every destination a dispatch names.
         public var destinations: [ServiceAddress]
         /// Wait this long for a real connection to each destination and trace it; nil: no trace.
@@ -46,10 +48,11 @@ public final class RulesSession {
         /// A dispatch of at least this many destinations by rules is a finding.
         public var threshold: Int
 
-        public init(netnsPath: String, label: String, destinations: [ServiceAddress] = [], traceSeconds: Double? = nil,
+        public init(netnsPath: String, label: String, isRoot: Bool = false, destinations: [ServiceAddress] = [], traceSeconds: Double? = nil,
                     rateSeconds: Double = 1, threshold: Int = RuleCostFindings.defaultThreshold) {
             self.netnsPath = netnsPath
             self.label = label
+            self.isRoot = isRoot
             self.destinations = destinations
             self.traceSeconds = traceSeconds
             self.rateSeconds = rateSeconds
@@ -126,7 +129,7 @@ public final class RulesSession {
         if before == nil { unchecked.append("conntrack: no /proc/net/stat/nf_conntrack in the namespace (conntrack not loaded): no rate of new connections") }
 
         let findings = RuleCostFindings.findings(ruleset, dispatches: dispatches, destinations: costs, threshold: options.threshold,
-                                                 netnsPath: options.netnsPath)
+                                                 netns: NamespaceCommand(path: options.netnsPath, isRoot: options.isRoot))
         for finding in findings { sink.emit(.finding(finding)) }
         let counted = costs.filter(\.addressed)
         let estimate = RuleCostEstimate(rate: rate, rulesPerConnection: median((counted.isEmpty ? costs : counted).map(\.most)),

@@ -79,7 +79,7 @@ struct RulesCommand: TracerCommand {
             printError("tracer rules: \(failure)")
             throw TracerExit.unknownNamespace
         }
-        let session = RulesSession(.init(netnsPath: namespace.path, label: namespace.label, destinations: destinations,
+        let session = RulesSession(.init(netnsPath: namespace.path, label: namespace.label, isRoot: namespace.isRoot, destinations: destinations,
                                          traceSeconds: trace.map { Double($0.nanoseconds) / 1e9 },
                                          rateSeconds: interval.map { Double($0.nanoseconds) / 1e9 } ?? 1, threshold: threshold))
         var render = RulesRender(format: common.output, netnsPath: namespace.path, tableDestinations: destinations.isEmpty ? 20 : .max)

@@ -83,8 +83,8 @@ struct RuleCostTests {
     @Test func aLinearServiceChainAtTheThresholdIsAFindingWithKubeProxysFix() throws {
         let ruleset = RuleWalkTests.kubeProxy(services: 12)
         let (dispatches, _) = FirewallCost.dispatches(ruleset)
-        #expect(RuleCostFindings.findings(ruleset, dispatches: dispatches, destinations: [], threshold: 13, netnsPath: "/proc/1/ns/net").isEmpty)
-        let findings = RuleCostFindings.findings(ruleset, dispatches: dispatches, destinations: [], threshold: 12, netnsPath: "/proc/1/ns/net")
+        #expect(RuleCostFindings.findings(ruleset, dispatches: dispatches, destinations: [], threshold: 13, netns: NamespaceCommand(path: "/proc/self/ns/net", isRoot: true)).isEmpty)
+        let findings = RuleCostFindings.findings(ruleset, dispatches: dispatches, destinations: [], threshold: 12, netns: NamespaceCommand(path: "/proc/self/ns/net", isRoot: true))
         let finding = try #require(findings.first)
         #expect(finding.code == .linearServiceChain && finding.severity == .warning)
         #expect(finding.message.contains("ip nat KUBE-SERVICES (iptables-nft, kube-proxy) sends each of 12 destinations"))
@@ -106,7 +106,7 @@ struct RuleCostTests {
     @Test func bothBackendsLoadedIsTheSameFindingDiagnoseGives() throws {
         var ruleset = RuleWalkTests.kubeProxy(services: 2)
         ruleset.tables.append(FirewallTable(family: "ip", name: "filter", backend: .iptablesLegacy))
-        let findings = RuleCostFindings.findings(ruleset, dispatches: [], destinations: [], threshold: 1000, netnsPath: "/run/netns/x")
+        let findings = RuleCostFindings.findings(ruleset, dispatches: [], destinations: [], threshold: 1000, netns: NamespaceCommand(path: "/run/netns/x", isRoot: false))
         let mixed = try #require(findings.first { $0.code == .iptablesBackendsMixed })
         #expect(mixed == NetfilterInspector.backendsMixed(ruleset, run: NamespaceCommand(path: "/run/netns/x", isRoot: false), netns: nil))
     }
@@ -209,6 +209,6 @@ struct RulesRenderTests {
               let object = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { Issue.record("no JSON"); return }
         #expect(object["service"] as? String == Self.hostile)
         #expect(object["rules_evaluated"] as? Int == 5 && object["rules_evaluated_fewest"] as? Int == 4)
-        #expect(object["estimated_walk_ns"] as? Double == 125)
+        #expect(object["estimated_walk_ns"] as? Double == 5 * RuleCostEstimate.measuredNanosecondsPerRule)
     }
 }
