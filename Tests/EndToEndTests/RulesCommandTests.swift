@@ -74,6 +74,20 @@ struct RulesCommandTests {
         #expect(!tables.contains("tracer_trace_"), "\(tables)")
     }
 
+    /// iptables-nft-save missing (hidden in a mount namespace of the test's own): the rules are
+    /// counted from nft's view of the same tables, and the report says what it could not read.
+    @Test func aMissingBackendToolIsSaidAndTheRestCounted() throws {
+        let lab = try KubeProxyLab.up(KubeProxyLab.uniqueName("m"), services: 30, endpoints: 1, mode: "iptables")
+        defer { _ = try? lab.down() }
+        let hide = ["/usr/bin/unshare", "--mount", "--propagation", "private", "sh", "-c",
+                    "mount --bind /dev/null /usr/sbin/iptables-nft-save && exec \"$0\" \"$@\""]
+        let result = try TracerBinary.run(["rules", "--netns", lab.netns, "--interval", "100ms"], prefix: hide, timeout: 60)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("not counted: iptables-nft: iptables-nft-save not found"), "\(result.stdout.prefix(1500))")
+        #expect(result.stdout.contains("ip nat KUBE-SERVICES (iptables-nft, kube-proxy): 30 destinations"), "\(result.stdout.prefix(3000))")
+        #expect(result.stdout.contains("30 destinations counted"))
+    }
+
     @Test func badInputIsOneLineAndItsExitCode() throws {
         let badDestination = try TracerBinary.run(["rules", "--to", "10.96.0.1:80"])
         #expect(badDestination.status == 64)
