@@ -28,6 +28,9 @@ if [ "${1:-}" = "--test" ]; then
     packages="$packages zsh fish"
     # tools/bench/exec-storm.sh measures execsnoop (libbpf-tools) beside tracer.
     packages="$packages libbpf-tools"
+    # The deployment's checks: systemd-analyze verify of deploy/systemd, a virtualenv for the
+    # Kubernetes API types tools/check-manifests.py checks deploy/kubernetes against.
+    packages="$packages systemd python3-venv"
 fi
 
 missing=""
@@ -41,3 +44,13 @@ if [ -n "$missing" ]; then
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 command -v swift >/dev/null || { echo "tools/setup.sh: the Swift toolchain is not on PATH" >&2; exit 1; }
+
+# The official Kubernetes Python client's models (PyPI, a test tool), in a virtualenv of their own.
+if [ "${1:-}" = "--test" ]; then
+    venv=/opt/tracer-test-venv
+    if ! "$venv/bin/python" -c "import kubernetes, yaml" 2>/dev/null; then
+        echo "tools/setup.sh: installing the kubernetes Python client into $venv" >&2
+        /usr/bin/python3 -m venv "$venv"
+        "$venv/bin/pip" install -q --disable-pip-version-check kubernetes==37.0.3 pyyaml
+    fi
+fi
