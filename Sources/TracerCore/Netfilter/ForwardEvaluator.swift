@@ -22,6 +22,11 @@ public struct ImaginedPacket: Sendable, Equatable {
     /// The ICMPv6 message type of an imagined error or neighbour discovery packet; nil for a
     /// flow's own packets (any protocol, at most an ICMPv6 echo).
     public var icmpv6Type: ICMPv6Type?
+    /// What a nil address stands for: an internet address (an egress flow's far end, the
+    /// default), or any address at all (the client of a Service, a pod or another node).
+    public var unknownAddress: UnknownAddress = .internet
+
+    public enum UnknownAddress: Sendable, Equatable { case internet, any }
 
     /// `family` defaults to the addresses' (IPv4 when both are "any").
     public init(source: IPAddress?, destination: IPAddress?, inInterface: String, outInterface: String, ctState: String,
@@ -216,8 +221,9 @@ enum ForwardEvaluator {
 
     static func one(_ m: RuleMatch, _ p: ImaginedPacket, sets: [NamedSet]) -> Tri {
         switch m {
-        case .source(let prefixes, let negated): return flip(address(prefixes, p.source, family: p.family), negated)
-        case .destination(let prefixes, let negated): return flip(address(prefixes, p.destination, family: p.family), negated)
+        case .source(let prefixes, let negated): return flip(address(prefixes, p.source, family: p.family, unknown: p.unknownAddress), negated)
+        case .destination(let prefixes, let negated):
+            return flip(address(prefixes, p.destination, family: p.family, unknown: p.unknownAddress), negated)
         case .inInterface(let names, let negated):
             return p.inInterface.isEmpty ? .maybe : flip(interface(names, p.inInterface), negated)
         case .outInterface(let names, let negated):
@@ -260,11 +266,13 @@ enum ForwardEvaluator {
 
     /// Does an address match hold the packet's address (nil: any internet address of `family`)?
     /// Prefixes of the other family never do.
-    static func address(_ prefixes: [IPPrefix], _ address: IPAddress?, family: IPAddress.Family) -> Tri {
+    static func address(_ prefixes: [IPPrefix], _ address: IPAddress?, family: IPAddress.Family,
+                        unknown: ImaginedPacket.UnknownAddress = .internet) -> Tri {
         if let address { return prefixes.contains { $0.contains(address) } ? .yes : .no }
         let own = prefixes.filter { $0.family == family }
         if own.contains(where: { $0.length == 0 }) { return .yes }
-        if own.allSatisfy({ p in nonInternet.contains { $0.contains(p) } }) { return .no }
+        if own.isEmpty { return .no }
+        if unknown == .internet, own.allSatisfy({ p in nonInternet.contains { $0.contains(p) } }) { return .no }
         return .maybe
     }
 

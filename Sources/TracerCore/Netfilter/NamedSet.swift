@@ -272,7 +272,7 @@ extension ForwardEvaluator {
         case (.sourceAddress, _), (.destinationAddress, _):
             let address = selector == .sourceAddress ? p.source : p.destination
             switch value {
-            case .prefix(let prefix): return self.address([prefix], address, family: p.family)
+            case .prefix(let prefix): return self.address([prefix], address, family: p.family, unknown: p.unknownAddress)
             case .addressRange(let lo, let hi):
                 guard let address else { return .maybe }
                 return address.family == lo.family && lo <= address && address <= hi ? .yes : .no

@@ -109,20 +109,30 @@ public enum NetfilterInspector {
         return NetfilterReport(findings: dedupe(findings), unchecked: unchecked, ruleset: ruleset)
     }
 
-    /// Both iptables-legacy and nftables tables in one namespace: every packet passes both, and
-    /// each is invisible to the other's tools. `tracer diagnose` and `tracer rules` both say it.
+    /// iptables-legacy tables that hold rules (or a policy that is not accept) beside nftables
+    /// tables in one namespace: every packet passes both, and each is invisible to the other's
+    /// tools. Empty legacy tables (left loaded after a flush) change nothing and are not counted.
+    /// `tracer diagnose` and `tracer rules` both say it; the fix flushes every table it names.
     static func backendsMixed(_ ruleset: Ruleset, run host: NamespaceCommand, netns: UInt64?) -> Finding? {
-        guard ruleset.hasLegacyTables && ruleset.hasNftTables else { return nil }
-        let legacy = ruleset.tables.filter { $0.backend == .iptablesLegacy }.map(\.label).joined(separator: ", ")
+        let legacy = ruleset.tables.filter { table in
+            table.backend == .iptablesLegacy
+                && table.chains.contains { !$0.rules.isEmpty || ($0.policy.map { $0 != "accept" } ?? false) }
+        }
+        guard !legacy.isEmpty && ruleset.hasNftTables else { return nil }
         let nft = ruleset.tables.filter { $0.backend != .iptablesLegacy }.map { "\($0.label) (\($0.backend.rawValue))" }
             .joined(separator: ", ")
-        let tools = Set(ruleset.tables.filter { $0.backend == .iptablesLegacy }.map { $0.backend.tool(family: $0.family) }).sorted()
+        let saves = Set(legacy.map { $0.backend.tool(family: $0.family) }).sorted().map { host.run("\($0)-save") }
+        let flushes = legacy.map { table -> String in
+            let tool = table.backend.tool(family: table.family)
+            let policies = table.chains.filter { $0.isBaseChain && ($0.policy.map { $0 != "accept" } ?? false) }
+                .map { host.run("\(tool) -t \(table.name) -P \($0.name) ACCEPT") }
+            return ([host.run("\(tool) -t \(table.name) -F"), host.run("\(tool) -t \(table.name) -X")] + policies).joined(separator: " && ")
+        }
         return Finding(
             code: .iptablesBackendsMixed, severity: .warning,
             message: "both iptables-legacy and nftables tables are loaded: a packet must pass both, and each is invisible to the other's tools",
-            evidence: "iptables-legacy: \(legacy); nftables: \(nft)",
-            fix: tools.map { host.run("\($0)-save") }.joined(separator: " && ") + "  # move these rules to the nft backend, then: "
-                + tools.map { host.run("\($0) -F") + " && " + host.run("\($0) -P FORWARD ACCEPT") }.joined(separator: " && "),
+            evidence: "iptables-legacy: \(legacy.map(\.label).joined(separator: ", ")); nftables: \(nft)",
+            fix: saves.joined(separator: " && ") + "  # move these rules to the nft backend, then: " + flushes.joined(separator: " && "),
             netnsInode: netns)
     }
 

@@ -55,27 +55,34 @@ public final class NftTraceSession: @unchecked Sendable {
             """)
     }
 
-    /// Adds a trace table marking the first packet of each new connection to `destinations`
-    /// (a TCP SYN; any UDP or SCTP packet), arriving (prerouting) or sent by this host (output),
-    /// before conntrack (-310), so that it is traced through every hook it passes.
+    /// Adds a trace table marking the packets arriving (prerouting) to `destinations` (TCP:
+    /// SYNs only) before conntrack (-310), so that each is traced through every hook it passes,
+    /// and, just after conntrack (-199), a rule of chain `newConnectionChain` that matches (and so
+    /// is traced) only when the packet is its connection's first (conntrack's entry not yet
+    /// confirmed): a later packet of a UDP flow, a retransmitted SYN, skip the nat chains.
     public convenience init(hostNetnsPath: String, destinations: [ServiceAddress]) throws(NetfilterError) {
         guard !destinations.isEmpty else { throw .tool("nft trace: no destination to trace") }
-        let rules = destinations.map { d in
-            let family = d.address.family == .v4 ? "ip" : "ip6"
-            let first = d.proto == .tcp ? " tcp flags & (syn | ack) == syn" : ""
-            return "        \(family) daddr \(d.address) \(d.proto.rawValue) dport \(d.port)\(first) meta nftrace set 1"
-        }.joined(separator: "\n")
+        func rules(_ statement: String) -> String {
+            destinations.map { d in
+                let family = d.address.family == .v4 ? "ip" : "ip6"
+                let first = d.proto == .tcp ? " tcp flags & (syn | ack) == syn" : ""
+                return "        \(family) daddr \(d.address) \(d.proto.rawValue) dport \(d.port)\(first) \(statement)"
+            }.joined(separator: "\n")
+        }
         try self.init(hostNetnsPath: hostNetnsPath, chains: """
                 chain arriving {
                     type filter hook prerouting priority -310; policy accept;
-            \(rules)
+            \(rules("meta nftrace set 1"))
                 }
-                chain sent {
-                    type filter hook output priority -310; policy accept;
-            \(rules)
+                chain \(Self.newConnectionChain) {
+                    type filter hook prerouting priority -199; policy accept;
+            \(rules("ct status ! confirmed counter"))
                 }
             """)
     }
+
+    /// The chain of the trace table whose rule a new connection's first packet meets.
+    public static let newConnectionChain = "new_connection"
 
     /// Adds `table inet <name> { <chains> }` and listens.
     private init(hostNetnsPath: String, chains: String) throws(NetfilterError) {

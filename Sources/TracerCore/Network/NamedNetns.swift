@@ -25,6 +25,8 @@ public struct NamedNetns: Sendable, Equatable {
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case unknown(String, closest: [String])
         case notANamespace(String, reason: String)
+        /// It exists, and this process may not enter it (EPERM, EACCES).
+        case notPermitted(String, reason: String)
 
         public var description: String {
             switch self {
@@ -33,6 +35,8 @@ public struct NamedNetns: Sendable, Equatable {
                     + (closest.isEmpty ? " (no named namespaces found)" : "; closest: \(closest.joined(separator: ", "))")
             case .notANamespace(let path, let reason):
                 return "\(path) is not a network namespace the tracer can enter: \(reason)"
+            case .notPermitted(let path, let reason):
+                return "may not enter the network namespace \(path): \(reason) (CAP_SYS_ADMIN, and read access to the file)"
             }
         }
     }
@@ -44,6 +48,8 @@ public struct NamedNetns: Sendable, Equatable {
             guard stat(query, &st) == 0 else { return .failure(.notANamespace(query, reason: String(cString: strerror(errno)))) }
             do {
                 try RouteNetlink.inNamespace(query) {}
+            } catch NetlinkError.namespace(_, let e) where e == EPERM || e == EACCES {
+                return .failure(.notPermitted(query, reason: String(cString: strerror(e))))
             } catch {
                 return .failure(.notANamespace(query, reason: "\(error)"))
             }

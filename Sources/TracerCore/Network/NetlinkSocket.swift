@@ -47,6 +47,16 @@ struct NetlinkSocket: ~Copyable {
         }
     }
 
+    /// Asks for a receive buffer of `bytes` (SO_RCVBUFFORCE, past rmem_max with CAP_NET_ADMIN;
+    /// else SO_RCVBUF, capped there): a busy multicast group overflows the default one.
+    func receiveBuffer(bytes: Int32) {
+        var size = bytes
+        let length = socklen_t(MemoryLayout<Int32>.size)
+        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, length) != 0 {
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, length)
+        }
+    }
+
     /// Waits until a datagram is pending; false on timeout.
     func waitReadable(timeoutMilliseconds: Int32) -> Bool {
         var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)

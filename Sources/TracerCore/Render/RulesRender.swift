@@ -82,18 +82,18 @@ public struct RulesRender {
             }
             let walk = "\(e.rulesPerConnection) rules x \(Formatting.oneDecimal(e.nanosecondsPerRule)) ns = about \(Formatting.oneDecimal(e.walkNanoseconds / 1000)) µs per new connection"
             if let rate = e.rate, let core = e.coreFraction {
-                lines.append("new connections: \(Formatting.oneDecimal(rate.perSecond))/s (conntrack inserts over \(Formatting.oneDecimal(rate.seconds)) s); "
+                lines.append("new connections: \(Formatting.oneDecimal(rate.perSecond))/s (\(rate.connections) counted by conntrack in \(Formatting.oneDecimal(rate.seconds)) s\(rate.lostEvents > 0 ? ", some events lost: at least" : "")); "
                     + "rule walk: \(walk), about \(Self.percent(core)) of one CPU")
             } else {
-                lines.append("rule walk: \(walk); no conntrack statistics: no rate")
+                lines.append("rule walk: \(walk); no rate of new connections (see above)")
             }
             lines.append("  method: rules per new connection = the static walk's most, median over \(e.destinations) destination\(e.destinations == 1 ? "" : "s"); "
                 + "ns per rule measured by tools/bench/rule-cost.sh (iptables-nft, kube-proxy's rules, a 2-vCPU VM: another CPU or rule shape differs); "
-                + "rate from /proc/net/stat/nf_conntrack's insert counter")
+                + "rate from conntrack's new-connection events (netlink, as conntrack -E -e NEW shows them)")
             return lines
         case .recommendation(let r):
             var line = "recommendation: kube-proxy's \(r.dataPlane) mode: \(r.rulesThen) rules at prerouting per new connection instead of \(r.rulesNow) "
-                + "(median over \(r.services) services)"
+                + "(median over the \(r.services) service destination\(r.services == 1 ? "" : "s") counted)"
             if let now = r.coreFractionNow, let then = r.coreFractionThen {
                 line += ", about \(Self.percent(then)) of one CPU instead of \(Self.percent(now)) at this rate"
             }
@@ -107,7 +107,7 @@ public struct RulesRender {
     private func row(_ hook: String, _ priority: String, _ backend: String, _ chain: String, _ rules: String, _ reachable: String,
                      _ owners: String) -> String {
         Formatting.left(hook, 12) + " " + String(repeating: " ", count: max(0, 5 - priority.count)) + priority + "  "
-            + Formatting.left(backend, 15) + " " + Formatting.left(chain, 34) + " " + String(repeating: " ", count: max(0, 6 - rules.count)) + rules
+            + Formatting.left(backend, 15) + " " + Formatting.left(chain, 42) + " " + String(repeating: " ", count: max(0, 6 - rules.count)) + rules
             + " " + String(repeating: " ", count: max(0, 9 - reachable.count)) + reachable + "  " + owners
     }
 
@@ -210,11 +210,13 @@ public struct RulesRender {
             if let rate = e.rate {
                 json.add("new_connections_per_second", rate.perSecond)
                 json.add("interval_seconds", rate.seconds)
-                json.add("conntrack_inserts", rate.inserts)
+                json.add("new_connections", rate.connections)
+                json.add("lost_events", rate.lostEvents)
             } else {
                 json.addNull("new_connections_per_second")
                 json.addNull("interval_seconds")
-                json.addNull("conntrack_inserts")
+                json.addNull("new_connections")
+                json.addNull("lost_events")
             }
             json.add("rules_per_connection", e.rulesPerConnection)
             json.add("destinations", e.destinations)
@@ -222,7 +224,7 @@ public struct RulesRender {
             json.add("walk_ns", e.walkNanoseconds)
             if let core = e.coreFraction { json.add("cpu_core_fraction", core) } else { json.addNull("cpu_core_fraction") }
             json.add("method", "rules per new connection (static walk's most, median over the destinations) x ns per rule (tools/bench/rule-cost.sh) "
-                + "x new connections per second (/proc/net/stat/nf_conntrack insert)")
+                + "x new connections per second (conntrack's NEW events over the interval)")
         case .recommendation(let r):
             json.add("type", "recommendation")
             json.add("data_plane", r.dataPlane)

@@ -110,32 +110,54 @@ public enum FirewallCost {
         return total
     }
 
-    /// One destination a dispatch sends to its own chain, with the name the rules give it.
+    /// One destination a dispatch sends to its own chain, with the name the rules give it and
+    /// the endpoints that chain translates it to.
     public struct DispatchedDestination: Sendable, Equatable {
         public var destination: ServiceAddress
         public var service: String?
+        /// The chain the dispatch sends it to; nil for one found elsewhere (an IPVS virtual service).
+        public var chain: String?
+        /// The DNAT targets reachable from that chain: where its first packet goes after prerouting.
+        public var endpoints: [Endpoint] = []
+        /// Which of the dispatches found it (an index into them).
+        public var dispatch: Int?
+    }
+
+    /// An address (and port, when the DNAT sets one) a destination is translated to.
+    public struct Endpoint: Sendable, Hashable {
+        public var address: IPAddress
+        public var port: Int?
     }
 
     /// The chains that grow with the services, and the destinations they dispatch, in the order
-    /// found.
+    /// found. A chain dispatches when at least two of its rules each send one address, protocol
+    /// and port to a chain no other of its rules sends to (admin rules that all jump to one
+    /// chain of their own do not).
     public static func dispatches(_ ruleset: Ruleset) -> (dispatches: [ServiceDispatch], destinations: [DispatchedDestination]) {
         var dispatches: [ServiceDispatch] = []
         var destinations: [DispatchedDestination] = []
         var seen: Set<ServiceAddress> = []
-        func add(_ found: [DispatchedDestination]) {
-            for d in found where seen.insert(d.destination).inserted { destinations.append(d) }
-        }
         for table in ruleset.tables {
+            let chains = Dictionary(table.chains.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            func add(_ found: [DispatchedDestination]) {
+                for var d in found where seen.insert(d.destination).inserted {
+                    d.dispatch = dispatches.count - 1
+                    d.endpoints = d.chain.map { endpoints(from: $0, in: table, chains: chains) } ?? []
+                    destinations.append(d)
+                }
+            }
             for chain in table.chains {
-                let linear = chain.rules.compactMap(dispatched)
+                let candidates = chain.rules.compactMap(dispatched)
+                let targets = Dictionary(grouping: candidates, by: { $0.chain ?? "" })
+                let linear = candidates.filter { targets[$0.chain ?? ""]?.count == 1 }
                 if linear.count >= 2 {
                     dispatches.append(ServiceDispatch(family: table.family, table: table.name, chain: chain.name, backend: table.backend,
                                                       owner: FirewallOwner.of(table: table, chain: chain.name), kind: .rules, map: nil,
-                                                      destinations: linear.count, mostEvaluated: linear.count))
+                                                      destinations: linear.count, mostEvaluated: chain.rules.count))
                     add(linear)
                 }
                 for rule in chain.rules {
-                    guard let (map, found) = mapDispatch(rule, table: table) else { continue }
+                    guard let (map, found) = mapDispatch(rule, table: table), !found.isEmpty else { continue }
                     dispatches.append(ServiceDispatch(family: table.family, table: table.name, chain: chain.name, backend: table.backend,
                                                       owner: FirewallOwner.of(table: table, chain: chain.name), kind: .verdictMap, map: map,
                                                       destinations: found.count, mostEvaluated: 1))
@@ -144,6 +166,27 @@ public enum FirewallCost {
             }
         }
         return (dispatches, destinations)
+    }
+
+    /// The DNAT targets of the rules reachable from `chain`: a Service's endpoints.
+    static func endpoints(from chain: String, in table: FirewallTable, chains: [String: FirewallChain]) -> [Endpoint] {
+        var seen: Set<String> = [chain]
+        var queue = [chain]
+        var next = 0
+        var found: [Endpoint] = []
+        // Breadth first, in rule order: the endpoints as the chains list them.
+        while next < queue.count, found.count < 1000 {
+            let name = queue[next]
+            next += 1
+            for rule in chains[name]?.rules ?? [] {
+                if case .dnat(let target?) = rule.verdict, let address = target.address {
+                    let endpoint = Endpoint(address: address, port: target.ports.map { Int($0.first) })
+                    if !found.contains(endpoint) { found.append(endpoint) }
+                }
+                for target in rule.verdict.chainTargets(in: table) where seen.insert(target).inserted { queue.append(target) }
+            }
+        }
+        return found
     }
 
     /// A rule that sends one address, port and protocol to a chain of its own:
@@ -167,7 +210,7 @@ public enum FirewallCost {
         }
         guard let address, let port, let proto else { return nil }
         return DispatchedDestination(destination: ServiceAddress(address: address, port: port, proto: proto),
-                                     service: rule.comment.map(serviceName))
+                                     service: rule.comment.map(serviceName), chain: rule.verdict.chainTarget)
     }
 
     /// kube-proxy's comment names the Service port, then the kind of address: "ns/web:http cluster IP".
@@ -179,34 +222,38 @@ public enum FirewallCost {
     }
 
     /// The static walk of a new connection's first packet to each destination, forwarded through
-    /// this host: prerouting addressed to it, then forward and postrouting addressed to the
-    /// endpoint it was translated to (one chosen at random: any), or to it when nothing
-    /// translates it (`addressed` false).
-    public static func walks(_ ruleset: Ruleset, to destinations: [(destination: ServiceAddress, addressed: Bool)]) -> [[DestinationCost.HookCount]] {
-        // After the translation every addressed destination's packet looks alike: walked once per protocol and family.
-        var translatedWalks: [String: RuleWalk] = [:]
+    /// this host from any client: prerouting addressed to it, then forward and postrouting
+    /// addressed to each endpoint it may be translated to (the widest range of them), to any
+    /// address when it is translated where the tracer cannot see (IPVS), or to it when nothing
+    /// translates it.
+    public static func walks(_ ruleset: Ruleset, to destinations: [(destination: ServiceAddress, dispatched: DispatchedDestination?)])
+        -> [[DestinationCost.HookCount]] {
         let prepared = RuleWalk.Prepared(ruleset)
-        return destinations.map { destination, addressed in
-            let first = ImaginedPacket(source: nil, destination: destination.address, inInterface: "", outInterface: "", ctState: "new",
+        // Endpoints are shared by many Services' hooks after the translation: each walked once.
+        var translatedWalks: [String: RuleWalk] = [:]
+        return destinations.map { destination, dispatched in
+            var first = ImaginedPacket(source: nil, destination: destination.address, inInterface: "", outInterface: "", ctState: "new",
                                        proto: destination.proto.rawValue, destinationPort: destination.port, family: destination.address.family)
-            var translated = first
-            if addressed {
-                translated.destination = nil
-                translated.destinationPort = nil
-                translated.dnat = true
+            first.unknownAddress = .any
+            var translated: [ImaginedPacket] = [first]
+            if let dispatched {
+                translated = (dispatched.endpoints.isEmpty ? [nil] : dispatched.endpoints.map { Optional($0) }).map { endpoint in
+                    var packet = first
+                    packet.destination = endpoint?.address
+                    packet.destinationPort = endpoint.map { $0.port ?? destination.port }
+                    packet.dnat = true
+                    return packet
+                }
             }
             return forwardedHooks.map { hook in
-                let walk: RuleWalk
-                if hook == "prerouting" {
-                    walk = RuleWalk.walk(prepared, hook: hook, packet: first)
-                } else if addressed {
-                    let key = "\(hook) \(destination.proto) \(destination.address.family)"
-                    walk = translatedWalks[key] ?? RuleWalk.walk(prepared, hook: hook, packet: translated)
+                let walks: [RuleWalk] = hook == "prerouting" ? [RuleWalk.walk(prepared, hook: hook, packet: first)] : translated.map { packet in
+                    let key = "\(hook) \(packet.destination.map { "\($0)" } ?? "any") \(packet.destinationPort ?? 0) \(destination.proto) \(packet.dnat)"
+                    if let known = translatedWalks[key] { return known }
+                    let walk = RuleWalk.walk(prepared, hook: hook, packet: packet)
                     translatedWalks[key] = walk
-                } else {
-                    walk = RuleWalk.walk(prepared, hook: hook, packet: translated)
+                    return walk
                 }
-                return DestinationCost.HookCount(hook: hook, fewest: walk.fewest, most: walk.most)
+                return DestinationCost.HookCount(hook: hook, fewest: walks.map(\.fewest).min() ?? 0, most: walks.map(\.most).max() ?? 0)
             }
         }
     }

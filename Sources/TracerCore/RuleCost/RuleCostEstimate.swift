@@ -28,12 +28,14 @@ public struct RuleCostEstimate: Sendable, Equatable {
 public struct DataPlaneRecommendation: Sendable, Equatable {
     /// "nftables", "ipvs".
     public var dataPlane: String
-    /// Rules a new connection evaluates at prerouting now (median over the services) and there.
+    /// Rules a new connection from a client other than the endpoint itself evaluates at prerouting
+    /// now (the median over the destinations counted) and there.
     public var rulesNow: Int
     public var rulesThen: Int
     /// Of one core at the measured rate, now and then; nil without a rate.
     public var coreFractionNow: Double?
     public var coreFractionThen: Double?
+    /// The destinations counted that kube-proxy's linear chains dispatch: the median is over them.
     public var services: Int
     public var reason: String
 }

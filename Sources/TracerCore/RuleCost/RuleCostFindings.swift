@@ -7,17 +7,20 @@ public enum RuleCostFindings {
     /// the host meets is worth a set.
     static let rejectListLength = 100
     /// Rules a new connection to a Service evaluates at prerouting in kube-proxy's nftables mode,
-    /// whatever the number of Services: filter-prerouting's jump and firewall-check's lookup,
-    /// nat-prerouting's jump, the service-ips lookup, the endpoint choice and the endpoint chain's
-    /// two rules (the walk of the KEP-3866 shape `tools/lab/kubeproxy.sh --mode nftables` loads;
-    /// RuleCostLabTests checks it).
+    /// whatever the number of Services, from a client other than the endpoint itself:
+    /// filter-prerouting's jump and firewall-check's lookup, nat-prerouting's jump, the
+    /// service-ips lookup, the endpoint choice and the endpoint chain's two rules (the walk of the
+    /// KEP-3866 shape `tools/lab/kubeproxy.sh --mode nftables` loads, and the trace of a real SYN:
+    /// RuleCostLabTests checks both).
     public static let kubeProxyNftablesPrerouting = 7
 
-    static func findings(_ ruleset: Ruleset, dispatches: [ServiceDispatch], destinations: [DestinationCost], threshold: Int,
-                         netns host: NamespaceCommand) -> [Finding] {
+    static func findings(_ ruleset: Ruleset, dispatches: [ServiceDispatch], dispatched: [FirewallCost.DispatchedDestination],
+                         destinations: [DestinationCost], threshold: Int, netns host: NamespaceCommand) -> [Finding] {
         var findings: [Finding] = []
-        for dispatch in dispatches where dispatch.kind == .rules && dispatch.destinations >= threshold {
-            let worst = destinations.filter(\.addressed).max { $0.most < $1.most }
+        for (index, dispatch) in dispatches.enumerated() where dispatch.kind == .rules && dispatch.destinations >= threshold {
+            // The costliest destination counted of this chain's own.
+            let own = Set(dispatched.filter { $0.dispatch == index }.map(\.destination))
+            let worst = destinations.filter { own.contains($0.destination) }.max { $0.most < $1.most }
             let cost = worst.map { ": a new connection to \($0.destination) evaluates \($0.most) rules" } ?? ""
             findings.append(Finding(
                 code: .linearServiceChain, severity: .warning,
@@ -50,13 +53,15 @@ public enum RuleCostFindings {
                     }
                 }
                 if listed.count >= rejectListLength {
+                    let bySource = listed.filter { $0.matches.contains { if case .source = $0 { return true } else { return false } } }.count * 2 >= listed.count
+                    let (nft, ipset) = bySource ? ("ip saddr @blocked drop", "src") : ("ip daddr @blocked drop", "dst")
                     findings.append(Finding(
                         code: .inputRejectList, severity: .warning,
                         message: "\(table.label) \(name) (\(table.backend.rawValue)) drops or rejects \(listed.count) addresses with a rule each: "
                             + "every new connection to this host that none of them stops walks all of them",
                         evidence: "first: \(listed[0].text); last: \(listed[listed.count - 1].text)",
-                        fix: table.backend == .nftables ? "put the addresses in a set (nft add set ...; one rule `ip saddr @blocked drop`): one lookup"
-                            : "put the addresses in an ipset (ipset create blocked hash:net; one rule `-m set --match-set blocked src -j DROP`): one lookup"))
+                        fix: table.backend == .nftables ? "put the addresses in a set (nft add set ...; one rule `\(nft)`): one lookup"
+                            : "put the addresses in an ipset (ipset create blocked hash:net; one rule `-m set --match-set blocked \(ipset) -j DROP`): one lookup"))
                 }
                 for rule in chain.rules { queue += rule.verdict.chainTargets(in: table) }
             }
@@ -64,17 +69,23 @@ public enum RuleCostFindings {
         return findings
     }
 
-    /// kube-proxy's iptables mode dispatching the Services linearly: what its nftables mode would cost.
-    static func recommendation(dispatches: [ServiceDispatch], destinations: [DestinationCost], rate: ConnectionRate?) -> DataPlaneRecommendation? {
-        guard let dispatch = dispatches.first(where: { $0.kind == .rules && $0.owner == .kubeProxy }), !destinations.isEmpty else { return nil }
-        let prerouting = destinations.compactMap { $0.hooks.first { $0.hook == "prerouting" }?.most }.sorted()
+    /// kube-proxy's iptables mode dispatching the Services linearly: what its nftables mode would
+    /// cost the destinations of those dispatches that were counted; none where it would cost no less.
+    static func recommendation(dispatches: [ServiceDispatch], dispatched: [ServiceAddress: FirewallCost.DispatchedDestination],
+                               destinations: [DestinationCost], rate: ConnectionRate?) -> DataPlaneRecommendation? {
+        let linear = Set(dispatches.indices.filter { dispatches[$0].kind == .rules && dispatches[$0].owner == .kubeProxy })
+        guard !linear.isEmpty else { return nil }
+        // Like for like with the figure for nftables mode: a client other than the endpoint itself.
+        let prerouting = destinations.filter { dispatched[$0.destination]?.dispatch.map(linear.contains) == true }
+            .compactMap { $0.hooks.first { $0.hook == "prerouting" }?.fewest }.sorted()
         guard !prerouting.isEmpty else { return nil }
         let now = prerouting[prerouting.count / 2]
         let then = kubeProxyNftablesPrerouting
+        guard then < now else { return nil }
         func core(_ rules: Int) -> Double? { rate.map { $0.perSecond * RuleCostEstimate.walkNanoseconds(rules: rules) / 1e9 } }
         return DataPlaneRecommendation(
             dataPlane: "nftables", rulesNow: now, rulesThen: then, coreFractionNow: core(now), coreFractionThen: core(then),
-            services: dispatch.destinations,
+            services: prerouting.count,
             reason: "kube-proxy's nftables mode looks a Service up in a verdict map (one rule) whatever their number; IPVS mode also "
                 + "looks it up in a hash table, with a few iptables rules left (not counted here when this kernel has no IPVS)")
     }

@@ -22,7 +22,7 @@ extension FirewallCost {
                   case .name(let protoName) = element[1], let proto = TransportProtocol(name: protoName),
                   case .ports(let ports, _) = element[2], ports.count == 1, let target = verdict.chainTarget else { continue }
             found.append(DispatchedDestination(destination: ServiceAddress(address: host.address, port: ports.lowerBound, proto: proto),
-                                               service: kubeProxyServiceName(chain: target)))
+                                               service: kubeProxyServiceName(chain: target), chain: target))
         }
         return (map.name.isEmpty ? "(anonymous)" : map.name, found)
     }

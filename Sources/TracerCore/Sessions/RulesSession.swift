@@ -29,7 +29,7 @@ public struct RulesSummary: Sendable, Equatable {
 
 /// `tracer rules`: the firewall of one namespace as a new connection sees it. Reads the ruleset
 /// (every backend), counts statically what a connection to each destination evaluates, measures
-/// it on real packets with the nftables trace when asked, reads conntrack's insert rate and
+/// it on real packets with the nftables trace when asked, counts conntrack's new connections and
 /// estimates the CPU; read-only but for the temporary trace table. Needs CAP_NET_ADMIN (and
 /// CAP_SYS_ADMIN to enter another namespace).
 public final class RulesSession {
@@ -43,7 +43,7 @@ public final class RulesSession {
         public var destinations: [ServiceAddress]
         /// Wait this long for a real connection to each destination and trace it; nil: no trace.
         public var traceSeconds: Double?
-        /// How long conntrack's insert counter is watched for the rate.
+        /// How long conntrack's new connections are counted for the rate.
         public var rateSeconds: Double
         /// A dispatch of at least this many destinations by rules is a finding.
         public var threshold: Int
@@ -68,11 +68,13 @@ public final class RulesSession {
 
     @discardableResult
     public func run(into sink: some RecordSink<RulesRecord>, stop: @escaping () -> Bool = { false }) throws(NetfilterError) -> RulesSummary {
-        let started = BootClock.now
-        let before = readConntrack()
         let reading = RulesetReader.read(netnsPath: options.netnsPath)
-        let ruleset = reading.ruleset
+        var ruleset = reading.ruleset
         var unchecked = reading.unchecked
+        // The tracer's own trace tables (another run's, or one a killed run left) are not the host's firewall.
+        let own = ruleset.tables.filter { FirewallOwner.of(table: $0, chain: "") == .tracer }
+        ruleset.tables.removeAll { FirewallOwner.of(table: $0, chain: "") == .tracer }
+        if !own.isEmpty { unchecked.append("left out: \(own.map(\.label).joined(separator: ", ")) (trace tables of tracer runs)") }
         sink.emit(.namespace(label: options.label, unchecked: unchecked))
 
         let chains = FirewallCost.baseChains(ruleset)
@@ -97,17 +99,19 @@ public final class RulesSession {
         }
         sink.flush()
 
-        let named = Dictionary(dispatched.map { ($0.destination, $0.service) }, uniquingKeysWith: { a, _ in a })
-        let wanted = options.destinations.isEmpty ? dispatched.map(\.destination) : options.destinations
-        let walks = FirewallCost.walks(ruleset, to: wanted.map { ($0, named[$0] != nil) })
+        let byDestination = Dictionary(dispatched.map { ($0.destination, $0) }, uniquingKeysWith: { a, _ in a })
+        var named: Set<ServiceAddress> = []
+        let wanted = options.destinations.isEmpty ? dispatched.map(\.destination) : options.destinations.filter { named.insert($0).inserted }
+        let walks = FirewallCost.walks(ruleset, to: wanted.map { ($0, byDestination[$0]) })
         var costs = zip(wanted, walks).map { destination, hooks in
-            DestinationCost(destination: destination, service: named[destination] ?? nil, addressed: named[destination] != nil, hooks: hooks)
+            DestinationCost(destination: destination, service: byDestination[destination]?.service, addressed: byDestination[destination] != nil,
+                            hooks: hooks)
         }
         var untraced: [ServiceAddress] = []
         var traced = 0.0
         if let seconds = options.traceSeconds, !wanted.isEmpty {
             let tracing = BootClock.now
-            let walks = try trace(wanted, seconds: seconds, stop: stop)
+            let walks = try trace(wanted, seconds: seconds, stop: stop, unchecked: &unchecked)
             traced = Double(BootClock.now - tracing) / 1e9
             for i in costs.indices { costs[i].traced = walks[costs[i].destination] }
             untraced = wanted.filter { walks[$0] == nil }
@@ -121,14 +125,9 @@ public final class RulesSession {
         if !untraced.isEmpty { sink.emit(.untraced(untraced, seconds: traced)) }
         sink.flush()
 
-        // The rate over at least the interval asked for (the walks and a trace may have taken longer).
-        let waited = Double(BootClock.now - started) / 1e9
-        if waited < options.rateSeconds, !stop() { usleep(UInt32((options.rateSeconds - waited) * 1e6)) }
-        let after = readConntrack()
-        let rate = before.flatMap { b in after.map { ConnectionRate(before: b, after: $0, seconds: Double(BootClock.now - started) / 1e9) } }
-        if before == nil { unchecked.append("conntrack: no /proc/net/stat/nf_conntrack in the namespace (conntrack not loaded): no rate of new connections") }
+        let rate = measureRate(stop: stop, unchecked: &unchecked)
 
-        let findings = RuleCostFindings.findings(ruleset, dispatches: dispatches, destinations: costs, threshold: options.threshold,
+        let findings = RuleCostFindings.findings(ruleset, dispatches: dispatches, dispatched: dispatched, destinations: costs, threshold: options.threshold,
                                                  netns: NamespaceCommand(path: options.netnsPath, isRoot: options.isRoot))
         for finding in findings { sink.emit(.finding(finding)) }
         let counted = costs.filter(\.addressed)
@@ -136,7 +135,7 @@ public final class RulesSession {
                                         destinations: (counted.isEmpty ? costs : counted).count,
                                         nanosecondsPerRule: RuleCostEstimate.measuredNanosecondsPerRule)
         if !costs.isEmpty { sink.emit(.estimate(estimate)) }
-        if let recommendation = RuleCostFindings.recommendation(dispatches: dispatches, destinations: counted, rate: rate) {
+        if let recommendation = RuleCostFindings.recommendation(dispatches: dispatches, dispatched: byDestination, destinations: counted, rate: rate) {
             sink.emit(.recommendation(recommendation))
         }
         if unchecked.count > reading.unchecked.count { sink.emit(.namespace(label: options.label, unchecked: Array(unchecked.dropFirst(reading.unchecked.count)))) }
@@ -147,8 +146,19 @@ public final class RulesSession {
         return summary
     }
 
-    private func readConntrack() -> ConntrackStatistics? {
-        (try? RouteNetlink.inNamespace(options.netnsPath) { ConntrackStatistics.readCurrentNamespace() }) ?? nil
+    /// New connections per second, counted from conntrack's events for the interval asked for.
+    private func measureRate(stop: () -> Bool, unchecked: inout [String]) -> ConnectionRate? {
+        let listener: ConntrackNewEvents
+        do {
+            listener = try ConntrackNewEvents.listen(netnsPath: options.netnsPath)
+        } catch {
+            unchecked.append("conntrack: cannot listen to its new connections (\(error)): no rate")
+            return nil
+        }
+        let start = BootClock.now
+        let (connections, lost) = listener.count(until: start + UInt64(options.rateSeconds * 1e9), stop: stop)
+        if lost > 0 { unchecked.append("conntrack: the kernel dropped some of its \(connections)+ new-connection events: the rate is at least the one shown") }
+        return ConnectionRate(connections: connections, seconds: Double(BootClock.now - start) / 1e9, lostEvents: lost)
     }
 
     private func median(_ values: [Int]) -> Int {
@@ -158,35 +168,43 @@ public final class RulesSession {
 
     /// Adds the trace table for `destinations`, waits up to `seconds` for the first packet of a
     /// new connection to each, and counts what each evaluated. The table is removed on return.
-    private func trace(_ destinations: [ServiceAddress], seconds: Double, stop: () -> Bool) throws(NetfilterError) -> [ServiceAddress: TracedWalk] {
+    private func trace(_ destinations: [ServiceAddress], seconds: Double, stop: () -> Bool,
+                       unchecked: inout [String]) throws(NetfilterError) -> [ServiceAddress: TracedWalk] {
         let session = try NftTraceSession(hostNetnsPath: options.netnsPath, destinations: destinations)
         defer { session.stop() }
+        if !session.removedStaleTables.isEmpty {
+            unchecked.append("removed \(session.removedStaleTables.joined(separator: ", ")): left by a tracer run that was killed")
+        }
         let wanted = Set(destinations)
         // A connection is known by its client's address and port: trace ids differ between hooks.
         struct Client: Hashable { var address: IPAddress; var port: UInt16 }
-        var flows: [Client: (destination: ServiceAddress, packet: FlowTuple, events: [NftTraceEvent], last: UInt64)] = [:]
+        var flows: [Client: (destination: ServiceAddress, packet: FlowTuple, events: [NftTraceEvent], last: UInt64, isNew: Bool)] = [:]
         var done: [ServiceAddress: TracedWalk] = [:]
         let deadline = BootClock.now + UInt64(seconds * 1e9)
         let quiet: UInt64 = 300_000_000
+        func complete(_ client: Client) {
+            guard let flow = flows.removeValue(forKey: client), flow.isNew, done[flow.destination] == nil,
+                  let walk = TracedWalk.count(packet: flow.packet, events: flow.events, ruleset: session.ruleset) else { return }
+            done[flow.destination] = walk
+        }
         while !stop() {
             let now = BootClock.now
-            // A flow is complete once its packet has been quiet a while (it passed every hook at once).
-            for (client, flow) in flows where now - flow.last > quiet {
-                if done[flow.destination] == nil, let walk = TracedWalk.count(packet: flow.packet, events: flow.events, ruleset: session.ruleset) {
-                    done[flow.destination] = walk
-                }
-                flows[client] = nil
-            }
+            // A packet is complete once quiet a while (it passes every hook at once).
+            for (client, flow) in flows where now - flow.last > quiet { complete(client) }
             if done.count == wanted.count || (now > deadline && flows.isEmpty) { break }
             for event in try session.poll(timeoutMilliseconds: 100) {
                 guard let tuple = event.tuple, case .ports(let sport, let dport) = tuple.transport else { continue }
                 let client = Client(address: tuple.source, port: sport)
-                if flows[client] == nil, event.fromTraceTable, let proto = TransportProtocol(name: tuple.proto.name),
-                   case let destination = ServiceAddress(address: tuple.destination, port: Int(dport), proto: proto),
-                   wanted.contains(destination), done[destination] == nil, !flows.values.contains(where: { $0.destination == destination }) {
-                    flows[client] = (destination, tuple, [], BootClock.now)
+                // Each packet's first event is the marking rule's: a client's next packet starts anew.
+                if event.fromTraceTable && event.chain != NftTraceSession.newConnectionChain {
+                    complete(client)
+                    guard let proto = TransportProtocol(name: tuple.proto.name),
+                          case let destination = ServiceAddress(address: tuple.destination, port: Int(dport), proto: proto),
+                          wanted.contains(destination), done[destination] == nil else { continue }
+                    flows[client] = (destination, tuple, [], BootClock.now, false)
                 }
                 guard flows[client] != nil else { continue }
+                if event.fromTraceTable && event.chain == NftTraceSession.newConnectionChain { flows[client]!.isNew = true }
                 flows[client]!.events.append(event)
                 flows[client]!.last = BootClock.now
             }

@@ -24,15 +24,16 @@ struct RulesCommand: TracerCommand {
         same is measured on a real packet: a temporary nftables trace table marks the first
         packet of the next new connection to each destination (removed on exit), and the
         rules it evaluated are counted from the trace (iptables-legacy rules are invisible to
-        it). Then the rate of new connections (conntrack's insert counter over --interval)
+        it). Then the rate of new connections (conntrack's NEW events over --interval)
         and an estimate of the CPU the walk costs, with its method; and, for kube-proxy's
         iptables mode, what its nftables mode would cost.
 
         Codes: linear-service-chain (a chain dispatching --threshold or more destinations a
         rule each), iptables-backends-mixed, input-reject-list.
 
-        Exit codes: 0 done, 5 unknown network namespace, 64 usage, 77 missing privileges
-        (CAP_SYS_ADMIN to enter namespaces, CAP_NET_ADMIN to read the rules and trace).
+        Exit codes: 0 done, 5 unknown network namespace (or a path that is none), 64 usage,
+        77 missing privileges (CAP_SYS_ADMIN to enter namespaces, CAP_NET_ADMIN to read the
+        rules and trace) or a namespace this process may not enter.
 
         Examples:
           tracer rules
@@ -77,6 +78,7 @@ struct RulesCommand: TracerCommand {
         case .success(let found): namespace = found
         case .failure(let failure):
             printError("tracer rules: \(failure)")
+            if case .notPermitted = failure { throw TracerExit.noPermission }
             throw TracerExit.unknownNamespace
         }
         let session = RulesSession(.init(netnsPath: namespace.path, label: namespace.label, isRoot: namespace.isRoot, destinations: destinations,

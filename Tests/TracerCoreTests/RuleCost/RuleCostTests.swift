@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import TracerCore
 
-/// `tracer rules`' pure parts: the destination argument, conntrack's statistics, owners, the
+/// `tracer rules`' pure parts: the destination argument, the rate, owners, the
 /// chains that grow with the services, the findings, and the traced count from trace events.
 struct RuleCostTests {
     @Test(arguments: [
@@ -21,18 +21,9 @@ struct RuleCostTests {
         #expect(ServiceAddress(text) == nil)
     }
 
-    @Test func conntrackInsertsAreSummedOverTheCPUs() throws {
-        let text = """
-            entries  clashres found new invalid ignore delete chainlength insert insert_failed drop early_drop icmp_error  expect_new expect_create expect_delete search_restart
-            0000002a  00000000 00000000 00000000 00000005 00000000 00000000 00000000 000000ff 00000000 00000000 00000000 00000000  00000000 00000000 00000000 00000000
-            0000002a  00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000101 00000000 00000000 00000000 00000000  00000000 00000000 00000000 00000000
-            """
-        let stats = try #require(ConntrackStatistics.parse(text))
-        #expect(stats.inserts == 0xff + 0x101)
-        #expect(stats.entries == 42)
-        #expect(ConntrackStatistics.parse("entries found\n1 2\n") == nil)
-        let rate = ConnectionRate(before: ConntrackStatistics(inserts: 100, entries: 0), after: ConntrackStatistics(inserts: 350, entries: 0), seconds: 2)
-        #expect(rate.perSecond == 125)
+    @Test func theRateIsConnectionsOverSeconds() {
+        #expect(ConnectionRate(connections: 250, seconds: 2).perSecond == 125)
+        #expect(ConnectionRate(connections: 0, seconds: 0).perSecond == 0)
     }
 
     @Test func ownersAreToldFromTheNamesTheirManagersGive() {
@@ -54,7 +45,8 @@ struct RuleCostTests {
         let dispatch = try #require(dispatches.first)
         #expect(dispatches.count == 1)
         #expect(dispatch.chain == "KUBE-SERVICES" && dispatch.owner == .kubeProxy && dispatch.kind == .rules)
-        #expect(dispatch.destinations == 30 && dispatch.mostEvaluated == 30)
+        // An address no rule names walks all 31 (the NodePort check last).
+        #expect(dispatch.destinations == 30 && dispatch.mostEvaluated == 31)
         #expect(destinations.count == 30)
         #expect(destinations[6].destination.description == "10.96.0.7:80/tcp")
         #expect(destinations[6].service == "ns/svc7:http")
@@ -71,11 +63,15 @@ struct RuleCostTests {
 
     @Test func theStaticWalkOfADestinationCoversTheForwardedHooks() throws {
         let ruleset = RuleWalkTests.kubeProxy(services: 20)
-        let walks = FirewallCost.walks(ruleset, to: [(try #require(ServiceAddress("10.96.0.20:80/tcp")), true),
-                                                     (try #require(ServiceAddress("10.96.9.9:53/udp")), false)])
+        let dispatched = FirewallCost.dispatches(ruleset).destinations
+        let twenty = try #require(dispatched.first { $0.destination.description == "10.96.0.20:80/tcp" })
+        // Its two endpoints, where the forward and postrouting hooks see it go.
+        #expect(twenty.endpoints.map { "\($0.address):\($0.port ?? 0)" } == ["10.244.20.1:8080", "10.244.20.2:8080"])
+        let walks = FirewallCost.walks(ruleset, to: [(twenty.destination, twenty), (try #require(ServiceAddress("10.96.9.9:53/udp")), nil)])
         #expect(walks[0].map(\.hook) == FirewallCost.forwardedHooks)
-        // As RuleWalkTests counts it: 1 + 20 + 1...2 + 2 at prerouting, no forward or postrouting chain.
-        #expect(walks[0][0] == .init(hook: "prerouting", fewest: 24, most: 25))
+        // As RuleWalkTests counts it, 1 + 20 + 1...2 + 2 at prerouting, and one more if the client is
+        // the endpoint itself (any client: the hairpin's KUBE-MARK-MASQ); no forward or postrouting chain.
+        #expect(walks[0][0] == .init(hook: "prerouting", fewest: 24, most: 26))
         // An address no service uses walks all of KUBE-SERVICES and the NodePort check.
         #expect(walks[1][0].fewest == 1 + 21)
     }
@@ -83,8 +79,8 @@ struct RuleCostTests {
     @Test func aLinearServiceChainAtTheThresholdIsAFindingWithKubeProxysFix() throws {
         let ruleset = RuleWalkTests.kubeProxy(services: 12)
         let (dispatches, _) = FirewallCost.dispatches(ruleset)
-        #expect(RuleCostFindings.findings(ruleset, dispatches: dispatches, destinations: [], threshold: 13, netns: NamespaceCommand(path: "/proc/self/ns/net", isRoot: true)).isEmpty)
-        let findings = RuleCostFindings.findings(ruleset, dispatches: dispatches, destinations: [], threshold: 12, netns: NamespaceCommand(path: "/proc/self/ns/net", isRoot: true))
+        #expect(RuleCostFindings.findings(ruleset, dispatches: dispatches, dispatched: [], destinations: [], threshold: 13, netns: NamespaceCommand(path: "/proc/self/ns/net", isRoot: true)).isEmpty)
+        let findings = RuleCostFindings.findings(ruleset, dispatches: dispatches, dispatched: [], destinations: [], threshold: 12, netns: NamespaceCommand(path: "/proc/self/ns/net", isRoot: true))
         let finding = try #require(findings.first)
         #expect(finding.code == .linearServiceChain && finding.severity == .warning)
         #expect(finding.message.contains("ip nat KUBE-SERVICES (iptables-nft, kube-proxy) sends each of 12 destinations"))
@@ -105,10 +101,18 @@ struct RuleCostTests {
 
     @Test func bothBackendsLoadedIsTheSameFindingDiagnoseGives() throws {
         var ruleset = RuleWalkTests.kubeProxy(services: 2)
-        ruleset.tables.append(FirewallTable(family: "ip", name: "filter", backend: .iptablesLegacy))
-        let findings = RuleCostFindings.findings(ruleset, dispatches: [], destinations: [], threshold: 1000, netns: NamespaceCommand(path: "/run/netns/x", isRoot: false))
+        // An empty legacy table (left after a flush) changes nothing: no finding.
+        ruleset.tables.append(FirewallTable(family: "ip", name: "raw", backend: .iptablesLegacy,
+                                            chains: [FirewallChain(name: "PREROUTING", hook: "prerouting", policy: "accept")]))
+        #expect(NetfilterInspector.backendsMixed(ruleset, run: NamespaceCommand(path: "/run/netns/x", isRoot: false), netns: nil) == nil)
+        ruleset.tables.append(FirewallTable(family: "ip", name: "filter", backend: .iptablesLegacy,
+                                            chains: [FirewallChain(name: "INPUT", hook: "input", policy: "drop")]))
+        let findings = RuleCostFindings.findings(ruleset, dispatches: [], dispatched: [], destinations: [], threshold: 1000, netns: NamespaceCommand(path: "/run/netns/x", isRoot: false))
         let mixed = try #require(findings.first { $0.code == .iptablesBackendsMixed })
         #expect(mixed == NetfilterInspector.backendsMixed(ruleset, run: NamespaceCommand(path: "/run/netns/x", isRoot: false), netns: nil))
+        #expect(mixed.evidence.hasPrefix("iptables-legacy: ip filter;"), "\(mixed.evidence)")
+        #expect(mixed.fix?.contains("iptables-legacy -t filter -F") == true && mixed.fix?.contains("iptables-legacy -t filter -P INPUT ACCEPT") == true,
+                "\(mixed.fix ?? "")")
     }
 
     /// Trace events as the kernel sends them for a SYN to ns/svc2 through kube-proxy's rules:
@@ -144,7 +148,8 @@ struct RuleCostTests {
         let walk = try #require(TracedWalk.count(packet: packet, events: events, ruleset: withHandles))
         #expect(walk.hooks == [.init(hook: "prerouting", rules: 1 + 2 + 1 + 2)])
         // The same static walk's range holds it.
-        let statics = FirewallCost.walks(withHandles, to: [(try #require(ServiceAddress("10.96.0.2:80/tcp")), true)])[0][0]
+        let two = try #require(FirewallCost.dispatches(withHandles).destinations.first { $0.destination.description == "10.96.0.2:80/tcp" })
+        let statics = FirewallCost.walks(withHandles, to: [(two.destination, two)])[0][0]
         #expect(statics.fewest <= walk.rules && walk.rules <= statics.most)
 
         // A packet no rule translates: KUBE-SERVICES jumps to KUBE-NODEPORTS (empty) and falls
