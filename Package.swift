@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "LabSupport", path: "Tests/LabSupport"),
         .testTarget(name: "TracerAgentTests", dependencies: ["TracerAgent", "TracerCore", "LabSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TracerCore", "BPF", "BPFPrograms", "TracerABI", "LabSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["tracer", "LabSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["tracer", "LabSupport", "BPF"]),
     ],
     swiftLanguageModes: [.v6]
 )

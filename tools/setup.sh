@@ -28,6 +28,8 @@ if [ "${1:-}" = "--test" ]; then
     packages="$packages zsh fish"
     # tools/bench/exec-storm.sh measures execsnoop (libbpf-tools) beside tracer.
     packages="$packages libbpf-tools"
+    # promtool (Debian ships it with the server) checks the exposition tracer agent serves.
+    packages="$packages prometheus"
 fi
 
 missing=""

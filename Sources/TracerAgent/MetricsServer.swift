@@ -1,3 +1,4 @@
+import Glibc
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -22,8 +23,19 @@ public final class MetricsServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(metrics: metrics, health: health, now: now))
                 }
             }
-        channel = try bootstrap.bind(host: address.host, port: address.port).wait()
+        do {
+            channel = try bootstrap.bind(host: address.host, port: address.port).wait()
+        } catch let error as IOError {
+            throw CannotListen(address: address, errno: error.errnoCode)
+        }
         port = channel.localAddress?.port ?? address.port
+    }
+
+    /// The address is in use, not on this host, or a privileged port: a runtime failure (exit 1).
+    public struct CannotListen: Error, Equatable, CustomStringConvertible {
+        public var address: MetricsAddress
+        public var errno: Int32
+        public var description: String { "cannot listen on \(address): \(String(cString: strerror(errno)))" }
     }
 
     public func close() {

@@ -69,7 +69,9 @@ struct AgentTests {
     @Test func anAddressInUseIsRefusedAtStart() throws {
         let metrics = AgentMetrics()
         let first = try Agent(address: MetricsAddress(host: "127.0.0.1", port: 0), metrics: metrics)
-        #expect(throws: (any Error).self) { try Agent(address: MetricsAddress(host: "127.0.0.1", port: first.port), metrics: metrics) }
+        let address = MetricsAddress(host: "127.0.0.1", port: first.port)
+        #expect(throws: MetricsServer.CannotListen(address: address, errno: EADDRINUSE)) { try Agent(address: address, metrics: metrics) }
+        #expect(MetricsServer.CannotListen(address: address, errno: EADDRINUSE).description == "cannot listen on \(address): Address already in use")
         first.run([], stop: { true })
     }
 

@@ -84,7 +84,7 @@ struct AgentCommand: TracerCommand {
         do {
             agent = try Agent(address: address, metrics: metrics)
         } catch {
-            printError("tracer agent: cannot listen on \(address): \(error)")
+            printError("tracer agent: \(error)")
             throw TracerExit.failure
         }
         var sessions = [try topSession(metrics)]
