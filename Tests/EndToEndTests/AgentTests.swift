@@ -121,6 +121,40 @@ struct AgentTests {
         #expect(programs.allSatisfy { !BPFKernelObjects.programExists(id: $0) })
     }
 
+    /// Beside the running agent: once healthy, send the lab's probe until every one of `samples`
+    /// shows in a scrape.
+    static func probe(_ lab: EgressLab, port: Int, until samples: [String], into seen: Observed) throws {
+        _ = waitUntil(15) { (try? HTTPGet.get(port: port, path: "/healthz"))?.status == 200 }
+        _ = waitUntil(10) {
+            _ = try? lab.probe()
+            seen.scraped = try? HTTPGet.get(port: port, path: "/metrics")
+            let values = seen.scraped?.samples ?? [:]
+            return samples.allSatisfy { (values[$0] ?? 0) >= 1 }
+        }
+    }
+
+    /// The egress lab without a default route in its host namespace: the endpoint's packets die
+    /// at ip_error, and the agent counts them by the kernel's reason and their direction.
+    @Test func aDropOnTheEgressLabIsCountedByReasonAndDirection() throws {
+        let lab = try EgressLab.up(EgressLab.uniqueName("ag"))
+        defer { lab.down() }
+        try lab.breakIt("no-default-route")
+        let port = try HTTPGet.freePort()
+        let seen = Observed()
+        let drops = #"tracer_drops_total{container="",pod_namespace="",pod="",runtime="",reason="IP_INNOROUTES",direction="egress"}"#
+        // The kernel's exact count, read every interval.
+        let kernel = #"tracer_kernel_drops_total{reason="IP_INNOROUTES"}"#
+        let result = try TracerBinary.run(["agent", "--metrics-address", "127.0.0.1:\(port)", "--interval", "500ms"], timeout: 60,
+                                          signal: SIGTERM, signalAfter: 0.6) {
+            try Self.probe(lab, port: port, until: [drops, kernel], into: seen)
+        }
+        #expect(result.status == 0, "\(result.stderr)")
+        let scrape = try #require(seen.scraped)
+        #expect((scrape.samples[drops] ?? 0) >= 1, "\(scrape.body.split(separator: "\n").filter { $0.hasPrefix("tracer_drops_total") })")
+        #expect((scrape.samples[kernel] ?? 0) >= scrape.samples[drops] ?? 1)
+        #expect(scrape.samples[#"tracer_lost_events_total{source="drops_ring_buffer"}"#] ?? 0 == 0)
+    }
+
     static func startSecond(port: Int, address: String, into seen: Observed) throws {
         _ = waitUntil(15) { (try? HTTPGet.get(port: port, path: "/healthz"))?.status == 200 }
         seen.second = try TracerBinary.run(["agent", "--metrics-address", address])
