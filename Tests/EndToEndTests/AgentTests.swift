@@ -155,6 +155,31 @@ struct AgentTests {
         #expect(scrape.samples[#"tracer_lost_events_total{source="drops_ring_buffer"}"#] ?? 0 == 0)
     }
 
+    /// --exec-log: the JSON lines of `tracer exec --output json` on standard output, beside the metrics.
+    @Test func execLogWritesTracerExecsJSONLines() throws {
+        let port = try HTTPGet.freePort()
+        let address = "127.0.0.1:\(port)"
+        let command = "agentlog\(getpid())"
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent(command).path
+        try? FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.copyItem(atPath: "/bin/true", toPath: copy)
+        defer { unlink(copy) }
+        let seen = Observed()
+        let execs = "tracer_execs_total{container=\"\",pod_namespace=\"\",pod=\"\",runtime=\"\",command=\"\(command)\"}"
+        let result = try TracerBinary.run(["agent", "--metrics-address", address, "--interval", "500ms", "--exec-log"], timeout: 60,
+                                          signal: SIGTERM, signalAfter: 0.5) {
+            try Self.burst(3, of: copy, against: address, port: port, until: [execs], into: seen)
+        }
+        #expect(result.status == 0, "\(result.stderr)")
+        let records = result.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(records.count == result.lines.count, "every line is JSON: \(result.stdout.prefix(500))")
+        let ours = records.filter { $0["type"] as? String == "exec" && $0["comm"] as? String == command }
+        #expect(ours.count == 3)
+        #expect(ours.allSatisfy { $0["args"] as? [String] == [copy] && $0["ret"] as? Int == 0 })
+        #expect(records.last?["type"] as? String == "summary")
+        #expect(seen.scraped?.samples[#"tracer_session_up{session="exec"}"#] == 1)
+    }
+
     static func startSecond(port: Int, address: String, into seen: Observed) throws {
         _ = waitUntil(15) { (try? HTTPGet.get(port: port, path: "/healthz"))?.status == 200 }
         seen.second = try TracerBinary.run(["agent", "--metrics-address", address])
