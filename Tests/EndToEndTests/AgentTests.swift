@@ -67,6 +67,20 @@ struct AgentTests {
         return condition()
     }
 
+    /// A copy of /bin/true under a command name of this run's own, so its counts are exactly the test's.
+    static func trueNamed(_ prefix: String) throws -> (command: String, path: String) {
+        let command = "\(prefix)\(getpid())"
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent(command).path
+        try? FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.copyItem(atPath: "/bin/true", toPath: copy)
+        return (command, copy)
+    }
+
+    /// The series of a host command's execs.
+    static func hostExecs(_ command: String) -> String {
+        "tracer_execs_total{container=\"\",pod_namespace=\"\",pod=\"\",runtime=\"\",command=\"\(command)\"}"
+    }
+
     /// Beside the running agent: wait until healthy, note its programs, run the burst, scrape
     /// until every one of `samples` reaches its size.
     static func burst(_ count: Int, of path: String, against address: String, port: Int, until samples: [String], into seen: Observed) throws {
@@ -85,14 +99,10 @@ struct AgentTests {
     @Test func aBurstOfExecsIsCountedScrapedAndSIGTERMDetachesEverything() throws {
         let port = try HTTPGet.freePort()
         let address = "127.0.0.1:\(port)"
-        // A command name of this run's own, so the count is exactly the burst's.
-        let command = "agente2e\(getpid())"
-        let copy = FileManager.default.temporaryDirectory.appendingPathComponent(command).path
-        try? FileManager.default.removeItem(atPath: copy)
-        try FileManager.default.copyItem(atPath: "/bin/true", toPath: copy)
+        let (command, copy) = try Self.trueNamed("agente2e")
         defer { unlink(copy) }
         let burst = 60
-        let execs = "tracer_execs_total{container=\"\",pod_namespace=\"\",pod=\"\",runtime=\"\",command=\"\(command)\"}"
+        let execs = Self.hostExecs(command)
         let exits = execs.replacingOccurrences(of: "execs_total", with: "exits_total")
         let seen = Observed()
         let result = try TracerBinary.run(["agent", "--metrics-address", address, "--interval", "500ms"], timeout: 60,
@@ -159,13 +169,10 @@ struct AgentTests {
     @Test func execLogWritesTracerExecsJSONLines() throws {
         let port = try HTTPGet.freePort()
         let address = "127.0.0.1:\(port)"
-        let command = "agentlog\(getpid())"
-        let copy = FileManager.default.temporaryDirectory.appendingPathComponent(command).path
-        try? FileManager.default.removeItem(atPath: copy)
-        try FileManager.default.copyItem(atPath: "/bin/true", toPath: copy)
+        let (command, copy) = try Self.trueNamed("agentlog")
         defer { unlink(copy) }
         let seen = Observed()
-        let execs = "tracer_execs_total{container=\"\",pod_namespace=\"\",pod=\"\",runtime=\"\",command=\"\(command)\"}"
+        let execs = Self.hostExecs(command)
         let result = try TracerBinary.run(["agent", "--metrics-address", address, "--interval", "500ms", "--exec-log"], timeout: 60,
                                           signal: SIGTERM, signalAfter: 0.5) {
             try Self.burst(3, of: copy, against: address, port: port, until: [execs], into: seen)
