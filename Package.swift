@@ -6,6 +6,12 @@ let package = Package(
     products: [
         .executable(name: "tracer", targets: ["tracer"]),
     ],
+    dependencies: [
+        // `tracer agent` only: the metrics endpoint (HTTP) and the Prometheus text exposition.
+        // Neither product links Foundation (theTracerLinksNoFoundation keeps it so).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    ],
     targets: [
         // libbpf's headers from Debian's libbpf-dev (tools/setup.sh installs it with libelf-dev
         // and zlib1g-dev); the archives are linked into BPF below.
@@ -35,15 +41,25 @@ let package = Package(
         ]),
         // Decoding, attribution, pipelines and renderers.
         .target(name: "TracerCore", dependencies: ["BPF", "BPFPrograms", "TracerABI", "CLibNftables", "CLinux"]),
+        // `tracer agent`: the sessions of top and drops (and the exec stream) side by side, their
+        // records as Prometheus metrics served over HTTP.
+        .target(name: "TracerAgent", dependencies: [
+            "TracerCore",
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .executableTarget(
             name: "tracer",
-            dependencies: ["TracerCore"]
+            dependencies: ["TracerCore", "TracerAgent"]
         ),
         .testTarget(name: "TracerCoreTests", dependencies: ["TracerCore", "TracerABI", "BPF", "BPFPrograms"], resources: [.copy("Fixtures")]),
         // Test helpers shared by the privileged suites: running the lab scripts in tools/lab.
         .target(name: "LabSupport", path: "Tests/LabSupport"),
+        .testTarget(name: "TracerAgentTests", dependencies: ["TracerAgent", "TracerCore", "LabSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TracerCore", "BPF", "BPFPrograms", "TracerABI", "LabSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["tracer", "LabSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["tracer", "LabSupport", "BPF"]),
     ],
     swiftLanguageModes: [.v6]
 )

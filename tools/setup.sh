@@ -31,6 +31,8 @@ if [ "${1:-}" = "--test" ]; then
     # The deployment's checks: systemd-analyze verify of deploy/systemd, a virtualenv for the
     # Kubernetes API types tools/check-manifests.py checks deploy/kubernetes against.
     packages="$packages systemd python3-venv"
+    # promtool (Debian ships it with the server) checks the exposition tracer agent serves.
+    packages="$packages prometheus"
 fi
 
 missing=""

@@ -22,4 +22,21 @@ enum NetProbeLoading {
             throw fail(error, command: command)
         }
     }
+
+    /// `tracer drops`' session with its probe loaded and attached (`tracer drops`, `tracer agent`).
+    static func dropsSession(command: String, runtimes: RuntimeOptions, all: Bool, containers: [String],
+                             deadline: UInt64?, countInterval: UInt64?) throws -> (session: DropsSession, probe: NetProbe) {
+        let reasons = try dropReasons(command: command)
+        let finder = EgressPathFinder(resolver: runtimes.resolver)
+        let containerIDs = containers.isEmpty ? nil
+            : Set(try finder.inventory.containers(matching: containers).map(\.identity.id))
+        // Endpoint addresses let forwarded drops (on host devices) name their container.
+        let scope = EgressScope(paths: (try? finder.paths()) ?? [])
+        let probe = try probe(.drops(reasons: reasons, showAll: all), scope: scope, command: command)
+        let describer = DropDescriber(reasons: reasons, scope: scope, directory: finder.directory, inventory: finder.inventory)
+        let session = DropsSession(source: probe, describer: describer, scope: scope, options: .init(
+            showAll: all, containerIDs: containerIDs, deadline: deadline,
+            countInterval: countInterval, noContainers: finder.inventory.containers.isEmpty))
+        return (session, probe)
+    }
 }

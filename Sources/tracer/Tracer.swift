@@ -21,7 +21,8 @@ enum Tracer {
 
     static let commands: [any TracerCommand.Type] = [
         CheckCommand.self, ExecCommand.self, TopCommand.self, PidCommand.self, ContainersCommand.self, NetnsCommand.self,
-        DropsCommand.self, EgressCommand.self, IngressCommand.self, DiagnoseCommand.self, RulesCommand.self, CompletionsCommand.self,
+        DropsCommand.self, EgressCommand.self, IngressCommand.self, DiagnoseCommand.self, RulesCommand.self, AgentCommand.self,
+        CompletionsCommand.self,
     ]
 
     static func main() {

@@ -121,10 +121,12 @@ public struct TopInterval: Sendable {
     /// Wait statuses of the failed exits in `other`, with their counts.
     public var otherFailedExitStatuses: [UInt32: UInt64]
     public var lost: TopLosses
+    /// Groups in the kernel's counts map at the end of the interval (of `TopProbe.groupCapacity`).
+    public var groupEntries: Int?
 
     public init(start: UInt64, end: UInt64, counts: [TopGroup: TopCounts], failedExitStatuses: [TopGroup: [UInt32: UInt64]] = [:],
                 details: [TopGroup: TopGroupDetail] = [:], other: TopCounts = TopCounts(),
-                otherFailedExitStatuses: [UInt32: UInt64] = [:], lost: TopLosses = TopLosses()) {
+                otherFailedExitStatuses: [UInt32: UInt64] = [:], lost: TopLosses = TopLosses(), groupEntries: Int? = nil) {
         self.start = start
         self.end = end
         self.counts = counts
@@ -133,6 +135,7 @@ public struct TopInterval: Sendable {
         self.other = other
         self.otherFailedExitStatuses = otherFailedExitStatuses
         self.lost = lost
+        self.groupEntries = groupEntries
     }
 
     public var nanoseconds: UInt64 { end > start ? end - start : 0 }

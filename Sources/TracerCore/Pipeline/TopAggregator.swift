@@ -125,7 +125,8 @@ public final class TopAggregator {
 
         let seconds = Double(interval.nanoseconds) / 1e9
         let storm = seconds > 0 ? stormRule.evaluate(execsPerSecond: Double(hostExecs) / seconds) : nil
-        var totals = TopTotals(counts: total, onlineCPUs: onlineCPUs, lost: interval.lost, forkStorm: storm)
+        var totals = TopTotals(counts: total, onlineCPUs: onlineCPUs, lost: interval.lost, forkStorm: storm,
+                                groupEntries: interval.groupEntries)
         if let host, host.end.totalNanoseconds >= host.start.totalNanoseconds {
             totals.hostBusyNanoseconds = host.end.busyNanoseconds &- host.start.busyNanoseconds
             totals.hostTotalNanoseconds = host.end.totalNanoseconds - host.start.totalNanoseconds

@@ -99,15 +99,18 @@ public struct TopTotals: Sendable, Equatable {
     /// What the kernel could not count in this interval.
     public var lost: TopLosses
     public var forkStorm: ForkStorm?
+    /// Groups in the kernel's counts map (the agent's map fill), when the probe said.
+    public var groupEntries: Int?
 
     public init(counts: TopCounts, onlineCPUs: Int, hostBusyNanoseconds: UInt64? = nil, hostTotalNanoseconds: UInt64? = nil,
-                lost: TopLosses = TopLosses(), forkStorm: ForkStorm? = nil) {
+                lost: TopLosses = TopLosses(), forkStorm: ForkStorm? = nil, groupEntries: Int? = nil) {
         self.counts = counts
         self.onlineCPUs = onlineCPUs
         self.hostBusyNanoseconds = hostBusyNanoseconds
         self.hostTotalNanoseconds = hostTotalNanoseconds
         self.lost = lost
         self.forkStorm = forkStorm
+        self.groupEntries = groupEntries
     }
 }
 

@@ -34,6 +34,9 @@ public final class TopProbe {
     /// groups, those idle for `idleNanoseconds` are deleted from the maps (and from our diffs):
     /// they come back from zero if they run again. An event that lands between the last read of
     /// an idle group and its deletion is lost with it.
+    /// Entries of the kernel's group maps (`max_entries` in bpf/top.bpf.c).
+    public static let groupCapacity = 16384
+
     public struct Eviction: Sendable {
         public var above: Int
         public var idleNanoseconds: UInt64
@@ -121,7 +124,8 @@ public final class TopProbe {
         }
         if previousCounts.count > eviction.above { try evictIdle(now: end) }
         return TopInterval(start: intervalStart, end: end, counts: counts, failedExitStatuses: statuses,
-                           details: details, other: other, otherFailedExitStatuses: otherStatuses, lost: lost.since(previousLost))
+                           details: details, other: other, otherFailedExitStatuses: otherStatuses, lost: lost.since(previousLost),
+                           groupEntries: previousCounts.count)
     }
 
     /// Deletes the groups idle for `eviction.idleNanoseconds` from the kernel's maps and our state.

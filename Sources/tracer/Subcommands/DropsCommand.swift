@@ -51,19 +51,11 @@ struct DropsCommand: TracerCommand {
         StopSignal.install()
         try Privileges.require(.drops)
         LibbpfLog.install(verbose: common.verbose)
-        let reasons = try NetProbeLoading.dropReasons(command: "drops")
-        let finder = EgressPathFinder(resolver: runtimes.resolver)
-        let containerIDs = container.isEmpty ? nil
-            : Set(try finder.inventory.containers(matching: container).map(\.identity.id))
-        // Endpoint addresses let forwarded drops (on host devices) name their container.
-        let scope = EgressScope(paths: (try? finder.paths()) ?? [])
-        let probe = try NetProbeLoading.probe(.drops(reasons: reasons, showAll: all), scope: scope, command: "drops")
+        let (session, probe) = try NetProbeLoading.dropsSession(
+            command: "drops", runtimes: runtimes, all: all, containers: container,
+            deadline: duration.map { BootClock.now + $0.nanoseconds }, countInterval: interval?.nanoseconds)
         defer { probe.close() }
 
-        let describer = DropDescriber(reasons: reasons, scope: scope, directory: finder.directory, inventory: finder.inventory)
-        let session = DropsSession(source: probe, describer: describer, scope: scope, options: .init(
-            showAll: all, containerIDs: containerIDs, deadline: duration.map { BootClock.now + $0.nanoseconds },
-            countInterval: interval?.nanoseconds, noContainers: finder.inventory.containers.isEmpty))
         let render = NetRender(format: common.output, command: "drops")
         do {
             try session.run(into: RenderingSink(message: printError, render: render.lines), stop: { StopSignal.isRequested })

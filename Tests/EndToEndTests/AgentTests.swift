@@ -1,0 +1,207 @@
+import BPF
+import Foundation
+import Glibc
+import LabSupport
+import Testing
+
+/// `tracer agent` as a DaemonSet runs it: bad input refused in one line; then a real run scraped
+/// over loopback while a burst of short-lived processes runs, stopped by SIGTERM.
+struct AgentUsageTests {
+    @Test(arguments: [
+        (["agent", "--metrics-address", "localhost:2113"], "--metrics-address: 'localhost:2113' is not a numeric IPv4 or IPv6 address"),
+        (["agent", "--metrics-address", "127.0.0.1:70000"], "--metrics-address: '127.0.0.1:70000' has no port from 0 to 65535"),
+        (["agent", "--labels", "container,pid"], "--labels: unknown label 'pid'; valid labels: container, pod_namespace, pod, runtime, command, reason, direction"),
+        (["agent", "--series-ttl", "0s"], "--series-ttl"),
+        (["agent", "--exits"], "--exits: only with --exec-log"),
+    ])
+    func badInputIsOneLineAndExit64(arguments: [String], message: String) throws {
+        let result = try TracerBinary.run(arguments)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+}
+
+@Suite(.requires(TracerBinary.isRoot, "SKIPPED LOUDLY: tracing needs root (CAP_BPF, CAP_PERFMON); run the tests as root"),
+       .serialized)
+struct AgentTests {
+    /// What the closure run beside the agent saw.
+    final class Observed {
+        var programs: Set<UInt32> = []
+        var scraped: HTTPGet?
+        var healthy: HTTPGet?
+        var second: TracerBinary.Result?
+    }
+
+    /// The BPF programs a process holds, from its descriptors' fdinfo.
+    static func programIDs(of pid: pid_t) -> Set<UInt32> {
+        let directory = "/proc/\(pid)/fdinfo"
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var ids: Set<UInt32> = []
+        for entry in entries {
+            guard let text = try? String(contentsOfFile: "\(directory)/\(entry)", encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n") where line.hasPrefix("prog_id:") {
+                if let id = UInt32(line.dropFirst("prog_id:".count).trimmingCharacters(in: .whitespaces)) { ids.insert(id) }
+            }
+        }
+        return ids
+    }
+
+    /// The agent started with this exact argument, found by its command line.
+    static func pid(withArgument argument: String) -> pid_t? {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { pid_t($0) } ?? []
+        return pids.first { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let words = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return words.contains("agent") && words.contains(argument)
+        }
+    }
+
+    static func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(100_000)
+        }
+        return condition()
+    }
+
+    /// A copy of /bin/true under a command name of this run's own, so its counts are exactly the test's.
+    static func trueNamed(_ prefix: String) throws -> (command: String, path: String) {
+        let command = "\(prefix)\(getpid())"
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent(command).path
+        try? FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.copyItem(atPath: "/bin/true", toPath: copy)
+        return (command, copy)
+    }
+
+    /// The series of a host command's execs.
+    static func hostExecs(_ command: String) -> String {
+        "tracer_execs_total{container=\"\",pod_namespace=\"\",pod=\"\",runtime=\"\",command=\"\(command)\"}"
+    }
+
+    /// Beside the running agent: wait until healthy, note its programs, run the burst, scrape
+    /// until every one of `samples` reaches its size.
+    static func burst(_ count: Int, of path: String, against address: String, port: Int, until samples: [String], into seen: Observed) throws {
+        _ = waitUntil(15) { (try? HTTPGet.get(port: port, path: "/healthz"))?.status == 200 }
+        seen.healthy = try HTTPGet.get(port: port, path: "/healthz")
+        if let pid = pid(withArgument: address) { seen.programs = programIDs(of: pid) }
+        for _ in 0..<count { _ = try ChildProcess.spawn([path]).wait() }
+        _ = waitUntil(10) {
+            let scrape = try? HTTPGet.get(port: port, path: "/metrics")
+            seen.scraped = scrape
+            let values = scrape?.samples ?? [:]
+            return samples.allSatisfy { (values[$0] ?? 0) >= Double(count) }
+        }
+    }
+
+    @Test func aBurstOfExecsIsCountedScrapedAndSIGTERMDetachesEverything() throws {
+        let port = try HTTPGet.freePort()
+        let address = "127.0.0.1:\(port)"
+        let (command, copy) = try Self.trueNamed("agente2e")
+        defer { unlink(copy) }
+        let burst = 60
+        let execs = Self.hostExecs(command)
+        let exits = execs.replacingOccurrences(of: "execs_total", with: "exits_total")
+        let seen = Observed()
+        let result = try TracerBinary.run(["agent", "--metrics-address", address, "--interval", "500ms"], timeout: 60,
+                                          signal: SIGTERM, signalAfter: 0.2) {
+            try Self.burst(burst, of: copy, against: address, port: port, until: [execs, exits], into: seen)
+        }
+        let programs = seen.programs
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(seen.healthy?.body == "ok\n")
+        let scrape = try #require(seen.scraped)
+        #expect(scrape.status == 200)
+        #expect(scrape.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8")
+        #expect(scrape.samples[execs] == Double(burst), "\(scrape.body.split(separator: "\n").filter { $0.contains(command) })")
+        #expect(scrape.samples[exits] == Double(burst))
+        #expect(scrape.samples[#"tracer_session_up{session="top"}"#] == 1)
+        #expect(scrape.samples[#"tracer_session_up{session="drops"}"#] == 1)
+        #expect(scrape.samples[#"tracer_lost_events_total{source="top_processes"}"#] == 0)
+        // promtool, Prometheus's own checker, accepts the exposition.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("agent-scrape-\(getpid()).txt").path
+        try scrape.body.write(toFile: file, atomically: true, encoding: .utf8)
+        defer { unlink(file) }
+        let promtool = try LabShell.run(["-c", "/usr/bin/promtool check metrics < \(file)"])
+        #expect(promtool.status == 0, "\(promtool.output)")
+        // The top and drops probes' programs were held, and none is left after SIGTERM.
+        #expect(programs.count >= 4, "programs held: \(programs)")
+        #expect(programs.allSatisfy { !BPFKernelObjects.programExists(id: $0) })
+    }
+
+    /// Beside the running agent: once healthy, send the lab's probe until every one of `samples`
+    /// shows in a scrape.
+    static func probe(_ lab: EgressLab, port: Int, until samples: [String], into seen: Observed) throws {
+        _ = waitUntil(15) { (try? HTTPGet.get(port: port, path: "/healthz"))?.status == 200 }
+        _ = waitUntil(10) {
+            _ = try? lab.probe()
+            seen.scraped = try? HTTPGet.get(port: port, path: "/metrics")
+            let values = seen.scraped?.samples ?? [:]
+            return samples.allSatisfy { (values[$0] ?? 0) >= 1 }
+        }
+    }
+
+    /// The egress lab without a default route in its host namespace: the endpoint's packets die
+    /// at ip_error, and the agent counts them by the kernel's reason and their direction.
+    @Test func aDropOnTheEgressLabIsCountedByReasonAndDirection() throws {
+        let lab = try EgressLab.up(EgressLab.uniqueName("ag"))
+        defer { lab.down() }
+        try lab.breakIt("no-default-route")
+        let port = try HTTPGet.freePort()
+        let seen = Observed()
+        let drops = #"tracer_drops_total{container="",pod_namespace="",pod="",runtime="",reason="IP_INNOROUTES",direction="egress"}"#
+        // The kernel's exact count, read every interval.
+        let kernel = #"tracer_kernel_drops_total{reason="IP_INNOROUTES"}"#
+        let result = try TracerBinary.run(["agent", "--metrics-address", "127.0.0.1:\(port)", "--interval", "500ms"], timeout: 60,
+                                          signal: SIGTERM, signalAfter: 0.6) {
+            try Self.probe(lab, port: port, until: [drops, kernel], into: seen)
+        }
+        #expect(result.status == 0, "\(result.stderr)")
+        let scrape = try #require(seen.scraped)
+        #expect((scrape.samples[drops] ?? 0) >= 1, "\(scrape.body.split(separator: "\n").filter { $0.hasPrefix("tracer_drops_total") })")
+        #expect((scrape.samples[kernel] ?? 0) >= scrape.samples[drops] ?? 1)
+        #expect(scrape.samples[#"tracer_lost_events_total{source="drops_ring_buffer"}"#] ?? 0 == 0)
+    }
+
+    /// --exec-log: the JSON lines of `tracer exec --output json` on standard output, beside the metrics.
+    @Test func execLogWritesTracerExecsJSONLines() throws {
+        let port = try HTTPGet.freePort()
+        let address = "127.0.0.1:\(port)"
+        let (command, copy) = try Self.trueNamed("agentlog")
+        defer { unlink(copy) }
+        let seen = Observed()
+        let execs = Self.hostExecs(command)
+        let result = try TracerBinary.run(["agent", "--metrics-address", address, "--interval", "500ms", "--exec-log"], timeout: 60,
+                                          signal: SIGTERM, signalAfter: 0.5) {
+            try Self.burst(3, of: copy, against: address, port: port, until: [execs], into: seen)
+        }
+        #expect(result.status == 0, "\(result.stderr)")
+        let records = result.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(records.count == result.lines.count, "every line is JSON: \(result.stdout.prefix(500))")
+        let ours = records.filter { $0["type"] as? String == "exec" && $0["comm"] as? String == command }
+        #expect(ours.count == 3)
+        #expect(ours.allSatisfy { $0["args"] as? [String] == [copy] && $0["ret"] as? Int == 0 })
+        #expect(records.last?["type"] as? String == "summary")
+        #expect(seen.scraped?.samples[#"tracer_session_up{session="exec"}"#] == 1)
+    }
+
+    static func startSecond(port: Int, address: String, into seen: Observed) throws {
+        _ = waitUntil(15) { (try? HTTPGet.get(port: port, path: "/healthz"))?.status == 200 }
+        seen.second = try TracerBinary.run(["agent", "--metrics-address", address])
+    }
+
+    @Test func aPortInUseExitsOneBeforeLoadingAnything() throws {
+        let port = try HTTPGet.freePort()
+        let address = "127.0.0.1:\(port)"
+        let seen = Observed()
+        let first = try TracerBinary.run(["agent", "--metrics-address", address], timeout: 60, signal: SIGTERM, signalAfter: 0.1) {
+            try Self.startSecond(port: port, address: address, into: seen)
+        }
+        #expect(first.status == 0, "\(first.stderr)")
+        let refused = try #require(seen.second)
+        #expect(refused.status == 1)
+        #expect(refused.stderr == "tracer agent: cannot listen on \(address): Address already in use\n")
+    }
+}
