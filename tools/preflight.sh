@@ -11,6 +11,7 @@ need /usr/include/stdio.h libc6-dev "headers for tools/testprogs" || status=1
 need /usr/bin/ip iproute2 || status=1
 need /usr/sbin/ip iproute2 || status=1
 need /usr/bin/nsenter util-linux || status=1
+need /usr/bin/unshare util-linux "hides a backend tool from tracer rules in a mount namespace of its own" || status=1
 need /usr/bin/setpriv util-linux || status=1
 need /usr/bin/prlimit util-linux "memory limits in HostileInputTests" || status=1
 need /bin/sh dash || status=1
