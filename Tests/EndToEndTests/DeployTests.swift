@@ -75,6 +75,70 @@ struct DeployTests {
     }
 }
 
+extension DeployTests {
+    /// The image run as the DaemonSet runs it (host PID and network namespaces, the manifest's
+    /// capabilities instead of privileged, a read-only root, tracefs and the cgroup tree mounted
+    /// read-only, the runtime's state at its own path): its metrics name a lab container whose
+    /// shell runs short-lived children, as `tracer exec` on the host names it; SIGTERM ends it with 0.
+    @Test(.requires(geteuid() == 0 && access("/usr/bin/podman", X_OK) == 0, Comment(rawValue: "SKIPPED LOUDLY: needs root and podman")),
+          arguments: ["podman", "docker"])
+    func theImageRunAsTheDaemonSetNamesALabContainer(runtime: String) throws {
+        let name = "dsburn\(runtime.prefix(2))\(getpid() % 10000)"
+        let lab = try ContainerLab.up(runtime, name: name, command: runtime == "podman" ? "while true; do /bin/true; sleep 0.1; done" : nil)
+        defer { lab.down() }
+        if runtime == "docker" {
+            // docker's lab container runs sleep: its children come from docker exec, in a loop of the test's.
+            let loop = try LabShell.run(["-c", "( for i in $(seq 40); do \"$0\" exec docker \"$1\" -- /bin/true; sleep 0.2; done ) >/dev/null 2>&1 &",
+                                         ContainerLab.script, name])
+            #expect(loop.status == 0)
+        }
+        let podman = try PrivatePodman()
+        defer { podman.remove() }
+        let image = "localhost/tracer-agent:ds\(getpid())"
+        let built = try LabShell.run(["-c", "\"$0\" \"$1\" 2>&1", "\(Self.root)/tools/image.sh", image],
+                                     environment: podman.environment + ["TRACER_BINARY=\(TracerBinary.path)"])
+        try #require(built.status == 0, "\(built.output)")
+        let port = try HTTPGet.freePort()
+        let state = try #require(lab.facts["state_dir"])
+        let capabilities = "BPF,PERFMON,SYS_ADMIN,NET_ADMIN,DAC_READ_SEARCH,SYS_RESOURCE"
+        let run = ["podman", "run", "-d", "--name", "agent\(getpid())", "--pid=host", "--network=host", "--read-only", "--cap-drop=all",
+                   "--cap-add=\(capabilities)", "-v", "/sys/kernel/tracing:/sys/kernel/tracing:ro", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro,rbind",
+                   "-v", "\(state):\(state):ro", image, "--metrics-address", "127.0.0.1:\(port)", "--interval", "1s"] + lab.tracerFlags
+        let started = try LabShell.run(["-c", "\"$@\" 2>&1", "run"] + run, environment: podman.environment)
+        try #require(started.status == 0, "\(started.output)")
+        defer { _ = try? LabShell.run(["-c", "podman rm -f \"$0\" >/dev/null 2>&1", "agent\(getpid())"], environment: podman.environment) }
+        // The manifest asks for the same capabilities.
+        let manifest = try String(contentsOfFile: Self.manifests, encoding: .utf8)
+        #expect(manifest.contains("add: [\"" + capabilities.split(separator: ",").joined(separator: "\", \"") + "\"]"))
+
+        var execs: [String] = []
+        for _ in 0..<30 where execs.isEmpty {
+            Thread.sleep(forTimeInterval: 1)
+            guard let scrape = try? HTTPGet.get(port: port, path: "/metrics") else { continue }
+            execs = scrape.body.split(separator: "\n").map(String.init)
+                .filter { $0.hasPrefix("tracer_execs_total{container=\"\(name)\"") && $0.contains("runtime=\"\(runtime)\"") && $0.contains("command=\"true\"") }
+        }
+        let logs = try LabShell.run(["-c", "podman logs \"$0\" 2>&1 | tail -5", "agent\(getpid())"], environment: podman.environment)
+        let series = try #require(execs.first, "no tracer_execs_total for \(name): \(logs.output)")
+        #expect((Double(series.split(separator: " ").last ?? "") ?? 0) >= 1, "\(series)")
+        #expect(try HTTPGet.get(port: port, path: "/healthz").status == 200)
+
+        // The same identity from tracer exec on the host.
+        let host = try TracerBinary.run(["exec", "--duration", "3s", "--output", "json"] + lab.tracerFlags, timeout: 30)
+        let names = host.lines.compactMap { line -> (String, String)? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let container = object["container"] as? [String: Any], let n = container["name"] as? String,
+                  let r = container["runtime"] as? String else { return nil }
+            return (n, r)
+        }
+        #expect(names.contains { $0 == (name, runtime) }, "\(names.prefix(5))")
+
+        let stopped = try LabShell.run(["-c", "podman stop -t 10 \"$0\" >/dev/null && podman inspect --format '{{.State.ExitCode}}' \"$0\"", "agent\(getpid())"],
+                                       environment: podman.environment)
+        #expect(stopped.output.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(stopped.output)")
+    }
+}
+
 /// podman with its storage, run root and configuration in a directory of the test's own (as
 /// tools/lab/containers.sh does), removed afterwards.
 struct PrivatePodman {
