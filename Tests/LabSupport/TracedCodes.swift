@@ -112,6 +112,8 @@ public enum TracedCodes {
         "endpoint-no-default-route": beforeAnyPacket,
         "iptables-backends-mixed": "a warning that stops nothing itself: the drops of the hidden firewall are legacy-iptables-drop or forward-*-drop",
         "br-netfilter": "information: bridged frames pass the FORWARD chain; it stops nothing",
+        "linear-service-chain": "a cost, not a stop: tracer rules counts the rules a connection walks (RuleCostLabTests, RulesCommandTests)",
+        "input-reject-list": "a cost, not a stop of a container's flow: tracer rules counts it (RuleCostTests)",
         "unchecked": "something could not be read: a warning that claims nothing, so it cannot explain a stop",
         "endpoint-ipv6-no-default-route": beforeAnyPacket,
         "ipv6-ra-ignored": "a warning that stops nothing yet: the route expires later, then ipv6-no-default-route stops the flow",
