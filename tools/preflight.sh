@@ -48,6 +48,7 @@ need /usr/bin/tmux tmux "the terminal test of tracer top" || status=1
 need /usr/bin/zsh zsh "runs the zsh completion script" || status=1
 need /usr/bin/fish fish "runs the fish completion script" || status=1
 need /usr/bin/promtool prometheus "checks tracer agent's metrics (promtool check metrics)" || status=1
+need /usr/bin/prometheus prometheus "scrapes tracer agent in AgentPrometheusTests" || status=1
 
 if [ $status -ne 0 ]; then
     echo "tools/preflight.sh: the test suites cannot run here (see the lines above)" >&2

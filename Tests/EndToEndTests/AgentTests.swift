@@ -205,3 +205,54 @@ struct AgentTests {
         #expect(refused.stderr == "tracer agent: cannot listen on \(address): Address already in use\n")
     }
 }
+
+/// A real Prometheus server (Debian's `prometheus`) on loopback scrapes the agent every second;
+/// its query API then holds the burst's exact count under the series' own labels.
+@Suite(.serialized, .requires(geteuid() == 0 && access("/usr/bin/prometheus", X_OK) == 0,
+                              Comment(rawValue: "SKIPPED LOUDLY: needs root and Debian's prometheus (tools/setup.sh --test)")))
+struct AgentPrometheusTests {
+    @Test func aPrometheusServerScrapesTheBurstAndAnswersItsQuery() throws {
+        let port = try HTTPGet.freePort()
+        let address = "127.0.0.1:\(port)"
+        let (command, copy) = try AgentTests.trueNamed("agentprom")
+        defer { unlink(copy) }
+        let burst = 25
+        let seen = AgentTests.Observed()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tracer-prometheus-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: "\(dir)/data", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+            global:
+              scrape_interval: 1s
+            scrape_configs:
+              - job_name: tracer
+                static_configs:
+                  - targets: ["\(address)"]
+            """.write(toFile: "\(dir)/prometheus.yml", atomically: true, encoding: .utf8)
+        let prometheusPort = try HTTPGet.freePort()
+        var answer = ""
+        let result = try TracerBinary.run(["agent", "--metrics-address", address, "--interval", "500ms"], timeout: 90,
+                                          signal: SIGTERM, signalAfter: 0.2) {
+            try AgentTests.burst(burst, of: copy, against: address, port: port, until: [AgentTests.hostExecs(command)], into: seen)
+            let server = try ChildProcess.spawn(["/usr/bin/prometheus", "--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data",
+                                                 "--web.listen-address=127.0.0.1:\(prometheusPort)"], outputFile: "\(dir)/prometheus.log")
+            defer {
+                kill(server.pid, SIGTERM)
+                _ = server.wait()
+            }
+            let query = "/api/v1/query?query=tracer_execs_total%7Bcommand%3D%22\(command)%22%7D"
+            _ = AgentTests.waitUntil(30) {
+                answer = (try? HTTPGet.get(port: prometheusPort, path: query))?.body ?? ""
+                return answer.contains("\"\(burst)\"")
+            }
+        }
+        #expect(result.status == 0, "\(result.stderr)")
+        // {"status":"success","data":{"resultType":"vector","result":[{"metric":{...},"value":[<time>,"25"]}]}}
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any], "\(answer)")
+        let results = try #require((object["data"] as? [String: Any])?["result"] as? [[String: Any]], "\(answer)")
+        #expect(results.count == 1, "\(answer)")
+        let metric = try #require(results.first?["metric"] as? [String: String])
+        #expect(metric["__name__"] == "tracer_execs_total" && metric["command"] == command && metric["job"] == "tracer")
+        #expect((results.first?["value"] as? [Any])?.last as? String == String(burst), "\(answer)")
+    }
+}
