@@ -56,7 +56,7 @@ let package = Package(
         ),
         .testTarget(name: "TracerCoreTests", dependencies: ["TracerCore", "TracerABI", "BPF", "BPFPrograms"], resources: [.copy("Fixtures")]),
         // Test helpers shared by the privileged suites: running the lab scripts in tools/lab.
-        .target(name: "LabSupport", path: "Tests/LabSupport"),
+        .target(name: "LabSupport", dependencies: ["BPF"], path: "Tests/LabSupport"),
         .testTarget(name: "TracerAgentTests", dependencies: ["TracerAgent", "TracerCore", "LabSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TracerCore", "BPF", "BPFPrograms", "TracerABI", "LabSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["tracer", "LabSupport", "BPF"]),

@@ -128,7 +128,8 @@ struct AgentTests {
         #expect(promtool.status == 0, "\(promtool.output)")
         // The top and drops probes' programs were held, and none is left after SIGTERM.
         #expect(programs.count >= 4, "programs held: \(programs)")
-        #expect(programs.allSatisfy { !BPFKernelObjects.programExists(id: $0) })
+        let left = programsStillLoaded(Array(programs))
+        #expect(left.isEmpty, "programs still loaded after SIGTERM: \(left)")
     }
 
     /// Beside the running agent: once healthy, send the lab's probe until every one of `samples`

@@ -182,6 +182,7 @@ struct ExecProbeTests {
         #expect(ids.count == 6)
         #expect(ids.allSatisfy { BPFKernelObjects.programExists(id: $0) })
         probe.close()
-        #expect(ids.allSatisfy { !BPFKernelObjects.programExists(id: $0) })
+        let left = programsStillLoaded(ids)
+        #expect(left.isEmpty, "programs still loaded: \(left)")
     }
 }

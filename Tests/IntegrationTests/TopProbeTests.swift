@@ -186,12 +186,7 @@ struct TopProbeTests {
         #expect(ids.count == 8, "\(ids)")
         #expect(ids.allSatisfy { BPFKernelObjects.programExists(id: $0) })
         probe.close()
-        // The BTF tracepoint's trampoline lets go of its program after an RCU grace period.
-        var left = ids
-        for _ in 0..<100 where !left.isEmpty {
-            left = left.filter { BPFKernelObjects.programExists(id: $0) }
-            usleep(20_000)
-        }
+        let left = programsStillLoaded(ids)
         #expect(left.isEmpty, "programs still loaded: \(left)")
     }
 }
