@@ -5,9 +5,11 @@ let package = Package(
     name: "tracer",
     products: [
         .executable(name: "tracer", targets: ["tracer"]),
+        // `tracer agent` runs it: the only executable that links swift-nio and swift-prometheus.
+        .executable(name: "tracer-agent", targets: ["tracer-agent"]),
     ],
     dependencies: [
-        // `tracer agent` only: the metrics endpoint (HTTP) and the Prometheus text exposition.
+        // `tracer-agent` only: the metrics endpoint (HTTP) and the Prometheus text exposition.
         // Neither product links Foundation (theTracerLinksNoFoundation keeps it so).
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
@@ -50,16 +52,16 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
-        .executableTarget(
-            name: "tracer",
-            dependencies: ["TracerCore", "TracerAgent"]
-        ),
+        // The command line: parsing, validation, the sessions' outcomes as exit codes.
+        .target(name: "TracerCLI", dependencies: ["TracerCore", "BPF"]),
+        .executableTarget(name: "tracer", dependencies: ["TracerCLI"]),
+        .executableTarget(name: "tracer-agent", dependencies: ["TracerCLI", "TracerAgent"]),
         .testTarget(name: "TracerCoreTests", dependencies: ["TracerCore", "TracerABI", "BPF", "BPFPrograms"], resources: [.copy("Fixtures")]),
         // Test helpers shared by the privileged suites: running the lab scripts in tools/lab.
         .target(name: "LabSupport", dependencies: ["BPF"], path: "Tests/LabSupport"),
         .testTarget(name: "TracerAgentTests", dependencies: ["TracerAgent", "TracerCore", "LabSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TracerCore", "BPF", "BPFPrograms", "TracerABI", "LabSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["tracer", "LabSupport", "BPF"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["tracer", "tracer-agent", "LabSupport", "BPF"]),
     ],
     swiftLanguageModes: [.v6]
 )

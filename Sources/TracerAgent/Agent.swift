@@ -3,25 +3,6 @@ import NIOCore
 import NIOPosix
 import TracerCore
 
-/// One of the agent's sessions, ready to run: its probe loaded and its sink built. `run` runs
-/// the session until `stop` says so, then releases its probe (BPF detached) whatever happened.
-public struct AgentSession: Sendable {
-    public var name: String
-    public var run: @Sendable (_ stop: @escaping @Sendable () -> Bool) throws -> Void
-
-    public init(name: String, run: @escaping @Sendable (_ stop: @escaping @Sendable () -> Bool) throws -> Void) {
-        self.name = name
-        self.run = run
-    }
-}
-
-/// Hands a session and its probe to the one thread that runs it. The objects are not Sendable
-/// (they are a single reader's state); after the hand-over the building thread never touches them.
-public final class HandedOver<Value>: @unchecked Sendable {
-    public let value: Value
-    public init(_ value: Value) { self.value = value }
-}
-
 /// `tracer agent`: its sessions side by side, each on a thread of its own (they block in the
 /// kernel's poll or sleep between intervals), and the metrics endpoint on an event loop. A
 /// session that fails leaves the others and the endpoint running: `/healthz` says it failed.

@@ -1,4 +1,5 @@
 import Synchronization
+import TracerCore
 
 /// Whether each of the agent's sessions runs: `/healthz` answers 200 only while all of them do,
 /// and `tracer_session_up` says the same per session.

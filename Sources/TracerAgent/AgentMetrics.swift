@@ -1,5 +1,6 @@
 import Prometheus
 import Synchronization
+import TracerCore
 
 /// The agent's metrics: every session's sink writes here, the HTTP endpoint reads the exposition.
 /// The series live in swift-prometheus's registry (which writes the text format and escapes label

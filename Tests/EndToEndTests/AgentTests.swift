@@ -21,6 +21,43 @@ struct AgentUsageTests {
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         #expect(result.stdout.isEmpty)
     }
+
+    /// swift-nio and swift-prometheus cost every command about 0.8 ms of start-up when linked
+    /// into `tracer`: only `tracer-agent` links them, and `tracer agent` runs it.
+    @Test func theAgentsLibrariesAreInTracerAgentOnly() throws {
+        let tracer = try Data(contentsOf: URL(fileURLWithPath: TracerBinary.path))
+        let agent = try Data(contentsOf: URL(fileURLWithPath: TracerBinary.agentPath))
+        for module in ["7NIOCore", "10Prometheus"] {
+            #expect(tracer.range(of: Data(module.utf8)) == nil, "tracer links \(module)")
+            #expect(agent.range(of: Data(module.utf8)) != nil, "tracer-agent lacks \(module)")
+        }
+    }
+
+    /// A `tracer` installed without `tracer-agent` beside it: the command line is still checked
+    /// (64), and a valid one says in one line what is missing (1).
+    @Test func aTracerWithoutItsAgentSaysWhatIsMissing() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tracer-alone-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: TracerBinary.path, toPath: dir + "/tracer")
+        let bad = try LabShell.run(["-c", "\"$0\" agent --labels pid 2>&1", dir + "/tracer"])
+        #expect(bad.status == 64, "\(bad.output)")
+        #expect(bad.output.hasPrefix("tracer agent: --labels: unknown label 'pid'"), "\(bad.output)")
+        let missing = try LabShell.run(["-c", "\"$0\" agent --metrics-address 127.0.0.1:0 2>&1", dir + "/tracer"])
+        #expect(missing.status == 1)
+        #expect(missing.output == "tracer agent: cannot run \(dir)/tracer-agent: No such file or directory (the agent is an executable of its own, built and installed beside tracer)\n",
+                "\(missing.output)")
+    }
+
+    /// `tracer-agent` run on its own (the unit's or an image's entry) is `tracer agent`.
+    @Test func tracerAgentAloneIsTheAgentCommand() throws {
+        let bad = try LabShell.run(["-c", "\"$0\" --exits 2>&1", TracerBinary.agentPath])
+        #expect(bad.status == 64)
+        #expect(bad.output == "tracer agent: --exits: only with --exec-log (see 'tracer agent --help')\n", "\(bad.output)")
+        let help = try LabShell.run(["-c", "\"$0\" --help", TracerBinary.agentPath])
+        #expect(help.status == 0)
+        #expect(help.output.contains("--metrics-address"))
+    }
 }
 
 @Suite(.requires(TracerBinary.isRoot, "SKIPPED LOUDLY: tracing needs root (CAP_BPF, CAP_PERFMON); run the tests as root"),
@@ -54,7 +91,8 @@ struct AgentTests {
         return pids.first { pid in
             guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
             let words = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            return words.contains("agent") && words.contains(argument)
+            // `tracer agent` has replaced itself with `tracer-agent`, same PID.
+            return words.first == "tracer-agent" && words.contains(argument)
         }
     }
 

@@ -16,6 +16,9 @@ struct TracerBinary {
         return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("tracer").path
     }()
 
+    /// `tracer agent` runs `tracer-agent`, built beside `tracer`.
+    static var agentPath: String { URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("tracer-agent").path }
+
     static var isRoot: Bool { geteuid() == 0 }
 
     /// Runs `tracer ARGS`, optionally through `prefix` (e.g. setpriv), sending `signal` after `signalAfter` seconds.

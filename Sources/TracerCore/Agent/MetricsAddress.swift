@@ -1,7 +1,5 @@
-import NIOCore
-
-/// `--metrics-address`: where the metrics endpoint listens, parsed once at the edge into NIO's
-/// `SocketAddress` (numeric addresses only: an agent binds before any name service is trusted).
+/// `--metrics-address`: where the metrics endpoint listens, parsed once at the edge (numeric
+/// addresses only: an agent binds before any name service is trusted).
 public struct MetricsAddress: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int
@@ -36,11 +34,7 @@ public struct MetricsAddress: Sendable, Equatable, CustomStringConvertible {
             throw Invalid(text: text, why: "is an IPv6 address without brackets")
         }
         if host.isEmpty { host = "0.0.0.0" }
-        do {
-            _ = try SocketAddress(ipAddress: host, port: port)
-        } catch {
-            throw Invalid(text: text, why: "is not a numeric IPv4 or IPv6 address")
-        }
+        guard IPAddress(host) != nil else { throw Invalid(text: text, why: "is not a numeric IPv4 or IPv6 address") }
         self.host = host
         self.port = port
     }

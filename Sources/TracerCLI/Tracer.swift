@@ -1,8 +1,9 @@
 import Glibc
 import TracerCore
 
-@main
-enum Tracer {
+/// The command line of both executables: `tracer` (Sources/tracer) and `tracer-agent`
+/// (Sources/tracer-agent, which adds the agent's metrics side).
+public enum Tracer {
     static let abstract = "eBPF tracer for container hosts: short-lived processes, container attribution, lost egress."
     static let discussion = """
         Tracepoints only: works on locked-down kernels without kprobes or fentry.
@@ -19,15 +20,21 @@ enum Tracer {
         removed, terminal restored, summary printed.
         """
 
-    static let commands: [any TracerCommand.Type] = [
+    static var commands: [any TracerCommand.Type] { [
         CheckCommand.self, ExecCommand.self, TopCommand.self, PidCommand.self, ContainersCommand.self, NetnsCommand.self,
         DropsCommand.self, EgressCommand.self, IngressCommand.self, DiagnoseCommand.self, RulesCommand.self, AgentCommand.self,
         CompletionsCommand.self,
-    ]
+    ] }
 
-    static func main() {
+    public static func main() {
         let status = run(Array(CommandLine.arguments.dropFirst()))
         exit(status)
+    }
+
+    /// `tracer-agent ARGUMENTS`: `tracer agent ARGUMENTS` with `makeHost` as its metrics side.
+    public static func agentMain(makeHost: @escaping (AgentHostOptions) throws -> any AgentHost) -> Never {
+        AgentCommand.makeHost = makeHost
+        exit(run(["agent"] + CommandLine.arguments.dropFirst()))
     }
 
     /// Runs one command line; returns the exit status.

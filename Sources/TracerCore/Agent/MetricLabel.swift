@@ -1,5 +1,3 @@
-import TracerCore
-
 /// The labels the agent's data metrics may carry: a bounded set (fleet.md), never pids, argv or
 /// flow tuples. `--labels` keeps a subset of them.
 public enum MetricLabel: String, CaseIterable, Sendable, Comparable {
@@ -86,5 +84,5 @@ public struct SeriesLabels: Hashable, Sendable {
         String(decoding: bytes, as: UTF8.self)
     }
 
-    var prometheusLabels: [(String, String)] { pairs.map { ($0.name, $0.value) } }
+    public var prometheusLabels: [(String, String)] { pairs.map { ($0.name, $0.value) } }
 }

@@ -1,5 +1,5 @@
 import BPF
-import TracerAgent
+import Glibc
 import TracerCore
 
 struct AgentCommand: TracerCommand {
@@ -74,33 +74,52 @@ struct AgentCommand: TracerCommand {
         if exits && !execLog { throw UsageError("--exits: only with --exec-log") }
     }
 
+    /// The metrics side, set once by the `tracer-agent` executable before it runs the command.
+    /// Nil in `tracer`, which hands the command line to that executable instead: swift-nio and
+    /// swift-prometheus would add about 0.8 ms to the start of every other command.
+    nonisolated(unsafe) static var makeHost: ((AgentHostOptions) throws -> any AgentHost)?
+
     func run() throws {
+        guard let makeHost = Self.makeHost else { try handOver() }
         StopSignal.install()
         try Privileges.require(.top)
         try Privileges.require(.drops)
         LibbpfLog.install(verbose: verbose)
-        let metrics = AgentMetrics(filter: labels, ttlNanoseconds: seriesTTL.nanoseconds)
-        let agent: Agent
+        let host: any AgentHost
         do {
-            agent = try Agent(address: address, metrics: metrics)
+            host = try makeHost(AgentHostOptions(address: address, labels: labels, seriesTTLNanoseconds: seriesTTL.nanoseconds))
         } catch {
             printError("tracer agent: \(error)")
             throw TracerExit.failure
         }
-        var sessions = [try topSession(metrics)]
-        sessions.append(try dropsSession(metrics))
-        if execLog { sessions.append(try execSession(metrics)) }
-        agent.run(sessions, stop: { StopSignal.isRequested }) { name, error in
+        var sessions = [try topSession(host)]
+        sessions.append(try dropsSession(host))
+        if execLog { sessions.append(try execSession(host)) }
+        let healthy = host.serve(sessions, stop: { StopSignal.isRequested }) { name, error in
             printError("tracer agent: the \(name) session failed: \(error); /healthz answers 503")
         }
-        if agent.health.sessions.contains(where: { if case .failed = $0.state { true } else { false } }) {
-            throw TracerExit.failure
-        }
+        if !healthy { throw TracerExit.failure }
     }
 
-    private func topSession(_ metrics: AgentMetrics) throws -> AgentSession {
+    /// Replaces this process (same PID, so a supervisor sees no change) with `tracer-agent`
+    /// from the directory `tracer` runs from, given the same arguments; they were checked here.
+    private func handOver() throws -> Never {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let me = count > 0 ? String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        let directory = me.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let agent = directory + "/tracer-agent"
+        let arguments = ["tracer-agent"] + CommandLine.arguments.dropFirst(2)
+        let argv = arguments.map { strdup($0) } + [nil]
+        execv(agent, argv)
+        let why = String(cString: strerror(errno))
+        printError("tracer agent: cannot run \(agent): \(why) (the agent is an executable of its own, built and installed beside tracer)")
+        throw TracerExit.failure
+    }
+
+    private func topSession(_ host: any AgentHost) throws -> AgentSession {
         let attributor = ExecAttributor(resolver: runtimes.resolver)
-        let aggregator = TopAggregator(by: TopMetricsSink.groupKeys, sort: .cpu) { keys in
+        let aggregator = TopAggregator(by: host.topGroupKeys, sort: .cpu) { keys in
             attributor.attribute(keys, now: BootClock.now)
         }
         let probe: TopProbe
@@ -110,23 +129,24 @@ struct AgentCommand: TracerCommand {
             throw fail(error, command: "agent")
         }
         let parts = HandedOver((TopSession(source: probe, aggregator: aggregator, intervalNanoseconds: interval.nanoseconds,
-                                           snapshotWhenStopped: false), probe))
+                                           snapshotWhenStopped: false), probe, host.topSink()))
         return AgentSession(name: "top") { stop in
             defer { parts.value.1.close() }
-            try parts.value.0.run(into: TopMetricsSink(metrics: metrics), stop: stop)
+            try parts.value.0.run(into: parts.value.2, stop: stop)
         }
     }
 
-    private func dropsSession(_ metrics: AgentMetrics) throws -> AgentSession {
-        let parts = HandedOver(try NetProbeLoading.dropsSession(command: "agent", runtimes: runtimes, all: false, containers: [],
-                                                                deadline: nil, countInterval: interval.nanoseconds))
+    private func dropsSession(_ host: any AgentHost) throws -> AgentSession {
+        let parts = HandedOver((try NetProbeLoading.dropsSession(command: "agent", runtimes: runtimes, all: false, containers: [],
+                                                                 deadline: nil, countInterval: interval.nanoseconds),
+                                host.dropSink()))
         return AgentSession(name: "drops") { stop in
-            defer { parts.value.probe.close() }
-            try parts.value.session.run(into: DropMetricsSink(metrics: metrics), stop: stop)
+            defer { parts.value.0.probe.close() }
+            try parts.value.0.session.run(into: parts.value.1, stop: stop)
         }
     }
 
-    private func execSession(_ metrics: AgentMetrics) throws -> AgentSession {
+    private func execSession(_ host: any AgentHost) throws -> AgentSession {
         let mode: ExecPipeline.Mode = exits ? .exits : .execs
         var options = ExecProbeOptions()
         options.reportExits = mode == .exits
@@ -139,10 +159,10 @@ struct AgentCommand: TracerCommand {
         let session = ExecSession(source: probe, attributor: ExecAttributor(resolver: runtimes.resolver),
                                   pipeline: ExecPipeline(mode: mode, filter: ExecFilter()))
         let render = ExecRender(format: .json, mode: mode, colour: false)
-        let parts = HandedOver((session, probe, RenderingSink(message: printError, render: render.lines)))
+        let parts = HandedOver((session, probe, host.execLogSink(output: RenderingSink(message: printError, render: render.lines))))
         return AgentSession(name: "exec") { stop in
             defer { parts.value.1.close() }
-            try parts.value.0.run(into: ExecLogSink(output: parts.value.2, metrics: metrics), stop: stop)
+            try parts.value.0.run(into: parts.value.2, stop: stop)
         }
     }
 }

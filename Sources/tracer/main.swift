@@ -1,0 +1,3 @@
+import TracerCLI
+
+Tracer.main()
