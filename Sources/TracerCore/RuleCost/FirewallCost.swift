@@ -79,7 +79,7 @@ public enum FirewallCost {
     public static func baseChains(_ ruleset: Ruleset) -> [BaseChainCost] {
         var result: [BaseChainCost] = []
         for table in ruleset.tables {
-            let byName = Dictionary(table.chains.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            let index = ChainIndex(table)
             for chain in table.chains {
                 guard let hook = chain.hook else { continue }
                 var shares: [FirewallOwner: Int] = [:]
@@ -88,26 +88,12 @@ public enum FirewallCost {
                     .sorted { ($0.rules, $1.owner) > ($1.rules, $0.owner) }
                 result.append(BaseChainCost(hook: hook, priority: chain.priority ?? 0, family: table.family, table: table.name, chain: chain.name,
                                             backend: table.backend, type: chain.type, policy: chain.policy, rules: chain.rules.count,
-                                            reachableRules: reachableRules(table, from: chain.name, chains: byName), owners: owners))
+                                            reachableRules: index.reachable(from: [chain.name]).reduce(0) { $0 + $1.rules.count },
+                                            owners: owners))
             }
         }
         func rank(_ hook: String) -> Int { hookOrder.firstIndex(of: hook) ?? hookOrder.count }
         return result.sorted { (rank($0.hook), $0.hook, $0.priority, $0.family, $0.table) < (rank($1.hook), $1.hook, $1.priority, $1.family, $1.table) }
-    }
-
-    /// The rules of `chain` and of every chain reachable from it, each counted once.
-    static func reachableRules(_ table: FirewallTable, from chain: String, chains: [String: FirewallChain]) -> Int {
-        var seen: Set<String> = [chain]
-        var queue = [chain]
-        var total = 0
-        while let name = queue.popLast() {
-            guard let c = chains[name] else { continue }
-            total += c.rules.count
-            for rule in c.rules {
-                for target in rule.verdict.chainTargets(in: table) where seen.insert(target).inserted { queue.append(target) }
-            }
-        }
-        return total
     }
 
     /// One destination a dispatch sends to its own chain, with the name the rules give it and
@@ -138,11 +124,11 @@ public enum FirewallCost {
         var destinations: [DispatchedDestination] = []
         var seen: Set<ServiceAddress> = []
         for table in ruleset.tables {
-            let chains = Dictionary(table.chains.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            let index = ChainIndex(table)
             func add(_ found: [DispatchedDestination]) {
                 for var d in found where seen.insert(d.destination).inserted {
                     d.dispatch = dispatches.count - 1
-                    d.endpoints = d.chain.map { endpoints(from: $0, in: table, chains: chains) } ?? []
+                    d.endpoints = d.chain.map { endpoints(from: $0, in: index) } ?? []
                     destinations.append(d)
                 }
             }
@@ -169,22 +155,16 @@ public enum FirewallCost {
     }
 
     /// The DNAT targets of the rules reachable from `chain`: a Service's endpoints.
-    static func endpoints(from chain: String, in table: FirewallTable, chains: [String: FirewallChain]) -> [Endpoint] {
-        var seen: Set<String> = [chain]
-        var queue = [chain]
-        var next = 0
+    static func endpoints(from chain: String, in index: ChainIndex) -> [Endpoint] {
         var found: [Endpoint] = []
-        // Breadth first, in rule order: the endpoints as the chains list them.
-        while next < queue.count, found.count < 1000 {
-            let name = queue[next]
-            next += 1
-            for rule in chains[name]?.rules ?? [] {
+        for reached in index.reachable(from: [chain]) {
+            for rule in reached.rules {
                 if case .dnat(let target?) = rule.verdict, let address = target.address {
                     let endpoint = Endpoint(address: address, port: target.ports.map { Int($0.first) })
                     if !found.contains(endpoint) { found.append(endpoint) }
                 }
-                for target in rule.verdict.chainTargets(in: table) where seen.insert(target).inserted { queue.append(target) }
             }
+            if found.count >= 1000 { break }
         }
         return found
     }

@@ -40,10 +40,9 @@ public enum RuleCostFindings {
     static func rejectLists(_ ruleset: Ruleset) -> [Finding] {
         var findings: [Finding] = []
         for table in ruleset.tables {
-            var seen: Set<String> = []
-            var queue = table.chains.filter { $0.hook == "input" }.map(\.name)
-            while let name = queue.popLast() {
-                guard seen.insert(name).inserted, let chain = table.chain(name) else { continue }
+            let input = table.chains.filter { $0.hook == "input" }.map(\.name)
+            for chain in ChainIndex(table).reachable(from: input) {
+                let name = chain.name
                 let listed = chain.rules.filter { rule in
                     rule.verdict.isDropping && rule.matches.contains { match in
                         switch match {
@@ -63,7 +62,6 @@ public enum RuleCostFindings {
                         fix: table.backend == .nftables ? "put the addresses in a set (nft add set ...; one rule `\(nft)`): one lookup"
                             : "put the addresses in an ipset (ipset create blocked hash:net; one rule `-m set --match-set blocked \(ipset) -j DROP`): one lookup"))
                 }
-                for rule in chain.rules { queue += rule.verdict.chainTargets(in: table) }
             }
         }
         return findings
