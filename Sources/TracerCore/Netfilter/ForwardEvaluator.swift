@@ -113,13 +113,8 @@ enum ForwardEvaluator {
     }
 
     static func baseChains(_ ruleset: Ruleset, hook: String, type: String?, family: IPAddress.Family) -> [(FirewallTable, FirewallChain)] {
-        var chains: [(FirewallTable, FirewallChain)] = []
-        for table in ruleset.tables where table.carries.contains(family) {
-            for chain in table.chains where chain.hook == hook && (type == nil || chain.type == type) {
-                chains.append((table, chain))
-            }
-        }
-        return chains.sorted { ($0.1.priority ?? 0) < ($1.1.priority ?? 0) }
+        ruleset.baseChainIndices(hook: hook).map { (ruleset.tables[$0.table], ruleset.tables[$0.table].chains[$0.chain]) }
+            .filter { table, chain in table.carries.contains(family) && (type == nil || chain.type == type) }
     }
 
     enum End { case accept, drop, `return` }

@@ -65,16 +65,10 @@ public struct RuleWalk: Sendable, Equatable {
             chainIndex = ruleset.tables.map { table in
                 Dictionary(table.chains.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
             }
-            var found: [String: [(table: Int, chain: Int, priority: Int)]] = [:]
-            for (t, table) in ruleset.tables.enumerated() {
-                for (c, chain) in table.chains.enumerated() {
-                    if let hook = chain.hook { found[hook, default: []].append((t, c, chain.priority ?? 0)) }
-                }
-            }
-            bases = found.mapValues { chains in
-                chains.enumerated().sorted { ($0.element.priority, $0.offset) < ($1.element.priority, $1.offset) }
-                    .map { ($0.element.table, $0.element.chain) }
-            }
+            let hooks = Set(ruleset.tables.flatMap { $0.chains.compactMap(\.hook) })
+            bases = Dictionary(uniqueKeysWithValues: hooks.map { hook in
+                (hook, ruleset.baseChainIndices(hook: hook).map { ($0.table, $0.chain) })
+            })
             hosts = ruleset.tables.map { table in
                 table.chains.map { chain in
                     chain.rules.map { rule in

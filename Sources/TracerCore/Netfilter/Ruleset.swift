@@ -36,6 +36,17 @@ public struct Ruleset: Sendable, Equatable {
 
     public init(tables: [FirewallTable] = []) { self.tables = tables }
 
+    /// (table index, chain index) of every base chain of `hook`, lowest priority first and then
+    /// as listed: the order the kernel calls them. The one place that order is decided.
+    func baseChainIndices(hook: String) -> [(table: Int, chain: Int)] {
+        var found: [(table: Int, chain: Int, priority: Int)] = []
+        for (t, table) in tables.enumerated() {
+            for (c, chain) in table.chains.enumerated() where chain.hook == hook { found.append((t, c, chain.priority ?? 0)) }
+        }
+        return found.enumerated().sorted { ($0.element.priority, $0.offset) < ($1.element.priority, $1.offset) }
+            .map { ($0.element.table, $0.element.chain) }
+    }
+
     public func table(family: String, name: String, backend: NetfilterBackend? = nil) -> FirewallTable? {
         tables.first { $0.family == family && $0.name == name && (backend == nil || $0.backend == backend) }
     }
