@@ -17,9 +17,9 @@ public struct RuleCostEstimate: Sendable, Equatable {
     /// The cost of one rule evaluated, measured by `tools/bench/rule-cost.sh`: connection setup
     /// (SYN to SYN-ACK) to the last of N kube-proxy Services against the first, divided by the
     /// rules between them, iptables-nft on this project's 2-vCPU test VM: 18.0, 19.6 and 20.2 ns
-    /// at 10,000, 1,000 and 100 Services on a quiet machine (17.75, 19.6 and 17.2 in another run),
-    /// 24.5 and 27.3 ns with builds
-    /// running. A rule of another shape, or another CPU, costs differently: the output says so.
+    /// at 10,000, 1,000 and 100 Services on a quiet machine (17.75, 19.6 and 17.2 in another
+    /// run), 24.5 and 27.3 ns with builds running. A rule of another shape, or another CPU,
+    /// costs differently: the output says so.
     public static let measuredNanosecondsPerRule = 20.0
 
     public static func walkNanoseconds(rules: Int) -> Double { Double(rules) * measuredNanosecondsPerRule }
