@@ -36,6 +36,10 @@ struct RuntimeOptions {
         } catch {
             throw UsageError("\(flag == nil ? "HOST_ROOT" : "--host-root"): \(error)")
         }
+        // Once, here at the edge, before any thread starts: the cgroup namespace is the thread's
+        // and is inherited, so every later reader of /proc/PID/cgroup sees the host's paths
+        // (where it cannot be joined they read relative to ours; containers are still named).
+        hostRoot.joinHostCgroupNamespace()
     }
 
     var resolver: ContainerResolver {

@@ -108,7 +108,8 @@ extension DeployTests {
         try #require(built.status == 0, "\(built.output)")
         let port = try HTTPGet.freePort()
         let capabilities = "BPF,PERFMON,SYS_ADMIN,NET_ADMIN,DAC_READ_SEARCH,SYS_PTRACE,SYS_RESOURCE"
-        let asTheDaemonSet = ["--pid=host", "--network=host", "--read-only", "--cap-drop=all", "--cap-add=\(capabilities)",
+        // A cgroup namespace of its own, as Kubernetes gives a pod on cgroup v2 (podman does too there).
+        let asTheDaemonSet = ["--cgroupns=private", "--pid=host", "--network=host", "--read-only", "--cap-drop=all", "--cap-add=\(capabilities)",
                               "-v", "/:/host:ro,rslave", "-e", "HOST_ROOT=/host", "-v", "/sys/kernel/tracing:/sys/kernel/tracing:ro"]
         let run = ["podman", "run", "-d", "--name", "agent\(getpid())"] + asTheDaemonSet
             + [image, "--metrics-address", "127.0.0.1:\(port)", "--interval", "1s"] + lab.tracerFlags
@@ -152,7 +153,7 @@ extension DeployTests {
         #expect(dropped.contains { $0 == (name, runtime) }, "\(dropped.prefix(5)) \(hostDrops.stderr)")
 
         // `tracer pid` of the container's init in the image as the DaemonSet runs it: the same
-        // container, namespace names and veth peers as on the host.
+        // container, namespace names, cgroup path and veth peers as on the host.
         let inside = try LabShell.run(["-c", "\"$@\" 2>/dev/null", "run", "podman", "run", "--rm"] + asTheDaemonSet
             + ["--entrypoint=/usr/bin/tracer", image, "pid", "--output", "json", String(lab.initPID)] + lab.tracerFlags,
             environment: podman.environment)
@@ -164,7 +165,9 @@ extension DeployTests {
                 "\(interface["name"] ?? "") peer \((interface["peer"] as? [String: Any]).map { "\($0["name"] ?? "") \($0["netns"] ?? "") \($0["bridge"] ?? "")" } ?? "none")"
             }
             let container = object["container"] as? [String: Any]
-            return ["\(container?["name"] ?? "") \(container?["runtime"] ?? "") \(container?["id"] ?? "")", "\(netns["names"] ?? "")"] + interfaces
+            let cgroup = (object["cgroup"] as? [String: Any])?["path"] as? String ?? ""
+            return ["\(container?["name"] ?? "") \(container?["runtime"] ?? "") \(container?["id"] ?? "")", "\(netns["names"] ?? "")", cgroup]
+                + interfaces
         }
         #expect(inside.status == 0 && outside.status == 0, "\(inside.output) \(outside.stderr)")
         #expect(seen(inside.output) == seen(outside.stdout))
