@@ -21,7 +21,7 @@ public struct HostRoot: Sendable, Hashable, CustomStringConvertible {
         public var description: String {
             switch self {
             case .notADirectory(let path): return "\(path) is not a directory"
-            case .noProc(let path): return "\(path) has no proc/ under it: not the host's / (mount it with its submounts, e.g. -v /:\(path):ro,rslave)"
+            case .noProc(let path): return "\(path) has no proc/ under it: not the host's / mounted with its submounts"
             }
         }
     }
