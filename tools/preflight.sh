@@ -20,6 +20,7 @@ need /bin/echo coreutils || status=1
 need /bin/true coreutils || status=1
 need /bin/false coreutils || status=1
 need /bin/sleep coreutils || status=1
+need /usr/bin/env coreutils "sets HOST_ROOT for one run in CLITests" || status=1
 need /usr/bin/sha256sum coreutils || status=1
 need /usr/bin/jq jq "edits the runc bundles of tools/lab/containers.sh" || status=1
 need /usr/bin/python3 python3 || status=1

@@ -127,6 +127,10 @@ struct CLITests {
         (["drops", "--duration", "0s"], "--duration: '0s' must be positive"),
         (["exec", "--max-lifetime", "0.1ns"], "--max-lifetime: '0.1ns' is shorter than a nanosecond"),
         (["exec", "--duration", "1e30s"], "--duration: '1e30s' is out of range"),
+        // A host root must be a directory with the host's proc/ in it.
+        (["pid", "--host-root", "/nonexistent/tracer-root", "1"], "tracer pid: --host-root: /nonexistent/tracer-root is not a directory"),
+        (["agent", "--host-root", "/etc/hostname"], "tracer agent: --host-root: /etc/hostname is not a directory"),
+        (["containers", "--host-root", "/usr"], "tracer containers: --host-root: /usr has no proc/ under it"),
         // Before the subcommand: an option is named as one; --version takes nothing.
         (["--bogus"], "unknown option '--bogus'"),
         (["-x", "exec"], "unknown option '-x'"),
@@ -139,5 +143,17 @@ struct CLITests {
         #expect(first.contains(flag), "first line: \(first)")
         #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result.stderr)")
         #expect(result.stdout.isEmpty)
+    }
+
+    /// HOST_ROOT is read when --host-root is absent, and refused as the flag is; the flag wins.
+    @Test func hostRootFromTheEnvironmentIsCheckedAndTheFlagWins() throws {
+        let bad = try TracerBinary.run(["netns"], prefix: ["/usr/bin/env", "HOST_ROOT=/nonexistent/tracer-root"])
+        #expect(bad.status == 64, "\(bad.stderr)")
+        #expect(bad.stderr.hasPrefix("tracer netns: HOST_ROOT: /nonexistent/tracer-root is not a directory"), "\(bad.stderr)")
+        #expect(bad.stderr.split(separator: "\n").count == 1, "one line: \(bad.stderr)")
+        #expect(bad.stdout.isEmpty)
+        let flagWins = try TracerBinary.run(["pid", "--host-root", "/", String(getpid())], prefix: ["/usr/bin/env", "HOST_ROOT=/nonexistent/tracer-root"])
+        #expect(flagWins.status == 0, "\(flagWins.stderr)")
+        #expect(flagWins.stdout.contains(String(getpid())))
     }
 }

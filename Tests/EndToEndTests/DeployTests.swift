@@ -77,21 +77,29 @@ struct DeployTests {
 
 extension DeployTests {
     /// The image run as the DaemonSet runs it (host PID and network namespaces, the manifest's
-    /// capabilities instead of privileged, a read-only root, tracefs and the cgroup tree mounted
-    /// read-only, the runtime's state at its own path): its metrics name a lab container whose
-    /// shell runs short-lived children, as `tracer exec` on the host names it; SIGTERM ends it with 0.
+    /// capabilities instead of privileged, a read-only root, the host's / read-only at /host with
+    /// HOST_ROOT=/host, tracefs in place): its metrics name a lab container whose shell runs
+    /// short-lived children, and the same container while its egress is dropped (forwarding off
+    /// in its lab's host side), as `tracer exec` and `tracer drops` on the host name it. The lab's
+    /// runtime roots are passed as the host's paths: the agent reads them under /host. SIGTERM
+    /// ends it with 0.
     @Test(.requires(geteuid() == 0 && access("/usr/bin/podman", X_OK) == 0, Comment(rawValue: "SKIPPED LOUDLY: needs root and podman")),
           arguments: ["podman", "docker"])
     func theImageRunAsTheDaemonSetNamesALabContainer(runtime: String) throws {
         let name = "dsburn\(runtime.prefix(2))\(getpid() % 10000)"
         let lab = try ContainerLab.up(runtime, name: name, command: runtime == "podman" ? "while true; do /bin/true; sleep 0.1; done" : nil)
         defer { lab.down() }
-        if runtime == "docker" {
-            // docker's lab container runs sleep: its children come from docker exec, in a loop of the test's.
-            let loop = try LabShell.run(["-c", "( for i in $(seq 40); do \"$0\" exec docker \"$1\" -- /bin/true; sleep 0.2; done ) >/dev/null 2>&1 &",
-                                         ContainerLab.script, name])
-            #expect(loop.status == 0)
-        }
+        // Egress dropped: a world behind the lab's host side, which forwards nothing.
+        let labNetns = try #require(lab.facts["netns"].map { URL(fileURLWithPath: $0).lastPathComponent })
+        let world = try EgressLab.uplink("dsw\(runtime.prefix(1))\(getpid() % 10000)", hostNetns: labNetns)
+        defer { world.down() }
+        #expect(try EgressLab.inNamespace(labNetns, ["sysctl", "-qw", "net.ipv4.ip_forward=0"]) == 0)
+        // Connections out of the container (each SYN dropped), and for docker, whose lab container
+        // runs sleep, children from docker exec: loops of the test's own that end by themselves.
+        let children = runtime == "docker" ? "\"$0\" exec docker \"$1\" -- /bin/true; " : ""
+        let loop = try LabShell.run(["-c", "( for i in $(seq 150); do \(children)\"$0\" exec \"$2\" \"$1\" -- nc -w 1 203.0.113.10 8080; sleep 0.2; done ) >/dev/null 2>&1 &",
+                                     ContainerLab.script, name, runtime])
+        #expect(loop.status == 0)
         let podman = try PrivatePodman()
         defer { podman.remove() }
         let image = "localhost/tracer-agent:ds\(getpid())"
@@ -99,39 +107,72 @@ extension DeployTests {
                                      environment: podman.environment + ["TRACER_BINARY=\(TracerBinary.path)"])
         try #require(built.status == 0, "\(built.output)")
         let port = try HTTPGet.freePort()
-        let state = try #require(lab.facts["state_dir"])
-        let capabilities = "BPF,PERFMON,SYS_ADMIN,NET_ADMIN,DAC_READ_SEARCH,SYS_RESOURCE"
-        let run = ["podman", "run", "-d", "--name", "agent\(getpid())", "--pid=host", "--network=host", "--read-only", "--cap-drop=all",
-                   "--cap-add=\(capabilities)", "-v", "/sys/kernel/tracing:/sys/kernel/tracing:ro", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro,rbind",
-                   "-v", "\(state):\(state):ro", image, "--metrics-address", "127.0.0.1:\(port)", "--interval", "1s"] + lab.tracerFlags
+        let capabilities = "BPF,PERFMON,SYS_ADMIN,NET_ADMIN,DAC_READ_SEARCH,SYS_PTRACE,SYS_RESOURCE"
+        // A cgroup namespace of its own, as Kubernetes gives a pod on cgroup v2 (podman does too there).
+        let asTheDaemonSet = ["--cgroupns=private", "--pid=host", "--network=host", "--read-only", "--cap-drop=all", "--cap-add=\(capabilities)",
+                              "-v", "/:/host:ro,rslave", "-e", "HOST_ROOT=/host", "-v", "/sys/kernel/tracing:/sys/kernel/tracing:ro"]
+        let run = ["podman", "run", "-d", "--name", "agent\(getpid())"] + asTheDaemonSet
+            + [image, "--metrics-address", "127.0.0.1:\(port)", "--interval", "1s"] + lab.tracerFlags
         let started = try LabShell.run(["-c", "\"$@\" 2>&1", "run"] + run, environment: podman.environment)
         try #require(started.status == 0, "\(started.output)")
         defer { _ = try? LabShell.run(["-c", "podman rm -f \"$0\" >/dev/null 2>&1", "agent\(getpid())"], environment: podman.environment) }
-        // The manifest asks for the same capabilities.
+        // The manifest asks for the same capabilities, and mounts and names the host's root as the run does.
         let manifest = try String(contentsOfFile: Self.manifests, encoding: .utf8)
         #expect(manifest.contains("add: [\"" + capabilities.split(separator: ",").joined(separator: "\", \"") + "\"]"))
+        #expect(manifest.contains("- name: HOST_ROOT\n              value: /host"))
+        #expect(manifest.contains("mountPath: /host\n              readOnly: true\n              mountPropagation: HostToContainer"))
 
-        var execs: [String] = []
-        for _ in 0..<30 where execs.isEmpty {
+        let labels = "container=\"\(name)\",pod_namespace=\"\",pod=\"\",runtime=\"\(runtime)\""
+        let execs = "tracer_execs_total{\(labels),command=\"true\"}"
+        let drops = "tracer_drops_total{\(labels),reason=\"IP_INADDRERRORS\",direction=\"egress\"}"
+        var samples: [String: Double] = [:]
+        for _ in 0..<40 where (samples[execs] ?? 0) < 1 || (samples[drops] ?? 0) < 1 {
             Thread.sleep(forTimeInterval: 1)
-            guard let scrape = try? HTTPGet.get(port: port, path: "/metrics") else { continue }
-            execs = scrape.body.split(separator: "\n").map(String.init)
-                .filter { $0.hasPrefix("tracer_execs_total{container=\"\(name)\"") && $0.contains("runtime=\"\(runtime)\"") && $0.contains("command=\"true\"") }
+            samples = (try? HTTPGet.get(port: port, path: "/metrics"))?.samples ?? samples
         }
         let logs = try LabShell.run(["-c", "podman logs \"$0\" 2>&1 | tail -5", "agent\(getpid())"], environment: podman.environment)
-        let series = try #require(execs.first, "no tracer_execs_total for \(name): \(logs.output)")
-        #expect((Double(series.split(separator: " ").last ?? "") ?? 0) >= 1, "\(series)")
+        let ours = samples.keys.filter { $0.contains(name) || $0.hasPrefix("tracer_drops_total") }.sorted()
+        #expect((samples[execs] ?? 0) >= 1, "no \(execs): \(ours) \(logs.output)")
+        #expect((samples[drops] ?? 0) >= 1, "no \(drops): \(ours) \(logs.output)")
         #expect(try HTTPGet.get(port: port, path: "/healthz").status == 200)
 
-        // The same identity from tracer exec on the host.
-        let host = try TracerBinary.run(["exec", "--duration", "3s", "--output", "json"] + lab.tracerFlags, timeout: 30)
-        let names = host.lines.compactMap { line -> (String, String)? in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let container = object["container"] as? [String: Any], let n = container["name"] as? String,
-                  let r = container["runtime"] as? String else { return nil }
-            return (n, r)
+        // The same identity from tracer exec and tracer drops on the host.
+        func identities(_ result: TracerBinary.Result, type: String) -> [(String, String)] {
+            result.lines.compactMap { line -> (String, String)? in
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                      object["type"] as? String == type,
+                      let container = object["container"] as? [String: Any], let n = container["name"] as? String,
+                      let r = container["runtime"] as? String else { return nil }
+                return (n, r)
+            }
         }
-        #expect(names.contains { $0 == (name, runtime) }, "\(names.prefix(5))")
+        let hostExecs = try TracerBinary.run(["exec", "--duration", "3s", "--output", "json"] + lab.tracerFlags, timeout: 30)
+        #expect(identities(hostExecs, type: "exec").contains { $0 == (name, runtime) }, "\(identities(hostExecs, type: "exec").prefix(5))")
+        let hostDrops = try TracerBinary.run(["drops", "--duration", "4s", "--output", "json"] + lab.tracerFlags, timeout: 30)
+        let dropped = identities(hostDrops, type: "drop")
+        #expect(dropped.contains { $0 == (name, runtime) }, "\(dropped.prefix(5)) \(hostDrops.stderr)")
+
+        // `tracer pid` of the container's init in the image as the DaemonSet runs it: the same
+        // container, namespace names, cgroup path and veth peers as on the host.
+        let inside = try LabShell.run(["-c", "\"$@\" 2>/dev/null", "run", "podman", "run", "--rm"] + asTheDaemonSet
+            + ["--entrypoint=/usr/bin/tracer", image, "pid", "--output", "json", String(lab.initPID)] + lab.tracerFlags,
+            environment: podman.environment)
+        let outside = try TracerBinary.run(["pid", "--output", "json", String(lab.initPID)] + lab.tracerFlags)
+        func seen(_ output: String) -> [String] {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
+                  let netns = object["netns"] as? [String: Any] else { return [] }
+            let interfaces = (netns["interfaces"] as? [[String: Any]] ?? []).map { interface in
+                "\(interface["name"] ?? "") peer \((interface["peer"] as? [String: Any]).map { "\($0["name"] ?? "") \($0["netns"] ?? "") \($0["bridge"] ?? "")" } ?? "none")"
+            }
+            let container = object["container"] as? [String: Any]
+            let cgroup = (object["cgroup"] as? [String: Any])?["path"] as? String ?? ""
+            return ["\(container?["name"] ?? "") \(container?["runtime"] ?? "") \(container?["id"] ?? "")", "\(netns["names"] ?? "")", cgroup]
+                + interfaces
+        }
+        #expect(inside.status == 0 && outside.status == 0, "\(inside.output) \(outside.stderr)")
+        #expect(seen(inside.output) == seen(outside.stdout))
+        #expect(seen(outside.stdout).first == "\(name) \(runtime) \(lab.id)" && seen(outside.stdout).contains { $0.contains(" peer ") && !$0.hasSuffix("none") },
+                "\(seen(outside.stdout))")
 
         // Only the exit code is read: podman may warn on stderr while it stops a container ("unable to freeze").
         let stopped = try LabShell.run(["-c", "podman stop -t 10 \"$0\" >/dev/null 2>&1 && podman inspect --format '{{.State.ExitCode}}' \"$0\" 2>/dev/null",

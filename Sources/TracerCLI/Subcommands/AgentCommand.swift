@@ -55,7 +55,7 @@ struct AgentCommand: TracerCommand {
     let verbose: Bool
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
-        runtimes = RuntimeOptions(arguments)
+        runtimes = try RuntimeOptions(arguments)
         if let text: String = try arguments.value("metrics-address") {
             do { address = try MetricsAddress(parsing: text) } catch { throw UsageError("--metrics-address: \(error)") }
         } else {

@@ -25,7 +25,7 @@ struct ContainersCommand: TracerCommand {
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
         common = try CommonOptions(arguments)
-        runtimes = RuntimeOptions(arguments)
+        runtimes = try RuntimeOptions(arguments)
         completionNames = arguments.flag("completion-names")
     }
 

@@ -41,7 +41,7 @@ struct DiagnoseCommand: TracerCommand {
         container = try arguments.containerQueries()
         netns = arguments.strings("netns")
         common = try CommonOptions(arguments)
-        runtimes = RuntimeOptions(arguments)
+        runtimes = try RuntimeOptions(arguments)
     }
 
     func run() throws {

@@ -40,7 +40,7 @@ struct DropsCommand: TracerCommand {
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
         common = try CommonOptions(arguments)
-        runtimes = RuntimeOptions(arguments)
+        runtimes = try RuntimeOptions(arguments)
         all = arguments.flag("all")
         container = try arguments.containerQueries()
         duration = try arguments.value("duration")

@@ -47,7 +47,7 @@ struct EgressCommand: TracerCommand {
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
         common = try CommonOptions(arguments)
-        runtimes = RuntimeOptions(arguments)
+        runtimes = try RuntimeOptions(arguments)
         container = try arguments.containerQueries()
         netns = arguments.strings("netns")
         duration = try arguments.value("duration")

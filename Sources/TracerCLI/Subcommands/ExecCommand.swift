@@ -63,7 +63,7 @@ struct ExecCommand: TracerCommand {
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
         common = try CommonOptions(arguments)
-        runtimes = RuntimeOptions(arguments)
+        runtimes = try RuntimeOptions(arguments)
         exits = arguments.flag("exits")
         maxLifetime = try arguments.value("max-lifetime")
         pid = try arguments.value("pid")

@@ -75,7 +75,7 @@ struct IngressCommand: TracerCommand {
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
         common = try CommonOptions(arguments)
-        runtimes = RuntimeOptions(arguments)
+        runtimes = try RuntimeOptions(arguments)
         container = try arguments.containerQueries()
         netns = arguments.strings("netns")
         ports = try arguments.values("port")

@@ -24,7 +24,7 @@ struct NetnsCommand: TracerCommand {
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
         common = try CommonOptions(arguments)
-        runtimes = RuntimeOptions(arguments)
+        runtimes = try RuntimeOptions(arguments)
     }
 
     func run() throws {

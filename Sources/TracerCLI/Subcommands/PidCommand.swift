@@ -28,7 +28,7 @@ struct PidCommand: TracerCommand {
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
         common = try CommonOptions(arguments)
-        runtimes = RuntimeOptions(arguments)
+        runtimes = try RuntimeOptions(arguments)
         container = try arguments.containerQueries().last
         pids = try Self.pids(arguments.positionals)
         if pids.isEmpty && container == nil { throw UsageError("give at least one PID, or --container NAME") }

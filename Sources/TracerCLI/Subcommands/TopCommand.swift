@@ -58,7 +58,7 @@ struct TopCommand: TracerCommand {
 
     init(_ arguments: ParsedArguments) throws(UsageError) {
         common = try CommonOptions(arguments)
-        runtimes = RuntimeOptions(arguments)
+        runtimes = try RuntimeOptions(arguments)
         interval = try arguments.interval() ?? DurationArgument(argument: "2s")!
         once = arguments.flag("once")
         by = try arguments.value("by") ?? TopGroupKey.allCases.map(\.rawValue).joined(separator: ",")

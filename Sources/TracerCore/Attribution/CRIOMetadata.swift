@@ -6,7 +6,7 @@
 public struct CRIOMetadata: Sendable {
     let storage: ContainerStorage
 
-    public init(graphRoot: String = "/var/lib/containers/storage", runRoot: String? = "/run/containers/storage") {
+    public init(graphRoot: String = PodmanMetadata.defaultGraphRoot, runRoot: String? = PodmanMetadata.defaultRunRoot) {
         storage = ContainerStorage(graphRoot: graphRoot, runRoot: runRoot)
     }
 

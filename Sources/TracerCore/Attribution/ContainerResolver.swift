@@ -10,6 +10,10 @@ public struct ContainerResolver: Sendable {
     public let crio: CRIOMetadata
     public let containerd: ContainerdMetadata
     public let runc: RuncState
+    /// Where the host's files are read. The readers above are given their roots already under it;
+    /// the paths they return (a sandbox key) are host paths, mapped by whoever opens them; the
+    /// readers of /proc and network namespaces handed this resolver read under it too.
+    public let hostRoot: HostRoot
     let cache: IdentityCache
 
     public init(
@@ -18,6 +22,7 @@ public struct ContainerResolver: Sendable {
         crio: CRIOMetadata,
         containerd: ContainerdMetadata,
         runc: RuncState,
+        hostRoot: HostRoot = .identity,
         cacheCapacity: Int = 4096
     ) {
         self.docker = docker
@@ -25,17 +30,21 @@ public struct ContainerResolver: Sendable {
         self.crio = crio
         self.containerd = containerd
         self.runc = runc
+        self.hostRoot = hostRoot
         self.cache = IdentityCache(capacity: cacheCapacity)
     }
 
-    /// The runtimes' default rootful locations.
-    public static func host() -> ContainerResolver {
+    /// The runtimes' default rootful locations, read under `hostRoot`.
+    public static func host(_ hostRoot: HostRoot = .identity) -> ContainerResolver {
         ContainerResolver(
-            docker: DockerMetadata(),
-            podman: PodmanMetadata(),
-            crio: CRIOMetadata(),
-            containerd: ContainerdMetadata(),
-            runc: RuncState())
+            docker: DockerMetadata(root: hostRoot.path(DockerMetadata.defaultRoot)),
+            podman: PodmanMetadata(graphRoot: hostRoot.path(PodmanMetadata.defaultGraphRoot),
+                                   runRoot: hostRoot.path(PodmanMetadata.defaultRunRoot)),
+            crio: CRIOMetadata(graphRoot: hostRoot.path(PodmanMetadata.defaultGraphRoot),
+                               runRoot: hostRoot.path(PodmanMetadata.defaultRunRoot)),
+            containerd: ContainerdMetadata(stateRoot: hostRoot.path(ContainerdMetadata.defaultStateRoot)),
+            runc: RuncState(root: hostRoot.path(RuncState.defaultRoot)),
+            hostRoot: hostRoot)
     }
 
     /// Resolves a full cgroup path (v2 `0::` line, or a v1 controller line's path).

@@ -10,8 +10,10 @@ public struct ContainerdMetadata: Sendable {
     public static let kubernetesNamespace = "k8s.io"
 
     public let stateRoot: String
+    /// containerd's default task state on the host.
+    public static let defaultStateRoot = "/run/containerd/io.containerd.runtime.v2.task"
 
-    public init(stateRoot: String = "/run/containerd/io.containerd.runtime.v2.task") {
+    public init(stateRoot: String = defaultStateRoot) {
         self.stateRoot = stateRoot
     }
 

@@ -3,8 +3,10 @@
 /// Needs read access to the Docker root (root only by default). Works on any kernel.
 public struct DockerMetadata: Sendable {
     public let root: String
+    /// Docker's default data root on the host.
+    public static let defaultRoot = "/var/lib/docker"
 
-    public init(root: String = "/var/lib/docker") {
+    public init(root: String = defaultRoot) {
         self.root = root
     }
 

@@ -5,8 +5,11 @@
 /// are left to `CRIOMetadata`.
 public struct PodmanMetadata: Sendable {
     let storage: ContainerStorage
+    /// containers/storage's rootful graph and run roots on the host (CRI-O's too).
+    public static let defaultGraphRoot = "/var/lib/containers/storage"
+    public static let defaultRunRoot = "/run/containers/storage"
 
-    public init(graphRoot: String = "/var/lib/containers/storage", runRoot: String? = "/run/containers/storage") {
+    public init(graphRoot: String = PodmanMetadata.defaultGraphRoot, runRoot: String? = PodmanMetadata.defaultRunRoot) {
         storage = ContainerStorage(graphRoot: graphRoot, runRoot: runRoot)
     }
 

@@ -6,8 +6,10 @@
 /// ...) and are not seen here. Needs read access to /run/runc (root).
 public struct RuncState: Sendable {
     public let root: String
+    /// runc's default state root on the host.
+    public static let defaultRoot = "/run/runc"
 
-    public init(root: String = "/run/runc") {
+    public init(root: String = defaultRoot) {
         self.root = root
     }
 

@@ -45,9 +45,9 @@ public struct EgressPathFinder {
         self.inventory = inventory
     }
 
-    /// Reads every namespace and container on the host.
+    /// Reads every namespace and container on the host, under the resolver's host root.
     public init(resolver: ContainerResolver) {
-        self.init(directory: NetnsDirectory(), inventory: ContainerInventory.scan(resolver: resolver))
+        self.init(directory: NetnsDirectory(hostRoot: resolver.hostRoot), inventory: ContainerInventory.scan(resolver: resolver))
     }
 
     /// Every endpoint's path when both lists are empty; else the selected ones: containers by

@@ -8,9 +8,9 @@ import Glibc
 public final class NetnsDirectory {
     public struct Namespace: Sendable {
         public var inode: UInt64
-        /// Bind-mount paths naming it.
+        /// Bind-mount paths naming it, as the host names them.
         public var names: [String]
-        /// A path to enter it by: a name, or /proc/PID/ns/net.
+        /// A path this process enters it by: a name, or /proc/PID/ns/net (under the host root).
         public var path: String
         public var pids: [Int32]
         public var isHost: Bool
@@ -61,8 +61,12 @@ public final class NetnsDirectory {
     /// Lists the host's and the named namespaces, and with `allProcesses` those of every
     /// process; reads nothing inside them yet. Without `readsRouting`, `contents` holds the
     /// interfaces only (what `tracer pid` shows; two netlink dumps less per namespace).
-    public init(procRoot: String = "/proc", names: [UInt64: [String]] = NetnsMounts.names(), allProcesses: Bool = true,
+    /// `hostRoot` is where the host's /proc and bind mounts are read (names default to the
+    /// host's bind mounts, `NetnsMounts.names`); `procRoot` overrides its /proc (fixtures).
+    public init(hostRoot: HostRoot = .identity, procRoot: String? = nil, names: [UInt64: [String]]? = nil, allProcesses: Bool = true,
                 readsRouting: Bool = true) {
+        let procRoot = procRoot ?? hostRoot.proc
+        let names = names ?? NetnsMounts.names(hostRoot: hostRoot)
         self.procRoot = procRoot
         self.readsRouting = readsRouting
         var byInode: [UInt64: Namespace] = [:]
@@ -74,7 +78,7 @@ public final class NetnsDirectory {
         }
         for (inode, paths) in names {
             let sorted = paths.sorted()
-            byInode[inode, default: Namespace(inode: inode, names: [], path: sorted[0], pids: [], isHost: false)].names = sorted
+            byInode[inode, default: Namespace(inode: inode, names: [], path: hostRoot.path(sorted[0]), pids: [], isHost: false)].names = sorted
         }
         namespaces = NetnsDirectory.ordered(byInode)
         if allProcesses { scanProcesses() }

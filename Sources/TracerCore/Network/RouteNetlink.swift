@@ -108,11 +108,11 @@ public enum RouteNetlink {
     }
 }
 
-private typealias SetnsFunction = @convention(c) (Int32, Int32) -> Int32
+typealias SetnsFunction = @convention(c) (Int32, Int32) -> Int32
 
 /// setns(2) from libc. Glibc's Swift module does not export it (it is _GNU_SOURCE-only
 /// in <sched.h>), so it is looked up dynamically; glibc has had it since 2.14.
-private func setnsFunction() -> SetnsFunction? {
+func setnsFunction() -> SetnsFunction? {
     // RTLD_DEFAULT is ((void *) 0) in <dlfcn.h>.
     guard let symbol = dlsym(nil, "setns") else { return nil }
     return unsafeBitCast(symbol, to: SetnsFunction.self)

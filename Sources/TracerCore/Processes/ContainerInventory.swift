@@ -32,7 +32,9 @@ public struct ContainerInventory: Sendable {
 
     public var containers: [Container]
 
-    public static func scan(resolver: ContainerResolver, procRoot: String = "/proc") -> ContainerInventory {
+    /// Reads the host's /proc under the resolver's host root; `procRoot` overrides it (fixtures).
+    public static func scan(resolver: ContainerResolver, procRoot: String? = nil) -> ContainerInventory {
+        let procRoot = procRoot ?? resolver.hostRoot.proc
         let table = ProcessTable.scan(procRoot: procRoot)
         var byID: [String: Container] = [:]
         var resolved: [String: Attribution] = [:]

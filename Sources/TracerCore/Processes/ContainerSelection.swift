@@ -23,10 +23,10 @@ public struct ContainerSelection: Sendable {
         self.cgroupIDs = cgroupIDs
     }
 
-    /// Scans the host's containers and reads where cgroup v2 is mounted (/proc/self/mountinfo).
+    /// Scans the host's containers and reads where the host mounts cgroup v2, under the resolver's host root.
     public static func select(_ queries: [String], resolver: ContainerResolver) throws(ContainerQueryError) -> ContainerSelection {
         let inventory = ContainerInventory.scan(resolver: resolver)
-        let unified = (try? MountTable.read(types: ["cgroup2"]))?.mounts.first?.mountPoint
+        let unified = (try? MountTable.host(resolver.hostRoot, types: ["cgroup2"]))?.mounts.first.map { resolver.hostRoot.path($0.mountPoint) }
         return try ContainerSelection(queries, in: inventory, unifiedMount: unified)
     }
 }

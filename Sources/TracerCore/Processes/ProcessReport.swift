@@ -36,9 +36,11 @@ public struct ProcessReport: Sendable {
         return nil
     }
 
-    /// Reads /proc for `pid` and resolves its container. Throws `noSuchProcess` when it is gone.
+    /// Reads /proc for `pid` (under the resolver's host root unless `procRoot` is given) and resolves
+    /// its container. Throws `noSuchProcess` when it is gone.
     public static func read(pid: Int32, resolver: ContainerResolver, netns: NetnsDirectory?,
-                            procRoot: String = "/proc") throws -> ProcessReport {
+                            procRoot: String? = nil) throws -> ProcessReport {
+        let procRoot = procRoot ?? resolver.hostRoot.proc
         guard FileSystem.exists("\(procRoot)/\(pid)") else { throw ProcessLookupError.noSuchProcess(pid) }
         let stat: ProcStat
         let status: ProcStatus
@@ -70,7 +72,7 @@ public struct ProcessReport: Sendable {
         var names = namespaces["net"].flatMap { inode in netns?.namespaces.first { $0.inode == inode }?.names } ?? []
         // The bind mount the runtime recorded, where the directory has not named it already.
         if case .container(let identity) = attribution, let path = identity.netnsPath, !names.contains(path),
-           let inode = namespaces["net"], NetnsMounts.inode(ofBindMount: path) == inode {
+           let inode = namespaces["net"], NetnsMounts.inode(ofBindMount: resolver.hostRoot.path(path)) == inode {
             names.append(path)
         }
         var links: [LinkReport] = []

@@ -14,7 +14,7 @@ public final class HostContainers: ContainerSource {
     private let resolver: ContainerResolver
     /// Scanned only when a container has a network namespace to look into; its interfaces and
     /// their peers only: the table shows no routes (three route dumps less per namespace).
-    private lazy var netns = NetnsDirectory(readsRouting: false)
+    private lazy var netns = NetnsDirectory(hostRoot: resolver.hostRoot, readsRouting: false)
 
     public init(resolver: ContainerResolver) {
         self.resolver = resolver

@@ -14,11 +14,13 @@ public protocol NamespaceSource: AnyObject {
 /// The host's network namespaces as `tracer netns` reads them: found from every process and
 /// from bind mounts. Entering them needs CAP_SYS_ADMIN.
 public final class HostNamespaces: NamespaceSource {
-    private let directory = NetnsDirectory()
+    private let directory: NetnsDirectory
     private let resolver: ContainerResolver
 
+    /// Reads under the resolver's host root.
     public init(resolver: ContainerResolver) {
         self.resolver = resolver
+        directory = NetnsDirectory(hostRoot: resolver.hostRoot)
     }
 
     public func namespaces() -> [NetnsDirectory.Namespace] { directory.namespaces }

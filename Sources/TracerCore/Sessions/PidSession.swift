@@ -16,12 +16,14 @@ public final class HostProcesses: ProcessSource {
     private let procRoot: String
     /// Read only when a report needs it: the names and interfaces of network namespaces; routes
     /// only of the process's own (`contentsWithRoutes`).
-    private lazy var netns = NetnsDirectory(procRoot: procRoot, names: NetnsMounts.conventionalNames(),
+    private lazy var netns = NetnsDirectory(hostRoot: resolver.hostRoot, procRoot: procRoot,
+                                            names: NetnsMounts.conventionalNames(hostRoot: resolver.hostRoot),
                                             allProcesses: false, readsRouting: false)
 
-    public init(resolver: ContainerResolver, procRoot: String = "/proc") {
+    /// Reads under the resolver's host root; `procRoot` overrides its /proc (fixtures).
+    public init(resolver: ContainerResolver, procRoot: String? = nil) {
         self.resolver = resolver
-        self.procRoot = procRoot
+        self.procRoot = procRoot ?? resolver.hostRoot.proc
     }
 
     public func report(pid: Int32) throws -> ProcessReport {

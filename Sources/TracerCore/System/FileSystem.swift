@@ -138,6 +138,14 @@ enum FileSystem {
         return names
     }
 
+    /// The target of the symbolic link at `path`, as readlink(2) gives it; nil for anything else.
+    static func linkTarget(_ path: String) -> String? {
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))
+        let n = buffer.withUnsafeMutableBufferPointer { readlink(path, $0.baseAddress!, $0.count) }
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[..<n], as: UTF8.self)
+    }
+
     /// `base` with `components` appended, one slash between each.
     static func join(_ base: String, _ components: String...) -> String {
         var path = base

@@ -1,4 +1,4 @@
-/// /proc/self/mountinfo: the one reader of that file.
+/// /proc/self/mountinfo (or, under a host root, the host's pid 1's): the one reader of that file.
 public struct MountTable: Sendable {
     public struct Mount: Sendable, Equatable {
         /// The mounted file's path inside its file system; `net:[4026532281]` for a namespace bind mount.
@@ -15,6 +15,12 @@ public struct MountTable: Sendable {
     /// hundreds of overlay mounts that most callers do not need.
     public static func read(path: String = "/proc/self/mountinfo", types: Set<String>? = nil) throws -> MountTable {
         parse(bytes: try FileSystem.readBytes(path, kind: .kernelTable), types: types)
+    }
+
+    /// The host's mounts with the paths the host gives them: ours on the host; under a host root,
+    /// pid 1's (a container's own table names the host's mounts under the root, or not at all).
+    public static func host(_ hostRoot: HostRoot, types: Set<String>? = nil) throws -> MountTable {
+        try read(path: hostRoot.isIdentity ? "/proc/self/mountinfo" : hostRoot.path("/proc/1/mountinfo"), types: types)
     }
 
     public static func parse(_ text: String, types: Set<String>? = nil) -> MountTable {

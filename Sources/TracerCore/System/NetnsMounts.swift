@@ -8,24 +8,27 @@ import Glibc
 /// option string, which on a host with a hundred containers costs more than the rest of `tracer pid`.
 /// Older kernels fall back to mountinfo.
 public enum NetnsMounts {
-    public static func names() -> [UInt64: [String]] {
-        if let names = fromStatmount() { return names }
-        return (try? MountTable.read(types: ["nsfs"]))?.networkNamespaceNames ?? [:]
+    /// Paths as the host names them. Under a host root, from pid 1's mountinfo: listmount(2) lists
+    /// this process's mount namespace, where the host's bind mounts are seen under the root if at all.
+    public static func names(hostRoot: HostRoot = .identity) -> [UInt64: [String]] {
+        if hostRoot.isIdentity, let names = fromStatmount() { return names }
+        return (try? MountTable.host(hostRoot, types: ["nsfs"]))?.networkNamespaceNames ?? [:]
     }
 
     /// The bind mounts in the directories `ip netns`, CNI, CRI runtimes and podman use
     /// (/run/netns, rootless podman's /run/user/UID/netns), one stat each: `names()` asks the
     /// kernel about every mount, about 1 ms with a hundred containers. `tracer pid` uses these
     /// and the path a runtime recorded (docker's SandboxKey) instead.
-    public static func conventionalNames() -> [UInt64: [String]] {
+    /// Named by their host paths; read under `hostRoot`.
+    public static func conventionalNames(hostRoot: HostRoot = .identity) -> [UInt64: [String]] {
         var directories = ["/run/netns"]
-        if canonical("/var/run/netns") != canonical("/run/netns") { directories.append("/var/run/netns") }
-        for user in FileSystem.entries("/run/user") ?? [] { directories.append("/run/user/\(user)/netns") }
+        if canonical(hostRoot.path("/var/run/netns/.")) != canonical(hostRoot.path("/run/netns/.")) { directories.append("/var/run/netns") }
+        for user in FileSystem.entries(hostRoot.path("/run/user")) ?? [] { directories.append("/run/user/\(user)/netns") }
         var names: [UInt64: [String]] = [:]
         for directory in directories {
-            for entry in (FileSystem.entries(directory) ?? []).sorted() {
+            for entry in (FileSystem.entries(hostRoot.path(directory)) ?? []).sorted() {
                 let path = FileSystem.join(directory, entry)
-                if let inode = inode(ofBindMount: path) { names[inode, default: []].append(path) }
+                if let inode = inode(ofBindMount: hostRoot.path(path)) { names[inode, default: []].append(path) }
             }
         }
         return names
