@@ -35,6 +35,22 @@ struct DeployTests {
         #expect(broken.output.contains("Unknown key 'NoNewPrivilege'"), "\(broken.output)")
     }
 
+    /// The unit's capability bounding set is enough to name another user's process's
+    /// namespaces (CAP_SYS_PTRACE: /proc/PID/ns of another uid), as the agent must for drops.
+    @Test(.requires(geteuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0, Comment(rawValue: "SKIPPED LOUDLY: needs root and setpriv")))
+    func theUnitsCapabilitiesReadAnotherUsersNamespaces() throws {
+        let text = try String(contentsOfFile: Self.unit, encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("CapabilityBoundingSet=") })
+        let bounding = "-all," + line.dropFirst("CapabilityBoundingSet=".count).split(separator: " ")
+            .map { "+" + $0.dropFirst("CAP_".count).lowercased() }.joined(separator: ",")
+        let sleeper = try ChildProcess.spawn(["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sleep", "30"])
+        defer { kill(sleeper.pid, SIGKILL); _ = sleeper.wait() }
+        usleep(200_000)
+        let pid = try LabShell.run(["-c", "setpriv --bounding-set=\"$0\" --inh-caps=-all \"$1\" pid \"$2\" 2>&1", bounding, TracerBinary.path, String(sleeper.pid)])
+        #expect(pid.status == 0, "\(pid.output)")
+        #expect(pid.output.contains("net:4026"), "bounding set \(bounding): \(pid.output)")
+    }
+
     @Test(.requires(access(venvPython, X_OK) == 0, Comment(rawValue: "SKIPPED LOUDLY: the kubernetes client's virtualenv is missing: tools/setup.sh --test")))
     func theManifestsMatchTheKubernetesTypes() throws {
         let check = "\(Self.root)/tools/check-manifests.py"
