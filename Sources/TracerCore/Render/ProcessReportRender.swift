@@ -31,7 +31,11 @@ public enum ProcessReportRender {
         let ns = ProcNamespaces.kinds.compactMap { kind in
             r.namespaces[kind].map { "\(kind):\($0)" + (r.sharedWithHost.contains(kind) ? "(host)" : "") }
         }
-        row("namespaces", ns.joined(separator: " "))
+        if let refused = r.namespaces.refused {
+            row("namespaces", "unreadable: /proc/\(r.pid)/ns: \(refused.text)" + (refused.name == "EACCES" ? " (the kernel's ptrace access check; CAP_SYS_PTRACE passes it)" : ""))
+        } else {
+            row("namespaces", ns.joined(separator: " "))
+        }
         row("netns", (r.namespaces["net"].map(String.init) ?? "?") + (r.netnsNames.isEmpty ? "" : "  " + r.netnsNames.map(text).joined(separator: " ")))
         for link in r.links {
             row("  " + text(link.interface.name), LinkRender.summary(link))
@@ -79,6 +83,7 @@ public enum ProcessReportRender {
             }
         }
         json.add("namespaces", object: namespaces)
+        if let refused = r.namespaces.refused { json.add("namespaces_unreadable", refused.name ?? String(refused.rawValue)) }
         var netns = JSONLine()
         netns.add("inode", optional: r.namespaces["net"])
         netns.add("names", strings: r.netnsNames)

@@ -1,3 +1,4 @@
+import BPF
 import Foundation
 import Testing
 @testable import TracerCore
@@ -59,5 +60,18 @@ struct ProcessReportRenderTests {
         #expect(!line.contains("\u{1B}") && !line.contains("\n"))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect((object["container"] as? [String: Any])?["name"] as? String == Self.hostile)
+    }
+
+    /// Namespaces the kernel refused (another user's process without CAP_SYS_PTRACE) are said to
+    /// be unreadable, with the kernel's reason, not left blank.
+    @Test func refusedNamespacesAreSaidWithTheKernelsReason() throws {
+        var r = report(.host)
+        r.namespaces = ProcNamespaces(inodes: [:], refused: Errno(EACCES))
+        let lines = ProcessReportRender.table(r, clock: BootClock(realtimeOffset: 0))
+        #expect(lines.contains("namespaces:       unreadable: /proc/4242/ns: Permission denied (the kernel's ptrace access check; CAP_SYS_PTRACE passes it)"),
+                "\(lines)")
+        let line = ProcessReportRender.json(r, clock: BootClock(realtimeOffset: 0)).finished
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["namespaces_unreadable"] as? String == "EACCES")
     }
 }
