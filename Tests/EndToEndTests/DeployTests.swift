@@ -198,8 +198,8 @@ extension DeployTests {
     }
 }
 
-/// podman with its storage, run root and configuration in a directory of the test's own (as
-/// tools/lab/containers.sh does), removed afterwards.
+/// podman with its storage, run root and configuration in a directory of the test's own
+/// (tools/lib/podman.sh, as tools/lab/containers.sh), removed afterwards.
 struct PrivatePodman {
     let dir: String
     var environment: [String] {
@@ -209,29 +209,8 @@ struct PrivatePodman {
 
     init() throws {
         dir = "/tmp/tracer-podman-\(getpid())"
-        for sub in ["storage", "runroot", "tmp", "netconf"] {
-            try FileManager.default.createDirectory(atPath: "\(dir)/\(sub)", withIntermediateDirectories: true)
-        }
-        try """
-            [containers]
-            default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-            [engine]
-            runtime = "runc"
-            cgroup_manager = "cgroupfs"
-            events_logger = "file"
-            events_logfile_path = "\(dir)/tmp/events.log"
-            tmp_dir = "\(dir)/tmp"
-            [network]
-            network_backend = "netavark"
-            network_config_dir = "\(dir)/netconf"
-            """.write(toFile: "\(dir)/containers.conf", atomically: true, encoding: .utf8)
-        try """
-            [storage]
-            driver = "overlay"
-            graphroot = "\(dir)/storage"
-            runroot = "\(dir)/runroot"
-            """.write(toFile: "\(dir)/storage.conf", atomically: true, encoding: .utf8)
-        try "".write(toFile: "\(dir)/registries.conf", atomically: true, encoding: .utf8)
+        let written = try LabShell.run(["-c", ". \"$0\"/tools/lib/podman.sh && podman_private_config \"$1\" \"$1\" 2>&1", DeployTests.root, dir])
+        guard written.status == 0 else { throw LabShell.Failure("podman_private_config: \(written.output)") }
     }
 
     func remove() {

@@ -224,28 +224,7 @@ PODMAN_GLOBALS=(/dev/shm/libpod_lock /var/lib/containers/cache/blob-info-cache-v
   /run/containers/networks /run/containers /run/runc)
 
 up_podman() {
-  mkdir -p "$STATE/podman"/{storage,runroot,tmp,netconf,volumes}
-  cat >"$STATE/containers.conf" <<EOF
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$STATE/podman/tmp/events.log"
-tmp_dir = "$STATE/podman/tmp"
-volume_path = "$STATE/podman/volumes"
-[network]
-network_backend = "netavark"
-network_config_dir = "$STATE/podman/netconf"
-EOF
-  cat >"$STATE/storage.conf" <<EOF
-[storage]
-driver = "overlay"
-graphroot = "$STATE/podman/storage"
-runroot = "$STATE/podman/runroot"
-EOF
-  : >"$STATE/registries.conf"
+  podman_private_config "$STATE" "$STATE/podman"
   # podman 4.3 writes these outside graphroot/runroot/tmp_dir; remember the ones that did
   # not exist yet so the last podman lab's 'down' can remove them again.
   local g
@@ -569,6 +548,7 @@ cmd_down() {
 TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../lib/need.sh
 . "$TOOLS/lib/need.sh"
+. "$TOOLS/lib/podman.sh"
 cmd_install() { "$TOOLS/setup.sh" --test; }
 
 # What `up RUNTIME` runs, each with the package that brings it; missing ones are named, not installed.
