@@ -1,15 +1,16 @@
-import Glibc
+import BPF
 import NIOCore
 import NIOPosix
 import TracerCore
 
 /// One of the agent's sessions, ready to run: its probe loaded and its sink built. `run` runs
-/// the session until `stop` says so, then releases its probe (BPF detached) whatever happened.
+/// the session until `stop` fires (its waits watch it, so it sleeps until there is something
+/// to deliver), then releases its probe (BPF detached) whatever happened.
 public struct AgentSession: Sendable {
     public var name: String
-    public var run: @Sendable (_ stop: @escaping @Sendable () -> Bool) throws -> Void
+    public var run: @Sendable (_ stop: StopEvent) throws -> Void
 
-    public init(name: String, run: @escaping @Sendable (_ stop: @escaping @Sendable () -> Bool) throws -> Void) {
+    public init(name: String, run: @escaping @Sendable (_ stop: StopEvent) throws -> Void) {
         self.name = name
         self.run = run
     }
@@ -23,8 +24,9 @@ public final class HandedOver<Value>: @unchecked Sendable {
 }
 
 /// `tracer agent`: its sessions side by side, each on a thread of its own (they block in the
-/// kernel's poll or sleep between intervals), and the metrics endpoint on an event loop. A
-/// session that fails leaves the others and the endpoint running: `/healthz` says it failed.
+/// kernel's poll or sleep between intervals, and the stop event wakes them), and the metrics
+/// endpoint on an event loop. A session that fails leaves the others and the endpoint running:
+/// `/healthz` says it failed.
 public final class Agent {
     public let metrics: AgentMetrics
     public let health: AgentHealth
@@ -47,10 +49,10 @@ public final class Agent {
     /// The port the endpoint listens on.
     public var port: Int { server.port }
 
-    /// Runs `sessions` until `stop` says so; returns once every session has ended and released
+    /// Runs `sessions` until `stop` fires; returns once every session has ended and released
     /// its probe, and the endpoint is closed. Session errors are reported through `health` (and
     /// `failed`, called once per failure) rather than thrown: the endpoint keeps answering.
-    public func run(_ sessions: [AgentSession], stop: @escaping @Sendable () -> Bool,
+    public func run(_ sessions: [AgentSession], until stop: StopEvent,
                     failed: @escaping @Sendable (String, any Error) -> Void = { _, _ in }) {
         let pool = NIOThreadPool(numberOfThreads: max(sessions.count, 1))
         pool.start()
@@ -70,7 +72,7 @@ public final class Agent {
             })
         }
         // The sessions notice `stop` themselves; this thread only waits for it to come.
-        while !stop() { usleep(100_000) }
+        while !stop.wait(timeoutMilliseconds: -1) {}
         for end in ends { try? end.wait() }
         try? pool.syncShutdownGracefully()
         server.close()

@@ -75,7 +75,7 @@ struct AgentCommand: TracerCommand {
     }
 
     func run() throws {
-        StopSignal.install()
+        let stop = try StopSignal.installWithEvent()
         try Privileges.require(.top)
         try Privileges.require(.drops)
         LibbpfLog.install(verbose: verbose)
@@ -88,9 +88,9 @@ struct AgentCommand: TracerCommand {
             throw TracerExit.failure
         }
         var sessions = [try topSession(metrics)]
-        sessions.append(try dropsSession(metrics))
+        sessions.append(try dropsSession(metrics, stop: stop))
         if execLog { sessions.append(try execSession(metrics)) }
-        agent.run(sessions, stop: { StopSignal.isRequested }) { name, error in
+        agent.run(sessions, until: stop) { name, error in
             printError("tracer agent: the \(name) session failed: \(error); /healthz answers 503")
         }
         if agent.health.sessions.contains(where: { if case .failed = $0.state { true } else { false } }) {
@@ -117,12 +117,12 @@ struct AgentCommand: TracerCommand {
         }
     }
 
-    private func dropsSession(_ metrics: AgentMetrics) throws -> AgentSession {
+    private func dropsSession(_ metrics: AgentMetrics, stop: StopEvent) throws -> AgentSession {
         let parts = HandedOver(try NetProbeLoading.dropsSession(command: "agent", runtimes: runtimes, all: false, containers: [],
-                                                                deadline: nil, countInterval: interval.nanoseconds))
+                                                                deadline: nil, countInterval: interval.nanoseconds, stop: stop))
         return AgentSession(name: "drops") { stop in
             defer { parts.value.probe.close() }
-            try parts.value.session.run(into: DropMetricsSink(metrics: metrics), stop: stop)
+            try parts.value.session.run(into: DropMetricsSink(metrics: metrics), stop: { stop.isFired })
         }
     }
 
@@ -142,7 +142,7 @@ struct AgentCommand: TracerCommand {
         let parts = HandedOver((session, probe, RenderingSink(message: printError, render: render.lines)))
         return AgentSession(name: "exec") { stop in
             defer { parts.value.1.close() }
-            try parts.value.0.run(into: ExecLogSink(output: parts.value.2, metrics: metrics), stop: stop)
+            try parts.value.0.run(into: ExecLogSink(output: parts.value.2, metrics: metrics), stop: { stop.isFired })
         }
     }
 }
