@@ -1,4 +1,5 @@
 import BPF
+import CLinux
 import NIOCore
 import NIOPosix
 import TracerCore
@@ -62,6 +63,7 @@ public final class Agent {
         for session in sessions {
             health.set(session.name, .running)
             ends.append(pool.runIfActive(eventLoop: loop) {
+                _ = tracer_name_thread("agent-\(session.name)")
                 do {
                     try session.run(stop)
                     health.set(session.name, .stopped)

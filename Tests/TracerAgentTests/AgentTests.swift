@@ -56,6 +56,25 @@ struct AgentTests {
         #expect(throws: HTTPGet.Failed.self) { try HTTPGet.get(port: port, path: "/healthz") }
     }
 
+    @Test func eachSessionRunsOnAThreadNamedAfterIt() throws {
+        let agent = try Agent(address: MetricsAddress(host: "127.0.0.1", port: 0), metrics: AgentMetrics())
+        let stop = try StopEvent()
+        let names = Mutex<[String]>([])
+        func session(_ name: String) -> AgentSession {
+            AgentSession(name: name) { stop in
+                let comm = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+                let seen = names.withLock { names in
+                    names.append(comm.trimmingCharacters(in: .newlines))
+                    return names.count
+                }
+                if seen == 2 { stop.fire() }
+                stop.wait(timeoutMilliseconds: -1)
+            }
+        }
+        agent.run([session("top"), session("drops")], until: stop)
+        #expect(names.withLock { $0 }.sorted() == ["agent-drops", "agent-top"])
+    }
+
     @Test func healthzIsOkWhileEverySessionRunsAndOtherPathsAre404() {
         let metrics = AgentMetrics()
         let health = AgentHealth(metrics: metrics, now: { 0 })
