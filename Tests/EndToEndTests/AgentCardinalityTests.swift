@@ -134,9 +134,10 @@ struct AgentCardinalityTests {
         // init (`exe`) in the container's cgroup before it writes state.json, and a snapshot that
         // falls between the two finds no container there; ExecAttributor asks about that cgroup
         // again only 2 s later, after such a container is gone, so its counts go to container=""
-        // (tracer_attribution_failures_total). 3 and 4 of the 500 in the runs here.
+        // (tracer_attribution_failures_total). 3 to 5 of the 500 in the runs here; a slower runc
+        // widens that window, hence 97%.
         let unattributed = HTTPGet.samples(of: seen.lastScrape)[#"tracer_attribution_failures_total{source="top"}"#] ?? 0
-        #expect(seen.seen.count >= Self.containers * 98 / 100,
+        #expect(seen.seen.count >= Self.containers * 97 / 100,
                 "\(seen.seen.count) containers seen; missing e.g. \(Set(made.map(\.id)).subtracting(seen.seen).sorted().prefix(5)); \(unattributed) execs unattributed")
         // Bounded: a container's series live at most its lifetime, two intervals (its last counts,
         // then the expiry's turn) and the TTL. Each runner starts a container at most every
