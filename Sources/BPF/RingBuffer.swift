@@ -37,11 +37,21 @@ public final class RingBuffer {
         }
     }
 
-    /// Waits up to `timeoutMilliseconds` for records and consumes all that are ready.
-    /// Returns how many were consumed; an interrupting signal counts as zero, not an error.
+    /// Waits up to `timeoutMilliseconds` for records and consumes all that are ready; with a
+    /// `stop` event, returns as soon as it fires too. Returns how many were consumed; an
+    /// interrupting signal counts as zero, not an error.
     @discardableResult
-    public func poll(timeoutMilliseconds: Int32) throws -> Int {
+    public func poll(timeoutMilliseconds: Int32, stop: StopEvent? = nil) throws -> Int {
         guard let handle else { return 0 }
+        if let stop {
+            // The ring buffer's epoll fd is readable while a ring has records: one poll(2) waits
+            // for either, then the records are consumed as ring_buffer__poll would.
+            var watched = [pollfd(fd: ring_buffer__epoll_fd(handle), events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: stop.descriptor, events: Int16(POLLIN), revents: 0)]
+            let ready = Glibc.poll(&watched, 2, timeoutMilliseconds)
+            if ready < 0 { let e = errno; if e != EINTR { throw BPFError.ringBuffer(errno: e) } }
+            return try drain()
+        }
         let n = ring_buffer__poll(handle, timeoutMilliseconds)
         if n == -EINTR { return 0 }
         if n < 0 { throw BPFError.ringBuffer(errno: -n) }

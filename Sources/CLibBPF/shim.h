@@ -5,4 +5,6 @@
 #include <bpf/btf.h>
 #include <linux/bpf.h>
 #include <sys/utsname.h>
+/* StopEvent: an eventfd a signal handler can write to (not in every Swift Glibc module map) */
+#include <sys/eventfd.h>
 #endif

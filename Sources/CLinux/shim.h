@@ -19,6 +19,13 @@ static inline int tracer_memfd(const char *name) {
     return (int)syscall(SYS_memfd_create, name, 1U /* MFD_CLOEXEC */);
 }
 
+// prctl(2) is variadic too: names the calling thread (PR_SET_NAME, at most 15 bytes), so
+// `top -H`, /proc/PID/task/*/comm and the agent's benchmarks tell its sessions apart.
+#include <sys/prctl.h>
+static inline int tracer_name_thread(const char *name) {
+    return prctl(PR_SET_NAME, (unsigned long)name, 0UL, 0UL, 0UL);
+}
+
 #define TRACER_NR_STATMOUNT 457
 #define TRACER_NR_LISTMOUNT 458
 #define TRACER_LSMT_ROOT 0xffffffffffffffffULL

@@ -1,3 +1,4 @@
+import BPF
 import TracerCore
 
 /// The agent as `tracer agent`'s metrics side: its sinks feed `metrics`, `serve` runs the sessions.
@@ -17,9 +18,9 @@ extension Agent: AgentHost {
         ExecLogSink(output: output, metrics: metrics)
     }
 
-    public func serve(_ sessions: [AgentSession], stop: @escaping @Sendable () -> Bool,
+    public func serve(_ sessions: [AgentSession], until stop: StopEvent,
                       failed: @escaping @Sendable (String, any Error) -> Void) -> Bool {
-        run(sessions, stop: stop, failed: failed)
+        run(sessions, until: stop, failed: failed)
         return !health.sessions.contains { if case .failed = $0.state { true } else { false } }
     }
 }

@@ -1,11 +1,13 @@
-import Glibc
+import BPF
+import CLinux
 import NIOCore
 import NIOPosix
 import TracerCore
 
 /// `tracer agent`: its sessions side by side, each on a thread of its own (they block in the
-/// kernel's poll or sleep between intervals), and the metrics endpoint on an event loop. A
-/// session that fails leaves the others and the endpoint running: `/healthz` says it failed.
+/// kernel's poll or sleep between intervals, and the stop event wakes them), and the metrics
+/// endpoint on an event loop. A session that fails leaves the others and the endpoint running:
+/// `/healthz` says it failed.
 public final class Agent {
     public let metrics: AgentMetrics
     public let health: AgentHealth
@@ -28,10 +30,10 @@ public final class Agent {
     /// The port the endpoint listens on.
     public var port: Int { server.port }
 
-    /// Runs `sessions` until `stop` says so; returns once every session has ended and released
+    /// Runs `sessions` until `stop` fires; returns once every session has ended and released
     /// its probe, and the endpoint is closed. Session errors are reported through `health` (and
     /// `failed`, called once per failure) rather than thrown: the endpoint keeps answering.
-    public func run(_ sessions: [AgentSession], stop: @escaping @Sendable () -> Bool,
+    public func run(_ sessions: [AgentSession], until stop: StopEvent,
                     failed: @escaping @Sendable (String, any Error) -> Void = { _, _ in }) {
         let pool = NIOThreadPool(numberOfThreads: max(sessions.count, 1))
         pool.start()
@@ -41,6 +43,7 @@ public final class Agent {
         for session in sessions {
             health.set(session.name, .running)
             ends.append(pool.runIfActive(eventLoop: loop) {
+                _ = tracer_name_thread("agent-\(session.name)")
                 do {
                     try session.run(stop)
                     health.set(session.name, .stopped)
@@ -51,7 +54,7 @@ public final class Agent {
             })
         }
         // The sessions notice `stop` themselves; this thread only waits for it to come.
-        while !stop() { usleep(100_000) }
+        while !stop.wait(timeoutMilliseconds: -1) {}
         for end in ends { try? end.wait() }
         try? pool.syncShutdownGracefully()
         server.close()

@@ -1,3 +1,4 @@
+import BPF
 import TracerCore
 
 /// What `tracer drops` and `tracer egress` need before their session runs, with the exit code
@@ -25,7 +26,7 @@ enum NetProbeLoading {
 
     /// `tracer drops`' session with its probe loaded and attached (`tracer drops`, `tracer agent`).
     static func dropsSession(command: String, runtimes: RuntimeOptions, all: Bool, containers: [String],
-                             deadline: UInt64?, countInterval: UInt64?) throws -> (session: DropsSession, probe: NetProbe) {
+                             deadline: UInt64?, countInterval: UInt64?, stop: StopEvent? = nil) throws -> (session: DropsSession, probe: NetProbe) {
         let reasons = try dropReasons(command: command)
         let finder = EgressPathFinder(resolver: runtimes.resolver)
         let containerIDs = containers.isEmpty ? nil
@@ -36,7 +37,7 @@ enum NetProbeLoading {
         let describer = DropDescriber(reasons: reasons, scope: scope, directory: finder.directory, inventory: finder.inventory)
         let session = DropsSession(source: probe, describer: describer, scope: scope, options: .init(
             showAll: all, containerIDs: containerIDs, deadline: deadline,
-            countInterval: countInterval, noContainers: finder.inventory.containers.isEmpty))
+            countInterval: countInterval, noContainers: finder.inventory.containers.isEmpty, stop: stop))
         return (session, probe)
     }
 }

@@ -1,3 +1,4 @@
+import BPF
 import Glibc
 import Synchronization
 
@@ -17,6 +18,17 @@ enum StopSignal {
 
     /// The first stop signal received, 0 before any.
     private static let first = Atomic<Int32>(0)
+    /// Fired by the handler when set: threads blocked on it wake for the stop instead of
+    /// polling `isRequested` (the agent, whose sessions sleep until there is work).
+    nonisolated(unsafe) private static var event: StopEvent?
+
+    /// `install`, and a stop event the signals fire, for waits that should end on a stop.
+    static func installWithEvent() throws -> StopEvent {
+        let stop = try StopEvent()
+        event = stop // before the handlers: they read it without a lock
+        install()
+        return stop
+    }
 
     static func install() {
         // A parent may hand us a blocked mask (test runners, some supervisors), or these signals
@@ -32,6 +44,7 @@ enum StopSignal {
             // instead of killing us before the teardown.
             Glibc.signal(signal) { number in
                 _ = StopSignal.first.compareExchange(expected: 0, desired: number, ordering: .relaxed)
+                StopSignal.event?.fire()
             }
         }
     }

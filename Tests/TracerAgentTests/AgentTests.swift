@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import LabSupport
 import Synchronization
+import BPF
 import Testing
 @testable import TracerAgent
 @testable import TracerCore
@@ -24,11 +25,11 @@ struct AgentTests {
     @Test func aFailedSessionFailsHealthzWhileMetricsStillAnswer() throws {
         let metrics = AgentMetrics()
         let agent = try Agent(address: MetricsAddress(host: "127.0.0.1", port: 0), metrics: metrics)
-        let stop = Atomic<Bool>(false)
+        let stop = try StopEvent()
         let session = HandedOver(TopSession(source: FailingTopSource(), aggregator: TopAggregator(by: TopMetricsSink.groupKeys) { _ in .host },
                                             intervalNanoseconds: 100_000_000, snapshotWhenStopped: false, hostCPU: { nil }))
         let top = AgentSession(name: "top") { stop in try session.value.run(into: TopMetricsSink(metrics: metrics), stop: stop) }
-        let idle = AgentSession(name: "drops") { stop in while !stop() { usleep(10_000) } }
+        let idle = AgentSession(name: "drops") { stop in stop.wait(timeoutMilliseconds: -1) }
         let port = agent.port
         let failures = Mutex<[String]>([])
         let scraped = Mutex<(HTTPGet, HTTPGet)?>(nil)
@@ -36,10 +37,10 @@ struct AgentTests {
         let probeThread = HandedOver(Thread {
             usleep(600_000)
             scraped.withLock { $0 = try? (HTTPGet.get(port: port, path: "/healthz"), HTTPGet.get(port: port, path: "/metrics")) }
-            stop.store(true, ordering: .relaxed)
+            stop.fire()
         })
         probeThread.value.start()
-        waiter.value.run([top, idle], stop: { stop.load(ordering: .relaxed) }) { name, error in
+        waiter.value.run([top, idle], until: stop) { name, error in
             failures.withLock { $0.append("\(name): \(error)") }
         }
         let (health, scrape) = try #require(scraped.withLock { $0 })
@@ -53,6 +54,25 @@ struct AgentTests {
         #expect(failures.withLock { $0 } == ["top: reading the top maps: EBADF"])
         // Stopped: the endpoint is closed.
         #expect(throws: HTTPGet.Failed.self) { try HTTPGet.get(port: port, path: "/healthz") }
+    }
+
+    @Test func eachSessionRunsOnAThreadNamedAfterIt() throws {
+        let agent = try Agent(address: MetricsAddress(host: "127.0.0.1", port: 0), metrics: AgentMetrics())
+        let stop = try StopEvent()
+        let names = Mutex<[String]>([])
+        func session(_ name: String) -> AgentSession {
+            AgentSession(name: name) { stop in
+                let comm = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+                let seen = names.withLock { names in
+                    names.append(comm.trimmingCharacters(in: .newlines))
+                    return names.count
+                }
+                if seen == 2 { stop.fire() }
+                stop.wait(timeoutMilliseconds: -1)
+            }
+        }
+        agent.run([session("top"), session("drops")], until: stop)
+        #expect(names.withLock { $0 }.sorted() == ["agent-drops", "agent-top"])
     }
 
     @Test func healthzIsOkWhileEverySessionRunsAndOtherPathsAre404() {
@@ -72,7 +92,9 @@ struct AgentTests {
         let address = MetricsAddress(host: "127.0.0.1", port: first.port)
         #expect(throws: MetricsServer.CannotListen(address: address, errno: EADDRINUSE)) { try Agent(address: address, metrics: metrics) }
         #expect(MetricsServer.CannotListen(address: address, errno: EADDRINUSE).description == "cannot listen on \(address): Address already in use")
-        first.run([], stop: { true })
+        let stopped = try StopEvent()
+        stopped.fire()
+        first.run([], until: stopped)
     }
 
     @Test func metricsAddressesParseOnceAtTheEdge() throws {

@@ -17,21 +17,13 @@ total=$((per_worker * workers))
 work=$(mktemp -d /tmp/tracer-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-[ "$(id -u)" = 0 ] || { echo "top-storm.sh: needs root" >&2; exit 77; }
-tools/setup.sh --test >/dev/null
-. tools/lib/need.sh
-need python3 python3 || exit 1
-need cc gcc || exit 1
-swift build -c release --static-swift-stdlib --product tracer >/dev/null
-tracer=$(swift build -c release --static-swift-stdlib --show-bin-path)/tracer
-cc -O2 -o "$work/storm" tools/testprogs/exec_storm.c
+. tools/bench/storm-lib.sh
+prepare_storm_bench top-storm.sh
 cc -O2 -o "$work/bpf_stats" tools/testprogs/bpf_stats.c
-cc -O2 -o "$work/exec_names" tools/testprogs/exec_names.c
 names=30000
 mkdir "$work/names"
 python3 -c 'import os, sys; [os.symlink("/bin/true", f"{sys.argv[1]}/n{i}") for i in range(int(sys.argv[2]))]' "$work/names" $names
 
-. tools/bench/storm-lib.sh
 pct() { awk -v t="$1" -v b="$2" 'BEGIN { printf "%.1f%%", 100 * (t - b) / b }'; }
 per_exec() { awk -v c="$1" -v n="$total" 'BEGIN { printf "%.1f", 1000 * c / n }'; }
 settle=1.2 # top: the interval holding the storm's last execs closes before the tracer stops

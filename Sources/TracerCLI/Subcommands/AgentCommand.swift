@@ -81,7 +81,7 @@ struct AgentCommand: TracerCommand {
 
     func run() throws {
         guard let makeHost = Self.makeHost else { try handOver() }
-        StopSignal.install()
+        let stop = try StopSignal.installWithEvent()
         try Privileges.require(.top)
         try Privileges.require(.drops)
         LibbpfLog.install(verbose: verbose)
@@ -93,9 +93,9 @@ struct AgentCommand: TracerCommand {
             throw TracerExit.failure
         }
         var sessions = [try topSession(host)]
-        sessions.append(try dropsSession(host))
+        sessions.append(try dropsSession(host, stop: stop))
         if execLog { sessions.append(try execSession(host)) }
-        let healthy = host.serve(sessions, stop: { StopSignal.isRequested }) { name, error in
+        let healthy = host.serve(sessions, until: stop) { name, error in
             printError("tracer agent: the \(name) session failed: \(error); /healthz answers 503")
         }
         if !healthy { throw TracerExit.failure }
@@ -136,13 +136,13 @@ struct AgentCommand: TracerCommand {
         }
     }
 
-    private func dropsSession(_ host: any AgentHost) throws -> AgentSession {
+    private func dropsSession(_ host: any AgentHost, stop: StopEvent) throws -> AgentSession {
         let parts = HandedOver((try NetProbeLoading.dropsSession(command: "agent", runtimes: runtimes, all: false, containers: [],
-                                                                 deadline: nil, countInterval: interval.nanoseconds),
+                                                                 deadline: nil, countInterval: interval.nanoseconds, stop: stop),
                                 host.dropSink()))
         return AgentSession(name: "drops") { stop in
             defer { parts.value.0.probe.close() }
-            try parts.value.0.session.run(into: parts.value.1, stop: stop)
+            try parts.value.0.session.run(into: parts.value.1, stop: { stop.isFired })
         }
     }
 
@@ -162,7 +162,7 @@ struct AgentCommand: TracerCommand {
         let parts = HandedOver((session, probe, host.execLogSink(output: RenderingSink(message: printError, render: render.lines))))
         return AgentSession(name: "exec") { stop in
             defer { parts.value.1.close() }
-            try parts.value.0.run(into: parts.value.2, stop: stop)
+            try parts.value.0.run(into: parts.value.2, stop: { stop.isFired })
         }
     }
 }

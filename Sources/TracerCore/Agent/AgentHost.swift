@@ -1,3 +1,5 @@
+import BPF
+
 /// The agent's metrics side: where its sessions' records become series, and the endpoint that
 /// serves them while the sessions run. The `tracer-agent` executable provides it (TracerAgent,
 /// on swift-prometheus and swift-nio), so that those libraries stay out of the `tracer`
@@ -9,9 +11,9 @@ public protocol AgentHost: AnyObject {
     func dropSink() -> any RecordSink<NetRecord>
     /// Every record to `output` as a JSON line, and counted.
     func execLogSink(output: RenderingSink<ExecRecord>) -> any RecordSink<ExecRecord>
-    /// Runs `sessions` side by side until `stop` says so, with the endpoint answering; `failed`
+    /// Runs `sessions` side by side until `stop` fires, with the endpoint answering; `failed`
     /// is called once per session that fails. Returns false when any session failed.
-    func serve(_ sessions: [AgentSession], stop: @escaping @Sendable () -> Bool,
+    func serve(_ sessions: [AgentSession], until stop: StopEvent,
                failed: @escaping @Sendable (String, any Error) -> Void) -> Bool
 }
 

@@ -1,10 +1,13 @@
+import BPF
+
 /// One of the agent's sessions, ready to run: its probe loaded and its sink built. `run` runs
-/// the session until `stop` says so, then releases its probe (BPF detached) whatever happened.
+/// the session until `stop` fires (its waits watch it, so it sleeps until there is something
+/// to deliver), then releases its probe (BPF detached) whatever happened.
 public struct AgentSession: Sendable {
     public var name: String
-    public var run: @Sendable (_ stop: @escaping @Sendable () -> Bool) throws -> Void
+    public var run: @Sendable (_ stop: StopEvent) throws -> Void
 
-    public init(name: String, run: @escaping @Sendable (_ stop: @escaping @Sendable () -> Bool) throws -> Void) {
+    public init(name: String, run: @escaping @Sendable (_ stop: StopEvent) throws -> Void) {
         self.name = name
         self.run = run
     }

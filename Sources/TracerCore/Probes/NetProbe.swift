@@ -136,9 +136,9 @@ public final class NetProbe {
         try publishedPortHints.update(UInt32(hostPort), 1)
     }
 
-    /// Waits up to `timeoutMilliseconds` and returns the drops that arrived.
-    public func poll(timeoutMilliseconds: Int32) throws -> [DropEvent] {
-        try ring?.poll(timeoutMilliseconds: timeoutMilliseconds)
+    /// Waits up to `timeoutMilliseconds`, or until `stop` fires, and returns the drops that arrived.
+    public func poll(timeoutMilliseconds: Int32, stop: StopEvent? = nil) throws -> [DropEvent] {
+        try ring?.poll(timeoutMilliseconds: timeoutMilliseconds, stop: stop)
         try ring?.drain()
         defer { pending.removeAll(keepingCapacity: true) }
         return pending

@@ -1,3 +1,5 @@
+import BPF
+
 /// The part `DropsSession` and `EgressSession` share: drops from the source -> described ->
 /// filtered -> records as they come, losses reported as they grow, and the kernel's counters
 /// named and filtered as the drops were.
@@ -12,14 +14,27 @@ final class DropStream {
     private(set) var lost: UInt64 = 0
     /// Called with every drop shown.
     var onDrop: (DropRecord) -> Void = { _ in }
-    /// How long a poll waits for drops: the longest a stop request or a deadline waits too.
+    /// How long a poll waits for drops when nothing else ends it: the longest a stop request waits.
     private let pollMilliseconds: Int32 = 100
+    /// Ends a poll as soon as a stop is asked: polls then wait until the next interval instead
+    /// (an idle host wakes the reader once per interval, not ten times a second).
+    private let stopEvent: StopEvent?
 
-    init(source: NetEventSource, describer: DropDescriber, scope: EgressScope, filter: DropFilter) {
+    init(source: NetEventSource, describer: DropDescriber, scope: EgressScope, filter: DropFilter, stop: StopEvent? = nil) {
         self.source = source
         self.describer = describer
         self.scope = scope
         self.filter = filter
+        stopEvent = stop
+    }
+
+    /// Milliseconds the next poll may wait: until the next interval's tick or the deadline, and
+    /// without a stop event at most `pollMilliseconds`, so `stop` is looked at soon.
+    func timeout(now: UInt64, nextTick: UInt64, deadline: UInt64?) -> Int32 {
+        func until(_ time: UInt64) -> Int32 { Int32(clamping: (time &- min(time, now)) / 1_000_000 + 1) }
+        var milliseconds = until(nextTick)
+        if let deadline { milliseconds = min(milliseconds, until(deadline)) }
+        return stopEvent == nil ? min(milliseconds, pollMilliseconds) : milliseconds
     }
 
     /// Polls until `stop` says so, the deadline passes or the sink closes; every `interval`
@@ -32,7 +47,8 @@ final class DropStream {
         sink.flush()
         var lastTick = BootClock.now
         while !stop() && !sink.isClosed {
-            show(try source.poll(timeoutMilliseconds: pollMilliseconds), into: sink)
+            let waitFor = timeout(now: BootClock.now, nextTick: lastTick + interval, deadline: deadline)
+            show(try source.poll(timeoutMilliseconds: waitFor, stop: stopEvent), into: sink)
             onPoll()
             let now = BootClock.now
             if now - lastTick >= interval {
@@ -44,7 +60,7 @@ final class DropStream {
             if let deadline, now >= deadline { break }
         }
         // What the kernel already delivered, then the final count of losses.
-        show(try source.poll(timeoutMilliseconds: 0), into: sink)
+        show(try source.poll(timeoutMilliseconds: 0, stop: nil), into: sink)
         try reportLost(into: sink, at: BootClock.now)
         sink.flush()
     }

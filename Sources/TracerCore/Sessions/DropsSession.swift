@@ -1,3 +1,5 @@
+import BPF
+
 /// `tracer drops`: every drop on the host as it happens (described, noise and other
 /// containers left out), the kernel's exact counts at the end and every `countInterval`, then
 /// the summary. Needs a loaded network probe (root, or CAP_BPF and CAP_PERFMON) or a recording.
@@ -13,14 +15,18 @@ public final class DropsSession {
         public var countInterval: UInt64?
         /// No container was found on the host: say that the drops are the host's.
         public var noContainers = false
+        /// Ends the wait for drops as soon as a stop is asked, so the session sleeps until a drop
+        /// or the next interval instead of looking at `stop` ten times a second (the agent).
+        public var stop: StopEvent?
 
         public init(showAll: Bool = false, containerIDs: Set<String>? = nil, deadline: UInt64? = nil,
-                    countInterval: UInt64? = nil, noContainers: Bool = false) {
+                    countInterval: UInt64? = nil, noContainers: Bool = false, stop: StopEvent? = nil) {
             self.showAll = showAll
             self.containerIDs = containerIDs
             self.deadline = deadline
             self.countInterval = countInterval
             self.noContainers = noContainers
+            self.stop = stop
         }
     }
 
@@ -32,7 +38,7 @@ public final class DropsSession {
     /// `scope`: the endpoints' paths, whose addresses name the container of a forwarded drop.
     public init(source: NetEventSource, describer: DropDescriber, scope: EgressScope, options: Options = Options()) {
         stream = DropStream(source: source, describer: describer, scope: scope,
-                            filter: DropFilter(showAll: options.showAll, containerIDs: options.containerIDs))
+                            filter: DropFilter(showAll: options.showAll, containerIDs: options.containerIDs), stop: options.stop)
         self.options = options
     }
 

@@ -1,8 +1,10 @@
+import BPF
+
 /// What the network sessions (`DropsSession`, `EgressSession`) read: the network probe, or
 /// recorded drops and flows in tests.
 public protocol NetEventSource: AnyObject {
-    /// Waits up to `timeoutMilliseconds` and returns the drops that arrived.
-    func poll(timeoutMilliseconds: Int32) throws -> [DropEvent]
+    /// Waits up to `timeoutMilliseconds`, or until `stop` fires, and returns the drops that arrived.
+    func poll(timeoutMilliseconds: Int32, stop: StopEvent?) throws -> [DropEvent]
     /// Every flow followed now, with its stage counters.
     func flows() throws -> [FlowKey: FlowStats]
     /// The kernel's exact drop counts since the start, per (location, reason, device).

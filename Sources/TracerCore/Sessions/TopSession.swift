@@ -1,3 +1,4 @@
+import BPF
 import Glibc
 
 /// What `TopSession` reads: the top probe, or recorded intervals in tests.
@@ -50,11 +51,17 @@ public final class TopSession {
         self.hostCPU = hostCPU
     }
 
+    /// Runs until `stop` fires, the count is reached or the sink closes, asleep between snapshots
+    /// (woken by the stop itself: a host with nothing happening costs one wake-up per interval).
+    public func run(into sink: some RecordSink<TopRecord>, stop: StopEvent) throws {
+        try run(into: sink, stop: { stop.isFired }, idle: { stop.wait(timeoutMilliseconds: $0) }, longestIdle: .max)
+    }
+
     /// Runs until `stop` says so, the count is reached or the sink closes. Between snapshots it
-    /// calls `idle` with how long it may wait, in milliseconds (at most 100, so a stop is seen
-    /// soon): a sleep, or the interactive screen reading keys.
+    /// calls `idle` with how long it may wait, in milliseconds (at most `longestIdle`, so a stop
+    /// is seen soon): a sleep, or the interactive screen reading keys.
     public func run(into sink: some RecordSink<TopRecord>, stop: () -> Bool,
-                    idle: (Int32) -> Void = TopSession.sleep(milliseconds:)) throws {
+                    idle: (Int32) -> Void = TopSession.sleep(milliseconds:), longestIdle: Int32 = 100) throws {
         var hostStart = hostCPU()
         if let hostStart { aggregator.seedUsualRate(forksSinceBoot: hostStart.forks, uptimeNanoseconds: BootClock.now) }
         var deadline = BootClock.now + intervalNanoseconds
@@ -82,7 +89,7 @@ public final class TopSession {
                 if deadline <= now { deadline = now + intervalNanoseconds } // we fell behind: skip, never burst
                 continue
             }
-            idle(Int32(min((deadline - now) / 1_000_000 + 1, 100)))
+            idle(Int32(min((deadline - now) / 1_000_000 + 1, UInt64(longestIdle))))
         }
         if snapshotWhenStopped && !sink.isClosed && limits.count.map({ shown < $0 }) ?? true { try takeSnapshot() }
     }

@@ -1,3 +1,4 @@
+import BPF
 import Testing
 @testable import TracerCore
 
@@ -68,6 +69,23 @@ struct DropsSessionTests {
         let records = try run(mine, .init(containerIDs: [NetFixture.web1.id]))
         #expect(records.drops.count == 1)
         #expect(records.countRounds.last?.map(\.containers) == [["web1"]])
+    }
+
+    @Test func withAStopEventAPollWaitsUntilTheNextIntervalElseATenthOfASecond() throws {
+        let second: UInt64 = 1_000_000_000
+        let woken = RecordedNetSource()
+        _ = try run(woken, .init(countInterval: 5 * second, stop: try StopEvent()), rounds: 1)
+        let first = try #require(woken.waits.first)
+        #expect(first.stoppable && first.milliseconds > 4900 && first.milliseconds <= 5001,
+                "the agent's drops session sleeps until a drop, a stop or the next count: \(first)")
+        #expect(woken.waits.last.map { $0.milliseconds == 0 && !$0.stoppable } == true, "the last poll only takes what is there")
+
+        let polled = RecordedNetSource()
+        _ = try run(polled, .init(countInterval: 5 * second), rounds: 1)
+        #expect(polled.waits.first.map { $0.milliseconds == 100 && !$0.stoppable } == true, "without one, stop is looked at every 100 ms")
+        let deadline = RecordedNetSource()
+        _ = try run(deadline, .init(deadline: BootClock.now + second / 50, stop: try StopEvent()), rounds: 1)
+        #expect(deadline.waits.first.map { $0.milliseconds <= 21 } == true, "never past the deadline")
     }
 
     @Test func countsAndLossesAtEveryIntervalWhenAsked() throws {

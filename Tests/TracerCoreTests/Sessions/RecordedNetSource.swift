@@ -1,3 +1,4 @@
+import BPF
 import Testing
 @testable import TracerCore
 
@@ -18,8 +19,12 @@ final class RecordedNetSource: NetEventSource {
         self.batches = batches
     }
 
-    func poll(timeoutMilliseconds: Int32) throws -> [DropEvent] {
+    /// The timeout of every poll, and whether it was given a stop event.
+    private(set) var waits: [(milliseconds: Int32, stoppable: Bool)] = []
+
+    func poll(timeoutMilliseconds: Int32, stop: StopEvent?) throws -> [DropEvent] {
         polls += 1
+        waits.append((timeoutMilliseconds, stop != nil))
         return batches.isEmpty ? [] : batches.removeFirst()
     }
 

@@ -1,3 +1,4 @@
+import BPF
 import Foundation
 import Testing
 @testable import TracerCore
@@ -131,6 +132,27 @@ struct TopSessionTests {
                                  snapshotWhenStopped: false, hostCPU: { nil })
         try session.run(into: CollectingSink<TopRecord>(), stop: { waits.count >= 3 }, idle: { waits.append($0) })
         #expect(waits == [100, 100, 100])
+    }
+
+    @Test func withAStopEventTheSessionSleepsTheWholeIntervalAndWakesForTheStop() throws {
+        // The agent's top session: one wait per interval (here an hour), ended by the stop itself.
+        var waits: [Int32] = []
+        let hour = TopSession(source: RecordedIntervals([]), aggregator: Self.aggregator(), intervalNanoseconds: 3600 * Self.second,
+                              snapshotWhenStopped: false, hostCPU: { nil })
+        try hour.run(into: CollectingSink<TopRecord>(), stop: { waits.count >= 1 }, idle: { waits.append($0) }, longestIdle: .max)
+        #expect(waits.count == 1 && waits[0] > 3_599_000, "one wait for the whole interval, not 100 ms naps: \(waits)")
+
+        let stop = try StopEvent()
+        let source = RecordedIntervals([])
+        let session = TopSession(source: source, aggregator: Self.aggregator(), intervalNanoseconds: 3600 * Self.second,
+                                 snapshotWhenStopped: false, hostCPU: { nil })
+        let firing = Thread { usleep(200_000); stop.fire() }
+        let started = BootClock.now
+        firing.start()
+        try session.run(into: CollectingSink<TopRecord>(), stop: stop)
+        let took = BootClock.now - started
+        #expect(took >= 150_000_000 && took < 2 * Self.second, "ended by the stop, at once: \(took) ns")
+        #expect(source.reads == 0)
     }
 
     @Test func aClosedSinkEndsTheSession() throws {
