@@ -17,7 +17,8 @@ tools/setup.sh --test >/dev/null
 . tools/lib/need.sh
 need execsnoop libbpf-tools || exit 1
 need python3 python3 || exit 1
-swift build -c release --static-swift-stdlib --product tracer >/dev/null
+# Both executables: `tracer agent` runs the tracer-agent built beside tracer.
+swift build -c release --static-swift-stdlib >/dev/null
 tracer=$(swift build -c release --static-swift-stdlib --show-bin-path)/tracer
 nobody=4294967294
 pids=()

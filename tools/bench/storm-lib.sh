@@ -9,7 +9,8 @@ prepare_storm_bench() {
     . tools/lib/need.sh
     need python3 python3 || exit 1
     need cc gcc || exit 1
-    swift build -c release --static-swift-stdlib --product tracer >/dev/null
+    # Both executables: `tracer agent` runs the tracer-agent built beside tracer.
+    swift build -c release --static-swift-stdlib >/dev/null
     tracer=$(swift build -c release --static-swift-stdlib --show-bin-path)/tracer
     cc -O2 -o "$work/storm" tools/testprogs/exec_storm.c
     cc -O2 -o "$work/exec_names" tools/testprogs/exec_names.c
