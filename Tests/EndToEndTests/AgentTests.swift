@@ -39,7 +39,9 @@ struct AgentUsageTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tracer-alone-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try FileManager.default.copyItem(atPath: TracerBinary.path, toPath: dir + "/tracer")
+        // Copied by cp, whose descriptor no concurrent test's child can inherit (ETXTBSY at exec).
+        let copied = try LabShell.run(["-c", "cp \"$0\" \"$1\"/tracer 2>&1", TracerBinary.path, dir])
+        #expect(copied.status == 0, "\(copied.output)")
         let bad = try LabShell.run(["-c", "\"$0\" agent --labels pid 2>&1", dir + "/tracer"])
         #expect(bad.status == 64, "\(bad.output)")
         #expect(bad.output.hasPrefix("tracer agent: --labels: unknown label 'pid'"), "\(bad.output)")

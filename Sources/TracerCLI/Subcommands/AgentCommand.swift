@@ -138,7 +138,8 @@ struct AgentCommand: TracerCommand {
 
     private func dropsSession(_ host: any AgentHost, stop: StopEvent) throws -> AgentSession {
         let parts = HandedOver((try NetProbeLoading.dropsSession(command: "agent", runtimes: runtimes, all: false, containers: [],
-                                                                 deadline: nil, countInterval: interval.nanoseconds, stop: stop),
+                                                                 deadline: nil, countInterval: interval.nanoseconds, stop: stop,
+                                                                 locations: false),
                                 host.dropSink()))
         return AgentSession(name: "drops") { stop in
             defer { parts.value.0.probe.close() }
