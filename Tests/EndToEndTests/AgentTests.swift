@@ -39,9 +39,7 @@ struct AgentUsageTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tracer-alone-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        // Copied by cp, whose descriptor no concurrent test's child can inherit (ETXTBSY at exec).
-        let copied = try LabShell.run(["-c", "cp \"$0\" \"$1\"/tracer 2>&1", TracerBinary.path, dir])
-        #expect(copied.status == 0, "\(copied.output)")
+        try Executables.copy(TracerBinary.path, to: dir + "/tracer")
         let bad = try LabShell.run(["-c", "\"$0\" agent --labels pid 2>&1", dir + "/tracer"])
         #expect(bad.status == 64, "\(bad.output)")
         #expect(bad.output.hasPrefix("tracer agent: --labels: unknown label 'pid'"), "\(bad.output)")
@@ -112,7 +110,7 @@ struct AgentTests {
         let command = "\(prefix)\(getpid())"
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent(command).path
         try? FileManager.default.removeItem(atPath: copy)
-        try FileManager.default.copyItem(atPath: "/bin/true", toPath: copy)
+        try Executables.copy("/bin/true", to: copy)
         return (command, copy)
     }
 

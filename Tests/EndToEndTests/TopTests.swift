@@ -32,7 +32,7 @@ struct TopTests {
             command = "\(prefix)\(getpid())"
             copy = FileManager.default.temporaryDirectory.appendingPathComponent(command).path
             try? FileManager.default.removeItem(atPath: copy)
-            try FileManager.default.copyItem(atPath: "/usr/bin/sha256sum", toPath: copy)
+            try Executables.copy("/usr/bin/sha256sum", to: copy)
             process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = ["-c", "while :; do \(copy) /bin/bash >/dev/null; done"]

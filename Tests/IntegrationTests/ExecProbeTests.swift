@@ -126,7 +126,7 @@ struct ExecProbeTests {
 
     @Test func shebangScriptShowsScriptAndInterpreter() throws {
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("tracer-script-\(getpid()).sh").path
-        FileManager.default.createFile(atPath: script, contents: Data("#!/bin/sh\nexit 0\n".utf8), attributes: [.posixPermissions: 0o755])
+        try Executables.write("#!/bin/sh\nexit 0\n", to: script)
         defer { unlink(script) }
         let probe = try probe()
         defer { probe.close() }

@@ -17,7 +17,7 @@ struct TopProbeTests {
         let name = "\(prefix)\(getpid())"
         let path = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
         try? FileManager.default.removeItem(atPath: path)
-        try FileManager.default.copyItem(atPath: system, toPath: path)
+        try Executables.copy(system, to: path)
         return (path, Array(name.utf8.prefix(15)))
     }
 
