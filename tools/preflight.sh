@@ -22,6 +22,7 @@ need /bin/false coreutils || status=1
 need /bin/sleep coreutils || status=1
 need /usr/bin/env coreutils "sets HOST_ROOT for one run in CLITests" || status=1
 need /usr/bin/sha256sum coreutils || status=1
+need /bin/cp coreutils "Executables.copy: the tests copy the programs they run" || status=1
 need /usr/bin/jq jq "edits the runc bundles of tools/lab/containers.sh" || status=1
 need /usr/bin/python3 python3 || status=1
 need /usr/bin/systemd-analyze systemd "verifies deploy/systemd's unit" || status=1

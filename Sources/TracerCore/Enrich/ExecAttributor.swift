@@ -9,9 +9,10 @@ public final class ExecAttributor {
 
     private let resolver: ContainerResolver
     private var known: [CgroupKey: (attribution: Attribution, at: UInt64)] = [:]
-    /// A cgroup that was not (yet) a known container is asked again after this long:
-    /// a runtime may write its metadata just after the first exec.
-    private let retryAfter: UInt64 = 2_000_000_000
+    /// A cgroup that was not (yet) a known container is asked again after this long: a runtime
+    /// may write its metadata just after the first exec (runc execs its init in the container's
+    /// cgroup before it writes state.json), and a short-lived container may be gone by a later ask.
+    private let retryAfter: UInt64 = 200_000_000
 
     public init(resolver: ContainerResolver) {
         self.resolver = resolver
