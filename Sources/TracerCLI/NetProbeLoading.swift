@@ -26,8 +26,7 @@ enum NetProbeLoading {
 
     /// `tracer drops`' session with its probe loaded and attached (`tracer drops`, `tracer agent`).
     static func dropsSession(command: String, runtimes: RuntimeOptions, all: Bool, containers: [String],
-                             deadline: UInt64?, countInterval: UInt64?, stop: StopEvent? = nil,
-                             locations: Bool = true) throws -> (session: DropsSession, probe: NetProbe) {
+                             deadline: UInt64?, countInterval: UInt64?, stop: StopEvent? = nil) throws -> (session: DropsSession, probe: NetProbe) {
         let reasons = try dropReasons(command: command)
         let finder = EgressPathFinder(resolver: runtimes.resolver)
         let containerIDs = containers.isEmpty ? nil
@@ -35,8 +34,7 @@ enum NetProbeLoading {
         // Endpoint addresses let forwarded drops (on host devices) name their container.
         let scope = EgressScope(paths: (try? finder.paths()) ?? [])
         let probe = try probe(.drops(reasons: reasons, showAll: all), scope: scope, command: command)
-        let describer = DropDescriber(reasons: reasons, symbols: locations ? KernelSymbols() : nil, scope: scope,
-                                      directory: finder.directory, inventory: finder.inventory)
+        let describer = DropDescriber(reasons: reasons, scope: scope, directory: finder.directory, inventory: finder.inventory)
         let session = DropsSession(source: probe, describer: describer, scope: scope, options: .init(
             showAll: all, containerIDs: containerIDs, deadline: deadline,
             countInterval: countInterval, noContainers: finder.inventory.containers.isEmpty, stop: stop))

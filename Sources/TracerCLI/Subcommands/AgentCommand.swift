@@ -138,8 +138,7 @@ struct AgentCommand: TracerCommand {
 
     private func dropsSession(_ host: any AgentHost, stop: StopEvent) throws -> AgentSession {
         let parts = HandedOver((try NetProbeLoading.dropsSession(command: "agent", runtimes: runtimes, all: false, containers: [],
-                                                                 deadline: nil, countInterval: interval.nanoseconds, stop: stop,
-                                                                 locations: false),
+                                                                 deadline: nil, countInterval: interval.nanoseconds, stop: stop),
                                 host.dropSink()))
         return AgentSession(name: "drops") { stop in
             defer { parts.value.0.probe.close() }

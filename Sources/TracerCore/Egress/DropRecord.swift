@@ -18,14 +18,12 @@ public struct DropRecord: Sendable {
 /// Turns drop events into records: reason and symbol names, namespace names, attribution.
 public final class DropDescriber {
     public let reasons: DropReasons
-    /// Nil where no one reads drop locations (the agent's metrics): /proc/kallsyms costs about
-    /// 8 MB of memory at its peak, and a location stays its address.
-    private let symbols: KernelSymbols?
+    private let symbols: KernelSymbols
     private let scope: EgressScope
     private var namespaceNames: [UInt64: String] = [:]
     private var containersByNetns: [UInt64: ContainerIdentity] = [:]
 
-    public init(reasons: DropReasons, symbols: KernelSymbols? = KernelSymbols(), scope: EgressScope,
+    public init(reasons: DropReasons, symbols: KernelSymbols = KernelSymbols(), scope: EgressScope,
                 directory: NetnsDirectory?, inventory: ContainerInventory?) {
         self.reasons = reasons
         self.symbols = symbols
@@ -65,14 +63,13 @@ public final class DropDescriber {
     /// reads `__netif_receive_skb_core`): the one spelling of a drop location, in drop records,
     /// counts and the evidence of findings alike.
     public func locationName(_ address: UInt64) -> String {
-        guard let symbols else { return "0x" + String(address, radix: 16) }
         let name = symbols.name(of: address)
         guard !name.hasPrefix("0x"), let dot = name.firstIndex(of: ".") else { return name }
         return String(name[..<dot])
     }
 
     /// Reads the kernel's symbols now, not at the first drop.
-    public func loadSymbols() { symbols?.loadIfNeeded() }
+    public func loadSymbols() { symbols.loadIfNeeded() }
 
     /// Noise a healthy host makes that the kernel filter cannot tell by reason alone:
     /// multicast nobody listens to (IPv6 ff00::/8, IGMP reports to 224.0.0.0/4).
